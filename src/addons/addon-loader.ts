@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { getMetadataArgsStorage } from 'typeorm';
+import { PROJECT_ROOT } from '../paths.js';
+import type { AddonManifest } from './manifest.js';
+
+export interface LoadedAddon {
+  manifest: AddonManifest;
+  /** The addon's source folder (templates and other assets live there). */
+  dir: string;
+}
+
+export class AddonError extends Error {}
+
+/** The default place of addons, plus extra folders (tests add their fixtures). */
+export const DEFAULT_ADDON_PATHS = [join(PROJECT_ROOT, 'modules')];
+
+/** Finds every `<path>/<name>/manifest.ts` and imports its compiled counterpart under `dist/`. */
+export async function discoverAddons(paths: string[]): Promise<Map<string, LoadedAddon>> {
+  const found = new Map<string, LoadedAddon>();
+  for (const root of paths) {
+    if (!existsSync(root)) continue;
+    for (const entry of await readdir(root, { withFileTypes: true })) {
+      const dir = join(root, entry.name);
+      if (!entry.isDirectory() || !existsSync(join(dir, 'manifest.ts'))) continue;
+      const compiled = join(PROJECT_ROOT, 'dist', relative(PROJECT_ROOT, dir), 'manifest.js');
+      if (!existsSync(compiled)) {
+        throw new AddonError(`Addon "${entry.name}" is not compiled (${compiled} is missing): run npm run build`);
+      }
+      const exports = (await import(pathToFileURL(compiled).href)) as { manifest?: AddonManifest };
+      const manifest = exports.manifest;
+      if (!manifest) throw new AddonError(`Addon "${entry.name}": manifest.ts must export const manifest`);
+      if (manifest.name !== entry.name) {
+        throw new AddonError(`Addon folder "${entry.name}" declares the name "${manifest.name}": they must match`);
+      }
+      if (found.has(manifest.name)) {
+        throw new AddonError(`Addon "${manifest.name}" is found twice: in ${found.get(manifest.name)?.dir} and ${dir}`);
+      }
+      found.set(manifest.name, { manifest, dir });
+    }
+  }
+  return found;
+}
+
+/**
+ * The addons to load, dependencies first: the requested ones (all when none is requested) and what they depend
+ * on. Refuses a missing dependency, a cycle and two addons that declare the same entity or table.
+ */
+export function resolveAddons(
+  available: Map<string, LoadedAddon>,
+  requested?: string[],
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  coreEntities: Function[] = [],
+): LoadedAddon[] {
+  const ordered: LoadedAddon[] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const visit = (name: string, path: string[]) => {
+    if (state.get(name) === 'done') return;
+    if (state.get(name) === 'visiting') {
+      const cycle = [...path.slice(path.indexOf(name)), name];
+      throw new AddonError(`Addon dependency cycle: ${cycle.join(' -> ')}`);
+    }
+    const addon = available.get(name);
+    if (!addon) {
+      const by = path.length ? `addon "${path[path.length - 1]}" depends on "${name}"` : `ADDONS names "${name}"`;
+      throw new AddonError(`Missing addon: ${by}, which is not installed (known: ${[...available.keys()].join(', ') || 'none'})`);
+    }
+    state.set(name, 'visiting');
+    for (const dependency of addon.manifest.depends) visit(dependency, [...path, name]);
+    state.set(name, 'done');
+    ordered.push(addon);
+  };
+  for (const name of requested ?? [...available.keys()].sort()) visit(name, []);
+  assertNoDuplicateEntities([{ name: 'base', entities: coreEntities }, ...ordered.map((a) => a.manifest)]);
+  return ordered;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+function assertNoDuplicateEntities(manifests: { name: string; entities: Function[] }[]): void {
+  const tables = getMetadataArgsStorage().tables;
+  const owners = new Map<string, string>();
+  for (const manifest of manifests) {
+    for (const entity of manifest.entities) {
+      const table = tables.find((t) => t.target === entity)?.name ?? entity.name;
+      for (const key of [`entity ${entity.name}`, `table ${table}`]) {
+        const owner = owners.get(key);
+        if (owner && owner !== manifest.name) {
+          throw new AddonError(`Addons "${owner}" and "${manifest.name}" both declare the ${key}`);
+        }
+        owners.set(key, manifest.name);
+      }
+    }
+  }
+}

@@ -1,0 +1,81 @@
+import type { Type } from '@nestjs/common';
+import type { MigrationInterface } from 'typeorm';
+import type { RunningEnv } from '../config/app-config.js';
+
+export type MigrationClass = new () => MigrationInterface;
+
+/** A chatter subtype seeded by external id (see the chatter). */
+export interface SubtypeSeed {
+  /** External id, `<namespace>.<name>`, e.g. `dead_mans_switch.mt_instance_down`. */
+  key: string;
+  /** Translation key of its name. */
+  name: string;
+  /** Followers receive it unless they opt out. */
+  default: boolean;
+  /** Only users see it. */
+  internal: boolean;
+}
+
+export interface SeedData {
+  /** Setting defaults, written only when the key is missing. */
+  settings?: Record<string, string>;
+  subtypes?: SubtypeSeed[];
+}
+
+/** A job that core runs once per tick across every replica. */
+export interface ScheduledTask {
+  run(now: Date): Promise<void>;
+}
+
+export interface TaskDeclaration {
+  /** Unique id, `<addon>.<task>`. */
+  id: string;
+  /** Period in seconds; ticks are aligned on multiples of it since the epoch. */
+  everySeconds: number;
+  /** The provider (declared in the addon's Nest module) that runs it. */
+  provider: Type<ScheduledTask>;
+}
+
+export type CheckStatus = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  status: CheckStatus;
+  message: string;
+  fix?: string;
+}
+
+/** An environment check contributed by an addon and run at start-up. */
+export interface EnvironmentCheck {
+  id: string;
+  /** Environments where a failure counts; elsewhere the check is skipped. */
+  environments: RunningEnv[];
+  check(context: EnvironmentCheckContext): Promise<CheckResult> | CheckResult;
+}
+
+export interface EnvironmentCheckContext {
+  runningEnv: RunningEnv;
+  env: Readonly<Record<string, string | undefined>>;
+  embeddedDatabase: boolean;
+}
+
+export interface AddonManifest {
+  /** Must equal the addon's folder name. */
+  name: string;
+  version: string;
+  summary: string;
+  depends: string[];
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entities: Function[];
+  migrations: MigrationClass[];
+  seed?: SeedData;
+  tasks?: TaskDeclaration[];
+  /** Folder of handlebars templates, relative to the addon's folder. */
+  templates?: string;
+  checks?: EnvironmentCheck[];
+  module: Type;
+}
+
+/** Identity helper that gives manifests their type. */
+export function defineAddon(manifest: AddonManifest): AddonManifest {
+  return manifest;
+}

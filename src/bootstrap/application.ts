@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { type INestApplication, Module, type DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { DataSource } from 'typeorm';
+import { DEFAULT_ADDON_PATHS, discoverAddons, resolveAddons, type LoadedAddon } from '../addons/addon-loader.js';
+import type { AppConfig } from '../config/app-config.js';
+import { startEmbeddedDatabase, type EmbeddedDatabase } from '../database/embedded-database.js';
+import { runMigrations } from '../database/migration-runner.js';
+import { validationPipe } from '../common/validation.js';
+import { StartupState } from '../monitoring/startup-state.js';
+import { Clock, SystemClock } from '../scheduler/clock.js';
+import { SchedulerService } from '../scheduler/scheduler.service.js';
+import { UsersService } from '../users/users.service.js';
+import { CORE_ENTITIES, CORE_MIGRATIONS, CORE_NAME } from './core-manifest.js';
+import { CoreModule } from './core.module.js';
+import { SeedService } from './seed.service.js';
+
+export interface StartOptions {
+  config: AppConfig;
+  /** Folders to find addons in (default: `modules/`). */
+  addonPaths?: string[];
+  clock?: Clock;
+  /** Serve HTTP on config.port (the server) or not (the CLI). */
+  listen?: boolean;
+  /** Host to listen on. */
+  host?: string;
+  /** Run scheduled tasks on their timers. */
+  scheduler?: boolean;
+}
+
+export interface Vigil {
+  app: INestApplication;
+  addons: LoadedAddon[];
+  databaseUrl: string;
+  /** The base URL when listening. */
+  url?: string;
+  /** The first administrator's credentials when this start created it (the password only when generated). */
+  createdAdmin?: { email: string; password?: string };
+  close(): Promise<void>;
+}
+
+@Module({})
+class AppModule {
+  static forRoot(core: DynamicModule, addons: LoadedAddon[]): DynamicModule {
+    return { module: AppModule, imports: [core, ...addons.map((a) => a.manifest.module)] };
+  }
+}
+
+async function sessionSecret(config: AppConfig): Promise<string> {
+  if (config.sessionSecret) return config.sessionSecret;
+  const file = join(config.dataDir, 'session-secret');
+  if (existsSync(file)) return (await readFile(file, 'utf8')).trim();
+  const secret = randomBytes(48).toString('base64url');
+  await mkdir(config.dataDir, { recursive: true });
+  await writeFile(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+/** The database to use: DATABASE_URL, or the embedded server under DATA_DIR. */
+export async function openDatabase(config: AppConfig): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+  if (config.databaseUrl) return { url: config.databaseUrl };
+  const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir });
+  return { url: embedded.url, embedded };
+}
+
+/** Loads the addons and brings the database schema up to date. */
+export async function prepareDatabase(config: AppConfig, url: string, addonPaths = DEFAULT_ADDON_PATHS) {
+  const addons = resolveAddons(await discoverAddons(addonPaths), config.addons, CORE_ENTITIES);
+  const dataSource = new DataSource({ type: 'postgres', url });
+  await dataSource.initialize();
+  try {
+    const ran = await runMigrations(dataSource, [
+      { addon: CORE_NAME, migrations: CORE_MIGRATIONS },
+      ...addons.map((a) => ({ addon: a.manifest.name, migrations: a.manifest.migrations })),
+    ]);
+    return { addons, ran };
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+/** Starts Vigil: database, addons, migrations, seed data, the Nest application, then the scheduler and HTTP. */
+export async function startVigil(options: StartOptions): Promise<Vigil> {
+  const { config } = options;
+  const database = await openDatabase(config);
+  try {
+    const { addons } = await prepareDatabase(config, database.url, options.addonPaths);
+    const core = CoreModule.forRoot({
+      config,
+      databaseUrl: database.url,
+      addons,
+      clock: options.clock ?? new SystemClock(),
+      sessionSecret: await sessionSecret(config),
+    });
+    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(core, addons), {
+      bufferLogs: true,
+      abortOnError: false,
+    });
+    app.useLogger(app.get(Logger));
+    app.useBodyParser('json', { limit: '1mb' });
+    app.useGlobalPipes(validationPipe());
+    app.set('trust proxy', config.env.TRUST_PROXY === '1' ? 1 : false);
+    const document = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder().setTitle('Vigil').setVersion('1').addBearerAuth().build(),
+    );
+    SwaggerModule.setup('api/docs', app, document);
+    await app.init();
+
+    let createdAdmin: Vigil['createdAdmin'];
+    await app.get(SeedService).seed(addons, async () => {
+      createdAdmin = await app.get(UsersService).ensureFirstAdmin();
+    });
+    app.get(StartupState).validated = true;
+    if (options.scheduler !== false) app.get(SchedulerService).start();
+
+    let url: string | undefined;
+    if (options.listen) {
+      const host = options.host ?? '0.0.0.0';
+      await app.listen(config.port, host);
+      const address = app.getHttpServer().address() as { port: number };
+      url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
+    }
+    let closed = false;
+    return {
+      app,
+      addons,
+      databaseUrl: database.url,
+      url,
+      createdAdmin,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        await app.close();
+        await database.embedded?.stop();
+      },
+    };
+  } catch (error) {
+    await database.embedded?.stop();
+    throw error;
+  }
+}

@@ -1,0 +1,114 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { ScheduleModule } from '@nestjs/schedule';
+import { TerminusModule } from '@nestjs/terminus';
+import { ThrottlerModule } from '@nestjs/throttler';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { LoggerModule } from 'nestjs-pino';
+import type { LoadedAddon } from '../addons/addon-loader.js';
+import { AuthController } from '../auth/auth.controller.js';
+import { AuthGuard } from '../auth/auth.guard.js';
+import { AuthService } from '../auth/auth.service.js';
+import { AppExceptionFilter } from '../common/exception.filter.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.tokens.js';
+import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
+import { I18nService } from '../i18n/i18n.service.js';
+import { HttpMetricsInterceptor } from '../monitoring/http-metrics.interceptor.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
+import { MonitoringController } from '../monitoring/monitoring.controller.js';
+import { StartupState } from '../monitoring/startup-state.js';
+import { PartnersController } from '../partners/partners.controller.js';
+import { PartnersRepository } from '../partners/partners.repository.js';
+import { PartnersService } from '../partners/partners.service.js';
+import { Clock } from '../scheduler/clock.js';
+import { SchedulerService, TASK_DECLARATIONS } from '../scheduler/scheduler.service.js';
+import { SettingsController } from '../settings/settings.controller.js';
+import { SettingsService } from '../settings/settings.service.js';
+import { MeController, UsersController } from '../users/users.controller.js';
+import { UsersRepository } from '../users/users.repository.js';
+import { UsersService } from '../users/users.service.js';
+import { CORE_ENTITIES } from './core-manifest.js';
+import { SeedService } from './seed.service.js';
+
+export interface CoreModuleOptions {
+  config: AppConfig;
+  databaseUrl: string;
+  addons: LoadedAddon[];
+  clock: Clock;
+  sessionSecret: string;
+}
+
+export const LOADED_ADDONS = Symbol('LOADED_ADDONS');
+
+const SERVICES = [
+  I18nService,
+  MetricsService,
+  StartupState,
+  SettingsService,
+  UsersRepository,
+  UsersService,
+  AuthService,
+  PartnersRepository,
+  PartnersService,
+  SchedulerService,
+  SeedService,
+];
+
+/** Core services, global so that every addon module can inject them. */
+@Module({})
+export class CoreModule {
+  static forRoot(options: CoreModuleOptions): DynamicModule {
+    const { config } = options;
+    return {
+      module: CoreModule,
+      global: true,
+      imports: [
+        LoggerModule.forRoot({
+          pinoHttp: {
+            level: config.logLevel,
+            transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+            redact: ['req.headers.authorization', 'req.headers.cookie'],
+            autoLogging: { ignore: (req) => req.url === '/monitoring/status' },
+          },
+        }),
+        TypeOrmModule.forRoot({
+          type: 'postgres',
+          url: options.databaseUrl,
+          entities: [...CORE_ENTITIES, ...options.addons.flatMap((a) => a.manifest.entities)],
+          namingStrategy: new SnakeNamingStrategy(),
+          synchronize: false,
+          migrationsRun: false,
+          retryAttempts: 3,
+          retryDelay: 1000,
+          extra: { max: Number(config.env.DATABASE_POOL_SIZE ?? 10) },
+        }),
+        JwtModule.register({ secret: options.sessionSecret }),
+        ScheduleModule.forRoot(),
+        ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: 100 }]),
+        TerminusModule,
+      ],
+      controllers: [
+        MonitoringController,
+        AuthController,
+        MeController,
+        UsersController,
+        PartnersController,
+        SettingsController,
+      ],
+      providers: [
+        ...SERVICES,
+        { provide: APP_CONFIG, useValue: config },
+        { provide: Clock, useValue: options.clock },
+        { provide: LOADED_ADDONS, useValue: options.addons },
+        { provide: TASK_DECLARATIONS, useValue: options.addons.flatMap((a) => a.manifest.tasks ?? []) },
+        { provide: APP_GUARD, useClass: AuthGuard },
+        { provide: APP_FILTER, useClass: AppExceptionFilter },
+        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
+        AppExceptionFilter,
+      ],
+      exports: [...SERVICES, APP_CONFIG, Clock, LOADED_ADDONS, AppExceptionFilter],
+    };
+  }
+}

@@ -1,0 +1,88 @@
+import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import type { Response } from 'express';
+import { I18nService } from '../i18n/i18n.service.js';
+import { AppException } from './app.exception.js';
+import type { VigilRequest } from './request-context.js';
+import { ValidationFailedException } from './validation.js';
+
+export interface ErrorBody {
+  statusCode: number;
+  error: string;
+  message: string;
+  errors?: { field: string; message: string }[];
+}
+
+const REASONS: Record<number, string> = {
+  400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
+  404: 'Not Found',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  415: 'Unsupported Media Type',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+  503: 'Service Unavailable',
+};
+
+/** Body-parser errors (too large, malformed JSON) reach us as plain errors carrying a status. */
+interface ParserError {
+  status?: number;
+  type?: string;
+}
+
+/** Every error leaves as `{statusCode, error, message[, errors]}`, in the caller's language. */
+@Catch()
+export class AppExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger('HTTP');
+
+  constructor(private readonly i18n: I18nService) {}
+
+  /** Renders an error body; addons with their own wire format (JSON-RPC) reuse it. */
+  render(exception: unknown, lang: string): ErrorBody {
+    const status = this.statusOf(exception);
+    const error = REASONS[status] ?? 'Error';
+    if (exception instanceof ValidationFailedException) {
+      const errors = exception.fieldErrors.map((e) => {
+        const key = `core.validation.${e.constraint}`;
+        const args = { field: e.field, ...Object.fromEntries(e.args.map((a, i) => [`arg${i}`, String(a)])) };
+        return { field: e.field, message: this.i18n.has(key) ? this.i18n.t(key, lang, args) : e.fallback };
+      });
+      return { statusCode: status, error, message: errors.map((e) => e.message).join('; '), errors };
+    }
+    if (exception instanceof AppException) {
+      return { statusCode: status, error, message: this.i18n.t(exception.key, lang, exception.args) };
+    }
+    const parser = exception as ParserError;
+    if (parser?.type === 'entity.too.large') {
+      return { statusCode: status, error, message: this.i18n.t('core.errors.too_large', lang) };
+    }
+    if (parser?.type === 'entity.parse.failed') {
+      return { statusCode: status, error, message: this.i18n.t('core.errors.malformed_json', lang) };
+    }
+    if (exception instanceof HttpException) {
+      const key = `core.errors.http_${status}`;
+      const response = exception.getResponse();
+      const own = typeof response === 'string' ? response : (response as { message?: unknown }).message;
+      const message = this.i18n.has(key) ? this.i18n.t(key, lang) : String(own ?? error);
+      return { statusCode: status, error, message };
+    }
+    return { statusCode: status, error, message: this.i18n.t('core.errors.internal', lang) };
+  }
+
+  statusOf(exception: unknown): number {
+    if (exception instanceof HttpException) return exception.getStatus();
+    const status = (exception as ParserError)?.status;
+    return typeof status === 'number' && status >= 400 && status < 600 ? status : HttpStatus.INTERNAL_SERVER_ERROR;
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const request = http.getRequest<VigilRequest>();
+    const response = http.getResponse<Response>();
+    const lang = request.lang ?? this.i18n.negotiate(request.headers['accept-language']) ?? request.user?.lang ?? 'en';
+    const body = this.render(exception, lang);
+    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (!response.headersSent) response.status(body.statusCode).json(body);
+  }
+}

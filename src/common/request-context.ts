@@ -1,0 +1,41 @@
+import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Request } from 'express';
+import type { Role } from '../users/user.entity.js';
+
+/** Who is calling, in which language. Services take it first. */
+export interface RequestContext {
+  /** Absent for system work (scheduled tasks, the CLI). */
+  user?: AuthUser;
+  lang: string;
+  requestId?: string;
+}
+
+export interface AuthUser {
+  id: number;
+  email: string;
+  roles: Role[];
+  partnerId: number;
+  lang: string;
+}
+
+export interface VigilRequest extends Request {
+  user?: AuthUser;
+  lang?: string;
+}
+
+export const systemContext = (lang = 'en'): RequestContext => ({ lang });
+
+export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext): RequestContext => {
+  const request = context.switchToHttp().getRequest<VigilRequest>();
+  return {
+    user: request.user,
+    lang: request.lang ?? request.user?.lang ?? 'en',
+    requestId: String(request.id),
+  };
+});
+
+/** Admin counts as every role; every signed-in user is a viewer. */
+export function hasRole(user: AuthUser | undefined, role: Role): boolean {
+  if (!user) return false;
+  return role === 'viewer' || user.roles.includes('admin') || user.roles.includes(role);
+}

@@ -1,0 +1,50 @@
+import { Controller, Get, Headers, HttpStatus, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
+import type { Response } from 'express';
+import { Public } from '../auth/auth.decorators.js';
+import { AppException } from '../common/app.exception.js';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.tokens.js';
+import { MetricsService } from './metrics.service.js';
+import { StartupState } from './startup-state.js';
+
+@ApiExcludeController()
+@Public()
+@Controller()
+export class MonitoringController {
+  constructor(
+    private readonly health: HealthCheckService,
+    private readonly database: TypeOrmHealthIndicator,
+    private readonly startup: StartupState,
+    private readonly metrics: MetricsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Liveness: answers as long as the process serves HTTP, without touching the database. */
+  @Get('monitoring/status')
+  status() {
+    return { status: 1 };
+  }
+
+  /** Readiness: the database answers and start-up validation passed. */
+  @Get('monitoring/ready')
+  @HealthCheck()
+  ready() {
+    return this.health.check([
+      () => this.database.pingCheck('database', { timeout: 2000 }),
+      () => {
+        if (!this.startup.validated) throw new ServiceUnavailableException('start-up validation has not passed');
+        return { startup: { status: 'up' as const } };
+      },
+    ]);
+  }
+
+  @Get('metrics')
+  async metricsText(@Headers('authorization') authorization: string | undefined, @Res() response: Response) {
+    if (this.config.metricsToken && authorization !== `Bearer ${this.config.metricsToken}`) {
+      throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
+    }
+    response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
+}

@@ -1,0 +1,75 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { badRequest, notFound } from '../common/app.exception.js';
+import type { Page } from '../common/pagination.dto.js';
+import type { RequestContext } from '../common/request-context.js';
+import type { Partner } from './partner.entity.js';
+import {
+  toPartnerResponse,
+  type CreatePartnerDto,
+  type ListPartnersQueryDto,
+  type PartnerResponse,
+  type UpdatePartnerDto,
+} from './partners.dto.js';
+import { PartnersRepository } from './partners.repository.js';
+
+@Injectable()
+export class PartnersService {
+  constructor(private readonly partners: PartnersRepository) {}
+
+  async list(_ctx: RequestContext, query: ListPartnersQueryDto): Promise<Page<PartnerResponse>> {
+    const [items, total] = await this.partners.list(query);
+    return { items: items.map(toPartnerResponse), total, limit: query.limit, offset: query.offset };
+  }
+
+  async get(_ctx: RequestContext, id: number): Promise<PartnerResponse> {
+    const partner = await this.partners.findById(id);
+    if (!partner) throw notFound('partner', id);
+    return toPartnerResponse(partner);
+  }
+
+  async create(ctx: RequestContext, dto: CreatePartnerDto): Promise<PartnerResponse> {
+    const partner = await this.partners.transaction(async (manager) => {
+      await this.checkReferences(dto, undefined, manager);
+      return this.partners.save(this.fields(dto), manager);
+    });
+    return this.get(ctx, partner.id);
+  }
+
+  async update(ctx: RequestContext, id: number, dto: UpdatePartnerDto): Promise<PartnerResponse> {
+    await this.partners.transaction(async (manager) => {
+      const partner = await this.partners.findForUpdate(id, manager);
+      if (!partner) throw notFound('partner', id);
+      await this.checkReferences(dto, id, manager);
+      await this.partners.save({ ...partner, ...this.fields(dto) }, manager);
+    });
+    return this.get(ctx, id);
+  }
+
+  private fields(dto: UpdatePartnerDto): Partial<Partner> {
+    const fields: Partial<Partner> = {
+      name: dto.name,
+      email: dto.email === undefined ? undefined : (dto.email?.trim().toLowerCase() ?? null),
+      phone: dto.phone,
+      isCompany: dto.is_company,
+      customer: dto.customer,
+      parentId: dto.parent_id,
+      userId: dto.user_id,
+      lang: dto.lang,
+      active: dto.active,
+    };
+    return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<Partner>;
+  }
+
+  private async checkReferences(dto: UpdatePartnerDto, selfId: number | undefined, manager: EntityManager) {
+    if (dto.parent_id) {
+      if (dto.parent_id === selfId) throw badRequest('core.errors.partner_own_parent');
+      const parent = await this.partners.findById(dto.parent_id, manager);
+      if (!parent) throw badRequest('core.errors.unknown_reference', { field: 'parent_id', id: dto.parent_id });
+      if (!parent.isCompany) throw badRequest('core.errors.parent_not_company', { id: dto.parent_id });
+    }
+    if (dto.user_id && !(await this.partners.userExists(dto.user_id, manager))) {
+      throw badRequest('core.errors.unknown_reference', { field: 'user_id', id: dto.user_id });
+    }
+  }
+}

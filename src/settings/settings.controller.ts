@@ -1,0 +1,49 @@
+import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { IsString, Matches, MaxLength } from 'class-validator';
+import { randomUUID } from 'node:crypto';
+import { RequireRole } from '../auth/auth.decorators.js';
+import { DATABASE_UUID, SettingsService } from './settings.service.js';
+
+export class PutSettingDto {
+  @ApiProperty()
+  @IsString()
+  @MaxLength(10_000)
+  value: string;
+}
+
+export class SettingKeyParams {
+  @IsString()
+  @Matches(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/)
+  @MaxLength(200)
+  key: string;
+}
+
+@ApiTags('settings')
+@ApiBearerAuth()
+@RequireRole('admin')
+@Controller('api/v1/settings')
+export class SettingsController {
+  constructor(private readonly settings: SettingsService) {}
+
+  @Get()
+  list() {
+    return this.settings.list();
+  }
+
+  @Get(':key')
+  get(@Param() params: SettingKeyParams) {
+    return this.settings.getOrFail(params.key);
+  }
+
+  @Put(':key')
+  put(@Param() params: SettingKeyParams, @Body() dto: PutSettingDto) {
+    return this.settings.set(params.key, dto.value);
+  }
+
+  /** Needed after cloning a database, so that both copies do not check in as one instance. */
+  @Post('database.uuid/regenerate')
+  regenerateDatabaseUuid() {
+    return this.settings.set(DATABASE_UUID, randomUUID());
+  }
+}

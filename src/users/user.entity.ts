@@ -1,0 +1,35 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const ROLES = ['viewer', 'manager', 'ops', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+@Entity('users')
+export class User {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  /** Stored lower-case: logins are case-insensitive. */
+  @Column('text', { unique: true })
+  email: string;
+
+  @Column('text', { select: false })
+  passwordHash: string;
+
+  @Column('text', { array: true, default: () => "'{viewer}'" })
+  roles: Role[];
+
+  @Column('integer')
+  partnerId: number;
+
+  @Column('boolean', { default: true })
+  active: boolean;
+
+  @Column('timestamptz', { nullable: true })
+  lastActiveAt: Date | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}
