@@ -23,8 +23,6 @@ import { SeedService } from './seed.service.js';
 
 export interface StartOptions {
   config: AppConfig;
-  /** Folders to find addons in (default: `modules/`). */
-  addonPaths?: string[];
   clock?: Clock;
   /** Serve HTTP on config.port (the server) or not (the CLI). */
   listen?: boolean;
@@ -70,8 +68,9 @@ export async function openDatabase(config: AppConfig): Promise<{ url: string; em
 }
 
 /** Loads the addons and brings the database schema up to date. */
-export async function prepareDatabase(config: AppConfig, url: string, addonPaths = DEFAULT_ADDON_PATHS) {
-  const addons = resolveAddons(await discoverAddons(addonPaths), config.addons, CORE_ENTITIES);
+export async function prepareDatabase(config: AppConfig, url: string) {
+  const paths = [...DEFAULT_ADDON_PATHS, ...config.addonsPath];
+  const addons = resolveAddons(await discoverAddons(paths), config.addons, CORE_ENTITIES);
   const dataSource = new DataSource({ type: 'postgres', url });
   await dataSource.initialize();
   try {
@@ -90,7 +89,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
   const { config } = options;
   const database = await openDatabase(config);
   try {
-    const { addons } = await prepareDatabase(config, database.url, options.addonPaths);
+    const { addons } = await prepareDatabase(config, database.url);
     const core = CoreModule.forRoot({
       config,
       databaseUrl: database.url,

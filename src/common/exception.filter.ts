@@ -53,7 +53,8 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (exception instanceof AppException) {
       return { statusCode: status, error, message: this.i18n.t(exception.key, lang, exception.args) };
     }
-    const parser = exception as ParserError;
+    // Nest wraps body-parser errors in an HttpException whose cause is the original.
+    const parser = (exception instanceof HttpException ? exception.cause : exception) as ParserError | undefined;
     if (parser?.type === 'entity.too.large') {
       return { statusCode: status, error, message: this.i18n.t('core.errors.too_large', lang) };
     }

@@ -43,5 +43,7 @@ export const validationPipe = () =>
   new ValidationPipe({
     whitelist: true,
     transform: true,
+    // The target lets the filter find each constraint's arguments (the 255 of @MaxLength(255)).
+    validationError: { target: true, value: false },
     exceptionFactory: (errors) => new ValidationFailedException(collect(errors)),
   });

@@ -11,6 +11,8 @@ export interface AppConfig {
   /** The raw RUNNING_ENV value, kept so that an unknown value can be reported. */
   runningEnvRaw: string;
   addons?: string[];
+  /** Extra folders holding addons, besides `modules/`. */
+  addonsPath: string[];
   adminEmail?: string;
   adminPassword?: string;
   sessionSecret?: string;
@@ -82,6 +84,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     .map((name) => name.trim())
     .filter(Boolean);
 
+  const addonsPath = (blank(env.ADDONS_PATH) ?? '')
+    .split(',')
+    .map((folder) => folder.trim())
+    .filter(Boolean)
+    .map((folder) => resolve(folder));
+
   if (problems.length) throw new ConfigError(problems);
   return {
     port,
@@ -90,6 +98,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     runningEnv,
     runningEnvRaw,
     addons,
+    addonsPath,
     adminEmail,
     adminPassword,
     sessionSecret: blank(env.SESSION_SECRET),

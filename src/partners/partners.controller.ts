@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Param, ParseIntPipe, Patch, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { RequireRole } from '../auth/auth.decorators.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
@@ -31,5 +31,13 @@ export class PartnersController {
   @RequireRole('manager')
   update(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number, @Body() dto: UpdatePartnerDto) {
     return this.partners.update(ctx, id, dto);
+  }
+
+  /** Archives: partners are referenced by users, instances and messages, so they are never deleted. */
+  @Delete(':id')
+  @RequireRole('manager')
+  @HttpCode(204)
+  archive(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    return this.partners.update(ctx, id, { active: false });
   }
 }

@@ -1,0 +1,31 @@
+// Core's public entry point: addons import core only from here.
+export { defineAddon } from './addons/manifest.js';
+export type {
+  AddonManifest,
+  CheckResult,
+  CheckStatus,
+  EnvironmentCheck,
+  EnvironmentCheckContext,
+  MigrationClass,
+  ScheduledTask,
+  SeedData,
+  SubtypeSeed,
+  TaskDeclaration,
+} from './addons/manifest.js';
+export type { AppConfig, RunningEnv } from './config/app-config.js';
+export { APP_CONFIG } from './config/config.tokens.js';
+export { AppException, badRequest, conflict, forbidden, notFound } from './common/app.exception.js';
+export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';
+export { Ctx, hasRole, systemContext, type AuthUser, type RequestContext } from './common/request-context.js';
+export { PaginationQueryDto, type Page } from './common/pagination.dto.js';
+export { Public, RequireRole } from './auth/auth.decorators.js';
+export { I18nService } from './i18n/i18n.service.js';
+export { MetricsService } from './monitoring/metrics.service.js';
+export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
+export { SchedulerService } from './scheduler/scheduler.service.js';
+export { SettingsService, DATABASE_UUID } from './settings/settings.service.js';
+export { Partner } from './partners/partner.entity.js';
+export { PartnersService } from './partners/partners.service.js';
+export { User, type Role } from './users/user.entity.js';
+export { UsersRepository } from './users/users.repository.js';
+export { UsersService } from './users/users.service.js';
