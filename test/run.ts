@@ -10,7 +10,13 @@ import { join } from 'node:path';
 import { run } from 'node:test';
 import { spec } from 'node:test/reporters';
 import { PROJECT_ROOT } from '../src/paths.js';
-import { serverUrl, templateName, withAdminClient, databaseUrl, TEST_ADDON_PATHS } from './harness/database.js';
+import {
+  serverUrl,
+  templateName,
+  withAdminClient,
+  databaseUrl,
+  TEST_ADDON_PATHS,
+} from './harness/database.js';
 import { startEmbeddedDatabase } from '../src/database/embedded-database.js';
 import { prepareDatabase } from '../src/bootstrap/application.js';
 import { loadConfig } from '../src/config/app-config.js';
@@ -65,7 +71,9 @@ async function main(): Promise<number> {
       report.on('end', resolve).on('error', reject).pipe(process.stdout, { end: false });
     });
   } finally {
-    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${templateName()}"`)).catch(() => 0);
+    await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${templateName()}"`)).catch(
+      () => 0,
+    );
     await embedded?.stop();
   }
   console.log(`${passed} passed, ${failed} failed`);

@@ -27,16 +27,22 @@ export async function discoverAddons(paths: string[]): Promise<Map<string, Loade
       if (!entry.isDirectory() || !existsSync(join(dir, 'manifest.ts'))) continue;
       const compiled = join(PROJECT_ROOT, 'dist', relative(PROJECT_ROOT, dir), 'manifest.js');
       if (!existsSync(compiled)) {
-        throw new AddonError(`Addon "${entry.name}" is not compiled (${compiled} is missing): run npm run build`);
+        throw new AddonError(
+          `Addon "${entry.name}" is not compiled (${compiled} is missing): run npm run build`,
+        );
       }
       const exports = (await import(pathToFileURL(compiled).href)) as { manifest?: AddonManifest };
       const manifest = exports.manifest;
       if (!manifest) throw new AddonError(`Addon "${entry.name}": manifest.ts must export const manifest`);
       if (manifest.name !== entry.name) {
-        throw new AddonError(`Addon folder "${entry.name}" declares the name "${manifest.name}": they must match`);
+        throw new AddonError(
+          `Addon folder "${entry.name}" declares the name "${manifest.name}": they must match`,
+        );
       }
       if (found.has(manifest.name)) {
-        throw new AddonError(`Addon "${manifest.name}" is found twice: in ${found.get(manifest.name)?.dir} and ${dir}`);
+        throw new AddonError(
+          `Addon "${manifest.name}" is found twice: in ${found.get(manifest.name)?.dir} and ${dir}`,
+        );
       }
       found.set(manifest.name, { manifest, dir });
     }
@@ -64,8 +70,12 @@ export function resolveAddons(
     }
     const addon = available.get(name);
     if (!addon) {
-      const by = path.length ? `addon "${path[path.length - 1]}" depends on "${name}"` : `ADDONS names "${name}"`;
-      throw new AddonError(`Missing addon: ${by}, which is not installed (known: ${[...available.keys()].join(', ') || 'none'})`);
+      const by = path.length
+        ? `addon "${path[path.length - 1]}" depends on "${name}"`
+        : `ADDONS names "${name}"`;
+      throw new AddonError(
+        `Missing addon: ${by}, which is not installed (known: ${[...available.keys()].join(', ') || 'none'})`,
+      );
     }
     state.set(name, 'visiting');
     for (const dependency of addon.manifest.depends) visit(dependency, [...path, name]);

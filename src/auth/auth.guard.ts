@@ -26,7 +26,8 @@ export class AuthGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
     if (!request.user) throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
     const role = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer';
-    if (!hasRole(request.user, role)) throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden_role', { role });
+    if (!hasRole(request.user, role))
+      throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden_role', { role });
     return true;
   }
 }

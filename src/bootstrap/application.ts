@@ -8,7 +8,12 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
-import { DEFAULT_ADDON_PATHS, discoverAddons, resolveAddons, type LoadedAddon } from '../addons/addon-loader.js';
+import {
+  DEFAULT_ADDON_PATHS,
+  discoverAddons,
+  resolveAddons,
+  type LoadedAddon,
+} from '../addons/addon-loader.js';
 import type { AppConfig } from '../config/app-config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../database/embedded-database.js';
 import { runMigrations } from '../database/migration-runner.js';

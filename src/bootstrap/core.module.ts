@@ -68,7 +68,10 @@ export class CoreModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
-            transport: config.logFormat === 'pretty' ? { target: 'pino-pretty', options: { singleLine: true } } : undefined,
+            transport:
+              config.logFormat === 'pretty'
+                ? { target: 'pino-pretty', options: { singleLine: true } }
+                : undefined,
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             autoLogging: { ignore: (req) => req.url === '/monitoring/status' },
           },

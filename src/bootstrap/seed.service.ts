@@ -22,7 +22,11 @@ export class SeedService {
       await runner.query('SELECT pg_advisory_lock($1)', [SEED_LOCK]);
       const entries = [
         { name: CORE_NAME, version: CORE_VERSION, seed: CORE_SEED },
-        ...addons.map(({ manifest }) => ({ name: manifest.name, version: manifest.version, seed: manifest.seed })),
+        ...addons.map(({ manifest }) => ({
+          name: manifest.name,
+          version: manifest.version,
+          seed: manifest.seed,
+        })),
       ];
       for (const entry of entries) {
         await runner.query(

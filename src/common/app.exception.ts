@@ -17,4 +17,5 @@ export const notFound = (model: string, id: string | number) =>
 export const forbidden = () => new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden');
 export const badRequest = (key: string, args?: TranslationArgs) =>
   new AppException(HttpStatus.BAD_REQUEST, key, args);
-export const conflict = (key: string, args?: TranslationArgs) => new AppException(HttpStatus.CONFLICT, key, args);
+export const conflict = (key: string, args?: TranslationArgs) =>
+  new AppException(HttpStatus.CONFLICT, key, args);

@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, HttpException, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  HttpException,
+  HttpStatus,
+  Logger,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { I18nService } from '../i18n/i18n.service.js';
 import { AppException } from './app.exception.js';
@@ -54,7 +61,8 @@ export class AppExceptionFilter implements ExceptionFilter {
       return { statusCode: status, error, message: this.i18n.t(exception.key, lang, exception.args) };
     }
     // Nest wraps body-parser errors in an HttpException whose cause is the original.
-    const parser = (exception instanceof HttpException ? exception.cause : exception) as ParserError | undefined;
+    const parser = (exception instanceof HttpException ? exception.cause : exception) as
+      ParserError | undefined;
     if (parser?.type === 'entity.too.large') {
       return { statusCode: status, error, message: this.i18n.t('core.errors.too_large', lang) };
     }
@@ -65,7 +73,7 @@ export class AppExceptionFilter implements ExceptionFilter {
       const key = `core.errors.http_${status}`;
       const response = exception.getResponse();
       const own = typeof response === 'string' ? response : (response as { message?: unknown }).message;
-      const message = this.i18n.has(key) ? this.i18n.t(key, lang) : String(own ?? error);
+      const message = this.i18n.has(key) ? this.i18n.t(key, lang) : typeof own === 'string' ? own : error;
       return { statusCode: status, error, message };
     }
     return { statusCode: status, error, message: this.i18n.t('core.errors.internal', lang) };
@@ -74,16 +82,20 @@ export class AppExceptionFilter implements ExceptionFilter {
   statusOf(exception: unknown): number {
     if (exception instanceof HttpException) return exception.getStatus();
     const status = (exception as ParserError)?.status;
-    return typeof status === 'number' && status >= 400 && status < 600 ? status : HttpStatus.INTERNAL_SERVER_ERROR;
+    return typeof status === 'number' && status >= 400 && status < 600
+      ? status
+      : HttpStatus.INTERNAL_SERVER_ERROR;
   }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<VigilRequest>();
     const response = http.getResponse<Response>();
-    const lang = request.lang ?? this.i18n.negotiate(request.headers['accept-language']) ?? request.user?.lang ?? 'en';
+    const lang =
+      request.lang ?? this.i18n.negotiate(request.headers['accept-language']) ?? request.user?.lang ?? 'en';
     const body = this.render(exception, lang);
-    if (body.statusCode >= 500) this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    if (body.statusCode >= 500)
+      this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     if (!response.headersSent) response.status(body.statusCode).json(body);
   }
 }

@@ -30,7 +30,7 @@ export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext):
   return {
     user: request.user,
     lang: request.lang ?? request.user?.lang ?? 'en',
-    requestId: String(request.id),
+    requestId: typeof request.id === 'object' ? undefined : String(request.id),
   };
 });
 

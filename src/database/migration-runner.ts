@@ -50,13 +50,17 @@ export async function runMigrations(
         await runner.startTransaction();
         try {
           await new Migration().up(runner);
-          await runner.query('INSERT INTO migration (addon, name) VALUES ($1, $2)', [group.addon, Migration.name]);
+          await runner.query('INSERT INTO migration (addon, name) VALUES ($1, $2)', [
+            group.addon,
+            Migration.name,
+          ]);
           await runner.commitTransaction();
           ran.push(`${group.addon}/${Migration.name}`);
         } catch (error) {
           await runner.rollbackTransaction();
           throw new Error(
             `Migration ${group.addon}/${Migration.name} failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
           );
         }
       }

@@ -1,4 +1,12 @@
-import { Controller, Get, Headers, HttpStatus, Inject, Res, ServiceUnavailableException } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Headers,
+  HttpStatus,
+  Inject,
+  Res,
+  ServiceUnavailableException,
+} from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import type { Response } from 'express';
@@ -34,7 +42,8 @@ export class MonitoringController {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 2000 }),
       () => {
-        if (!this.startup.validated) throw new ServiceUnavailableException('start-up validation has not passed');
+        if (!this.startup.validated)
+          throw new ServiceUnavailableException('start-up validation has not passed');
         return { startup: { status: 'up' as const } };
       },
     ]);

@@ -4,7 +4,8 @@ import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength,
 import { PaginationQueryDto } from '../common/pagination.dto.js';
 import type { Partner } from './partner.entity.js';
 
-const toBoolean = ({ value }: { value: unknown }) => (value === 'true' ? true : value === 'false' ? false : value);
+const toBoolean = ({ value }: { value: unknown }) =>
+  value === 'true' ? true : value === 'false' ? false : value;
 
 export class CreatePartnerDto {
   @ApiProperty()

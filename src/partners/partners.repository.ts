@@ -18,12 +18,20 @@ export class PartnersRepository {
     if (!query.include_archived) qb.andWhere('p.active');
     if (query.q) {
       const like = `%${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-      qb.andWhere(new Brackets((w) => w.where('p.name ILIKE :like', { like }).orWhere('p.email ILIKE :like', { like })));
+      qb.andWhere(
+        new Brackets((w) => w.where('p.name ILIKE :like', { like }).orWhere('p.email ILIKE :like', { like })),
+      );
     }
     if (query.customer !== undefined) qb.andWhere('p.customer = :customer', { customer: query.customer });
-    if (query.is_company !== undefined) qb.andWhere('p.is_company = :isCompany', { isCompany: query.is_company });
+    if (query.is_company !== undefined)
+      qb.andWhere('p.is_company = :isCompany', { isCompany: query.is_company });
     if (query.parent_id !== undefined) qb.andWhere('p.parent_id = :parentId', { parentId: query.parent_id });
-    return qb.orderBy('lower(p.name)').addOrderBy('p.id').limit(query.limit).offset(query.offset).getManyAndCount();
+    return qb
+      .orderBy('lower(p.name)')
+      .addOrderBy('p.id')
+      .limit(query.limit)
+      .offset(query.offset)
+      .getManyAndCount();
   }
 
   findById(id: number, manager?: EntityManager): Promise<Partner | null> {
@@ -32,7 +40,11 @@ export class PartnersRepository {
 
   /** Locks the row, so that a change and its tracking read the same old values. */
   findForUpdate(id: number, manager: EntityManager): Promise<Partner | null> {
-    return this.repo(manager).createQueryBuilder('p').setLock('pessimistic_write').where('p.id = :id', { id }).getOne();
+    return this.repo(manager)
+      .createQueryBuilder('p')
+      .setLock('pessimistic_write')
+      .where('p.id = :id', { id })
+      .getOne();
   }
 
   save(partner: Partial<Partner>, manager?: EntityManager): Promise<Partner> {

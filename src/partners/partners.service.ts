@@ -58,14 +58,15 @@ export class PartnersService {
       lang: dto.lang,
       active: dto.active,
     };
-    return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<Partner>;
+    return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
   }
 
   private async checkReferences(dto: UpdatePartnerDto, selfId: number | undefined, manager: EntityManager) {
     if (dto.parent_id) {
       if (dto.parent_id === selfId) throw badRequest('core.errors.partner_own_parent');
       const parent = await this.partners.findById(dto.parent_id, manager);
-      if (!parent) throw badRequest('core.errors.unknown_reference', { field: 'parent_id', id: dto.parent_id });
+      if (!parent)
+        throw badRequest('core.errors.unknown_reference', { field: 'parent_id', id: dto.parent_id });
       if (!parent.isCompany) throw badRequest('core.errors.parent_not_company', { id: dto.parent_id });
     }
     if (dto.user_id && !(await this.partners.userExists(dto.user_id, manager))) {

@@ -50,13 +50,13 @@ export class SchedulerService implements OnApplicationShutdown {
     if (!task) throw new Error(`Unknown scheduled task ${taskId}`);
     const now = this.clock.now();
     const tick = Math.floor(now.getTime() / (task.everySeconds * 1000));
-    const claimed = (await this.db.query(
+    const claimed = await this.db.query<unknown[]>(
       `INSERT INTO scheduled_task (id, last_tick, last_started_at) VALUES ($1, $2, $3)
        ON CONFLICT (id) DO UPDATE SET last_tick = EXCLUDED.last_tick, last_started_at = EXCLUDED.last_started_at
        WHERE scheduled_task.last_tick < EXCLUDED.last_tick
        RETURNING id`,
       [task.id, tick, now],
-    )) as unknown[];
+    );
     if (claimed.length === 0) return false;
     let error: string | null = null;
     try {

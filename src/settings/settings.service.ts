@@ -43,9 +43,15 @@ export class SettingsService {
   }
 
   /** Writes defaults for missing keys only: an administrator's value is never overwritten. */
-  async seedDefaults(defaults: Record<string, string>, manager: EntityManager = this.db.manager): Promise<void> {
+  async seedDefaults(
+    defaults: Record<string, string>,
+    manager: EntityManager = this.db.manager,
+  ): Promise<void> {
     for (const [key, value] of Object.entries(defaults)) {
-      await manager.query('INSERT INTO setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [key, value]);
+      await manager.query('INSERT INTO setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+        key,
+        value,
+      ]);
     }
   }
 }

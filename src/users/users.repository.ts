@@ -76,9 +76,16 @@ export class UsersRepository {
   }): Promise<User> {
     return this.db.transaction(async (manager) => {
       const email = input.email.trim().toLowerCase();
-      const partner = await manager.save(manager.create(Partner, { name: input.name, email, lang: input.lang }));
+      const partner = await manager.save(
+        manager.create(Partner, { name: input.name, email, lang: input.lang }),
+      );
       return manager.save(
-        manager.create(User, { email, passwordHash: input.passwordHash, roles: input.roles, partnerId: partner.id }),
+        manager.create(User, {
+          email,
+          passwordHash: input.passwordHash,
+          roles: input.roles,
+          partnerId: partner.id,
+        }),
       );
     });
   }
@@ -92,7 +99,11 @@ export class UsersRepository {
       if (Object.keys(own).length) await manager.update(User, { id }, own);
       if (name !== undefined || lang !== undefined) {
         const user = await manager.findOneByOrFail(User, { id });
-        await manager.update(Partner, { id: user.partnerId }, { ...(name ? { name } : {}), ...(lang ? { lang } : {}) });
+        await manager.update(
+          Partner,
+          { id: user.partnerId },
+          { ...(name ? { name } : {}), ...(lang ? { lang } : {}) },
+        );
       }
     });
   }
@@ -111,10 +122,10 @@ export class UsersRepository {
   }
 
   async userIdForApiKey(tokenHash: string, now: Date): Promise<number | undefined> {
-    const rows = (await this.db.query(
+    const rows = await this.db.query<[{ user_id: number }[], number]>(
       `UPDATE api_key SET last_used_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL RETURNING user_id`,
       [tokenHash, now],
-    )) as [{ user_id: number }[], number];
+    );
     return rows[0][0]?.user_id;
   }
 
@@ -124,11 +135,15 @@ export class UsersRepository {
   }
 
   listApiKeys(userId: number): Promise<ApiKey[]> {
-    return this.db.getRepository(ApiKey).find({ where: { userId, revokedAt: IsNull() }, order: { id: 'ASC' } });
+    return this.db
+      .getRepository(ApiKey)
+      .find({ where: { userId, revokedAt: IsNull() }, order: { id: 'ASC' } });
   }
 
   async revokeApiKey(userId: number, id: number, now: Date): Promise<boolean> {
-    const result = await this.db.getRepository(ApiKey).update({ id, userId, revokedAt: IsNull() }, { revokedAt: now });
+    const result = await this.db
+      .getRepository(ApiKey)
+      .update({ id, userId, revokedAt: IsNull() }, { revokedAt: now });
     return (result.affected ?? 0) > 0;
   }
 }

@@ -36,8 +36,11 @@ export class UsersService {
   }
 
   async create(_ctx: RequestContext, dto: CreateUserDto): Promise<UserResponse> {
-    if (await this.users.emailTaken(dto.email)) throw conflict('core.errors.email_taken', { email: dto.email });
-    const roles = [...new Set(dto.roles ?? ['viewer'])].filter((r): r is Role => (ROLES as readonly string[]).includes(r));
+    if (await this.users.emailTaken(dto.email))
+      throw conflict('core.errors.email_taken', { email: dto.email });
+    const roles = [...new Set(dto.roles ?? ['viewer'])].filter((r): r is Role =>
+      (ROLES as readonly string[]).includes(r),
+    );
     const user = await this.users.create({
       email: dto.email,
       passwordHash: await argon2.hash(dto.password),

@@ -25,7 +25,10 @@ describe('core API: auth, users, partners, settings', () => {
   });
 
   it('logs in and returns a bearer token', async () => {
-    const result = await anonymous.post('/api/v1/auth/login', { email: ADMIN.email.toUpperCase(), password: ADMIN.password });
+    const result = await anonymous.post('/api/v1/auth/login', {
+      email: ADMIN.email.toUpperCase(),
+      password: ADMIN.password,
+    });
     assert.equal(result.status, 200);
     assert.equal(result.body.token_type, 'Bearer');
     assert.ok(result.body.expires_in > 0);
@@ -42,7 +45,12 @@ describe('core API: auth, users, partners, settings', () => {
   });
 
   it('creates, reads, searches, updates and archives partners', async () => {
-    const created = await admin.post('/api/v1/partners', { name: 'Acme Hosting', is_company: true, customer: true, email: 'Ops@Acme.example' });
+    const created = await admin.post('/api/v1/partners', {
+      name: 'Acme Hosting',
+      is_company: true,
+      customer: true,
+      email: 'Ops@Acme.example',
+    });
     assert.equal(created.status, 201);
     assert.equal(created.body.email, 'ops@acme.example');
     const id = created.body.id as number;
@@ -52,11 +60,17 @@ describe('core API: auth, users, partners, settings', () => {
 
     const found = await admin.get('/api/v1/partners?q=acme');
     assert.equal(found.status, 200);
-    assert.deepEqual(found.body.items.map((p: { id: number }) => p.id), [id]);
+    assert.deepEqual(
+      found.body.items.map((p: { id: number }) => p.id),
+      [id],
+    );
     const byEmail = await admin.get('/api/v1/partners?q=ops%40acme');
     assert.equal(byEmail.body.total, 1);
     const contacts = await admin.get(`/api/v1/partners?parent_id=${id}`);
-    assert.deepEqual(contacts.body.items.map((p: { name: string }) => p.name), ['Jane Contact']);
+    assert.deepEqual(
+      contacts.body.items.map((p: { name: string }) => p.name),
+      ['Jane Contact'],
+    );
 
     const updated = await admin.patch(`/api/v1/partners/${id}`, { phone: '+32 2 555 00 00', user_id: 1 });
     assert.equal(updated.status, 200);
@@ -73,7 +87,10 @@ describe('core API: auth, users, partners, settings', () => {
     for (let i = 0; i < 5; i++) await newPartner(app, { name: `Paged ${i}` });
     const page = await admin.get('/api/v1/partners?q=Paged&limit=2&offset=2');
     assert.equal(page.body.total, 5);
-    assert.deepEqual(page.body.items.map((p: { name: string }) => p.name), ['Paged 2', 'Paged 3']);
+    assert.deepEqual(
+      page.body.items.map((p: { name: string }) => p.name),
+      ['Paged 2', 'Paged 3'],
+    );
     assert.equal((await admin.get('/api/v1/partners?limit=1000')).status, 400);
   });
 
@@ -104,14 +121,22 @@ describe('core API: auth, users, partners, settings', () => {
   });
 
   it('answers 400 naming each invalid field, in the caller language', async () => {
-    const result = await admin.post('/api/v1/partners', { name: '', email: 'not-an-email', is_company: 'yes' });
+    const result = await admin.post('/api/v1/partners', {
+      name: '',
+      email: 'not-an-email',
+      is_company: 'yes',
+    });
     assert.equal(result.status, 400);
     const fields = result.body.errors.map((e: { field: string }) => e.field).sort();
     assert.deepEqual(fields, ['email', 'is_company', 'name']);
     assert.match(result.body.message, /email must be an e-mail address/);
-    const french = await admin.withHeaders({ 'accept-language': 'fr-BE,fr;q=0.9' }).post('/api/v1/partners', { name: '' });
+    const french = await admin
+      .withHeaders({ 'accept-language': 'fr-BE,fr;q=0.9' })
+      .post('/api/v1/partners', { name: '' });
     assert.equal(french.body.message, 'name ne doit pas être vide');
-    const german = await admin.withHeaders({ 'accept-language': 'de' }).post('/api/v1/partners', { name: 'x'.repeat(201) });
+    const german = await admin
+      .withHeaders({ 'accept-language': 'de' })
+      .post('/api/v1/partners', { name: 'x'.repeat(201) });
     assert.equal(german.body.message, 'name darf höchstens 200 Zeichen lang sein');
     const malformed = await admin.post('/api/v1/partners', '{"name": ');
     assert.equal(malformed.status, 400);
@@ -119,7 +144,13 @@ describe('core API: auth, users, partners, settings', () => {
   });
 
   it('manages users and refuses a duplicate e-mail', async () => {
-    const created = await admin.post('/api/v1/users', { email: 'ops@vigil.test', password: 'long-enough', roles: ['ops'], name: 'Ops', lang: 'nl' });
+    const created = await admin.post('/api/v1/users', {
+      email: 'ops@vigil.test',
+      password: 'long-enough',
+      roles: ['ops'],
+      name: 'Ops',
+      lang: 'nl',
+    });
     assert.equal(created.status, 201);
     assert.deepEqual(created.body.roles, ['ops']);
     assert.equal(created.body.lang, 'nl');
@@ -127,14 +158,25 @@ describe('core API: auth, users, partners, settings', () => {
     assert.equal(created.body.password_hash, undefined);
     const duplicate = await admin.post('/api/v1/users', { email: 'OPS@vigil.test', password: 'long-enough' });
     assert.equal(duplicate.status, 409);
-    const badRole = await admin.post('/api/v1/users', { email: 'x@vigil.test', password: 'long-enough', roles: ['root'] });
+    const badRole = await admin.post('/api/v1/users', {
+      email: 'x@vigil.test',
+      password: 'long-enough',
+      roles: ['root'],
+    });
     assert.equal(badRole.status, 400);
     const ops = await anonymous.login('ops@vigil.test', 'long-enough');
-    assert.equal((await ops.withHeaders({ 'accept-language': 'nl' }).get('/api/v1/users')).body.message, 'Hiervoor is de rol admin nodig');
+    assert.equal(
+      (await ops.withHeaders({ 'accept-language': 'nl' }).get('/api/v1/users')).body.message,
+      'Hiervoor is de rol admin nodig',
+    );
     const deactivated = await admin.patch(`/api/v1/users/${created.body.id}`, { active: false });
     assert.equal(deactivated.body.active, false);
     assert.equal((await ops.get('/api/v1/me')).status, 401);
-    assert.equal((await anonymous.post('/api/v1/auth/login', { email: 'ops@vigil.test', password: 'long-enough' })).status, 401);
+    assert.equal(
+      (await anonymous.post('/api/v1/auth/login', { email: 'ops@vigil.test', password: 'long-enough' }))
+        .status,
+      401,
+    );
   });
 
   it('creates, uses and revokes personal API keys', async () => {
@@ -146,7 +188,10 @@ describe('core API: auth, users, partners, settings', () => {
     const withKey = anonymous.as(key.body.token);
     assert.equal((await withKey.get('/api/v1/me')).body.email, user.email);
     const listed = await asUser.get('/api/v1/me/api-keys');
-    assert.deepEqual(listed.body.map((k: { name: string }) => k.name), ['deploy script']);
+    assert.deepEqual(
+      listed.body.map((k: { name: string }) => k.name),
+      ['deploy script'],
+    );
     assert.equal(listed.body[0].token, undefined);
     assert.notEqual(listed.body[0].last_used_at, null);
     assert.equal((await asUser.delete(`/api/v1/me/api-keys/${key.body.id}`)).status, 204);
@@ -173,7 +218,10 @@ describe('core API: auth, users, partners, settings', () => {
     assert.equal((await anonymous.get('/monitoring/ready')).status, 200);
     const metrics = await anonymous.get('/metrics');
     assert.equal(metrics.status, 200);
-    assert.match(metrics.body, /vigil_http_request_duration_seconds_count\{method="GET",route="\/monitoring\/ready",status="200"\}/);
+    assert.match(
+      metrics.body,
+      /vigil_http_request_duration_seconds_count\{method="GET",route="\/monitoring\/ready",status="200"\}/,
+    );
     const docs = await anonymous.get('/api/docs-json');
     assert.equal(docs.status, 200);
     assert.ok(docs.body.paths['/api/v1/partners']);
@@ -186,10 +234,15 @@ describe('core API: auth, users, partners, settings', () => {
       const client = new Api(replica.url);
       const statuses: number[] = [];
       for (let i = 0; i < LOGIN_ATTEMPTS_PER_MINUTE + 3; i++) {
-        statuses.push((await client.post('/api/v1/auth/login', { email: ADMIN.email, password: `wrong-${i}` })).status);
+        statuses.push(
+          (await client.post('/api/v1/auth/login', { email: ADMIN.email, password: `wrong-${i}` })).status,
+        );
       }
       assert.deepEqual(statuses, [...Array(LOGIN_ATTEMPTS_PER_MINUTE).fill(401), 429, 429, 429]);
-      const refused = await client.post('/api/v1/auth/login', { email: ADMIN.email, password: ADMIN.password });
+      const refused = await client.post('/api/v1/auth/login', {
+        email: ADMIN.email,
+        password: ADMIN.password,
+      });
       assert.equal(refused.status, 429);
     } finally {
       await replica.close();

@@ -49,6 +49,6 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     vigil,
     url: vigil.url!,
     close: () => vigil.close(),
-    get: <T>(token: abstract new (...args: never[]) => T) => vigil.app.get<T>(token as never, { strict: false }),
+    get: <T>(token: abstract new (...args: never[]) => T) => vigil.app.get<T>(token, { strict: false }),
   };
 }

@@ -42,7 +42,9 @@ export async function cloneTemplate(): Promise<string> {
   const name = uniqueName('vigil_test');
   for (let attempt = 0; ; attempt++) {
     try {
-      await withAdminClient((client) => client.query(`CREATE DATABASE "${name}" TEMPLATE "${templateName()}"`));
+      await withAdminClient((client) =>
+        client.query(`CREATE DATABASE "${name}" TEMPLATE "${templateName()}"`),
+      );
       return databaseUrl(name);
     } catch (error) {
       // Two clones of one template at the same instant can collide; a retry settles it.
@@ -64,7 +66,11 @@ export async function dropDatabase(url: string): Promise<void> {
   await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
 }
 
-export async function query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+export async function query<T = Record<string, unknown>>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<T[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {

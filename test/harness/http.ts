@@ -59,7 +59,8 @@ export class Api {
   /** Logs in and returns a client that sends the token. */
   async login(email: string, password: string): Promise<Api> {
     const result = await this.post<{ access_token: string }>('/api/v1/auth/login', { email, password });
-    if (result.status !== 200) throw new Error(`login failed for ${email}: ${result.status} ${JSON.stringify(result.body)}`);
+    if (result.status !== 200)
+      throw new Error(`login failed for ${email}: ${result.status} ${JSON.stringify(result.body)}`);
     return this.as(result.body.access_token);
   }
 }
