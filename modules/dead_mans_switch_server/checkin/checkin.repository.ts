@@ -1,0 +1,144 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DEFAULT_DELAY, type InstanceState } from '../instance.entity.js';
+import type { CheckIn } from './alive-payload.js';
+
+export interface CheckedIn {
+  id: number;
+  state: InstanceState;
+}
+
+export interface LockedInstance extends CheckedIn {
+  alert_state: 'ok' | 'down';
+}
+
+// $1 uuid, $2 received at, $3.. the statistics: the parameters every statement below shares.
+const statistics = (c: CheckIn, receivedAt: Date) => [
+  c.databaseUuid,
+  receivedAt,
+  c.cpu,
+  c.ram,
+  c.userCount,
+  c.dbSize,
+  c.diskFree,
+  c.diskTotal,
+  c.lastBackupAt,
+  c.version,
+  c.uptime,
+];
+
+// The last statistics: cpu, ram and users as sent (null included); the optional ones keep their last value.
+const SET_LAST = `last_seen = $2::timestamptz, last_cpu = $3::double precision, last_ram = $4::double precision,
+  last_user_count = $5::integer, last_db_size = coalesce($6::bigint, last_db_size),
+  last_disk_free = coalesce($7::bigint, last_disk_free), last_disk_total = coalesce($8::bigint, last_disk_total),
+  last_backup_at = coalesce($9::timestamptz, last_backup_at), last_version = coalesce($10::text, last_version),
+  last_uptime = coalesce($11::bigint, last_uptime),
+  next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)`;
+
+const INSERT_LOG = `INSERT INTO dead_mans_switch_log
+  (instance_id, received_at, cpu, ram, user_count, db_size, disk_free, disk_total, last_backup_at, version, uptime)`;
+const LOG_VALUES = `$2::timestamptz, $3::double precision, $4::double precision, $5::integer, $6::bigint,
+  $7::bigint, $8::bigint, $9::timestamptz, $10::text, $11::bigint`;
+
+@Injectable()
+export class CheckInRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /**
+   * The common case in one statement (one implicit transaction, committed when it returns): a known instance
+   * that is not down moves its deadline, keeps its statistics and gets its log row. Returns nothing for an
+   * unknown uuid or a down instance, whose check-in needs the full transaction.
+   */
+  async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
+    const rows = await this.db.query<CheckedIn[]>(
+      `WITH checked AS (
+         UPDATE dead_mans_switch_instance SET ${SET_LAST}
+         WHERE database_uuid = $1::uuid AND NOT (state = 'active' AND alert_state = 'down')
+         RETURNING id, state)
+       , logged AS (${INSERT_LOG} SELECT id, ${LOG_VALUES} FROM checked)
+       SELECT id, state FROM checked`,
+      statistics(checkIn, receivedAt),
+    );
+    return rows[0];
+  }
+
+  async lockByUuid(uuid: string, manager: EntityManager): Promise<LockedInstance | undefined> {
+    const rows = await manager.query<LockedInstance[]>(
+      'SELECT id, state, alert_state FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE',
+      [uuid],
+    );
+    return rows[0];
+  }
+
+  /**
+   * Stores a check-in of a locked instance. A down active instance is back: the compare-and-set to `ok` is
+   * part of the same update, guarded by what the caller read under the lock. Returns whether it recovered.
+   */
+  async checkInLocked(
+    checkIn: CheckIn,
+    receivedAt: Date,
+    read: LockedInstance,
+    manager: EntityManager,
+  ): Promise<boolean> {
+    const recovering = read.state === 'active' && read.alert_state === 'down';
+    const updated = await manager.query<unknown[]>(
+      `UPDATE dead_mans_switch_instance SET ${SET_LAST}
+         ${recovering ? `, alert_state = 'ok'` : ''}
+       WHERE database_uuid = $1::uuid AND id = $12 AND state = $13 AND alert_state = $14
+       RETURNING id`,
+      [...statistics(checkIn, receivedAt), read.id, read.state, read.alert_state],
+    );
+    if (updated.length !== 1) throw new Error(`Instance ${read.id} changed under its lock`);
+    await this.insertLog(read.id, checkIn, receivedAt, manager);
+    return recovering;
+  }
+
+  /** Serializes the registrations of one source address across replicas, until the transaction ends. */
+  async lockSource(source: string, manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('dms-registration:' || $1, 0))`, [
+      source,
+    ]);
+  }
+
+  async registrationsSince(source: string | null, since: Date, manager: EntityManager): Promise<number> {
+    const [{ count }] = await manager.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM dead_mans_switch_instance
+       WHERE registered_from IS NOT DISTINCT FROM $1::inet AND created_at >= $2`,
+      [source, since],
+    );
+    return count;
+  }
+
+  /** Registers an unknown uuid in state `new`; undefined when another request registered it meanwhile. */
+  async register(
+    checkIn: CheckIn,
+    receivedAt: Date,
+    source: string | null,
+    manager: EntityManager,
+  ): Promise<CheckedIn | undefined> {
+    const rows = await manager.query<CheckedIn[]>(
+      `INSERT INTO dead_mans_switch_instance (database_uuid, state, last_seen, last_cpu, last_ram, last_user_count,
+         last_db_size, last_disk_free, last_disk_total, last_backup_at, last_version, last_uptime, next_deadline,
+         registered_from, created_at, updated_at)
+       VALUES ($1::uuid, 'new', ${LOG_VALUES}, $2::timestamptz + make_interval(secs => 2 * ${DEFAULT_DELAY}), $12::inet, $2, $2)
+       ON CONFLICT (database_uuid) DO NOTHING
+       RETURNING id, state`,
+      [...statistics(checkIn, receivedAt), source],
+    );
+    if (rows[0]) await this.insertLog(rows[0].id, checkIn, receivedAt, manager);
+    return rows[0];
+  }
+
+  private async insertLog(id: number, checkIn: CheckIn, receivedAt: Date, manager: EntityManager) {
+    // Same numbering as the other statements, with the instance id in place of the uuid.
+    await manager.query(`${INSERT_LOG} VALUES ($1, ${LOG_VALUES})`, [
+      id,
+      ...statistics(checkIn, receivedAt).slice(1),
+    ]);
+  }
+}

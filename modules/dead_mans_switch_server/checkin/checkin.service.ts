@@ -1,0 +1,135 @@
+import { isIP } from 'node:net';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import {
+  AppException,
+  Clock,
+  I18nService,
+  SettingsService,
+  type RequestContext,
+} from '../../../src/index.js';
+import { DmsMetrics } from '../dms-metrics.service.js';
+import { InstanceAlertsService } from '../instance-alerts.service.js';
+import type { InstanceState } from '../instance.entity.js';
+import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS, numericSetting } from '../settings.js';
+import { parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
+import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
+import { RateLimitedException } from './rate-limited.exception.js';
+import { TokenBuckets } from './token-buckets.js';
+
+/** What a successful check-in answers, in both wire forms. */
+export interface CheckInResult {
+  status: 'ok';
+  instance_state: InstanceState;
+}
+
+/** Odoo's JSON-RPC reply: `result` on success, Odoo's error object otherwise; `id` echoes the request's. */
+export type JsonRpcReply =
+  | { jsonrpc: '2.0'; id: string | number | null; result: CheckInResult }
+  | {
+      jsonrpc: '2.0';
+      id: string | number | null;
+      error: {
+        code: number;
+        message: string;
+        data: { name: string; message: string; arguments: string[]; exception_type: string; debug: string };
+      };
+    };
+
+const HOUR_MS = 3_600_000;
+// A registration that loses a race to another request for the same uuid retries as a known instance.
+const ATTEMPTS = 3;
+
+/** Receives check-ins: validates them, registers unknown uuids, stores one log row each, notices recoveries. */
+@Injectable()
+export class CheckInService {
+  private readonly perUuid = new TokenBuckets(CHECKINS_PER_UUID_PER_MINUTE, CHECKINS_PER_UUID_PER_MINUTE);
+
+  constructor(
+    @Inject(CheckInRepository) private readonly checkIns: CheckInRepository,
+    @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
+    @Inject(SettingsService) private readonly settings: SettingsService,
+    @Inject(I18nService) private readonly i18n: I18nService,
+    @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Handles one POSTed body from `source`. JSON-RPC application errors are replies (HTTP 200, as Odoo does);
+   * plain JSON errors are thrown as 400s. Returns only after the check-in committed.
+   */
+  async receive(ctx: RequestContext, body: unknown, source: string): Promise<JsonRpcReply | CheckInResult> {
+    const request = readEnvelope(body);
+    const parsed = parseCheckIn(request.params);
+    if ('error' in parsed) {
+      this.metrics.checkIns.inc({ form: request.form, result: 'invalid' });
+      if (request.form === 'plain')
+        throw new AppException(HttpStatus.BAD_REQUEST, parsed.error.key, parsed.error.args);
+      const message = this.i18n.t(parsed.error.key, ctx.lang, parsed.error.args);
+      return {
+        jsonrpc: '2.0',
+        id: request.id,
+        error: {
+          code: 200,
+          message: 'Odoo Server Error',
+          data: {
+            name: 'odoo.exceptions.ValidationError',
+            message,
+            arguments: [message],
+            exception_type: 'validation_error',
+            debug: '',
+          },
+        },
+      };
+    }
+    const now = this.clock.now();
+    const wait = this.perUuid.take(parsed.checkIn.databaseUuid, now);
+    if (wait > 0) {
+      this.metrics.checkIns.inc({ form: request.form, result: 'rate_limited' });
+      throw new RateLimitedException('dead_mans_switch_server.errors.too_many_checkins', wait);
+    }
+    const stored = await this.store(parsed.checkIn, now, source).catch((error: unknown) => {
+      if (error instanceof RateLimitedException)
+        this.metrics.checkIns.inc({ form: request.form, result: 'registration_capped' });
+      throw error;
+    });
+    this.metrics.checkIns.inc({ form: request.form, result: stored.registered ? 'registered' : 'ok' });
+    if (stored.registered) this.metrics.registrations.inc();
+    if (stored.recovered) this.metrics.alerts.inc({ kind: 'up' });
+    const result: CheckInResult = { status: 'ok', instance_state: stored.state };
+    return request.form === 'jsonrpc' ? { jsonrpc: '2.0', id: request.id, result } : result;
+  }
+
+  private async store(
+    checkIn: CheckIn,
+    now: Date,
+    source: string,
+  ): Promise<CheckedIn & { registered?: boolean; recovered?: boolean }> {
+    for (let attempt = 1; ; attempt++) {
+      const quick = await this.checkIns.quickCheckIn(checkIn, now);
+      if (quick) return quick;
+      const outcome = await this.checkIns.transaction(async (manager) => {
+        const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
+        if (locked) {
+          const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, manager);
+          if (recovered) await this.alerts.alert('up', locked.id, now, manager);
+          return { id: locked.id, state: locked.state, recovered };
+        }
+        await this.checkIns.lockSource(source, manager);
+        const cap = numericSetting(
+          SETTINGS.maxRegistrationsPerHour,
+          await this.settings.get(SETTINGS.maxRegistrationsPerHour),
+        );
+        const address = isIP(source) ? source : null;
+        const since = new Date(now.getTime() - HOUR_MS);
+        if ((await this.checkIns.registrationsSince(address, since, manager)) >= cap) {
+          throw new RateLimitedException('dead_mans_switch_server.errors.too_many_registrations', 3600);
+        }
+        const registered = await this.checkIns.register(checkIn, now, address, manager);
+        return registered && { ...registered, registered: true };
+      });
+      if (outcome) return outcome;
+      if (attempt >= ATTEMPTS)
+        throw new Error(`Check-in of ${checkIn.databaseUuid} kept racing its registration`);
+    }
+  }
+}

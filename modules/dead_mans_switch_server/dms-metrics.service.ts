@@ -1,0 +1,57 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock, MetricsService } from '../../src/index.js';
+import { HEALTHS } from './instance.entity.js';
+import { InstancesRepository } from './instances/instances.repository.js';
+
+/** The addon's Prometheus metrics, on the application's registry (`/metrics`). */
+@Injectable()
+export class DmsMetrics {
+  readonly checkIns;
+  readonly registrations;
+  readonly alerts;
+  readonly watchdogLag;
+  readonly watchdogPassSeconds;
+  readonly watchdogGaps;
+
+  constructor(
+    metrics: MetricsService,
+    @Inject(InstancesRepository) instances: InstancesRepository,
+    @Inject(Clock) clock: Clock,
+  ) {
+    this.checkIns = metrics.counter(
+      'vigil_dms_checkins_total',
+      'Check-ins received on /dead_mans_switch/alive, by wire form and outcome',
+      ['form', 'result'] as const,
+    );
+    this.registrations = metrics.counter(
+      'vigil_dms_registrations_total',
+      'Instances registered by their first check-in',
+    );
+    this.alerts = metrics.counter('vigil_dms_alerts_total', 'Alerts posted, by kind (down, reminder, up)', [
+      'kind',
+    ] as const);
+    this.watchdogLag = metrics.gauge(
+      'vigil_dms_watchdog_lag_seconds',
+      'How long after its deadline the last watchdog pass handled the most overdue instance',
+    );
+    this.watchdogPassSeconds = metrics.gauge(
+      'vigil_dms_watchdog_pass_seconds',
+      'Duration of the last watchdog pass',
+    );
+    this.watchdogGaps = metrics.counter(
+      'vigil_dms_watchdog_gaps_total',
+      'Times the watchdog found it had not run for longer than the gap threshold',
+    );
+    metrics.gauge(
+      'vigil_dms_instances',
+      'Instances by health (active ones) or state',
+      ['health'],
+      async function () {
+        const counts = await instances.countByHealth(clock.now());
+        this.reset();
+        for (const health of [...HEALTHS, 'new', 'suspended'] as const)
+          this.set({ health }, counts[health] ?? 0);
+      },
+    );
+  }
+}

@@ -1,0 +1,88 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export const INSTANCE_STATES = ['new', 'active', 'suspended'] as const;
+export type InstanceState = (typeof INSTANCE_STATES)[number];
+
+export const HEALTHS = ['up', 'late', 'down'] as const;
+export type Health = (typeof HEALTHS)[number];
+
+export type AlertState = 'ok' | 'down';
+
+/** `alive_max_delay` of a new instance, in seconds. */
+export const DEFAULT_DELAY = 600;
+
+/** `dead_mans_switch.instance`: a customer's database that checks in, identified by its database uuid. */
+@Entity('dead_mans_switch_instance')
+export class Instance {
+  @PrimaryGeneratedColumn()
+  id: number;
+
+  @Column('uuid', { unique: true })
+  databaseUuid: string;
+
+  @Column('text', { default: 'new' })
+  state: InstanceState;
+
+  /** The customer (a company partner). */
+  @Column('integer', { nullable: true })
+  partnerId: number | null;
+
+  /** The responsible user. */
+  @Column('integer', { nullable: true })
+  userId: number | null;
+
+  @Column('text', { nullable: true })
+  description: string | null;
+
+  /** Seconds between check-ins before the instance counts as late; down at twice this. */
+  @Column('integer', { default: 600 })
+  aliveMaxDelay: number;
+
+  @Column('timestamptz', { nullable: true })
+  lastSeen: Date | null;
+
+  @Column('double precision', { nullable: true })
+  lastCpu: number | null;
+
+  @Column('double precision', { nullable: true })
+  lastRam: number | null;
+
+  @Column('integer', { nullable: true })
+  lastUserCount: number | null;
+
+  @Column('bigint', { nullable: true })
+  lastDbSize: string | null;
+
+  @Column('bigint', { nullable: true })
+  lastDiskFree: string | null;
+
+  @Column('bigint', { nullable: true })
+  lastDiskTotal: string | null;
+
+  @Column('timestamptz', { nullable: true })
+  lastBackupAt: Date | null;
+
+  @Column('text', { nullable: true })
+  lastVersion: string | null;
+
+  @Column('bigint', { nullable: true })
+  lastUptime: string | null;
+
+  @Column('text', { default: 'ok' })
+  alertState: AlertState;
+
+  @Column('timestamptz', { nullable: true })
+  nextDeadline: Date | null;
+
+  @Column('timestamptz', { nullable: true })
+  lastAlertAt: Date | null;
+
+  @Column('inet', { nullable: true })
+  registeredFrom: string | null;
+
+  @CreateDateColumn({ type: 'timestamptz' })
+  createdAt: Date;
+
+  @UpdateDateColumn({ type: 'timestamptz' })
+  updatedAt: Date;
+}

@@ -1,0 +1,172 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsTimeZone,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { PaginationQueryDto } from '../../../src/index.js';
+import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
+import type { InstanceRow, LogInterval } from './instances.repository.js';
+
+/** Shortest and longest `alive_max_delay`, in seconds: a minute to a month. */
+export const MIN_DELAY = 60;
+export const MAX_DELAY = 31 * 86_400;
+
+export class ListInstancesQueryDto extends PaginationQueryDto {
+  @ApiPropertyOptional({ enum: INSTANCE_STATES })
+  @IsOptional()
+  @IsIn(INSTANCE_STATES)
+  state?: InstanceState;
+
+  @ApiPropertyOptional({ enum: HEALTHS, description: 'Health of active instances' })
+  @IsOptional()
+  @IsIn(HEALTHS)
+  health?: Health;
+
+  @ApiPropertyOptional({ description: 'The customer' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  partner_id?: number;
+
+  @ApiPropertyOptional({ description: 'Searches the customer name, the description and the uuid' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+}
+
+export class UpdateInstanceDto {
+  @ApiPropertyOptional({ description: 'The customer (a company partner); null clears it', nullable: true })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  partner_id?: number | null;
+
+  @ApiPropertyOptional({
+    description: "The responsible user; defaults to the customer's account manager",
+    nullable: true,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  user_id?: number | null;
+
+  @ApiPropertyOptional({ nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  description?: string | null;
+
+  @ApiPropertyOptional({
+    description: 'Seconds without check-in before the instance is late (down at twice)',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(MIN_DELAY)
+  @Max(MAX_DELAY)
+  alive_max_delay?: number;
+}
+
+export const LOG_INTERVALS = ['raw', 'hour', 'day'] as const;
+
+export class InstanceLogsQueryDto {
+  @ApiPropertyOptional({ description: 'Start (ISO 8601); default: 24 hours (30 days per day) before `to`' })
+  @IsOptional()
+  @IsISO8601()
+  from?: string;
+
+  @ApiPropertyOptional({ description: 'End, excluded (ISO 8601); default: now' })
+  @IsOptional()
+  @IsISO8601()
+  to?: string;
+
+  @ApiPropertyOptional({
+    enum: LOG_INTERVALS,
+    default: 'hour',
+    description: 'raw rows or one bucket per hour/day',
+  })
+  @IsOptional()
+  @IsIn(LOG_INTERVALS)
+  interval?: LogInterval;
+
+  @ApiPropertyOptional({ default: 'UTC', description: 'Time zone of the hour/day buckets' })
+  @IsOptional()
+  @IsTimeZone()
+  tz?: string;
+
+  @ApiPropertyOptional({ default: 500, maximum: 1000, description: 'Raw rows: the newest first' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+}
+
+export interface InstanceResponse {
+  id: number;
+  database_uuid: string;
+  display_name: string;
+  state: InstanceState;
+  health: Health | null;
+  partner_id: number | null;
+  partner_name: string | null;
+  user_id: number | null;
+  description: string | null;
+  alive_max_delay: number;
+  last_seen: string | null;
+  last_cpu: number | null;
+  last_ram: number | null;
+  last_user_count: number | null;
+  last_db_size: number | null;
+  last_disk_free: number | null;
+  last_disk_total: number | null;
+  last_backup_at: string | null;
+  last_version: string | null;
+  last_uptime: number | null;
+  next_deadline: string | null;
+  last_alert_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null);
+const int = (value: string | null) => (value === null ? null : Number(value));
+
+export const displayName = (row: Pick<InstanceRow, 'partner_name' | 'database_uuid' | 'description'>) =>
+  `${row.partner_name ?? row.database_uuid}${row.description ? ` (${row.description})` : ''}`;
+
+export const toInstanceResponse = (row: InstanceRow): InstanceResponse => ({
+  id: row.id,
+  database_uuid: row.database_uuid,
+  display_name: displayName(row),
+  state: row.state,
+  health: row.health,
+  partner_id: row.partner_id,
+  partner_name: row.partner_name,
+  user_id: row.user_id,
+  description: row.description,
+  alive_max_delay: row.alive_max_delay,
+  last_seen: iso(row.last_seen),
+  last_cpu: row.last_cpu,
+  last_ram: row.last_ram,
+  last_user_count: row.last_user_count,
+  last_db_size: int(row.last_db_size),
+  last_disk_free: int(row.last_disk_free),
+  last_disk_total: int(row.last_disk_total),
+  last_backup_at: iso(row.last_backup_at),
+  last_version: row.last_version,
+  last_uptime: int(row.last_uptime),
+  next_deadline: iso(row.next_deadline),
+  last_alert_at: iso(row.last_alert_at),
+  created_at: row.created_at.toISOString(),
+  updated_at: row.updated_at.toISOString(),
+});

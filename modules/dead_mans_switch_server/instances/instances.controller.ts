@@ -1,0 +1,62 @@
+import {
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Inject,
+  Param,
+  ParseIntPipe,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Ctx, RequireRole, type RequestContext } from '../../../src/index.js';
+import { InstanceLogsQueryDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto.js';
+import { InstancesService } from './instances.service.js';
+
+@ApiTags('dead_mans_switch')
+@ApiBearerAuth()
+@Controller('api/v1/dead_mans_switch/instances')
+export class InstancesController {
+  constructor(@Inject(InstancesService) private readonly instances: InstancesService) {}
+
+  @Get()
+  list(@Ctx() ctx: RequestContext, @Query() query: ListInstancesQueryDto) {
+    return this.instances.list(ctx, query);
+  }
+
+  @Get(':id')
+  get(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    return this.instances.get(ctx, id);
+  }
+
+  @Patch(':id')
+  @RequireRole('manager')
+  update(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number, @Body() dto: UpdateInstanceDto) {
+    return this.instances.update(ctx, id, dto);
+  }
+
+  @Post(':id/activate')
+  @RequireRole('manager')
+  @HttpCode(200)
+  activate(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    return this.instances.activate(ctx, id);
+  }
+
+  @Post(':id/suspend')
+  @RequireRole('manager')
+  @HttpCode(200)
+  suspend(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    return this.instances.suspend(ctx, id);
+  }
+
+  @Get(':id/logs')
+  logs(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Query() query: InstanceLogsQueryDto,
+  ) {
+    return this.instances.logs(ctx, id, query);
+  }
+}

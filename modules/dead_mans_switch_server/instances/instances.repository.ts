@@ -1,0 +1,220 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Partner, User } from '../../../src/index.js';
+import { Instance, type Health, type InstanceState } from '../instance.entity.js';
+
+/** An instance as the API shows it: its row, its customer's name and its health at a given time. */
+export interface InstanceRow {
+  id: number;
+  database_uuid: string;
+  state: InstanceState;
+  partner_id: number | null;
+  partner_name: string | null;
+  user_id: number | null;
+  description: string | null;
+  alive_max_delay: number;
+  last_seen: Date | null;
+  last_cpu: number | null;
+  last_ram: number | null;
+  last_user_count: number | null;
+  last_db_size: string | null;
+  last_disk_free: string | null;
+  last_disk_total: string | null;
+  last_backup_at: Date | null;
+  last_version: string | null;
+  last_uptime: string | null;
+  alert_state: 'ok' | 'down';
+  next_deadline: Date | null;
+  last_alert_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  health: Health | null;
+}
+
+export interface InstanceFilter {
+  state?: InstanceState;
+  health?: Health;
+  partnerId?: number;
+  q?: string;
+  limit: number;
+  offset: number;
+}
+
+export type LogInterval = 'raw' | 'hour' | 'day';
+
+export interface LogBucket {
+  start: Date;
+  count: number;
+  cpu_avg: number | null;
+  cpu_max: number | null;
+  ram_avg: number | null;
+  ram_max: number | null;
+  user_count_avg: number | null;
+  user_count_max: number | null;
+}
+
+/**
+ * Health of an active instance at `now`: down once the watchdog alerted or its deadline passed, late after one
+ * delay without check-in, up otherwise. The deadline, not the last check-in, decides `down`: after a watchdog
+ * outage an instance in its grace period is late, not down.
+ */
+export const healthSql = (i: string, now: string) => `CASE
+    WHEN ${i}.state <> 'active' THEN NULL
+    WHEN ${i}.alert_state = 'down' OR ${i}.next_deadline IS NULL OR ${i}.next_deadline <= ${now} THEN 'down'
+    WHEN ${i}.last_seen IS NULL OR ${i}.last_seen + make_interval(secs => ${i}.alive_max_delay) <= ${now}
+      THEN 'late'
+    ELSE 'up' END`;
+
+const SELECT_ROW = (
+  now: string,
+) => `SELECT i.id, i.database_uuid, i.state, i.partner_id, p.name AS partner_name,
+    i.user_id, i.description, i.alive_max_delay, i.last_seen, i.last_cpu, i.last_ram, i.last_user_count,
+    i.last_db_size, i.last_disk_free, i.last_disk_total, i.last_backup_at, i.last_version, i.last_uptime,
+    i.alert_state, i.next_deadline, i.last_alert_at, i.created_at, i.updated_at, ${healthSql('i', now)} AS health
+  FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id`;
+
+@Injectable()
+export class InstancesRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  async list(filter: InstanceFilter, now: Date): Promise<{ items: InstanceRow[]; total: number }> {
+    const where: string[] = [];
+    const params: unknown[] = [now];
+    const param = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (filter.state) where.push(`i.state = ${param(filter.state)}`);
+    if (filter.health) where.push(`${healthSql('i', '$1')} = ${param(filter.health)}`);
+    if (filter.partnerId !== undefined) where.push(`i.partner_id = ${param(filter.partnerId)}`);
+    if (filter.q) {
+      const like = param(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      where.push(
+        `(p.name ILIKE ${like} OR i.description ILIKE ${like} OR i.database_uuid::text ILIKE ${like})`,
+      );
+    }
+    const whereSql = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const [{ total }] = await this.db.query<{ total: number }[]>(
+      `SELECT count(*)::int AS total FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id
+       ${whereSql}`,
+      params,
+    );
+    const items = await this.db.query<InstanceRow[]>(
+      `${SELECT_ROW('$1')} ${whereSql}
+       ORDER BY lower(coalesce(p.name, i.database_uuid::text)), i.id
+       LIMIT ${param(filter.limit)} OFFSET ${param(filter.offset)}`,
+      params,
+    );
+    return { items, total };
+  }
+
+  async findRow(id: number, now: Date, manager?: EntityManager): Promise<InstanceRow | undefined> {
+    const rows = await (manager ?? this.db.manager).query<InstanceRow[]>(
+      `${SELECT_ROW('$2')} WHERE i.id = $1`,
+      [id, now],
+    );
+    return rows[0];
+  }
+
+  /** Locks the row, so that a change, its tracking and a concurrent watchdog pass read the same values. */
+  findForUpdate(id: number, manager: EntityManager): Promise<Instance | null> {
+    return manager
+      .getRepository(Instance)
+      .createQueryBuilder('i')
+      .setLock('pessimistic_write')
+      .where('i.id = :id', { id })
+      .getOne();
+  }
+
+  /** Writes the managed fields if the row still has the state and check-in it had when read. */
+  async compareAndSet(
+    before: Instance,
+    after: Instance,
+    now: Date,
+    manager: EntityManager,
+  ): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `UPDATE dead_mans_switch_instance SET state = $4, partner_id = $5, user_id = $6, description = $7,
+         alive_max_delay = $8, alert_state = $9, next_deadline = $10, updated_at = $11
+       WHERE id = $1 AND state = $2 AND last_seen IS NOT DISTINCT FROM $3
+       RETURNING id`,
+      [
+        before.id,
+        before.state,
+        before.lastSeen,
+        after.state,
+        after.partnerId,
+        after.userId,
+        after.description,
+        after.aliveMaxDelay,
+        after.alertState,
+        after.nextDeadline,
+        now,
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  /** The customer's name or the uuid, plus ` (description)` when there is one. */
+  async displayName(id: number, manager?: EntityManager): Promise<string> {
+    const rows = await (manager ?? this.db.manager).query<{ name: string }[]>(
+      `SELECT coalesce(p.name, i.database_uuid::text)
+              || CASE WHEN coalesce(i.description, '') <> '' THEN ' (' || i.description || ')' ELSE '' END AS name
+       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = $1`,
+      [id],
+    );
+    return rows[0]?.name ?? `#${id}`;
+  }
+
+  findPartner(id: number, manager?: EntityManager): Promise<Partner | null> {
+    return (manager ?? this.db.manager).getRepository(Partner).findOneBy({ id });
+  }
+
+  userExists(id: number, manager?: EntityManager): Promise<boolean> {
+    return (manager ?? this.db.manager).getRepository(User).existsBy({ id, active: true });
+  }
+
+  /** Check-ins per hour or day (in `timeZone`) between two times, for charts. */
+  aggregatedLogs(
+    instanceId: number,
+    interval: 'hour' | 'day',
+    from: Date,
+    to: Date,
+    timeZone: string,
+  ): Promise<LogBucket[]> {
+    return this.db.query<LogBucket[]>(
+      `SELECT date_trunc($2, received_at, $5) AS start, count(*)::int AS count,
+              avg(cpu) AS cpu_avg, max(cpu) AS cpu_max, avg(ram) AS ram_avg, max(ram) AS ram_max,
+              avg(user_count)::double precision AS user_count_avg, max(user_count) AS user_count_max
+       FROM dead_mans_switch_log
+       WHERE instance_id = $1 AND received_at >= $3 AND received_at < $4
+       GROUP BY 1 ORDER BY 1`,
+      [instanceId, interval, from, to, timeZone],
+    );
+  }
+
+  /** The newest check-ins between two times. */
+  rawLogs(instanceId: number, from: Date, to: Date, limit: number): Promise<Record<string, unknown>[]> {
+    return this.db.query(
+      `SELECT received_at, cpu, ram, user_count, db_size, disk_free, disk_total, last_backup_at, version, uptime
+       FROM dead_mans_switch_log
+       WHERE instance_id = $1 AND received_at >= $2 AND received_at < $3
+       ORDER BY received_at DESC LIMIT $4`,
+      [instanceId, from, to, limit],
+    );
+  }
+
+  async countByHealth(now: Date): Promise<Record<string, number>> {
+    const rows = await this.db.query<{ key: string; count: number }[]>(
+      `SELECT coalesce(${healthSql('i', '$1')}, i.state) AS key, count(*)::int AS count
+       FROM dead_mans_switch_instance i GROUP BY 1`,
+      [now],
+    );
+    return Object.fromEntries(rows.map((r) => [r.key, r.count]));
+  }
+}

@@ -1,0 +1,172 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  AppException,
+  Clock,
+  badRequest,
+  conflict,
+  notFound,
+  type Page,
+  type RequestContext,
+} from '../../../src/index.js';
+import { InstanceAlertsService } from '../instance-alerts.service.js';
+import type { Instance, InstanceState } from '../instance.entity.js';
+import { INSTANCE_MODEL } from '../settings.js';
+import {
+  toInstanceResponse,
+  type InstanceLogsQueryDto,
+  type InstanceResponse,
+  type ListInstancesQueryDto,
+  type UpdateInstanceDto,
+} from './instance.dto.js';
+import { InstancesRepository, type LogBucket } from './instances.repository.js';
+
+const DAY_MS = 86_400_000;
+/** Longest time range per log interval: enough for any chart, bounded for the database. */
+const MAX_RANGE_MS = { raw: 366 * DAY_MS, hour: 93 * DAY_MS, day: 3700 * DAY_MS };
+const DEFAULT_RANGE_MS = { raw: DAY_MS, hour: DAY_MS, day: 30 * DAY_MS };
+
+const seconds = (s: number) => s * 1000;
+
+/** When the watchdog must look at an active instance next, given its alert state. */
+export function nextDeadline(instance: Instance, now: Date): Date {
+  if (instance.alertState === 'down' && instance.lastAlertAt) {
+    return new Date(instance.lastAlertAt.getTime() + seconds(3 * instance.aliveMaxDelay));
+  }
+  return new Date((instance.lastSeen ?? now).getTime() + seconds(2 * instance.aliveMaxDelay));
+}
+
+export interface InstanceLogs {
+  interval: 'raw' | 'hour' | 'day';
+  from: string;
+  to: string;
+  time_zone: string;
+  items: LogBucket[] | Record<string, unknown>[];
+}
+
+/** Managing instances: reading them with their health, assigning them, activating and suspending them. */
+@Injectable()
+export class InstancesService {
+  constructor(
+    @Inject(InstancesRepository) private readonly instances: InstancesRepository,
+    @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
+    const { items, total } = await this.instances.list(
+      {
+        state: query.state,
+        health: query.health,
+        partnerId: query.partner_id,
+        q: query.q,
+        limit: query.limit,
+        offset: query.offset,
+      },
+      this.clock.now(),
+    );
+    return { items: items.map(toInstanceResponse), total, limit: query.limit, offset: query.offset };
+  }
+
+  async get(_ctx: RequestContext, id: number): Promise<InstanceResponse> {
+    const row = await this.instances.findRow(id, this.clock.now());
+    if (!row) throw notFound(INSTANCE_MODEL, id);
+    return toInstanceResponse(row);
+  }
+
+  async update(ctx: RequestContext, id: number, dto: UpdateInstanceDto): Promise<InstanceResponse> {
+    await this.change(ctx, id, async (before, manager) => {
+      const after: Instance = { ...before };
+      if (dto.partner_id !== undefined && dto.partner_id !== before.partnerId) {
+        after.partnerId = dto.partner_id;
+        if (dto.partner_id !== null) {
+          const partner = await this.instances.findPartner(dto.partner_id, manager);
+          if (!partner)
+            throw badRequest('core.errors.unknown_reference', { field: 'partner_id', id: dto.partner_id });
+          if (!partner.isCompany)
+            throw badRequest('dead_mans_switch_server.errors.customer_not_company', { id: dto.partner_id });
+          // Odoo's onchange: a new customer brings its account manager as the responsible user.
+          if (dto.user_id === undefined && partner.userId !== null) after.userId = partner.userId;
+        }
+      }
+      if (dto.user_id !== undefined) {
+        if (dto.user_id !== null && !(await this.instances.userExists(dto.user_id, manager)))
+          throw badRequest('core.errors.unknown_reference', { field: 'user_id', id: dto.user_id });
+        after.userId = dto.user_id;
+      }
+      if (dto.description !== undefined) after.description = dto.description?.trim() || null;
+      if (dto.alive_max_delay !== undefined) {
+        after.aliveMaxDelay = dto.alive_max_delay;
+        if (after.state === 'active') after.nextDeadline = nextDeadline(after, this.clock.now());
+      }
+      return after;
+    });
+    return this.get(ctx, id);
+  }
+
+  /** new → active and suspended → active. The watchdog starts from a fresh deadline. */
+  async activate(ctx: RequestContext, id: number): Promise<InstanceResponse> {
+    await this.change(ctx, id, (before) => {
+      if (before.state === 'active') throw this.wrongState(before.state, 'active');
+      const now = this.clock.now();
+      return Promise.resolve({
+        ...before,
+        state: 'active' as const,
+        alertState: 'ok' as const,
+        nextDeadline: new Date(now.getTime() + seconds(2 * before.aliveMaxDelay)),
+      });
+    });
+    return this.get(ctx, id);
+  }
+
+  /** active → suspended: no health, no alerts until it is activated again. */
+  async suspend(ctx: RequestContext, id: number): Promise<InstanceResponse> {
+    await this.change(ctx, id, (before) => {
+      if (before.state !== 'active') throw this.wrongState(before.state, 'suspended');
+      return Promise.resolve({ ...before, state: 'suspended' as const, alertState: 'ok' as const });
+    });
+    return this.get(ctx, id);
+  }
+
+  async logs(ctx: RequestContext, id: number, query: InstanceLogsQueryDto): Promise<InstanceLogs> {
+    await this.get(ctx, id);
+    const interval = query.interval ?? 'hour';
+    const to = query.to ? new Date(query.to) : this.clock.now();
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_RANGE_MS[interval]);
+    if (from >= to) throw badRequest('dead_mans_switch_server.errors.bad_range');
+    if (to.getTime() - from.getTime() > MAX_RANGE_MS[interval])
+      throw badRequest('dead_mans_switch_server.errors.range_too_long', {
+        days: Math.floor(MAX_RANGE_MS[interval] / DAY_MS),
+        interval,
+      });
+    const timeZone = query.tz ?? 'UTC';
+    const items =
+      interval === 'raw'
+        ? await this.instances.rawLogs(id, from, to, query.limit ?? 500)
+        : await this.instances.aggregatedLogs(id, interval, from, to, timeZone);
+    return { interval, from: from.toISOString(), to: to.toISOString(), time_zone: timeZone, items };
+  }
+
+  /**
+   * One management change: the row is locked, the new values are written only if the state is still the one
+   * read (compare-and-set), and the tracked fields are logged in the chatter, all in one transaction.
+   */
+  private async change(
+    ctx: RequestContext,
+    id: number,
+    decide: (before: Instance, manager: EntityManager) => Promise<Instance>,
+  ): Promise<void> {
+    await this.instances.transaction(async (manager) => {
+      const before = await this.instances.findForUpdate(id, manager);
+      if (!before) throw notFound(INSTANCE_MODEL, id);
+      const after = await decide(before, manager);
+      const changed = await this.instances.compareAndSet(before, after, this.clock.now(), manager);
+      if (!changed) throw new AppException(HttpStatus.CONFLICT, 'dead_mans_switch_server.errors.changed');
+      await this.alerts.track(ctx, before, after, manager);
+    });
+  }
+
+  private wrongState(state: InstanceState, target: InstanceState) {
+    return conflict('dead_mans_switch_server.errors.wrong_state', { state, target });
+  }
+}

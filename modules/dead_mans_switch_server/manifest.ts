@@ -1,0 +1,41 @@
+import { defineAddon } from '../../src/index.js';
+import { DeadMansSwitchServerModule } from './dead-mans-switch-server.module.js';
+import { InstanceAlert } from './instance-alert.entity.js';
+import { InstanceLog } from './instance-log.entity.js';
+import { Instance } from './instance.entity.js';
+import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
+import { SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
+import { LogRetentionTask } from './watchdog/log-retention.task.js';
+import { WatchdogTask } from './watchdog/watchdog.task.js';
+
+export const manifest = defineAddon({
+  name: 'dead_mans_switch_server',
+  version: '1.0.0',
+  summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
+  depends: [],
+  entities: [Instance, InstanceLog, InstanceAlert],
+  migrations: [DeadMansSwitchServerInit1732500000000],
+  seed: {
+    settings: SETTING_DEFAULTS,
+    subtypes: [
+      {
+        key: SUBTYPE_DOWN,
+        name: 'dead_mans_switch_server.subtypes.instance_down',
+        default: true,
+        internal: false,
+      },
+      {
+        key: SUBTYPE_UP,
+        name: 'dead_mans_switch_server.subtypes.instance_up',
+        default: true,
+        internal: false,
+      },
+    ],
+  },
+  tasks: [
+    { id: 'dead_mans_switch.watchdog', everySeconds: 30, provider: WatchdogTask },
+    { id: 'dead_mans_switch.log_retention', everySeconds: 86_400, provider: LogRetentionTask },
+  ],
+  templates: 'templates',
+  module: DeadMansSwitchServerModule,
+});

@@ -1,0 +1,123 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+
+/**
+ * What the watchdog read of a due instance. Times are kept as PostgreSQL wrote them (text), so that the
+ * compare-and-set compares them exactly, microseconds included.
+ */
+export interface DueInstance {
+  id: number;
+  alert_state: 'ok' | 'down';
+  last_seen: string | null;
+  next_deadline: string;
+  overdue_seconds: number;
+}
+
+export interface Transition {
+  id: number;
+  /** `ok` → the down alert; `down` → a reminder. */
+  previous: 'ok' | 'down';
+}
+
+@Injectable()
+export class WatchdogRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
+  }
+
+  /**
+   * Records this pass and returns the previous one, under the row's lock: of two replicas, the second waits
+   * for the first to finish its gap handling, then sees its pass.
+   */
+  async recordPass(now: Date, manager: EntityManager): Promise<Date | undefined> {
+    await manager.query(
+      'INSERT INTO dead_mans_switch_watchdog (id, last_pass_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING',
+      [now],
+    );
+    const [{ last_pass_at: previous }] = await manager.query<{ last_pass_at: Date }[]>(
+      'SELECT last_pass_at FROM dead_mans_switch_watchdog WHERE id = 1 FOR UPDATE',
+    );
+    await manager.query(
+      'UPDATE dead_mans_switch_watchdog SET last_pass_at = greatest(last_pass_at, $1) WHERE id = 1',
+      [now],
+    );
+    return previous.getTime() < now.getTime() ? previous : undefined;
+  }
+
+  /**
+   * After a gap: active instances whose deadline fell in it (or is about to) get a fresh grace period of twice
+   * their delay from now, as if they had just checked in; they cannot have reached a server that was not
+   * listening. Returns how many.
+   */
+  async grantGrace(gapStart: Date, now: Date, manager: EntityManager): Promise<number> {
+    const rows = await manager.query<unknown[]>(
+      `UPDATE dead_mans_switch_instance
+       SET next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+       WHERE state = 'active' AND next_deadline > $1
+         AND next_deadline < $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+       RETURNING id`,
+      [gapStart, now],
+    );
+    return rows.length;
+  }
+
+  /** Claims due instances through the partial index; rows another replica holds are skipped, not waited for. */
+  claimDue(now: Date, limit: number, manager: EntityManager): Promise<DueInstance[]> {
+    return manager.query<DueInstance[]>(
+      `SELECT id, alert_state, last_seen::text AS last_seen, next_deadline::text AS next_deadline,
+              extract(epoch FROM $1::timestamptz - next_deadline)::double precision AS overdue_seconds
+       FROM dead_mans_switch_instance
+       WHERE state = 'active' AND next_deadline <= $1
+       ORDER BY next_deadline
+       LIMIT $2
+       FOR UPDATE SKIP LOCKED`,
+      [now, limit],
+    );
+  }
+
+  /**
+   * The compare-and-set of a batch: each instance goes down (or stays down, with its next reminder) only if
+   * it is still active with the alert state, last check-in and deadline the decision read. Returns the
+   * transitions that happened.
+   */
+  async transition(due: DueInstance[], now: Date, manager: EntityManager): Promise<Transition[]> {
+    if (due.length === 0) return [];
+    return manager.query<Transition[]>(
+      `UPDATE dead_mans_switch_instance i
+       SET alert_state = 'down', last_alert_at = $5,
+           next_deadline = $5::timestamptz + make_interval(secs => 3 * i.alive_max_delay)
+       FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+         AS read(id, alert_state, last_seen, next_deadline)
+       WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state
+         AND i.last_seen IS NOT DISTINCT FROM read.last_seen AND i.next_deadline = read.next_deadline
+       RETURNING i.id, read.alert_state AS previous`,
+      [
+        due.map((d) => d.id),
+        due.map((d) => d.alert_state),
+        due.map((d) => d.last_seen),
+        due.map((d) => d.next_deadline),
+        now,
+      ],
+    );
+  }
+
+  /** Deletes check-in logs older than `before`, `batch` rows per statement; returns how many. */
+  async deleteLogsBefore(before: Date, batch: number): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const [{ count }] = await this.db.query<{ count: number }[]>(
+        `WITH deleted AS (
+           DELETE FROM dead_mans_switch_log WHERE id IN (
+             SELECT id FROM dead_mans_switch_log WHERE received_at < $1 LIMIT $2)
+           RETURNING 1)
+         SELECT count(*)::int AS count FROM deleted`,
+        [before, batch],
+      );
+      total += count;
+      if (count < batch) return total;
+    }
+  }
+}

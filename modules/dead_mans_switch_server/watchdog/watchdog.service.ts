@@ -1,0 +1,117 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { Clock, SettingsService } from '../../../src/index.js';
+import { DmsMetrics } from '../dms-metrics.service.js';
+import { InstanceAlertsService } from '../instance-alerts.service.js';
+import { SETTINGS, numericSetting } from '../settings.js';
+import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
+
+/** Due instances handled per transaction: short locks, few round trips. */
+export const WATCHDOG_BATCH = 200;
+
+export interface PassReport {
+  /** Down alerts and reminders posted. */
+  alerts: number;
+  /** Instances given a grace period because the watchdog had not run for a while. */
+  graced: number;
+  /** Seconds since the previous pass when it was a gap, else undefined. */
+  gapSeconds?: number;
+}
+
+/**
+ * Finds active instances whose deadline passed and posts their down alert, then a reminder every 3x the delay
+ * while they stay down. Safe with any number of replicas and crashes: due rows are claimed with SKIP LOCKED,
+ * each transition is a compare-and-set on what was read, and its alert is written in the same transaction.
+ */
+@Injectable()
+export class WatchdogService {
+  private readonly logger = new Logger('DeadMansSwitchWatchdog');
+  /** A test seam: runs after the compare-and-set and the alerts, before the commit. */
+  beforeCommit?: (transitions: Transition[], manager: EntityManager) => Promise<void>;
+
+  constructor(
+    @Inject(WatchdogRepository) private readonly watchdog: WatchdogRepository,
+    @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
+    @Inject(SettingsService) private readonly settings: SettingsService,
+    @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async runPass(): Promise<PassReport> {
+    const started = performance.now();
+    const now = this.clock.now();
+    const report: PassReport = { alerts: 0, graced: 0 };
+    await this.handleGap(now, report);
+    let lag = 0;
+    for (;;) {
+      const batch = await this.watchdog
+        .transaction(async (manager) => {
+          const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, manager);
+          return { due, transitions: await this.alert(due, now, manager) };
+        })
+        .catch(async (error: unknown) => {
+          // One instance that cannot be alerted must not hold back the others: retry the batch one by one.
+          this.logger.error(`Watchdog batch failed, retrying instance by instance: ${String(error)}`);
+          return this.oneByOne(now);
+        });
+      report.alerts += batch.transitions.length;
+      for (const t of batch.transitions)
+        this.metrics.alerts.inc({ kind: t.previous === 'ok' ? 'down' : 'reminder' });
+      for (const d of batch.due) lag = Math.max(lag, d.overdue_seconds);
+      if (batch.due.length < WATCHDOG_BATCH) break;
+    }
+    this.metrics.watchdogLag.set(lag);
+    this.metrics.watchdogPassSeconds.set((performance.now() - started) / 1000);
+    return report;
+  }
+
+  private async alert(due: DueInstance[], now: Date, manager: EntityManager): Promise<Transition[]> {
+    const transitions = await this.watchdog.transition(due, now, manager);
+    for (const t of transitions)
+      await this.alerts.alert(t.previous === 'ok' ? 'down' : 'reminder', t.id, now, manager);
+    if (this.beforeCommit) await this.beforeCommit(transitions, manager);
+    return transitions;
+  }
+
+  private async oneByOne(now: Date): Promise<{ due: DueInstance[]; transitions: Transition[] }> {
+    const result = { due: [] as DueInstance[], transitions: [] as Transition[] };
+    for (;;) {
+      try {
+        const done = await this.watchdog.transaction(async (manager) => {
+          const due = await this.watchdog.claimDue(now, 1, manager);
+          return { due, transitions: await this.alert(due, now, manager) };
+        });
+        if (done.due.length === 0) return result;
+        result.due.push(...done.due);
+        result.transitions.push(...done.transitions);
+      } catch (error) {
+        this.logger.error(`Watchdog could not alert an instance; next pass retries: ${String(error)}`);
+        return result;
+      }
+    }
+  }
+
+  /**
+   * When the previous pass is older than the gap threshold, the server (or its database) was away: deadlines
+   * that passed meanwhile say nothing about the instances, so they get a fresh grace period instead of alerts.
+   */
+  private async handleGap(now: Date, report: PassReport): Promise<void> {
+    const threshold = numericSetting(
+      SETTINGS.watchdogGapSeconds,
+      await this.settings.get(SETTINGS.watchdogGapSeconds),
+    );
+    await this.watchdog.transaction(async (manager) => {
+      const previous = await this.watchdog.recordPass(now, manager);
+      if (!previous) return;
+      const gap = (now.getTime() - previous.getTime()) / 1000;
+      if (gap <= threshold) return;
+      report.gapSeconds = gap;
+      report.graced = await this.watchdog.grantGrace(previous, now, manager);
+      this.metrics.watchdogGaps.inc();
+      this.logger.warn(
+        `The watchdog did not run for ${Math.round(gap)} s (last pass ${previous.toISOString()}): ` +
+          `${report.graced} instance(s) whose deadline passed meanwhile get a fresh grace period instead of an alert`,
+      );
+    });
+  }
+}
