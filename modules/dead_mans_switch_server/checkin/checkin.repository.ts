@@ -87,10 +87,13 @@ export class CheckInRepository {
   ): Promise<boolean> {
     const recovering = read.state === 'active' && read.alert_state === 'down';
     const updated = await manager.query<unknown[]>(
-      `UPDATE dead_mans_switch_instance SET ${SET_LAST}
-         ${recovering ? `, alert_state = 'ok'` : ''}
-       WHERE database_uuid = $1::uuid AND id = $12 AND state = $13 AND alert_state = $14
-       RETURNING id`,
+      // In a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
+      `WITH checked AS (
+         UPDATE dead_mans_switch_instance SET ${SET_LAST}
+           ${recovering ? `, alert_state = 'ok'` : ''}
+         WHERE database_uuid = $1::uuid AND id = $12 AND state = $13 AND alert_state = $14
+         RETURNING id)
+       SELECT id FROM checked`,
       [...statistics(checkIn, receivedAt), read.id, read.state, read.alert_state],
     );
     if (updated.length !== 1) throw new Error(`Instance ${read.id} changed under its lock`);

@@ -131,6 +131,8 @@ export class InstancesRepository {
       .getOne();
   }
 
+  // UPDATE statements sit in a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
+
   /** Writes the managed fields if the row still has the state and check-in it had when read. */
   async compareAndSet(
     before: Instance,
@@ -139,10 +141,12 @@ export class InstancesRepository {
     manager: EntityManager,
   ): Promise<boolean> {
     const rows = await manager.query<unknown[]>(
-      `UPDATE dead_mans_switch_instance SET state = $4, partner_id = $5, user_id = $6, description = $7,
-         alive_max_delay = $8, alert_state = $9, next_deadline = $10, updated_at = $11
-       WHERE id = $1 AND state = $2 AND last_seen IS NOT DISTINCT FROM $3
-       RETURNING id`,
+      `WITH changed AS (
+         UPDATE dead_mans_switch_instance SET state = $4, partner_id = $5, user_id = $6, description = $7,
+           alive_max_delay = $8, alert_state = $9, next_deadline = $10, updated_at = $11
+         WHERE id = $1 AND state = $2 AND last_seen IS NOT DISTINCT FROM $3
+         RETURNING id)
+       SELECT id FROM changed`,
       [
         before.id,
         before.state,

@@ -54,11 +54,13 @@ export class WatchdogRepository {
    */
   async grantGrace(gapStart: Date, now: Date, manager: EntityManager): Promise<number> {
     const rows = await manager.query<unknown[]>(
-      `UPDATE dead_mans_switch_instance
-       SET next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
-       WHERE state = 'active' AND next_deadline > $1
-         AND next_deadline < $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
-       RETURNING id`,
+      `WITH graced AS (
+         UPDATE dead_mans_switch_instance
+         SET next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+         WHERE state = 'active' AND next_deadline > $1
+           AND next_deadline < $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+         RETURNING id)
+       SELECT id FROM graced`,
       [gapStart, now],
     );
     return rows.length;
@@ -78,6 +80,8 @@ export class WatchdogRepository {
     );
   }
 
+  // UPDATE statements sit in a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
+
   /**
    * The compare-and-set of a batch: each instance goes down (or stays down, with its next reminder) only if
    * it is still active with the alert state, last check-in and deadline the decision read. Returns the
@@ -86,14 +90,16 @@ export class WatchdogRepository {
   async transition(due: DueInstance[], now: Date, manager: EntityManager): Promise<Transition[]> {
     if (due.length === 0) return [];
     return manager.query<Transition[]>(
-      `UPDATE dead_mans_switch_instance i
-       SET alert_state = 'down', last_alert_at = $5,
-           next_deadline = $5::timestamptz + make_interval(secs => 3 * i.alive_max_delay)
-       FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
-         AS read(id, alert_state, last_seen, next_deadline)
-       WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state
-         AND i.last_seen IS NOT DISTINCT FROM read.last_seen AND i.next_deadline = read.next_deadline
-       RETURNING i.id, read.alert_state AS previous`,
+      `WITH moved AS (
+         UPDATE dead_mans_switch_instance i
+         SET alert_state = 'down', last_alert_at = $5,
+             next_deadline = $5::timestamptz + make_interval(secs => 3 * i.alive_max_delay)
+         FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+           AS read(id, alert_state, last_seen, next_deadline)
+         WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state
+           AND i.last_seen IS NOT DISTINCT FROM read.last_seen AND i.next_deadline = read.next_deadline
+         RETURNING i.id, read.alert_state AS previous)
+       SELECT id, previous FROM moved ORDER BY id`,
       [
         due.map((d) => d.id),
         due.map((d) => d.alert_state),
