@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -73,6 +74,13 @@ export class CoreModule {
                 ? { target: 'pino-pretty', options: { singleLine: true } }
                 : undefined,
             redact: ['req.headers.authorization', 'req.headers.cookie'],
+            // A caller's X-Request-Id is kept (tracing across services), otherwise a fresh one; echoed back.
+            genReqId: (req, res) => {
+              const given = req.headers['x-request-id'];
+              const id = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+              res.setHeader('x-request-id', id);
+              return id;
+            },
             autoLogging: { ignore: (req) => req.url === '/monitoring/status' },
           },
         }),

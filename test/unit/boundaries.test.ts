@@ -16,7 +16,9 @@ function sources(folder: string, into: string[] = []): string[] {
 
 function relativeImports(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) => resolve(dirname(file), m[1]));
+  return [...text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)].map((m) =>
+    resolve(dirname(file), m[1]),
+  );
 }
 
 const MODULES = join(PROJECT_ROOT, 'modules');
@@ -32,7 +34,7 @@ describe('boundaries between core and addons', () => {
     assert.deepEqual(offending, []);
   });
 
-  it('an addon imports core only through src/index.ts and other addons only when it depends on them', async () => {
+  it('an addon imports core only through src/index.ts and other addons only when it depends on them', () => {
     const offending: string[] = [];
     for (const name of existsSync(MODULES) ? readdirSync(MODULES) : []) {
       const folder = join(MODULES, name);
@@ -42,12 +44,16 @@ describe('boundaries between core and addons', () => {
       for (const file of sources(folder)) {
         for (const target of relativeImports(file)) {
           if (target.startsWith(SRC) && target !== join(SRC, 'index.js')) {
-            offending.push(`${relative(PROJECT_ROOT, file)} imports core internals ${relative(PROJECT_ROOT, target)}`);
+            offending.push(
+              `${relative(PROJECT_ROOT, file)} imports core internals ${relative(PROJECT_ROOT, target)}`,
+            );
           }
           if (target.startsWith(MODULES) && !target.startsWith(folder + '/')) {
             const other = relative(MODULES, target).split('/')[0];
             if (!depends.includes(`'${other}'`)) {
-              offending.push(`${relative(PROJECT_ROOT, file)} imports addon ${other} without depending on it`);
+              offending.push(
+                `${relative(PROJECT_ROOT, file)} imports addon ${other} without depending on it`,
+              );
             }
           }
         }
