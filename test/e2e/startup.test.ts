@@ -119,6 +119,11 @@ describe('start-up as a separate process', () => {
         first.output(),
         /First administrator created: log in as admin@localhost with password \S+/,
       );
+      // LOG_FORMAT=json: pino lines, one JSON object each.
+      assert.match(
+        first.output(),
+        /^\{"level":30,"time":\d+,"pid":\d+.*"msg":"Nest application successfully started"\}$/m,
+      );
 
       // While the server runs, the CLI uses the same embedded server.
       const set = spawnVigil(env, ['settings:set', 'custom.marker', 'kept']);
