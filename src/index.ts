@@ -9,6 +9,8 @@ export type {
   MigrationClass,
   ScheduledTask,
   SeedData,
+  StatisticsProvider,
+  StatisticValue,
   SubtypeSeed,
   TaskDeclaration,
 } from './addons/manifest.js';
@@ -24,6 +26,8 @@ export { MetricsService } from './monitoring/metrics.service.js';
 export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
 export { SchedulerService } from './scheduler/scheduler.service.js';
 export { SettingsService, DATABASE_UUID } from './settings/settings.service.js';
+export { StatisticsService, type Statistics } from './statistics/statistics.service.js';
+export { PROJECT_ROOT } from './paths.js';
 export { Partner } from './partners/partner.entity.js';
 export { PartnersService } from './partners/partners.service.js';
 export { User, type Role } from './users/user.entity.js';

@@ -36,6 +36,17 @@ export interface TaskDeclaration {
   provider: Type<ScheduledTask>;
 }
 
+/** A value an addon adds to the statistics this backend reports (numbers, ISO times, versions). */
+export type StatisticValue = number | string | null;
+
+/**
+ * Contributes statistics (e.g. `last_backup_at`) to whoever reports on this backend, such as the dead man's
+ * switch check-in, without the reporter depending on the contributing addon. Declared in the addon's Nest module.
+ */
+export interface StatisticsProvider {
+  collect(): Promise<Record<string, StatisticValue>>;
+}
+
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface CheckResult {
@@ -72,6 +83,8 @@ export interface AddonManifest {
   /** Folder of handlebars templates, relative to the addon's folder. */
   templates?: string;
   checks?: EnvironmentCheck[];
+  /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
+  statistics?: Type<StatisticsProvider>[];
   module: Type;
 }
 

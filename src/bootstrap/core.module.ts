@@ -25,6 +25,7 @@ import { PartnersRepository } from '../partners/partners.repository.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { Clock } from '../scheduler/clock.js';
 import { SchedulerService, TASK_DECLARATIONS } from '../scheduler/scheduler.service.js';
+import { STATISTICS_PROVIDERS, StatisticsService } from '../statistics/statistics.service.js';
 import { SettingsController } from '../settings/settings.controller.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
@@ -55,6 +56,7 @@ const SERVICES = [
   PartnersService,
   SchedulerService,
   SeedService,
+  StatisticsService,
 ];
 
 /** Core services, global so that every addon module can inject them. */
@@ -114,6 +116,10 @@ export class CoreModule {
         { provide: Clock, useValue: options.clock },
         { provide: LOADED_ADDONS, useValue: options.addons },
         { provide: TASK_DECLARATIONS, useValue: options.addons.flatMap((a) => a.manifest.tasks ?? []) },
+        {
+          provide: STATISTICS_PROVIDERS,
+          useValue: options.addons.flatMap((a) => a.manifest.statistics ?? []),
+        },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
