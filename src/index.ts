@@ -2,6 +2,7 @@
 export { defineAddon } from './addons/manifest.js';
 export type {
   AddonManifest,
+  CliCommand,
   CheckResult,
   CheckStatus,
   EnvironmentCheck,

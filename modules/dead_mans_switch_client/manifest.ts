@@ -10,6 +10,7 @@ import {
   TASK_PERIOD,
   URL_SETTING,
 } from './client-settings.js';
+import { dmsAliveCommand } from './dms-alive.command.js';
 import { DeadMansSwitchClientModule } from './dead-mans-switch-client.module.js';
 import { DeadMansSwitchClientInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_client-init.js';
 import { SystemStatisticsProvider } from './system.statistics.js';
@@ -31,5 +32,6 @@ export const manifest = defineAddon({
   },
   tasks: [{ id: CHECK_IN_TASK, everySeconds: TASK_PERIOD, provider: CheckInTask }],
   statistics: [SystemStatisticsProvider],
+  commands: [dmsAliveCommand],
   module: DeadMansSwitchClientModule,
 });

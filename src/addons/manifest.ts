@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
 import type { RunningEnv } from '../config/app-config.js';
 
@@ -69,6 +69,17 @@ export interface EnvironmentCheckContext {
   embeddedDatabase: boolean;
 }
 
+/** A command of `npx vigil`, contributed by an addon; it runs in a booted application without HTTP or timers. */
+export interface CliCommand {
+  /** `<namespace>:<verb>`, e.g. `dms:alive`. */
+  name: string;
+  description: string;
+  /** Commander option specs and their help, e.g. `['--json', 'print JSON']`. */
+  options?: [flags: string, description: string][];
+  /** Returns the exit code. */
+  run(app: INestApplicationContext, options: Record<string, unknown>): Promise<number>;
+}
+
 export interface AddonManifest {
   /** Must equal the addon's folder name. */
   name: string;
@@ -85,6 +96,7 @@ export interface AddonManifest {
   checks?: EnvironmentCheck[];
   /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
   statistics?: Type<StatisticsProvider>[];
+  commands?: CliCommand[];
   module: Type;
 }
 

