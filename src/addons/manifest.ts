@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
+import type { ThreadDefinition } from '../chatter/thread.js';
 import type { RunningEnv } from '../config/app-config.js';
 
 export type MigrationClass = new () => MigrationInterface;
@@ -69,8 +70,10 @@ export interface AddonManifest {
   migrations: MigrationClass[];
   seed?: SeedData;
   tasks?: TaskDeclaration[];
-  /** Folder of handlebars templates, relative to the addon's folder. */
+  /** Folder of handlebars templates, relative to the addon's folder: `<name>.hbs`, `<name>.<lang>.hbs`, `partials/`. */
   templates?: string;
+  /** Entities that are chatter threads (messages, followers, tracking). */
+  threads?: ThreadDefinition[];
   checks?: EnvironmentCheck[];
   module: Type;
 }
