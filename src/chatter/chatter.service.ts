@@ -259,7 +259,8 @@ function isBlank(value: unknown): boolean {
 function defaultFormat(value: unknown): string | null {
   if (isBlank(value)) return null;
   if (value instanceof Date) return value.toISOString();
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean')
+    return String(value);
   return JSON.stringify(value);
 }
 
