@@ -16,8 +16,6 @@ export const MAX_ATTEMPTS = 8;
 export const BACKOFF_SECONDS = 30;
 /** How long a claimed row is reserved for its sender; a sender that died releases it when the lease ends. */
 export const LEASE_SECONDS = 300;
-const BATCH = 50;
-const MAX_BATCHES = 20;
 
 export interface DispatchResult {
   sent: number;
@@ -57,18 +55,21 @@ export class NotificationDispatcher {
     );
   }
 
-  async dispatchDue(): Promise<DispatchResult> {
+  /** Sends what is due, `batchSize` rows per claim, at most `maxRows` per call; returns what happened. */
+  async dispatchDue({ batchSize = 50, maxRows = 1000 } = {}): Promise<DispatchResult> {
     const result: DispatchResult = { sent: 0, retried: 0, failed: 0 };
     if (!this.mailer.enabled) return result;
-    for (let batch = 0; batch < MAX_BATCHES; batch++) {
+    for (let claimedRows = 0; claimedRows < maxRows;) {
       const now = this.clock.now();
-      const claimed = await this.repo.claimDue(now, new Date(now.getTime() + LEASE_SECONDS * 1000), BATCH);
+      const lease = new Date(now.getTime() + LEASE_SECONDS * 1000);
+      const claimed = await this.repo.claimDue(now, lease, Math.min(batchSize, maxRows - claimedRows));
+      claimedRows += claimed.length;
       for (const notification of claimed) {
         const outcome = await this.deliver(notification);
         result[outcome]++;
         this.outcomes.inc({ result: outcome });
       }
-      if (claimed.length < BATCH) break;
+      if (claimed.length < batchSize) break;
     }
     return result;
   }

@@ -73,7 +73,7 @@ export class TemplateRenderer {
   renderEmail(
     name: string,
     lang: string,
-    context: { subject: string } & object,
+    context: { subject: string; [key: string]: unknown },
   ): { html: string; text: string } {
     const content = this.render(name, lang, context);
     const html = this.render('mail/layout', lang, { ...context, content: new this.hbs.SafeString(content) });
