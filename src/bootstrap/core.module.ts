@@ -18,7 +18,7 @@ import { ChatterRepository } from '../chatter/chatter.repository.js';
 import { ChatterService } from '../chatter/chatter.service.js';
 import { ThreadRegistry } from '../chatter/thread-registry.js';
 import { THREAD_DEFINITIONS } from '../chatter/thread.js';
-import { ThreadsController } from '../chatter/threads.controller.js';
+import { SubtypesController, ThreadsController } from '../chatter/threads.controller.js';
 import { ThreadsService } from '../chatter/threads.service.js';
 import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
 import { I18N_FOLDERS, I18nService } from '../i18n/i18n.service.js';
@@ -126,6 +126,7 @@ export class CoreModule {
         PartnersController,
         SettingsController,
         ThreadsController,
+        SubtypesController,
         InboxController,
       ],
       providers: [

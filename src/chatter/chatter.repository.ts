@@ -65,6 +65,11 @@ export class ChatterRepository {
     return manager ?? this.db.manager;
   }
 
+  /** The default manager, for reads outside a transaction. */
+  get manager(): EntityManager {
+    return this.db.manager;
+  }
+
   transaction<T>(
     manager: EntityManager | undefined,
     work: (manager: EntityManager) => Promise<T>,

@@ -61,3 +61,16 @@ export class ThreadsController {
     return this.threads.removeFollower(ctx, { model, id }, partnerId);
   }
 }
+
+@ApiTags('chatter')
+@ApiBearerAuth()
+@Controller('api/v1/subtypes')
+export class SubtypesController {
+  constructor(private readonly threads: ThreadsService) {}
+
+  /** What a follower can subscribe to, names in the caller's language. */
+  @Get()
+  list(@Ctx() ctx: RequestContext) {
+    return this.threads.listSubtypes(ctx);
+  }
+}

@@ -76,3 +76,10 @@ export interface FollowerResponse {
   email: string | null;
   subtypes: string[];
 }
+
+export interface SubtypeResponse {
+  key: string;
+  name: string;
+  default: boolean;
+  internal: boolean;
+}

@@ -7,7 +7,13 @@ import { ChatterRepository, type MessageRow } from './chatter.repository.js';
 import { ChatterService } from './chatter.service.js';
 import { ThreadRegistry } from './thread-registry.js';
 import { MT_COMMENT, MT_NOTE, type ThreadRef } from './thread.js';
-import type { AddFollowerDto, FollowerResponse, MessageResponse, PostMessageDto } from './threads.dto.js';
+import type {
+  AddFollowerDto,
+  FollowerResponse,
+  MessageResponse,
+  PostMessageDto,
+  SubtypeResponse,
+} from './threads.dto.js';
 import { renderTranslatable } from './translatable.js';
 
 /** The chatter's HTTP face: who may read, write and follow a record. */
@@ -54,6 +60,16 @@ export class ThreadsService {
     return this.toResponse((await this.repo.findMessage(id))!, ctx.lang);
   }
 
+  async listSubtypes(ctx: RequestContext): Promise<SubtypeResponse[]> {
+    const subtypes = await this.repo.listSubtypes();
+    return subtypes.map((s) => ({
+      key: s.key,
+      name: this.i18n.t(s.name, ctx.lang),
+      default: s.isDefault,
+      internal: s.internal,
+    }));
+  }
+
   async listFollowers(ctx: RequestContext, thread: ThreadRef): Promise<FollowerResponse[]> {
     await this.assertReadable(ctx, thread);
     const rows = await this.repo.listFollowers(thread);
@@ -84,10 +100,8 @@ export class ThreadsService {
     const role = definition.readRole ?? 'viewer';
     if (!hasRole(ctx.user, role))
       throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden_role', { role });
-    const exists = await this.repo.transaction(undefined, (m) =>
-      this.threads.exists(definition, thread.id, m),
-    );
-    if (!exists) throw notFound(thread.model, thread.id);
+    if (!(await this.threads.exists(definition, thread.id, this.repo.manager)))
+      throw notFound(thread.model, thread.id);
   }
 
   /** Anyone may subscribe or unsubscribe themselves; managers may do it for others. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ChatterService } from '../../src/chatter/chatter.service.js';
+import { systemContext } from '../../src/common/request-context.js';
 import { NotificationDispatcher } from '../../src/notifications/notification-dispatcher.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
@@ -267,6 +269,65 @@ describe('chatter: messages, followers, tracking and e-mail', () => {
     const all = await asBob.post('/api/v1/me/notifications/read-all');
     assert.equal(all.body.updated, inboxBefore.unread + 2);
     assert.equal((await asBob.get('/api/v1/me/notifications')).body.unread, 0);
+  });
+
+  it('offers three verbs to code: post notifies, log stays silent, notify reaches partners without a record', async () => {
+    const chatter = app.get(ChatterService);
+    const soylent = await newPartner(app, { name: 'Soylent' });
+    const thread = { model: 'partner', id: soylent.id };
+    await chatter.follow(thread, alice.partner_id);
+    await dispatch();
+    const before = smtp.mails.length;
+
+    await chatter.log(systemContext(), thread, { body: { key: 'mail.subtypes.note' } });
+    await chatter.post(systemContext(), thread, {
+      subtype: 'mail.mt_comment',
+      subject: { key: 'mail.email.subject_record', args: { record: 'Soylent' } },
+      body: 'Posted by the system',
+    });
+    const outsider = await newPartner(app, { name: 'Outsider', email: 'outsider@example.test', lang: 'nl' });
+    await chatter.notify(systemContext(), [outsider.id], {
+      subject: { key: 'mail.email.subject_default' },
+      body: 'Without a record',
+    });
+    // A tracking change with a subtype is posted to the followers of that subtype.
+    await chatter.track(
+      systemContext(),
+      thread,
+      { userId: null },
+      { userId: bob.id },
+      { subtype: 'mail.mt_comment' },
+    );
+    await dispatch();
+
+    const received = smtp.mails.slice(before);
+    assert.deepEqual(received.map((m) => [m.to[0], m.subject]).sort(), [
+      ['alice@ops.test', 'Soylent: new message'],
+      ['alice@ops.test', 'Soylent: new message'],
+      ['outsider@example.test', 'Een bericht van Vigil'],
+    ]);
+    const tracked = received.find((m) => m.text.includes('Account manager'));
+    assert.match(tracked!.text, /Account manager: \(none\) → Bob Viewer/);
+    const messages = await messagesOf(asAlice, soylent.id);
+    assert.deepEqual(
+      messages.body.items.map((m: any) => [m.type, m.subtype, m.author, m.body, m.notifications.length]),
+      [
+        ['notification', 'mail.mt_comment', null, '', 2],
+        ['notification', 'mail.mt_comment', null, 'Posted by the system', 2],
+        ['note', 'mail.mt_note', null, 'Note', 0],
+      ],
+    );
+    const subtypes = await asFrancois.get('/api/v1/subtypes');
+    assert.deepEqual(
+      subtypes.body.map((s: any) => [s.key, s.name, s.default, s.internal]),
+      [
+        ['mail.mt_comment', 'Discussions', true, false],
+        ['mail.mt_note', 'Note', false, true],
+      ],
+    );
+    // Bob became responsible through tracking, so he follows now.
+    const followers = await asBob.get(`/api/v1/threads/partner/${soylent.id}/followers`);
+    assert.ok(followers.body.some((f: any) => f.partner_id === bob.partner_id));
   });
 
   it('answers validation errors in the language of Accept-Language', async () => {
