@@ -34,3 +34,15 @@ export { PartnersService } from './partners/partners.service.js';
 export { User, type Role } from './users/user.entity.js';
 export { UsersRepository } from './users/users.repository.js';
 export { UsersService } from './users/users.service.js';
+export { ChatterService, type PostMessage } from './chatter/chatter.service.js';
+export {
+  MT_COMMENT,
+  MT_NOTE,
+  type ThreadDefinition,
+  type ThreadRef,
+  type TrackedField,
+  type TrackingValueInput,
+  type Translatable,
+} from './chatter/thread.js';
+export { NotificationDispatcher, type DispatchResult } from './notifications/notification-dispatcher.js';
+export { TemplateRenderer } from './notifications/template-renderer.js';

@@ -1,5 +1,6 @@
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
+import type { ThreadDefinition } from '../chatter/thread.js';
 import type { RunningEnv } from '../config/app-config.js';
 
 export type MigrationClass = new () => MigrationInterface;
@@ -91,8 +92,10 @@ export interface AddonManifest {
   migrations: MigrationClass[];
   seed?: SeedData;
   tasks?: TaskDeclaration[];
-  /** Folder of handlebars templates, relative to the addon's folder. */
+  /** Folder of handlebars templates, relative to the addon's folder: `<name>.hbs`, `<name>.<lang>.hbs`, `partials/`. */
   templates?: string;
+  /** Entities that are chatter threads (messages, followers, tracking). */
+  threads?: ThreadDefinition[];
   checks?: EnvironmentCheck[];
   /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
   statistics?: Type<StatisticsProvider>[];
