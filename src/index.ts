@@ -2,6 +2,7 @@
 export { defineAddon } from './addons/manifest.js';
 export type {
   AddonManifest,
+  CliCommand,
   CheckResult,
   CheckStatus,
   EnvironmentCheck,
@@ -9,6 +10,8 @@ export type {
   MigrationClass,
   ScheduledTask,
   SeedData,
+  StatisticsProvider,
+  StatisticValue,
   SubtypeSeed,
   TaskDeclaration,
 } from './addons/manifest.js';
@@ -24,8 +27,22 @@ export { MetricsService } from './monitoring/metrics.service.js';
 export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
 export { SchedulerService } from './scheduler/scheduler.service.js';
 export { SettingsService, DATABASE_UUID } from './settings/settings.service.js';
+export { StatisticsService, type Statistics } from './statistics/statistics.service.js';
+export { PROJECT_ROOT } from './paths.js';
 export { Partner } from './partners/partner.entity.js';
 export { PartnersService } from './partners/partners.service.js';
 export { User, type Role } from './users/user.entity.js';
 export { UsersRepository } from './users/users.repository.js';
 export { UsersService } from './users/users.service.js';
+export { ChatterService, type PostMessage } from './chatter/chatter.service.js';
+export {
+  MT_COMMENT,
+  MT_NOTE,
+  type ThreadDefinition,
+  type ThreadRef,
+  type TrackedField,
+  type TrackingValueInput,
+  type Translatable,
+} from './chatter/thread.js';
+export { NotificationDispatcher, type DispatchResult } from './notifications/notification-dispatcher.js';
+export { TemplateRenderer } from './notifications/template-renderer.js';

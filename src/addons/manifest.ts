@@ -1,5 +1,6 @@
-import type { Type } from '@nestjs/common';
+import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
+import type { ThreadDefinition } from '../chatter/thread.js';
 import type { RunningEnv } from '../config/app-config.js';
 
 export type MigrationClass = new () => MigrationInterface;
@@ -36,6 +37,17 @@ export interface TaskDeclaration {
   provider: Type<ScheduledTask>;
 }
 
+/** A value an addon adds to the statistics this backend reports (numbers, ISO times, versions). */
+export type StatisticValue = number | string | null;
+
+/**
+ * Contributes statistics (e.g. `last_backup_at`) to whoever reports on this backend, such as the dead man's
+ * switch check-in, without the reporter depending on the contributing addon. Declared in the addon's Nest module.
+ */
+export interface StatisticsProvider {
+  collect(): Promise<Record<string, StatisticValue>>;
+}
+
 export type CheckStatus = 'ok' | 'warn' | 'fail';
 
 export interface CheckResult {
@@ -58,6 +70,17 @@ export interface EnvironmentCheckContext {
   embeddedDatabase: boolean;
 }
 
+/** A command of `npx vigil`, contributed by an addon; it runs in a booted application without HTTP or timers. */
+export interface CliCommand {
+  /** `<namespace>:<verb>`, e.g. `dms:alive`. */
+  name: string;
+  description: string;
+  /** Commander option specs and their help, e.g. `['--json', 'print JSON']`. */
+  options?: [flags: string, description: string][];
+  /** Returns the exit code. */
+  run(app: INestApplicationContext, options: Record<string, unknown>): Promise<number>;
+}
+
 export interface AddonManifest {
   /** Must equal the addon's folder name. */
   name: string;
@@ -69,9 +92,14 @@ export interface AddonManifest {
   migrations: MigrationClass[];
   seed?: SeedData;
   tasks?: TaskDeclaration[];
-  /** Folder of handlebars templates, relative to the addon's folder. */
+  /** Folder of handlebars templates, relative to the addon's folder: `<name>.hbs`, `<name>.<lang>.hbs`, `partials/`. */
   templates?: string;
+  /** Entities that are chatter threads (messages, followers, tracking). */
+  threads?: ThreadDefinition[];
   checks?: EnvironmentCheck[];
+  /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
+  statistics?: Type<StatisticsProvider>[];
+  commands?: CliCommand[];
   module: Type;
 }
 

@@ -43,6 +43,8 @@ export interface Vigil {
   databaseUrl: string;
   /** The base URL when listening. */
   url?: string;
+  /** Migrations this start applied (`<addon>/<class>`). */
+  migrationsRan: string[];
   /** The first administrator's credentials when this start created it (the password only when generated). */
   createdAdmin?: { email: string; password?: string };
   close(): Promise<void>;
@@ -94,7 +96,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
   const { config } = options;
   const database = await openDatabase(config);
   try {
-    const { addons } = await prepareDatabase(config, database.url);
+    const { addons, ran } = await prepareDatabase(config, database.url);
     const core = CoreModule.forRoot({
       config,
       databaseUrl: database.url,
@@ -137,6 +139,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       addons,
       databaseUrl: database.url,
       url,
+      migrationsRan: ran,
       createdAdmin,
       close: async () => {
         if (closed) return;

@@ -1,7 +1,18 @@
+import { join } from 'node:path';
 import { InstalledAddon } from '../addons/installed-addon.entity.js';
-import type { MigrationClass, SeedData } from '../addons/manifest.js';
+import type { MigrationClass, SeedData, TaskDeclaration } from '../addons/manifest.js';
+import { Follower, FollowerSubtype } from '../chatter/follower.entity.js';
+import { Message } from '../chatter/message.entity.js';
+import { Subtype } from '../chatter/subtype.entity.js';
+import { MT_COMMENT, MT_NOTE, type ThreadDefinition } from '../chatter/thread.js';
+import { TrackingValue } from '../chatter/tracking-value.entity.js';
 import { CoreInit1732300000000 } from '../database/migrations/1732300000000-core-init.js';
+import { CoreChatter1732310000000 } from '../database/migrations/1732310000000-core-chatter.js';
+import { DispatchNotificationsTask } from '../notifications/notification-dispatcher.js';
+import { Notification } from '../notifications/notification.entity.js';
 import { Partner } from '../partners/partner.entity.js';
+import { PARTNER_THREAD } from '../partners/partner.thread.js';
+import { PROJECT_ROOT } from '../paths.js';
 import { ScheduledTaskState } from '../scheduler/scheduled-task-state.entity.js';
 import { Setting } from '../settings/setting.entity.js';
 import { ApiKey } from '../users/api-key.entity.js';
@@ -11,10 +22,40 @@ import { User } from '../users/user.entity.js';
 export const CORE_NAME = 'base';
 export const CORE_VERSION = '0.1.0';
 
-export const CORE_ENTITIES = [InstalledAddon, Setting, Partner, User, ApiKey, ScheduledTaskState];
+export const CORE_ENTITIES = [
+  InstalledAddon,
+  Setting,
+  Partner,
+  User,
+  ApiKey,
+  ScheduledTaskState,
+  Subtype,
+  Message,
+  TrackingValue,
+  Follower,
+  FollowerSubtype,
+  Notification,
+];
 
-export const CORE_MIGRATIONS: MigrationClass[] = [CoreInit1732300000000];
+export const CORE_MIGRATIONS: MigrationClass[] = [CoreInit1732300000000, CoreChatter1732310000000];
 
 export const CORE_SEED: SeedData = {
   settings: {},
+  subtypes: [
+    { key: MT_COMMENT, name: 'mail.subtypes.comment', default: true, internal: false },
+    { key: MT_NOTE, name: 'mail.subtypes.note', default: false, internal: true },
+  ],
+};
+
+/** Core's own scheduled tasks, run like the addons'. */
+export const CORE_TASKS: TaskDeclaration[] = [
+  { id: 'mail.dispatch', everySeconds: 5, provider: DispatchNotificationsTask },
+];
+
+export const CORE_THREADS: ThreadDefinition[] = [PARTNER_THREAD];
+
+/** Core's e-mail templates: the layout, the default message template and their partials. */
+export const CORE_TEMPLATES = {
+  namespace: 'mail',
+  dir: join(PROJECT_ROOT, 'src', 'notifications', 'templates'),
 };

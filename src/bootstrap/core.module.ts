@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -13,23 +15,39 @@ import { AuthService } from '../auth/auth.service.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
+import { ChatterRepository } from '../chatter/chatter.repository.js';
+import { ChatterService } from '../chatter/chatter.service.js';
+import { ThreadRegistry } from '../chatter/thread-registry.js';
+import { THREAD_DEFINITIONS } from '../chatter/thread.js';
+import { SubtypesController, ThreadsController } from '../chatter/threads.controller.js';
+import { ThreadsService } from '../chatter/threads.service.js';
 import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
-import { I18nService } from '../i18n/i18n.service.js';
+import { I18N_FOLDERS, I18nService } from '../i18n/i18n.service.js';
 import { HttpMetricsInterceptor } from '../monitoring/http-metrics.interceptor.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { MonitoringController } from '../monitoring/monitoring.controller.js';
+import { InboxController } from '../notifications/inbox.controller.js';
+import { InboxService } from '../notifications/inbox.service.js';
+import { MailerRepository } from '../notifications/mailer.repository.js';
+import {
+  DispatchNotificationsTask,
+  NotificationDispatcher,
+} from '../notifications/notification-dispatcher.js';
+import { NotificationsRepository } from '../notifications/notifications.repository.js';
+import { TEMPLATE_FOLDERS, TemplateRenderer } from '../notifications/template-renderer.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { PartnersController } from '../partners/partners.controller.js';
 import { PartnersRepository } from '../partners/partners.repository.js';
 import { PartnersService } from '../partners/partners.service.js';
 import { Clock } from '../scheduler/clock.js';
 import { SchedulerService, TASK_DECLARATIONS } from '../scheduler/scheduler.service.js';
+import { STATISTICS_PROVIDERS, StatisticsService } from '../statistics/statistics.service.js';
 import { SettingsController } from '../settings/settings.controller.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
-import { CORE_ENTITIES } from './core-manifest.js';
+import { CORE_ENTITIES, CORE_TASKS, CORE_TEMPLATES, CORE_THREADS } from './core-manifest.js';
 import { SeedService } from './seed.service.js';
 
 export interface CoreModuleOptions {
@@ -54,13 +72,24 @@ const SERVICES = [
   PartnersService,
   SchedulerService,
   SeedService,
+  StatisticsService,
+  ThreadRegistry,
+  ChatterRepository,
+  ChatterService,
+  ThreadsService,
+  NotificationsRepository,
+  MailerRepository,
+  TemplateRenderer,
+  NotificationDispatcher,
+  DispatchNotificationsTask,
+  InboxService,
 ];
 
 /** Core services, global so that every addon module can inject them. */
 @Module({})
 export class CoreModule {
   static forRoot(options: CoreModuleOptions): DynamicModule {
-    const { config } = options;
+    const { config, addons } = options;
     return {
       module: CoreModule,
       global: true,
@@ -73,6 +102,13 @@ export class CoreModule {
                 ? { target: 'pino-pretty', options: { singleLine: true } }
                 : undefined,
             redact: ['req.headers.authorization', 'req.headers.cookie'],
+            // A caller's X-Request-Id is kept (tracing across services), otherwise a fresh one; echoed back.
+            genReqId: (req, res) => {
+              const given = req.headers['x-request-id'];
+              const id = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
+              res.setHeader('x-request-id', id);
+              return id;
+            },
             autoLogging: { ignore: (req) => req.url === '/monitoring/status' },
           },
         }),
@@ -99,13 +135,37 @@ export class CoreModule {
         UsersController,
         PartnersController,
         SettingsController,
+        ThreadsController,
+        SubtypesController,
+        InboxController,
       ],
       providers: [
         ...SERVICES,
         { provide: APP_CONFIG, useValue: config },
         { provide: Clock, useValue: options.clock },
         { provide: LOADED_ADDONS, useValue: options.addons },
-        { provide: TASK_DECLARATIONS, useValue: options.addons.flatMap((a) => a.manifest.tasks ?? []) },
+        {
+          provide: STATISTICS_PROVIDERS,
+          useValue: options.addons.flatMap((a) => a.manifest.statistics ?? []),
+        },
+        {
+          provide: TASK_DECLARATIONS,
+          useValue: [...CORE_TASKS, ...addons.flatMap((a) => a.manifest.tasks ?? [])],
+        },
+        {
+          provide: THREAD_DEFINITIONS,
+          useValue: [...CORE_THREADS, ...addons.flatMap((a) => a.manifest.threads ?? [])],
+        },
+        {
+          provide: TEMPLATE_FOLDERS,
+          useValue: [
+            CORE_TEMPLATES,
+            ...addons.flatMap(({ manifest, dir }) =>
+              manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
+            ),
+          ],
+        },
+        { provide: I18N_FOLDERS, useValue: addons.map((a) => join(a.dir, 'i18n')) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },

@@ -2,17 +2,22 @@ import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { LoadedAddon } from '../addons/addon-loader.js';
+import { ChatterRepository } from '../chatter/chatter.repository.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { CORE_NAME, CORE_SEED, CORE_VERSION } from './core-manifest.js';
 
 export const SEED_LOCK = 74_110_002;
 
-/** Records installed addons and upserts their seed data by external id, under a lock shared by replicas. */
+/**
+ * Records installed addons and upserts their seed data (setting defaults, subtypes) by external id, under a lock
+ * shared by replicas.
+ */
 @Injectable()
 export class SeedService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     @Inject(SettingsService) private readonly settings: SettingsService,
+    @Inject(ChatterRepository) private readonly chatter: ChatterRepository,
   ) {}
 
   async seed(addons: LoadedAddon[], afterSeed?: () => Promise<unknown>): Promise<void> {
@@ -36,6 +41,7 @@ export class SeedService {
           [entry.name, entry.version],
         );
         if (entry.seed?.settings) await this.settings.seedDefaults(entry.seed.settings, runner.manager);
+        if (entry.seed?.subtypes) await this.chatter.upsertSubtypes(entry.seed.subtypes, runner.manager);
       }
       if (afterSeed) await afterSeed();
     } finally {

@@ -1,9 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { PROJECT_ROOT } from '../paths.js';
 
 export const DEFAULT_LANG = 'en';
+/** Extra `i18n/` folders (addons that ship their own translations next to their code). */
+export const I18N_FOLDERS = Symbol('I18N_FOLDERS');
 export type TranslationArgs = Record<string, string | number | null | undefined>;
 type Tree = { [key: string]: string | Tree };
 
@@ -15,16 +17,17 @@ type Tree = { [key: string]: string | Tree };
 export class I18nService {
   private readonly catalogs = new Map<string, Map<string, string>>();
 
-  constructor() {
-    const root = join(PROJECT_ROOT, 'i18n');
-    if (!existsSync(root)) return;
-    for (const lang of readdirSync(root)) {
-      const flat = new Map<string, string>();
-      for (const file of readdirSync(join(root, lang)).filter((f) => f.endsWith('.json'))) {
-        const tree = JSON.parse(readFileSync(join(root, lang, file), 'utf8')) as Tree;
-        flatten(file.slice(0, -'.json'.length), tree, flat);
+  constructor(@Optional() @Inject(I18N_FOLDERS) folders: string[] = []) {
+    for (const root of [join(PROJECT_ROOT, 'i18n'), ...folders]) {
+      if (!existsSync(root)) continue;
+      for (const lang of readdirSync(root)) {
+        const flat = this.catalogs.get(lang) ?? new Map<string, string>();
+        for (const file of readdirSync(join(root, lang)).filter((f) => f.endsWith('.json'))) {
+          const tree = JSON.parse(readFileSync(join(root, lang, file), 'utf8')) as Tree;
+          flatten(file.slice(0, -'.json'.length), tree, flat);
+        }
+        this.catalogs.set(lang, flat);
       }
-      this.catalogs.set(lang, flat);
     }
   }
 

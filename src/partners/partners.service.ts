@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
+import { ChatterService } from '../chatter/chatter.service.js';
 import { badRequest, notFound } from '../common/app.exception.js';
 import type { Page } from '../common/pagination.dto.js';
 import type { RequestContext } from '../common/request-context.js';
@@ -15,7 +16,10 @@ import { PartnersRepository } from './partners.repository.js';
 
 @Injectable()
 export class PartnersService {
-  constructor(private readonly partners: PartnersRepository) {}
+  constructor(
+    private readonly partners: PartnersRepository,
+    private readonly chatter: ChatterService,
+  ) {}
 
   async list(_ctx: RequestContext, query: ListPartnersQueryDto): Promise<Page<PartnerResponse>> {
     const [items, total] = await this.partners.list(query);
@@ -31,7 +35,11 @@ export class PartnersService {
   async create(ctx: RequestContext, dto: CreatePartnerDto): Promise<PartnerResponse> {
     const partner = await this.partners.transaction(async (manager) => {
       await this.checkReferences(dto, undefined, manager);
-      return this.partners.save(this.fields(dto), manager);
+      const created = await this.partners.save(this.fields(dto), manager);
+      // The account manager follows the customer from the start.
+      if (created.userId)
+        await this.chatter.followUser({ model: 'partner', id: created.id }, created.userId, manager);
+      return created;
     });
     return this.get(ctx, partner.id);
   }
@@ -41,7 +49,8 @@ export class PartnersService {
       const partner = await this.partners.findForUpdate(id, manager);
       if (!partner) throw notFound('partner', id);
       await this.checkReferences(dto, id, manager);
-      await this.partners.save({ ...partner, ...this.fields(dto) }, manager);
+      const updated = await this.partners.save({ ...partner, ...this.fields(dto) }, manager);
+      await this.chatter.track(ctx, { model: 'partner', id }, partner, updated, {}, manager);
     });
     return this.get(ctx, id);
   }

@@ -214,7 +214,11 @@ describe('core API: auth, users, partners, settings', () => {
   });
 
   it('serves liveness, readiness, metrics and the OpenAPI document', async () => {
-    assert.deepEqual((await anonymous.get('/monitoring/status')).body, { status: 1 });
+    const status = await anonymous.get('/monitoring/status');
+    assert.deepEqual(status.body, { status: 1 });
+    assert.match(status.headers.get('x-request-id') ?? '', /^[0-9a-f-]{36}$/);
+    const traced = await anonymous.withHeaders({ 'x-request-id': 'trace-42' }).get('/monitoring/status');
+    assert.equal(traced.headers.get('x-request-id'), 'trace-42');
     assert.equal((await anonymous.get('/monitoring/ready')).status, 200);
     const metrics = await anonymous.get('/metrics');
     assert.equal(metrics.status, 200);

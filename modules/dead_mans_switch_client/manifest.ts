@@ -1,0 +1,37 @@
+import { defineAddon } from '../../src/index.js';
+import { CheckInState } from './check-in-state.entity.js';
+import { CheckInTask } from './check-in.task.js';
+import {
+  CHECK_IN_TASK,
+  DEFAULT_INTERVAL,
+  DEFAULT_SEND_TIMEOUT,
+  INTERVAL_SETTING,
+  SEND_TIMEOUT_SETTING,
+  TASK_PERIOD,
+  URL_SETTING,
+} from './client-settings.js';
+import { dmsAliveCommand } from './dms-alive.command.js';
+import { DeadMansSwitchClientModule } from './dead-mans-switch-client.module.js';
+import { DeadMansSwitchClientInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_client-init.js';
+import { SystemStatisticsProvider } from './system.statistics.js';
+
+export const manifest = defineAddon({
+  name: 'dead_mans_switch_client',
+  version: '1.0.0',
+  summary:
+    "Checks in with a dead man's switch server every few minutes (wire-compatible with Odoo's OCA client)",
+  depends: [],
+  entities: [CheckInState],
+  migrations: [DeadMansSwitchClientInit1732500000000],
+  seed: {
+    settings: {
+      [URL_SETTING]: '',
+      [SEND_TIMEOUT_SETTING]: String(DEFAULT_SEND_TIMEOUT),
+      [INTERVAL_SETTING]: String(DEFAULT_INTERVAL),
+    },
+  },
+  tasks: [{ id: CHECK_IN_TASK, everySeconds: TASK_PERIOD, provider: CheckInTask }],
+  statistics: [SystemStatisticsProvider],
+  commands: [dmsAliveCommand],
+  module: DeadMansSwitchClientModule,
+});

@@ -1,0 +1,309 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { SubtypeSeed } from '../addons/manifest.js';
+import type { NotificationChannel, NotificationState } from '../notifications/notification.entity.js';
+import type { Message, MessageType } from './message.entity.js';
+import { Subtype } from './subtype.entity.js';
+import type { Translatable } from './thread.js';
+
+export interface Recipient {
+  partnerId: number;
+  email: string | null;
+  isUser: boolean;
+}
+
+export interface NewNotification {
+  id: string;
+  messageId: number;
+  partnerId: number;
+  channel: NotificationChannel;
+  state: NotificationState;
+  emailMessageId: string | null;
+  nextAttemptAt: Date | null;
+  createdAt: Date;
+}
+
+export interface FollowerRow {
+  partnerId: number;
+  name: string;
+  email: string | null;
+  subtypes: string[];
+}
+
+export interface MessageRow {
+  id: number;
+  model: string | null;
+  resId: number | null;
+  recordName: string | null;
+  messageType: MessageType;
+  subtype: string | null;
+  subtypeInternal: boolean;
+  authorPartnerId: number | null;
+  authorName: string | null;
+  subject: Translatable | null;
+  body: Translatable;
+  template: string | null;
+  templateValues: Record<string, unknown> | null;
+  createdAt: Date;
+  tracking: { field: string; label: string; oldValue: string | null; newValue: string | null }[];
+  notifications: {
+    partnerId: number;
+    channel: NotificationChannel;
+    state: NotificationState;
+    attempts: number;
+    error: string | null;
+  }[];
+}
+
+/** The chatter's SQL: subtypes, messages, tracking values, followers and the notification rows of a post. */
+@Injectable()
+export class ChatterRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  private m(manager?: EntityManager): EntityManager {
+    return manager ?? this.db.manager;
+  }
+
+  /** The default manager, for reads outside a transaction. */
+  get manager(): EntityManager {
+    return this.db.manager;
+  }
+
+  transaction<T>(
+    manager: EntityManager | undefined,
+    work: (manager: EntityManager) => Promise<T>,
+  ): Promise<T> {
+    return manager ? work(manager) : this.db.transaction(work);
+  }
+
+  async upsertSubtypes(seeds: SubtypeSeed[], manager?: EntityManager): Promise<void> {
+    for (const seed of seeds) {
+      await this.m(manager).query(
+        `INSERT INTO mail_subtype (key, name, is_default, internal) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, is_default = EXCLUDED.is_default,
+           internal = EXCLUDED.internal`,
+        [seed.key, seed.name, seed.default, seed.internal],
+      );
+    }
+  }
+
+  listSubtypes(): Promise<Subtype[]> {
+    return this.db.getRepository(Subtype).find({ order: { id: 'ASC' } });
+  }
+
+  subtypeByKey(key: string, manager?: EntityManager): Promise<Subtype | null> {
+    return this.m(manager).getRepository(Subtype).findOneBy({ key });
+  }
+
+  async subtypeIds(keys: string[] | undefined, manager?: EntityManager): Promise<Map<string, number>> {
+    const rows = await this.m(manager).query<{ id: number; key: string }[]>(
+      keys === undefined
+        ? 'SELECT id, key FROM mail_subtype WHERE is_default'
+        : 'SELECT id, key FROM mail_subtype WHERE key = ANY($1)',
+      keys === undefined ? [] : [keys],
+    );
+    return new Map(rows.map((r) => [r.key, r.id]));
+  }
+
+  async insertMessage(message: Omit<Message, 'id'>, manager: EntityManager): Promise<number> {
+    const rows = await manager.query<{ id: number }[]>(
+      `INSERT INTO mail_message (model, res_id, record_name, message_type, subtype_id, author_partner_id, subject,
+         body, template, template_values, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+      [
+        message.model,
+        message.resId,
+        message.recordName,
+        message.messageType,
+        message.subtypeId,
+        message.authorPartnerId,
+        message.subject === null ? null : JSON.stringify(message.subject),
+        JSON.stringify(message.body),
+        message.template,
+        message.templateValues === null ? null : JSON.stringify(message.templateValues),
+        message.createdAt,
+      ],
+    );
+    return rows[0].id;
+  }
+
+  async insertTracking(
+    messageId: number,
+    values: { field: string; label: string; oldValue: string | null; newValue: string | null }[],
+    manager: EntityManager,
+  ): Promise<void> {
+    for (const value of values) {
+      await manager.query(
+        'INSERT INTO mail_tracking_value (message_id, field, label, old_value, new_value) VALUES ($1, $2, $3, $4, $5)',
+        [messageId, value.field, value.label, value.oldValue, value.newValue],
+      );
+    }
+  }
+
+  /** Active followers of a record subscribed to a subtype, with what decides their channels. */
+  followersFor(
+    thread: { model: string; id: number },
+    subtypeId: number,
+    manager: EntityManager,
+  ): Promise<Recipient[]> {
+    return manager.query<Recipient[]>(
+      `SELECT p.id AS "partnerId", p.email,
+         EXISTS (SELECT 1 FROM users u WHERE u.partner_id = p.id AND u.active) AS "isUser"
+       FROM mail_follower f
+       JOIN mail_follower_subtype fs ON fs.follower_id = f.id AND fs.subtype_id = $3
+       JOIN partner p ON p.id = f.partner_id AND p.active
+       WHERE f.model = $1 AND f.res_id = $2
+       ORDER BY p.id`,
+      [thread.model, thread.id, subtypeId],
+    );
+  }
+
+  partnersByIds(ids: number[], manager: EntityManager): Promise<Recipient[]> {
+    return manager.query<Recipient[]>(
+      `SELECT p.id AS "partnerId", p.email,
+         EXISTS (SELECT 1 FROM users u WHERE u.partner_id = p.id AND u.active) AS "isUser"
+       FROM partner p WHERE p.id = ANY($1) AND p.active ORDER BY p.id`,
+      [ids],
+    );
+  }
+
+  async insertNotifications(rows: NewNotification[], manager: EntityManager): Promise<void> {
+    for (const row of rows) {
+      await manager.query(
+        `INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
+           next_attempt_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+        [
+          row.id,
+          row.messageId,
+          row.partnerId,
+          row.channel,
+          row.state,
+          row.emailMessageId,
+          row.nextAttemptAt,
+          row.createdAt,
+        ],
+      );
+    }
+  }
+
+  /**
+   * Subscribes a partner; idempotent. With subtypes, they replace the follower's; without, a new follower gets
+   * the given defaults and an existing one keeps its choice.
+   */
+  async follow(
+    thread: { model: string; id: number },
+    partnerId: number,
+    subtypeIds: number[],
+    replace: boolean,
+    manager: EntityManager,
+  ): Promise<void> {
+    const inserted = await manager.query<{ id: number }[]>(
+      `INSERT INTO mail_follower (model, res_id, partner_id) VALUES ($1, $2, $3)
+       ON CONFLICT (model, res_id, partner_id) DO NOTHING RETURNING id`,
+      [thread.model, thread.id, partnerId],
+    );
+    if (!inserted.length && !replace) return;
+    const followerId =
+      inserted[0]?.id ??
+      (
+        await manager.query<{ id: number }[]>(
+          'SELECT id FROM mail_follower WHERE model = $1 AND res_id = $2 AND partner_id = $3 FOR UPDATE',
+          [thread.model, thread.id, partnerId],
+        )
+      )[0].id;
+    await manager.query('DELETE FROM mail_follower_subtype WHERE follower_id = $1', [followerId]);
+    await manager.query(
+      `INSERT INTO mail_follower_subtype (follower_id, subtype_id) SELECT $1, unnest($2::integer[])
+       ON CONFLICT DO NOTHING`,
+      [followerId, subtypeIds],
+    );
+  }
+
+  async unfollow(thread: { model: string; id: number }, partnerId: number, manager?: EntityManager) {
+    const [, affected] = await this.m(manager).query<[unknown, number]>(
+      'DELETE FROM mail_follower WHERE model = $1 AND res_id = $2 AND partner_id = $3',
+      [thread.model, thread.id, partnerId],
+    );
+    return affected > 0;
+  }
+
+  listFollowers(thread: { model: string; id: number }): Promise<FollowerRow[]> {
+    return this.db.query<FollowerRow[]>(
+      `SELECT f.partner_id AS "partnerId", p.name, p.email,
+         coalesce(array_agg(s.key ORDER BY s.id) FILTER (WHERE s.key IS NOT NULL), '{}') AS subtypes
+       FROM mail_follower f
+       JOIN partner p ON p.id = f.partner_id
+       LEFT JOIN mail_follower_subtype fs ON fs.follower_id = f.id
+       LEFT JOIN mail_subtype s ON s.id = fs.subtype_id
+       WHERE f.model = $1 AND f.res_id = $2
+       GROUP BY f.id, p.id ORDER BY lower(p.name), p.id`,
+      [thread.model, thread.id],
+    );
+  }
+
+  async partnerExists(id: number, manager?: EntityManager): Promise<boolean> {
+    const rows = await this.m(manager).query<unknown[]>('SELECT 1 FROM partner WHERE id = $1', [id]);
+    return rows.length > 0;
+  }
+
+  async partnerOfUser(userId: number, manager?: EntityManager): Promise<number | undefined> {
+    const rows = await this.m(manager).query<{ partner_id: number }[]>(
+      'SELECT partner_id FROM users WHERE id = $1',
+      [userId],
+    );
+    return rows[0]?.partner_id;
+  }
+
+  async userName(userId: number, manager?: EntityManager): Promise<string | null> {
+    const rows = await this.m(manager).query<{ name: string }[]>(
+      'SELECT p.name FROM users u JOIN partner p ON p.id = u.partner_id WHERE u.id = $1',
+      [userId],
+    );
+    return rows[0]?.name ?? null;
+  }
+
+  /** Messages of a record, newest first; internal ones only when asked. */
+  async listMessages(
+    thread: { model: string; id: number },
+    options: { includeInternal: boolean; limit: number; offset: number },
+  ): Promise<[MessageRow[], number]> {
+    const where = `m.model = $1 AND m.res_id = $2 AND ($3 OR NOT coalesce(s.internal, false))`;
+    const params = [thread.model, thread.id, options.includeInternal];
+    const [rows, count] = await Promise.all([
+      this.db.query<MessageRow[]>(`${MESSAGE_SELECT} WHERE ${where} ORDER BY m.id DESC LIMIT $4 OFFSET $5`, [
+        ...params,
+        options.limit,
+        options.offset,
+      ]),
+      this.db.query<{ count: number }[]>(
+        `SELECT count(*)::int AS count FROM mail_message m LEFT JOIN mail_subtype s ON s.id = m.subtype_id
+         WHERE ${where}`,
+        params,
+      ),
+    ]);
+    return [rows, count[0].count];
+  }
+
+  async findMessage(id: number, manager?: EntityManager): Promise<MessageRow | undefined> {
+    const rows = await this.m(manager).query<MessageRow[]>(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
+    return rows[0];
+  }
+}
+
+/** A message with its author, subtype, tracking values and a summary of its notifications. */
+export const MESSAGE_SELECT = `
+  SELECT m.id, m.model, m.res_id AS "resId", m.record_name AS "recordName", m.message_type AS "messageType",
+    s.key AS subtype, coalesce(s.internal, false) AS "subtypeInternal",
+    m.author_partner_id AS "authorPartnerId", a.name AS "authorName", m.subject, m.body, m.template,
+    m.template_values AS "templateValues", m.created_at AS "createdAt",
+    coalesce((SELECT json_agg(json_build_object('field', t.field, 'label', t.label, 'oldValue', t.old_value,
+        'newValue', t.new_value) ORDER BY t.id) FROM mail_tracking_value t WHERE t.message_id = m.id), '[]')
+      AS tracking,
+    coalesce((SELECT json_agg(json_build_object('partnerId', n.partner_id, 'channel', n.channel,
+        'state', n.state, 'attempts', n.attempts, 'error', n.last_error) ORDER BY n.partner_id, n.channel)
+      FROM mail_notification n WHERE n.message_id = m.id), '[]') AS notifications
+  FROM mail_message m
+  LEFT JOIN mail_subtype s ON s.id = m.subtype_id
+  LEFT JOIN partner a ON a.id = m.author_partner_id`;

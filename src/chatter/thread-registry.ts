@@ -1,0 +1,33 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import { AppException } from '../common/app.exception.js';
+import { THREAD_DEFINITIONS, type ThreadDefinition } from './thread.js';
+
+/** The thread models that core and the loaded addons declare. */
+@Injectable()
+export class ThreadRegistry {
+  private readonly byModel = new Map<string, ThreadDefinition>();
+
+  constructor(@Inject(THREAD_DEFINITIONS) definitions: ThreadDefinition[]) {
+    for (const definition of definitions) {
+      if (this.byModel.has(definition.model))
+        throw new Error(`Thread model ${definition.model} is declared twice`);
+      this.byModel.set(definition.model, definition);
+    }
+  }
+
+  find(model: string): ThreadDefinition | undefined {
+    return this.byModel.get(model);
+  }
+
+  /** The definition, or a 404 that names the model. */
+  get(model: string): ThreadDefinition {
+    const definition = this.byModel.get(model);
+    if (!definition) throw new AppException(HttpStatus.NOT_FOUND, 'mail.errors.unknown_model', { model });
+    return definition;
+  }
+
+  async exists(definition: ThreadDefinition, id: number, manager: EntityManager): Promise<boolean> {
+    return manager.getRepository(definition.entity).existsBy({ id });
+  }
+}

@@ -1,0 +1,49 @@
+import type { EntityManager } from 'typeorm';
+import type { Role } from '../users/user.entity.js';
+
+/** A record addressed as a thread: Odoo-style model name and id. */
+export interface ThreadRef {
+  model: string;
+  id: number;
+}
+
+/** A text stored once, rendered in each reader's language when it has a key. */
+export type Translatable = string | { key: string; args?: Record<string, string | number | null> };
+
+export interface TrackingValueInput {
+  field: string;
+  oldValue: string | null;
+  newValue: string | null;
+}
+
+export interface TrackedField {
+  /** The entity property. */
+  field: string;
+  /** Translation key of its label. */
+  label: string;
+  /** How a value reads in the chatter (a user id as the user's name); `String(value)` by default. */
+  format?: (value: unknown, manager: EntityManager) => Promise<string | null>;
+}
+
+/** How core or an addon declares a thread model (manifest `threads`). */
+export interface ThreadDefinition {
+  /** `partner`, `dead_mans_switch.instance`. */
+  model: string;
+  /** Its TypeORM entity (the table holds the records, keyed by `id`). */
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+  entity: Function;
+  /** Display name of one record (e-mail subjects, inbox). */
+  displayName(id: number, manager: EntityManager): Promise<string>;
+  /** Properties whose changes are logged as tracking values. */
+  tracked?: TrackedField[];
+  /** Property holding the responsible user's id: that user's partner is subscribed when it is set. */
+  responsibleField?: string;
+  /** Role needed to read the record, its messages and followers (default `viewer`). */
+  readRole?: Role;
+}
+
+export const THREAD_DEFINITIONS = Symbol('THREAD_DEFINITIONS');
+
+/** Core's and every addon's subtypes that the chatter itself relies on. */
+export const MT_COMMENT = 'mail.mt_comment';
+export const MT_NOTE = 'mail.mt_note';

@@ -1,0 +1,85 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+} from 'class-validator';
+
+export class PostMessageDto {
+  @ApiProperty({ description: 'Plain text' })
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(20_000)
+  body: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  subject?: string;
+
+  @ApiPropertyOptional({
+    enum: ['comment', 'note'],
+    default: 'comment',
+    description: 'A note needs the manager role',
+  })
+  @IsOptional()
+  @IsIn(['comment', 'note'])
+  type?: 'comment' | 'note';
+}
+
+export class AddFollowerDto {
+  @ApiPropertyOptional({ description: 'Defaults to your own partner; others need the manager role' })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  partner_id?: number;
+
+  @ApiPropertyOptional({ description: 'Subtype keys; defaults to the default subtypes', type: [String] })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(100)
+  @IsString({ each: true })
+  subtypes?: string[];
+}
+
+export interface MessageResponse {
+  id: number;
+  model: string | null;
+  res_id: number | null;
+  record_name: string | null;
+  type: string;
+  subtype: string | null;
+  author: { partner_id: number; name: string } | null;
+  subject: string | null;
+  body: string;
+  tracking: { field: string; label: string; old_value: string | null; new_value: string | null }[];
+  date: string;
+  notifications: {
+    partner_id: number;
+    channel: string;
+    state: string;
+    attempts: number;
+    error: string | null;
+  }[];
+}
+
+export interface FollowerResponse {
+  partner_id: number;
+  name: string;
+  email: string | null;
+  subtypes: string[];
+}
+
+export interface SubtypeResponse {
+  key: string;
+  name: string;
+  default: boolean;
+  internal: boolean;
+}

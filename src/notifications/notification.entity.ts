@@ -1,0 +1,48 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export type NotificationChannel = 'inbox' | 'email';
+export type NotificationState = 'pending' | 'sent' | 'failed';
+
+/** One recipient of one message on one channel: the outbox row the dispatcher works from. */
+@Entity('mail_notification')
+export class Notification {
+  @PrimaryColumn('uuid')
+  id: string;
+
+  @Column('integer')
+  messageId: number;
+
+  @Column('integer')
+  partnerId: number;
+
+  @Column('text')
+  channel: NotificationChannel;
+
+  @Column('text')
+  state: NotificationState;
+
+  /** `<id@vigil>`: the same on every attempt, so a receiver can recognise a duplicate. */
+  @Column('text', { nullable: true })
+  emailMessageId: string | null;
+
+  @Column('text', { nullable: true })
+  emailTo: string | null;
+
+  @Column('integer', { default: 0 })
+  attempts: number;
+
+  @Column('timestamptz', { nullable: true })
+  nextAttemptAt: Date | null;
+
+  @Column('text', { nullable: true })
+  lastError: string | null;
+
+  @Column('timestamptz', { nullable: true })
+  sentAt: Date | null;
+
+  @Column('timestamptz', { nullable: true })
+  readAt: Date | null;
+
+  @Column('timestamptz')
+  createdAt: Date;
+}

@@ -1,0 +1,82 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Module } from '@nestjs/common';
+import { Entity, PrimaryColumn } from 'typeorm';
+import { AddonError, resolveAddons, type LoadedAddon } from '../../src/addons/addon-loader.js';
+import type { AddonManifest } from '../../src/addons/manifest.js';
+
+@Module({})
+class EmptyModule {}
+
+@Entity('shared_table')
+class First {
+  @PrimaryColumn() id: number;
+}
+
+@Entity('shared_table')
+class Second {
+  @PrimaryColumn() id: number;
+}
+
+function addon(
+  name: string,
+  depends: string[] = [],
+  entities: AddonManifest['entities'] = [],
+): [string, LoadedAddon] {
+  const manifest: AddonManifest = {
+    name,
+    version: '1.0.0',
+    summary: name,
+    depends,
+    entities,
+    migrations: [],
+    module: EmptyModule,
+  };
+  return [name, { manifest, dir: `/addons/${name}` }];
+}
+
+describe('addon resolution', () => {
+  it('orders addons after their dependencies and loads only what is requested plus its dependencies', () => {
+    const available = new Map([
+      addon('web', ['base_ui']),
+      addon('base_ui'),
+      addon('reports', ['web', 'base_ui']),
+      addon('unrelated'),
+    ]);
+    const all = resolveAddons(available).map((a) => a.manifest.name);
+    assert.ok(all.indexOf('base_ui') < all.indexOf('web'));
+    assert.ok(all.indexOf('web') < all.indexOf('reports'));
+    assert.deepEqual(
+      resolveAddons(available, ['reports']).map((a) => a.manifest.name),
+      ['base_ui', 'web', 'reports'],
+    );
+  });
+
+  it('names the addon and the missing dependency', () => {
+    const available = new Map([addon('a', ['b']), addon('b', ['ghost'])]);
+    assert.throws(
+      () => resolveAddons(available),
+      (error: Error) => {
+        assert.ok(error instanceof AddonError);
+        assert.match(error.message, /addon "b" depends on "ghost"/);
+        return true;
+      },
+    );
+  });
+
+  it('shows the whole cycle', () => {
+    const available = new Map([addon('a', ['b']), addon('b', ['c']), addon('c', ['a'])]);
+    assert.throws(() => resolveAddons(available), /Addon dependency cycle: a -> b -> c -> a/);
+  });
+
+  it('refuses two addons declaring the same table, and an addon reusing a core table', () => {
+    assert.throws(
+      () => resolveAddons(new Map([addon('one', [], [First]), addon('two', [], [Second])])),
+      /Addons "one" and "two" both declare the table shared_table/,
+    );
+    assert.throws(
+      () => resolveAddons(new Map([addon('one', [], [First])]), undefined, [Second]),
+      /Addons "base" and "one"/,
+    );
+  });
+});
