@@ -1,9 +1,28 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { RequestContext } from '../../src/index.js';
+import { ChatterService, systemContext, type RequestContext } from '../../src/index.js';
 import type { AlertKind } from './instance-alert.entity.js';
 import type { Instance } from './instance.entity.js';
-import { InstancesRepository } from './instances/instances.repository.js';
+import { instanceDisplayName } from './instance.thread.js';
+import { INSTANCE_MODEL, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
+
+const MESSAGES: Record<AlertKind, { subtype: string; subject: string; body: string }> = {
+  down: {
+    subtype: SUBTYPE_DOWN,
+    subject: 'dead_mans_switch_server.alerts.down_subject',
+    body: 'dead_mans_switch_server.alerts.down_body',
+  },
+  reminder: {
+    subtype: SUBTYPE_DOWN,
+    subject: 'dead_mans_switch_server.alerts.reminder_subject',
+    body: 'dead_mans_switch_server.alerts.reminder_body',
+  },
+  up: {
+    subtype: SUBTYPE_UP,
+    subject: 'dead_mans_switch_server.alerts.up_subject',
+    body: 'dead_mans_switch_server.alerts.up_body',
+  },
+};
 
 /**
  * What the instance tells its followers, through the chatter: the down alert, its reminders and the recovery
@@ -12,21 +31,44 @@ import { InstancesRepository } from './instances/instances.repository.js';
  */
 @Injectable()
 export class InstanceAlertsService {
-  constructor(@Inject(InstancesRepository) private readonly instances: InstancesRepository) {}
+  constructor(@Inject(ChatterService) private readonly chatter: ChatterService) {}
 
   async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<void> {
-    const messageId: number | null = null;
+    const [instance] = await manager.query<
+      { database_uuid: string; last_seen: Date | null; alive_max_delay: number }[]
+    >('SELECT database_uuid, last_seen, alive_max_delay FROM dead_mans_switch_instance WHERE id = $1', [
+      instanceId,
+    ]);
+    const name = await instanceDisplayName(instanceId, manager);
+    const lastSeen = instance.last_seen?.toISOString() ?? '-';
+    const args = { name, last_seen: lastSeen };
+    const message = MESSAGES[kind];
+    const { id } = await this.chatter.post(
+      systemContext(),
+      { model: INSTANCE_MODEL, id: instanceId },
+      {
+        subtype: message.subtype,
+        subject: { key: message.subject, args },
+        body: { key: message.body, args },
+        type: 'notification',
+        template: 'dead_mans_switch_server/instance_alert',
+        templateValues: {
+          kind,
+          database_uuid: instance.database_uuid,
+          last_seen: lastSeen,
+          alive_max_delay: instance.alive_max_delay,
+        },
+      },
+      manager,
+    );
     await manager.query(
       'INSERT INTO dead_mans_switch_alert (instance_id, kind, message_id, created_at) VALUES ($1, $2, $3, $4)',
-      [instanceId, kind, messageId, at],
+      [instanceId, kind, id, at],
     );
   }
 
-  /** Logs the changes of tracked fields (state, customer, responsible) between two snapshots. */
-  async track(
-    _ctx: RequestContext,
-    _before: Instance,
-    _after: Instance,
-    _manager: EntityManager,
-  ): Promise<void> {}
+  /** Logs the changes of tracked fields (state, customer, responsible); a new responsible user follows. */
+  async track(ctx: RequestContext, before: Instance, after: Instance, manager: EntityManager): Promise<void> {
+    await this.chatter.track(ctx, { model: INSTANCE_MODEL, id: before.id }, before, after, {}, manager);
+  }
 }

@@ -3,6 +3,7 @@ import { DeadMansSwitchServerModule } from './dead-mans-switch-server.module.js'
 import { InstanceAlert } from './instance-alert.entity.js';
 import { InstanceLog } from './instance-log.entity.js';
 import { Instance } from './instance.entity.js';
+import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
 import { SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
@@ -37,5 +38,6 @@ export const manifest = defineAddon({
     { id: 'dead_mans_switch.log_retention', everySeconds: 86_400, provider: LogRetentionTask },
   ],
   templates: 'templates',
+  threads: [INSTANCE_THREAD],
   module: DeadMansSwitchServerModule,
 });

@@ -164,17 +164,6 @@ export class InstancesRepository {
     return rows.length === 1;
   }
 
-  /** The customer's name or the uuid, plus ` (description)` when there is one. */
-  async displayName(id: number, manager?: EntityManager): Promise<string> {
-    const rows = await (manager ?? this.db.manager).query<{ name: string }[]>(
-      `SELECT coalesce(p.name, i.database_uuid::text)
-              || CASE WHEN coalesce(i.description, '') <> '' THEN ' (' || i.description || ')' ELSE '' END AS name
-       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = $1`,
-      [id],
-    );
-    return rows[0]?.name ?? `#${id}`;
-  }
-
   findPartner(id: number, manager?: EntityManager): Promise<Partner | null> {
     return (manager ?? this.db.manager).getRepository(Partner).findOneBy({ id });
   }

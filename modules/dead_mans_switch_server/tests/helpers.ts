@@ -59,11 +59,25 @@ export async function elapse(app: TestApp, clock: ManualClock, seconds: number, 
   }
 }
 
+/**
+ * The alerts of an instance as its chatter shows them (down, reminder, up), oldest first. Also checks that the
+ * watchdog's audit trail names exactly these messages.
+ */
 export async function alerts(db: string, instanceId: number): Promise<string[]> {
-  const rows = await query<{ kind: string }>(
+  const messages = await query<{ id: number; subtype: string; key: string }>(
     db,
-    'SELECT kind FROM dead_mans_switch_alert WHERE instance_id = $1 ORDER BY id',
+    `SELECT m.id, s.key AS subtype, m.body->>'key' AS key FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
+     WHERE m.model = 'dead_mans_switch.instance' AND m.res_id = $1
+       AND s.key IN ('dead_mans_switch.mt_instance_down', 'dead_mans_switch.mt_instance_up')
+     ORDER BY m.id`,
     [instanceId],
   );
-  return rows.map((r) => r.kind);
+  const trail = await query<{ message_id: number }>(
+    db,
+    'SELECT message_id FROM dead_mans_switch_alert WHERE instance_id = $1 ORDER BY id',
+    [instanceId],
+  );
+  if (JSON.stringify(trail.map((t) => t.message_id)) !== JSON.stringify(messages.map((m) => m.id)))
+    throw new Error(`The alert trail of instance ${instanceId} does not match its chatter`);
+  return messages.map((m) => /\.(down|reminder|up)_body$/.exec(m.key)?.[1] ?? m.key);
 }
