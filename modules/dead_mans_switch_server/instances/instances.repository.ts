@@ -84,13 +84,16 @@ export class InstancesRepository {
 
   async list(filter: InstanceFilter, now: Date): Promise<{ items: InstanceRow[]; total: number }> {
     const where: string[] = [];
-    const params: unknown[] = [now];
+    const params: unknown[] = [];
     const param = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
     };
+    // Numbered on first use: the count query has no parameter it does not reference.
+    let nowParam: string | undefined;
+    const at = () => (nowParam ??= param(now));
     if (filter.state) where.push(`i.state = ${param(filter.state)}`);
-    if (filter.health) where.push(`${healthSql('i', '$1')} = ${param(filter.health)}`);
+    if (filter.health) where.push(`${healthSql('i', at())} = ${param(filter.health)}`);
     if (filter.partnerId !== undefined) where.push(`i.partner_id = ${param(filter.partnerId)}`);
     if (filter.q) {
       const like = param(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
@@ -105,7 +108,7 @@ export class InstancesRepository {
       params,
     );
     const items = await this.db.query<InstanceRow[]>(
-      `${SELECT_ROW('$1')} ${whereSql}
+      `${SELECT_ROW(at())} ${whereSql}
        ORDER BY lower(coalesce(p.name, i.database_uuid::text)), i.id
        LIMIT ${param(filter.limit)} OFFSET ${param(filter.offset)}`,
       params,
