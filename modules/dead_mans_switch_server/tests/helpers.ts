@@ -45,8 +45,12 @@ export async function count(
   return row.n;
 }
 
-export async function instanceByUuid(db: string, uuid: string) {
-  const [row] = await query(db, 'SELECT * FROM dead_mans_switch_instance WHERE database_uuid = $1', [uuid]);
+export async function instanceByUuid(db: string, uuid: string): Promise<Record<string, any>> {
+  const [row] = await query<Record<string, any>>(
+    db,
+    'SELECT * FROM dead_mans_switch_instance WHERE database_uuid = $1',
+    [uuid],
+  );
   return row;
 }
 

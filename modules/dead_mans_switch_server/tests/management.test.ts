@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, SchedulerService, SettingsService } from '../../../src/index.js';
 import { NotificationDispatcher } from '../../../src/notifications/notification-dispatcher.js';
-import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
+import { startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newPartner, newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
@@ -17,7 +17,6 @@ describe('instances: management, chatter and alert e-mails', () => {
   let app: TestApp;
   let db: string;
   let smtp: SmtpSink;
-  let admin: Api;
   let alice: NewUser;
   let francois: NewUser;
   let asAlice: Api;
@@ -34,7 +33,6 @@ describe('instances: management, chatter and alert e-mails', () => {
       env: { SMTP_URL: smtp.url, MAIL_FROM: 'Vigil <vigil@ops.test>' },
     });
     const anonymous = new Api(app.url);
-    admin = await anonymous.login(ADMIN.email, ADMIN.password);
     alice = await newUser(app, { roles: ['manager'], name: 'Alice Manager', email: 'alice@ops.test' });
     francois = await newUser(app, { name: 'François', email: 'francois@ops.test', lang: 'fr' });
     const bob = await newUser(app, { roles: ['viewer'], name: 'Bob Viewer', email: 'bob@ops.test' });
@@ -168,7 +166,7 @@ describe('instances: management, chatter and alert e-mails', () => {
     const uuids = [newUuid(), newUuid(), newUuid()];
     for (const uuid of uuids) await postAlive(app, { database_uuid: uuid, cpu: 1 });
     const ids = [];
-    for (const uuid of uuids) ids.push((await instanceByUuid(db, uuid)).id as number);
+    for (const uuid of uuids) ids.push((await instanceByUuid(db, uuid)).id);
     for (const id of ids)
       await asAlice.patch(`${INSTANCES}/${id}`, { partner_id: globex.id, alive_max_delay: 60 });
     await asAlice.patch(`${INSTANCES}/${ids[0]}`, { description: 'staging' });

@@ -84,7 +84,7 @@ describe('watchdog: down alert, reminders, recovery', () => {
     const { id: suspendedId } = await activeInstance(app, admin);
     assert.equal((await admin.post(`/api/v1/dead_mans_switch/instances/${suspendedId}/suspend`)).status, 200);
     await elapse(app, clock, 20 * DELAY);
-    const newId = (await instanceByUuid(db, fresh)).id as number;
+    const newId = (await instanceByUuid(db, fresh)).id;
     assert.deepEqual(await alerts(db, newId), []);
     assert.deepEqual(await alerts(db, suspendedId), []);
     const listed = await admin.get(`/api/v1/dead_mans_switch/instances/${newId}`);
