@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { ChatterService, systemContext, type RequestContext } from '../../src/index.js';
 import type { AlertKind } from './instance-alert.entity.js';
 import type { Instance } from './instance.entity.js';
-import { instanceDisplayName } from './instance.thread.js';
+import { DISPLAY_NAME_SQL } from './instance.thread.js';
 import { INSTANCE_MODEL, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
 
 const MESSAGES: Record<AlertKind, { subtype: string; subject: string; body: string }> = {
@@ -35,11 +35,13 @@ export class InstanceAlertsService {
 
   async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<void> {
     const [instance] = await manager.query<
-      { database_uuid: string; last_seen: Date | null; alive_max_delay: number }[]
-    >('SELECT database_uuid, last_seen, alive_max_delay FROM dead_mans_switch_instance WHERE id = $1', [
-      instanceId,
-    ]);
-    const name = await instanceDisplayName(instanceId, manager);
+      { database_uuid: string; last_seen: Date | null; alive_max_delay: number; name: string }[]
+    >(
+      `SELECT i.database_uuid, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_SQL} AS name
+       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = $1`,
+      [instanceId],
+    );
+    const name = instance.name;
     const lastSeen = instance.last_seen?.toISOString() ?? '-';
     const args = { name, last_seen: lastSeen };
     const message = MESSAGES[kind];

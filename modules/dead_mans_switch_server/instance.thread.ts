@@ -3,11 +3,14 @@ import type { ThreadDefinition } from '../../src/index.js';
 import { Instance } from './instance.entity.js';
 import { INSTANCE_MODEL } from './settings.js';
 
+/** The display name in SQL, over `dead_mans_switch_instance i LEFT JOIN partner p`. */
+export const DISPLAY_NAME_SQL = `coalesce(p.name, i.database_uuid::text)
+  || CASE WHEN coalesce(i.description, '') <> '' THEN ' (' || i.description || ')' ELSE '' END`;
+
 /** The customer's name or the uuid, plus ` (description)` when there is one. */
 export async function instanceDisplayName(id: number, manager: EntityManager): Promise<string> {
   const rows = await manager.query<{ name: string }[]>(
-    `SELECT coalesce(p.name, i.database_uuid::text)
-            || CASE WHEN coalesce(i.description, '') <> '' THEN ' (' || i.description || ')' ELSE '' END AS name
+    `SELECT ${DISPLAY_NAME_SQL} AS name
      FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = $1`,
     [id],
   );

@@ -1,0 +1,269 @@
+/**
+ * The check-in benchmark: the real server (`node dist/src/main.js`) on an embedded PostgreSQL in a temporary
+ * folder, 10,000 registered instances, autocannon posting the OCA client's JSON-RPC check-ins on 127.0.0.1; then
+ * the watchdog's pass over 100,000 instances of which 1,000 are due. `npm run bench:checkin`.
+ *
+ * Environment: BENCH_DURATION (seconds, default 30), BENCH_CONNECTIONS (default 32), BENCH_POOL (server pool
+ * size, default 10), BENCH_ROUNDS (watchdog rounds, default 5).
+ */
+import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import { startVigil } from '../../src/bootstrap/application.js';
+import { loadConfig } from '../../src/config/app-config.js';
+import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
+import { PROJECT_ROOT } from '../../src/paths.js';
+import { WatchdogRepository } from '../../modules/dead_mans_switch_server/watchdog/watchdog.repository.js';
+import { WatchdogService } from '../../modules/dead_mans_switch_server/watchdog/watchdog.service.js';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 30);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const POOL = process.env.BENCH_POOL ?? '10';
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const REGISTERED = 10_000;
+const WATCHED = 100_000;
+const DUE = 1_000;
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/src/main.js')], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('Vigil is listening')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+async function seedInstances(db: pg.Client, n: number, dueSeconds: number): Promise<string[]> {
+  const { rows } = await db.query<{ database_uuid: string }>(
+    `INSERT INTO dead_mans_switch_instance (database_uuid, state, last_seen, last_cpu, last_ram, last_user_count,
+       alive_max_delay, next_deadline, created_at, updated_at)
+     SELECT gen_random_uuid(), 'active', now(), 1, 20, 3, 600, now() + make_interval(secs => $2), now(), now()
+     FROM generate_series(1, $1)
+     RETURNING database_uuid`,
+    [n, dueSeconds],
+  );
+  return rows.map((r) => r.database_uuid);
+}
+
+async function load(url: string, uuids: string[], seconds: number) {
+  let next = 0;
+  const bodyFor = () => {
+    const uuid = uuids[next++ % uuids.length];
+    return JSON.stringify({
+      jsonrpc: '2.0',
+      method: 'call',
+      params: { database_uuid: uuid, cpu: Math.random() * 100, ram: 42.5, user_count: next % 7 },
+    });
+  };
+  return autocannon({
+    url: `${url}/dead_mans_switch/alive`,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (request) => ({ ...request, body: bodyFor() }),
+      },
+    ],
+  });
+}
+
+class Rollback extends Error {}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
+  // Like the test runner: the embedded server prepares (and owns) its own folder.
+  const embedded = await startEmbeddedDatabase({
+    dataDir: join(tmpdir(), `vigil-bench-pg-${process.pid}`),
+    database: 'vigil_bench',
+    ephemeral: true,
+  });
+  const env = {
+    DATABASE_URL: embedded.url,
+    DATA_DIR: join(dir, 'data'),
+    RUNNING_ENV: 'dev',
+    LOG_LEVEL: 'warn',
+    LOG_FORMAT: 'json',
+    SESSION_SECRET: 'bench-session-secret-that-is-long-enough',
+    ADMIN_EMAIL: 'admin@bench.test',
+    ADMIN_PASSWORD: 'bench-password-1',
+    ADDONS: 'dead_mans_switch_server',
+    DATABASE_POOL_SIZE: POOL,
+  };
+  const db = new pg.Client({ connectionString: embedded.url });
+  let server: ChildProcess | undefined;
+  try {
+    const started = await startServer(env);
+    server = started.child;
+    await db.connect();
+    // All the load comes from 127.0.0.1: the per-source limit (meant for the internet) is off for the benchmark.
+    await db.query(
+      `UPDATE setting SET value = '0' WHERE key = 'dead_mans_switch.checkins_per_source_per_minute'`,
+    );
+    const uuids = await seedInstances(db, REGISTERED, 1200);
+    console.log(`server ${started.url}, ${REGISTERED} instances, ${CONNECTIONS} connections, pool ${POOL}`);
+
+    // The framework's own ceiling on this machine: the cheapest route (no database), same connections.
+    const baseline = await autocannon({
+      url: `${started.url}/monitoring/status`,
+      connections: CONNECTIONS,
+      duration: 10,
+    });
+    console.log(
+      `baseline GET /monitoring/status: ${Math.round(baseline.requests.average)} req/s, ` +
+        `p50 ${baseline.latency.p50} ms, p99 ${baseline.latency.p99} ms`,
+    );
+    await load(started.url, uuids, 5);
+    const logsBefore = Number((await db.query('SELECT count(*) FROM dead_mans_switch_log')).rows[0].count);
+    const result = await load(started.url, uuids, DURATION);
+    const logsAfter = Number((await db.query('SELECT count(*) FROM dead_mans_switch_log')).rows[0].count);
+    const checkIns = {
+      duration_s: DURATION,
+      connections: CONNECTIONS,
+      requests: result.requests.total,
+      ok: result['2xx'],
+      non_2xx: result.non2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      durable_log_rows: logsAfter - logsBefore,
+      per_second: Math.round((logsAfter - logsBefore) / DURATION),
+      latency_ms: {
+        p50: result.latency.p50,
+        p90: result.latency.p90,
+        p99: result.latency.p99,
+        max: result.latency.max,
+      },
+    };
+    console.log('check-ins', JSON.stringify(checkIns, null, 2));
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server!.once('exit', resolve));
+    server = undefined;
+
+    // The watchdog, in this process: 100,000 active instances, 1,000 due per round, two followers each.
+    await seedInstances(db, WATCHED - REGISTERED, 3600);
+    await db.query(`UPDATE dead_mans_switch_instance SET next_deadline = now() + interval '1 hour'`);
+    await db.query(`
+      WITH p AS (INSERT INTO partner (name, email) VALUES ('Bench Follower', 'follower@bench.test') RETURNING id)
+      INSERT INTO users (email, password_hash, roles, partner_id) SELECT 'follower@bench.test', 'x', '{viewer}', id FROM p`);
+    await db.query(
+      `
+      WITH f AS (
+        INSERT INTO mail_follower (model, res_id, partner_id)
+        SELECT 'dead_mans_switch.instance', i.id, u.partner_id
+        FROM dead_mans_switch_instance i CROSS JOIN users u WHERE i.id <= $1
+        RETURNING id)
+      INSERT INTO mail_follower_subtype (follower_id, subtype_id)
+      SELECT f.id, s.id FROM f CROSS JOIN mail_subtype s WHERE s.key LIKE 'dead_mans_switch.%'`,
+      [DUE * ROUNDS],
+    );
+    await db.query('VACUUM ANALYZE');
+    const vigil = await startVigil({
+      config: loadConfig({ ...env, PORT: '0' }),
+      listen: false,
+      scheduler: false,
+    });
+    const watchdog = vigil.app.get(WatchdogService);
+    await watchdog.runPass();
+    const passes: number[] = [];
+    const empty: number[] = [];
+    const passCpu: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      let t = performance.now();
+      await watchdog.runPass();
+      empty.push(performance.now() - t);
+      await db.query(
+        `UPDATE dead_mans_switch_instance SET next_deadline = now() - interval '1 minute'
+         WHERE id > $1 AND id <= $2`,
+        [round * DUE, (round + 1) * DUE],
+      );
+      t = performance.now();
+      const cpu = process.cpuUsage();
+      const report = await watchdog.runPass();
+      passes.push(performance.now() - t);
+      const used = process.cpuUsage(cpu);
+      passCpu.push((used.user + used.system) / 1000);
+      if (report.alerts !== DUE) throw new Error(`round ${round}: ${report.alerts} alerts instead of ${DUE}`);
+    }
+    // The watchdog's own decision for 1,000 due instances (claim through the index, compare-and-set), without
+    // posting the messages: rolled back, to show what the chatter's per-message work costs.
+    const repository = vigil.app.get(WatchdogRepository);
+    const decisions: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      await db.query(
+        `UPDATE dead_mans_switch_instance SET next_deadline = now() - interval '1 minute', alert_state = 'ok'
+         WHERE id > $1 AND id <= $2`,
+        [round * DUE, (round + 1) * DUE],
+      );
+      const t = performance.now();
+      await repository
+        .transaction(async (manager) => {
+          const due = await repository.claimDue(new Date(), DUE, manager);
+          const moved = await repository.transition(due, new Date(), manager);
+          if (moved.length !== DUE) throw new Error(`${moved.length} transitions instead of ${DUE}`);
+          decisions.push(performance.now() - t);
+          throw new Rollback();
+        })
+        .catch((error: unknown) => {
+          if (!(error instanceof Rollback)) throw error;
+        });
+      await db.query(
+        `UPDATE dead_mans_switch_instance SET next_deadline = now() + interval '1 hour' WHERE id > $1 AND id <= $2`,
+        [round * DUE, (round + 1) * DUE],
+      );
+    }
+    const notifications = Number((await db.query('SELECT count(*) FROM mail_notification')).rows[0].count);
+    await vigil.close();
+    const watchdogFigures = {
+      instances: WATCHED,
+      due_per_pass: DUE,
+      followers_per_instance: 2,
+      notifications_written: notifications,
+      pass_ms: passes.map((p) => Math.round(p)),
+      pass_median_ms: Math.round(median(passes)),
+      pass_node_cpu_median_ms: Math.round(median(passCpu)),
+      decision_only_median_ms: Math.round(median(decisions) * 10) / 10,
+      empty_pass_median_ms: Math.round(median(empty) * 10) / 10,
+    };
+    console.log('watchdog', JSON.stringify(watchdogFigures, null, 2));
+    console.log(
+      `machine: ${cpus().length} cores (${cpus()[0]?.model}), ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    );
+  } finally {
+    server?.kill('SIGKILL');
+    await db.end().catch(() => undefined);
+    await embedded.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
