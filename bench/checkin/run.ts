@@ -45,7 +45,7 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
   });
   await new Promise<void>((resolve, reject) => {
     let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('Vigil is listening')) resolve();
     });
