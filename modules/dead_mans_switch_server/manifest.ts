@@ -5,7 +5,7 @@ import { InstanceLog } from './instance-log.entity.js';
 import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
-import { SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
+import { INSTANCE_MODEL, SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 
@@ -24,12 +24,14 @@ export const manifest = defineAddon({
         name: 'dead_mans_switch_server.subtypes.instance_down',
         default: true,
         internal: false,
+        model: INSTANCE_MODEL,
       },
       {
         key: SUBTYPE_UP,
         name: 'dead_mans_switch_server.subtypes.instance_up',
         default: true,
         internal: false,
+        model: INSTANCE_MODEL,
       },
     ],
   },

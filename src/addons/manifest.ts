@@ -13,6 +13,8 @@ export interface SubtypeSeed {
   name: string;
   /** Followers receive it unless they opt out. */
   default: boolean;
+  /** The thread model it is about (Odoo's `res_model`): a default only for followers of that model. */
+  model?: string;
   /** Only users see it. */
   internal: boolean;
 }

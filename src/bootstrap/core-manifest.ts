@@ -8,6 +8,7 @@ import { MT_COMMENT, MT_NOTE, type ThreadDefinition } from '../chatter/thread.js
 import { TrackingValue } from '../chatter/tracking-value.entity.js';
 import { CoreInit1732300000000 } from '../database/migrations/1732300000000-core-init.js';
 import { CoreChatter1732310000000 } from '../database/migrations/1732310000000-core-chatter.js';
+import { CoreSubtypeModel1732320000000 } from '../database/migrations/1732320000000-core-subtype-model.js';
 import { DispatchNotificationsTask } from '../notifications/notification-dispatcher.js';
 import { Notification } from '../notifications/notification.entity.js';
 import { Partner } from '../partners/partner.entity.js';
@@ -37,7 +38,11 @@ export const CORE_ENTITIES = [
   Notification,
 ];
 
-export const CORE_MIGRATIONS: MigrationClass[] = [CoreInit1732300000000, CoreChatter1732310000000];
+export const CORE_MIGRATIONS: MigrationClass[] = [
+  CoreInit1732300000000,
+  CoreChatter1732310000000,
+  CoreSubtypeModel1732320000000,
+];
 
 export const CORE_SEED: SeedData = {
   settings: {},

@@ -80,10 +80,10 @@ export class ChatterRepository {
   async upsertSubtypes(seeds: SubtypeSeed[], manager?: EntityManager): Promise<void> {
     for (const seed of seeds) {
       await this.m(manager).query(
-        `INSERT INTO mail_subtype (key, name, is_default, internal) VALUES ($1, $2, $3, $4)
+        `INSERT INTO mail_subtype (key, name, is_default, internal, model) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, is_default = EXCLUDED.is_default,
-           internal = EXCLUDED.internal`,
-        [seed.key, seed.name, seed.default, seed.internal],
+           internal = EXCLUDED.internal, model = EXCLUDED.model`,
+        [seed.key, seed.name, seed.default, seed.internal, seed.model ?? null],
       );
     }
   }
@@ -96,12 +96,17 @@ export class ChatterRepository {
     return this.m(manager).getRepository(Subtype).findOneBy({ key });
   }
 
-  async subtypeIds(keys: string[] | undefined, manager?: EntityManager): Promise<Map<string, number>> {
+  /** The given subtypes, or the defaults for followers of `model` (its own and those of no model). */
+  async subtypeIds(
+    keys: string[] | undefined,
+    manager?: EntityManager,
+    model?: string,
+  ): Promise<Map<string, number>> {
     const rows = await this.m(manager).query<{ id: number; key: string }[]>(
       keys === undefined
-        ? 'SELECT id, key FROM mail_subtype WHERE is_default'
+        ? 'SELECT id, key FROM mail_subtype WHERE is_default AND (model IS NULL OR model = $1)'
         : 'SELECT id, key FROM mail_subtype WHERE key = ANY($1)',
-      keys === undefined ? [] : [keys],
+      keys === undefined ? [model ?? null] : [keys],
     );
     return new Map(rows.map((r) => [r.key, r.id]));
   }

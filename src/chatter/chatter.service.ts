@@ -107,10 +107,13 @@ export class ChatterService {
     });
   }
 
-  /** Idempotent. Without subtypes: every subtype flagged default (an existing follower keeps its choice). */
+  /**
+   * Idempotent. Without subtypes: every subtype flagged default for the thread's model (an existing follower
+   * keeps its choice).
+   */
   async follow(thread: ThreadRef, partnerId: number, subtypes?: string[], manager?: EntityManager) {
     await this.repo.transaction(manager, async (m) => {
-      const ids = await this.repo.subtypeIds(subtypes, m);
+      const ids = await this.repo.subtypeIds(subtypes, m, thread.model);
       const unknown = (subtypes ?? []).filter((key) => !ids.has(key));
       if (unknown.length) throw badRequest('mail.errors.unknown_subtype', { subtype: unknown.join(', ') });
       await this.repo.follow(thread, partnerId, [...ids.values()], subtypes !== undefined, m);

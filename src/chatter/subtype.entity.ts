@@ -18,6 +18,10 @@ export class Subtype {
   @Column('boolean', { default: false })
   isDefault: boolean;
 
+  /** The thread model it is about (`dead_mans_switch.instance`); null: any model. */
+  @Column('text', { nullable: true })
+  model: string | null;
+
   /** Only users receive it. */
   @Column('boolean', { default: false })
   internal: boolean;

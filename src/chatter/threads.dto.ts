@@ -82,4 +82,6 @@ export interface SubtypeResponse {
   name: string;
   default: boolean;
   internal: boolean;
+  /** The thread model it is about; null for any model. */
+  model: string | null;
 }

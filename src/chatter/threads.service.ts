@@ -67,6 +67,7 @@ export class ThreadsService {
       name: this.i18n.t(s.name, ctx.lang),
       default: s.isDefault,
       internal: s.internal,
+      model: s.model,
     }));
   }
 

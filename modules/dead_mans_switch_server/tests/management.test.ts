@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, SchedulerService, SettingsService } from '../../../src/index.js';
-import { NotificationDispatcher } from '../../../src/notifications/notification-dispatcher.js';
+import {
+  ManualClock,
+  NotificationDispatcher,
+  SchedulerService,
+  SettingsService,
+} from '../../../src/index.js';
 import { startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newPartner, newUser, type NewUser } from '../../../test/harness/factories.js';
@@ -78,6 +82,14 @@ describe('instances: management, chatter and alert e-mails', () => {
       (await asAlice.post(`${thread}/followers`, { partner_id: francois.partner_id })).status,
       201,
     );
+    // The instance subtypes are defaults for followers of instances only, not of customers.
+    await asAlice.post(`/api/v1/threads/partner/${acme.id}/followers`, {});
+    const partnerFollowers = await asAlice.get(`/api/v1/threads/partner/${acme.id}/followers`);
+    assert.deepEqual(
+      partnerFollowers.body.map((f: { subtypes: string[] }) => f.subtypes),
+      [['mail.mt_comment']],
+    );
+
     const followers = await asAlice.get(`${thread}/followers`);
     assert.deepEqual(
       followers.body.map((f: { name: string; subtypes: string[] }) => [f.name, f.subtypes.sort()]),
