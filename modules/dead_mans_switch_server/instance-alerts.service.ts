@@ -34,38 +34,55 @@ export class InstanceAlertsService {
   constructor(@Inject(ChatterService) private readonly chatter: ChatterService) {}
 
   async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<void> {
-    const [instance] = await manager.query<
-      { database_uuid: string; last_seen: Date | null; alive_max_delay: number; name: string }[]
+    await this.alertMany([{ kind, instanceId }], at, manager);
+  }
+
+  /** Posts many alerts set-based, in a few statements: a mass outage must not take a statement per follower. */
+  async alertMany(
+    alerts: { kind: AlertKind; instanceId: number }[],
+    at: Date,
+    manager: EntityManager,
+  ): Promise<void> {
+    if (alerts.length === 0) return;
+    const rows = await manager.query<
+      { id: number; database_uuid: string; last_seen: Date | null; alive_max_delay: number; name: string }[]
     >(
-      `SELECT i.database_uuid, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_SQL} AS name
-       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = $1`,
-      [instanceId],
+      `SELECT i.id, i.database_uuid, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_SQL} AS name
+       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = ANY($1)`,
+      [alerts.map((a) => a.instanceId)],
     );
-    const name = instance.name;
-    const lastSeen = instance.last_seen?.toISOString() ?? '-';
-    const args = { name, last_seen: lastSeen };
-    const message = MESSAGES[kind];
-    const { id } = await this.chatter.post(
+    const instances = new Map(rows.map((row) => [row.id, row]));
+    const posted = await this.chatter.postMany(
       systemContext(),
-      { model: INSTANCE_MODEL, id: instanceId },
-      {
-        subtype: message.subtype,
-        subject: { key: message.subject, args },
-        body: { key: message.body, args },
-        type: 'notification',
-        template: 'dead_mans_switch_server/instance_alert',
-        templateValues: {
-          kind,
-          database_uuid: instance.database_uuid,
-          last_seen: lastSeen,
-          alive_max_delay: instance.alive_max_delay,
-        },
-      },
+      alerts.map(({ kind, instanceId }) => {
+        const instance = instances.get(instanceId)!;
+        const lastSeen = instance.last_seen?.toISOString() ?? '-';
+        const args = { name: instance.name, last_seen: lastSeen };
+        const message = MESSAGES[kind];
+        return {
+          thread: { model: INSTANCE_MODEL, id: instanceId },
+          message: {
+            subtype: message.subtype,
+            subject: { key: message.subject, args },
+            body: { key: message.body, args },
+            type: 'notification' as const,
+            template: 'dead_mans_switch_server/instance_alert',
+            templateValues: {
+              kind,
+              database_uuid: instance.database_uuid,
+              last_seen: lastSeen,
+              alive_max_delay: instance.alive_max_delay,
+            },
+          },
+        };
+      }),
       manager,
     );
     await manager.query(
-      'INSERT INTO dead_mans_switch_alert (instance_id, kind, message_id, created_at) VALUES ($1, $2, $3, $4)',
-      [instanceId, kind, id, at],
+      `INSERT INTO dead_mans_switch_alert (instance_id, kind, message_id, created_at)
+       SELECT instance_id, kind, message_id, $4 FROM unnest($1::int[], $2::text[], $3::int[])
+         AS a(instance_id, kind, message_id)`,
+      [alerts.map((a) => a.instanceId), alerts.map((a) => a.kind), posted.map((p) => p.id), at],
     );
   }
 

@@ -17,6 +17,19 @@ export async function instanceDisplayName(id: number, manager: EntityManager): P
   return rows[0]?.name ?? `#${id}`;
 }
 
+/** Display names of many instances in one query. */
+export async function instanceDisplayNames(
+  ids: number[],
+  manager: EntityManager,
+): Promise<Map<number, string>> {
+  const rows = await manager.query<{ id: number; name: string }[]>(
+    `SELECT i.id, ${DISPLAY_NAME_SQL} AS name
+     FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = ANY($1)`,
+    [ids],
+  );
+  return new Map(rows.map((row) => [row.id, row.name]));
+}
+
 async function partnerName(value: unknown, manager: EntityManager): Promise<string | null> {
   const rows = await manager.query<{ name: string }[]>('SELECT name FROM partner WHERE id = $1', [value]);
   return rows[0]?.name ?? String(value);
@@ -35,6 +48,7 @@ export const INSTANCE_THREAD: ThreadDefinition = {
   model: INSTANCE_MODEL,
   entity: Instance,
   displayName: instanceDisplayName,
+  displayNames: instanceDisplayNames,
   tracked: [
     { field: 'state', label: 'dead_mans_switch_server.fields.state' },
     { field: 'partnerId', label: 'dead_mans_switch_server.fields.partner_id', format: partnerName },

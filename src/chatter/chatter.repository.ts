@@ -112,56 +112,87 @@ export class ChatterRepository {
   }
 
   async insertMessage(message: Omit<Message, 'id'>, manager: EntityManager): Promise<number> {
-    const rows = await manager.query<{ id: number }[]>(
-      `INSERT INTO mail_message (model, res_id, record_name, message_type, subtype_id, author_partner_id, subject,
-         body, template, template_values, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
+    return (await this.insertMessages([message], manager))[0];
+  }
+
+  /** Inserts messages in one statement; returns their ids in the given order. */
+  async insertMessages(messages: Omit<Message, 'id'>[], manager: EntityManager): Promise<number[]> {
+    if (messages.length === 0) return [];
+    const json = (value: unknown) => (value === null ? null : JSON.stringify(value));
+    // Ids are drawn first so that each message's id is known without relying on the order of RETURNING.
+    const ids = (
+      await manager.query<{ id: number }[]>(
+        "SELECT nextval(pg_get_serial_sequence('mail_message', 'id'))::int AS id FROM generate_series(1, $1)",
+        [messages.length],
+      )
+    ).map((row) => row.id);
+    await manager.query(
+      `INSERT INTO mail_message (id, model, res_id, record_name, message_type, subtype_id, author_partner_id,
+         subject, body, template, template_values, created_at)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::int[], $4::text[], $5::text[], $6::int[], $7::int[],
+         $8::jsonb[], $9::jsonb[], $10::text[], $11::jsonb[], $12::timestamptz[])`,
       [
-        message.model,
-        message.resId,
-        message.recordName,
-        message.messageType,
-        message.subtypeId,
-        message.authorPartnerId,
-        message.subject === null ? null : JSON.stringify(message.subject),
-        JSON.stringify(message.body),
-        message.template,
-        message.templateValues === null ? null : JSON.stringify(message.templateValues),
-        message.createdAt,
+        ids,
+        messages.map((m) => m.model),
+        messages.map((m) => m.resId),
+        messages.map((m) => m.recordName),
+        messages.map((m) => m.messageType),
+        messages.map((m) => m.subtypeId),
+        messages.map((m) => m.authorPartnerId),
+        messages.map((m) => json(m.subject)),
+        messages.map((m) => json(m.body)),
+        messages.map((m) => m.template),
+        messages.map((m) => json(m.templateValues)),
+        messages.map((m) => m.createdAt),
       ],
     );
-    return rows[0].id;
+    return ids;
   }
 
   async insertTracking(
-    messageId: number,
-    values: { field: string; label: string; oldValue: string | null; newValue: string | null }[],
+    values: {
+      messageId: number;
+      field: string;
+      label: string;
+      oldValue: string | null;
+      newValue: string | null;
+    }[],
     manager: EntityManager,
   ): Promise<void> {
-    for (const value of values) {
-      await manager.query(
-        'INSERT INTO mail_tracking_value (message_id, field, label, old_value, new_value) VALUES ($1, $2, $3, $4, $5)',
-        [messageId, value.field, value.label, value.oldValue, value.newValue],
-      );
-    }
+    if (values.length === 0) return;
+    await manager.query(
+      `INSERT INTO mail_tracking_value (message_id, field, label, old_value, new_value)
+       SELECT * FROM unnest($1::int[], $2::text[], $3::text[], $4::text[], $5::text[])`,
+      [
+        values.map((v) => v.messageId),
+        values.map((v) => v.field),
+        values.map((v) => v.label),
+        values.map((v) => v.oldValue),
+        values.map((v) => v.newValue),
+      ],
+    );
   }
 
-  /** Active followers of a record subscribed to a subtype, with what decides their channels. */
-  followersFor(
-    thread: { model: string; id: number },
+  /** Active followers of records of one model subscribed to a subtype, with what decides their channels. */
+  async followersOf(
+    model: string,
+    resIds: number[],
     subtypeId: number,
     manager: EntityManager,
-  ): Promise<Recipient[]> {
-    return manager.query<Recipient[]>(
-      `SELECT p.id AS "partnerId", p.email,
+  ): Promise<Map<number, Recipient[]>> {
+    const rows = await manager.query<(Recipient & { resId: number })[]>(
+      `SELECT f.res_id AS "resId", p.id AS "partnerId", p.email,
          EXISTS (SELECT 1 FROM users u WHERE u.partner_id = p.id AND u.active) AS "isUser"
        FROM mail_follower f
        JOIN mail_follower_subtype fs ON fs.follower_id = f.id AND fs.subtype_id = $3
        JOIN partner p ON p.id = f.partner_id AND p.active
-       WHERE f.model = $1 AND f.res_id = $2
-       ORDER BY p.id`,
-      [thread.model, thread.id, subtypeId],
+       WHERE f.model = $1 AND f.res_id = ANY($2)
+       ORDER BY f.res_id, p.id`,
+      [model, resIds, subtypeId],
     );
+    const byRecord = new Map<number, Recipient[]>(resIds.map((id) => [id, []]));
+    for (const { resId, ...recipient } of rows) byRecord.get(resId)?.push(recipient);
+    return byRecord;
   }
 
   partnersByIds(ids: number[], manager: EntityManager): Promise<Recipient[]> {
@@ -174,23 +205,23 @@ export class ChatterRepository {
   }
 
   async insertNotifications(rows: NewNotification[], manager: EntityManager): Promise<void> {
-    for (const row of rows) {
-      await manager.query(
-        `INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
-           next_attempt_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-        [
-          row.id,
-          row.messageId,
-          row.partnerId,
-          row.channel,
-          row.state,
-          row.emailMessageId,
-          row.nextAttemptAt,
-          row.createdAt,
-        ],
-      );
-    }
+    if (rows.length === 0) return;
+    await manager.query(
+      `INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
+         next_attempt_at, created_at)
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[],
+         $7::timestamptz[], $8::timestamptz[])`,
+      [
+        rows.map((r) => r.id),
+        rows.map((r) => r.messageId),
+        rows.map((r) => r.partnerId),
+        rows.map((r) => r.channel),
+        rows.map((r) => r.state),
+        rows.map((r) => r.emailMessageId),
+        rows.map((r) => r.nextAttemptAt),
+        rows.map((r) => r.createdAt),
+      ],
+    );
   }
 
   /**

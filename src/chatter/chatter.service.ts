@@ -7,7 +7,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import { Clock } from '../scheduler/clock.js';
 import { ChatterRepository, type NewNotification, type Recipient } from './chatter.repository.js';
-import type { MessageType } from './message.entity.js';
+import type { Message, MessageType } from './message.entity.js';
 import type { Subtype } from './subtype.entity.js';
 import { ThreadRegistry } from './thread-registry.js';
 import {
@@ -46,16 +46,65 @@ export class ChatterService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  post(ctx: RequestContext, thread: ThreadRef, message: PostMessage, manager?: EntityManager) {
+  async post(ctx: RequestContext, thread: ThreadRef, message: PostMessage, manager?: EntityManager) {
+    const [posted] = await this.postMany(ctx, [{ thread, message }], manager);
+    return posted;
+  }
+
+  /**
+   * `post` for many records at once, set-based: a few statements whatever the number of messages (the watchdog
+   * alerting a mass outage). Returns the message ids in the given order.
+   */
+  postMany(
+    ctx: RequestContext,
+    posts: { thread: ThreadRef; message: PostMessage }[],
+    manager?: EntityManager,
+  ): Promise<{ id: number }[]> {
     return this.repo.transaction(manager, async (m) => {
-      const definition = await this.resolve(thread, m);
-      const subtype = await this.subtype(message.subtype, m);
-      const id = await this.insert(ctx, thread, definition, subtype, message.type, message, m);
-      const recipients = (await this.repo.followersFor(thread, subtype.id, m)).filter(
-        (r) => r.partnerId !== ctx.user?.partnerId && (!subtype.internal || r.isUser),
+      const names = new Map<string, Map<number, string>>();
+      for (const model of new Set(posts.map((p) => p.thread.model))) {
+        const ids = [...new Set(posts.filter((p) => p.thread.model === model).map((p) => p.thread.id))];
+        names.set(model, await this.displayNames(this.threads.get(model), ids, m));
+      }
+      const subtypes = new Map<string, Subtype>();
+      for (const key of new Set(posts.map((p) => p.message.subtype)))
+        subtypes.set(key, await this.subtype(key, m));
+
+      const ids = await this.repo.insertMessages(
+        posts.map(({ thread, message }) =>
+          this.newMessage(ctx, thread, names, subtypes.get(message.subtype)!, message),
+        ),
+        m,
       );
-      await this.deliver(id, recipients, m);
-      return { id };
+      await this.repo.insertTracking(
+        posts.flatMap(({ thread, message }, i) => this.trackingRows(ids[i], thread, message.tracking)),
+        m,
+      );
+
+      const notifications: NewNotification[] = [];
+      const groups = new Map<string, number[]>();
+      posts.forEach(({ thread, message }, i) => {
+        const key = `${thread.model}\u0000${message.subtype}`;
+        groups.set(key, [...(groups.get(key) ?? []), i]);
+      });
+      for (const indexes of groups.values()) {
+        const { thread, message } = posts[indexes[0]];
+        const subtype = subtypes.get(message.subtype)!;
+        const followers = await this.repo.followersOf(
+          thread.model,
+          indexes.map((i) => posts[i].thread.id),
+          subtype.id,
+          m,
+        );
+        for (const i of indexes) {
+          const recipients = (followers.get(posts[i].thread.id) ?? []).filter(
+            (r) => r.partnerId !== ctx.user?.partnerId && (!subtype.internal || r.isUser),
+          );
+          notifications.push(...this.notificationRows(ids[i], recipients));
+        }
+      }
+      await this.repo.insertNotifications(notifications, m);
+      return ids.map((id) => ({ id }));
     });
   }
 
@@ -67,9 +116,15 @@ export class ChatterService {
     manager?: EntityManager,
   ) {
     return this.repo.transaction(manager, async (m) => {
-      const definition = await this.resolve(thread, m);
+      const definition = this.threads.get(thread.model);
+      const names = new Map([[thread.model, await this.displayNames(definition, [thread.id], m)]]);
       const subtype = await this.subtype(MT_NOTE, m);
-      return { id: await this.insert(ctx, thread, definition, subtype, 'note', message, m) };
+      const [id] = await this.repo.insertMessages(
+        [this.newMessage(ctx, thread, names, subtype, { ...message, type: 'note' })],
+        m,
+      );
+      await this.repo.insertTracking(this.trackingRows(id, thread, message.tracking), m);
+      return { id };
     });
   }
 
@@ -102,7 +157,8 @@ export class ChatterService {
         },
         m,
       );
-      await this.deliver(id, await this.repo.partnersByIds([...new Set(partnerIds)], m), m);
+      const recipients = await this.repo.partnersByIds([...new Set(partnerIds)], m);
+      await this.repo.insertNotifications(this.notificationRows(id, recipients), m);
       return { id };
     });
   }
@@ -177,10 +233,22 @@ export class ChatterService {
     });
   }
 
-  private async resolve(thread: ThreadRef, manager: EntityManager): Promise<ThreadDefinition> {
-    const definition = this.threads.get(thread.model);
-    if (!(await this.threads.exists(definition, thread.id, manager))) throw notFound(thread.model, thread.id);
-    return definition;
+  /**
+   * Display names of existing records; a missing record is a 404 naming it. One query when the definition
+   * offers `displayNames`.
+   */
+  private async displayNames(
+    definition: ThreadDefinition,
+    ids: number[],
+    manager: EntityManager,
+  ): Promise<Map<number, string>> {
+    const existing = await this.threads.existingIds(definition, ids, manager);
+    const missing = ids.find((id) => !existing.has(id));
+    if (missing !== undefined) throw notFound(definition.model, missing);
+    if (definition.displayNames) return definition.displayNames(ids, manager);
+    const names = new Map<number, string>();
+    for (const id of ids) names.set(id, await definition.displayName(id, manager));
+    return names;
   }
 
   private async subtype(key: string, manager: EntityManager): Promise<Subtype> {
@@ -189,42 +257,35 @@ export class ChatterService {
     return subtype;
   }
 
-  private async insert(
+  private newMessage(
     ctx: RequestContext,
     thread: ThreadRef,
-    definition: ThreadDefinition,
+    names: Map<string, Map<number, string>>,
     subtype: Subtype,
-    type: MessageType | undefined,
-    message: Omit<PostMessage, 'subtype' | 'type'>,
-    manager: EntityManager,
-  ): Promise<number> {
-    const id = await this.repo.insertMessage(
-      {
-        model: thread.model,
-        resId: thread.id,
-        recordName: await definition.displayName(thread.id, manager),
-        messageType: type ?? (ctx.user ? 'comment' : 'notification'),
-        subtypeId: subtype.id,
-        authorPartnerId: ctx.user?.partnerId ?? null,
-        subject: message.subject ?? null,
-        body: message.body,
-        template: message.template ?? null,
-        templateValues: message.templateValues ?? null,
-        createdAt: this.clock.now(),
-      },
-      manager,
-    );
-    const labels = new Map((definition.tracked ?? []).map((t) => [t.field, t.label]));
-    await this.repo.insertTracking(
-      id,
-      (message.tracking ?? []).map((t) => ({ ...t, label: labels.get(t.field) ?? t.field })),
-      manager,
-    );
-    return id;
+    message: Omit<PostMessage, 'subtype'>,
+  ): Omit<Message, 'id'> {
+    return {
+      model: thread.model,
+      resId: thread.id,
+      recordName: names.get(thread.model)?.get(thread.id) ?? null,
+      messageType: message.type ?? (ctx.user ? 'comment' : 'notification'),
+      subtypeId: subtype.id,
+      authorPartnerId: ctx.user?.partnerId ?? null,
+      subject: message.subject ?? null,
+      body: message.body,
+      template: message.template ?? null,
+      templateValues: message.templateValues ?? null,
+      createdAt: this.clock.now(),
+    };
+  }
+
+  private trackingRows(messageId: number, thread: ThreadRef, tracking: TrackingValueInput[] = []) {
+    const labels = new Map((this.threads.get(thread.model).tracked ?? []).map((t) => [t.field, t.label]));
+    return tracking.map((t) => ({ ...t, messageId, label: labels.get(t.field) ?? t.field }));
   }
 
   /** One row per recipient and channel: the inbox for users, e-mail for anyone with an address. */
-  private async deliver(messageId: number, recipients: Recipient[], manager: EntityManager): Promise<void> {
+  private notificationRows(messageId: number, recipients: Recipient[]): NewNotification[] {
     const now = this.clock.now();
     const rows: NewNotification[] = [];
     for (const recipient of recipients) {
@@ -251,7 +312,7 @@ export class ChatterService {
         });
       }
     }
-    await this.repo.insertNotifications(rows, manager);
+    return rows;
   }
 }
 

@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from 'typeorm';
+import { In, type EntityManager } from 'typeorm';
 import { AppException } from '../common/app.exception.js';
 import { THREAD_DEFINITIONS, type ThreadDefinition } from './thread.js';
 
@@ -28,6 +28,18 @@ export class ThreadRegistry {
   }
 
   async exists(definition: ThreadDefinition, id: number, manager: EntityManager): Promise<boolean> {
-    return manager.getRepository(definition.entity).existsBy({ id });
+    return (await this.existingIds(definition, [id], manager)).has(id);
+  }
+
+  /** Which of these records exist, in one query. */
+  async existingIds(
+    definition: ThreadDefinition,
+    ids: number[],
+    manager: EntityManager,
+  ): Promise<Set<number>> {
+    const rows = await manager
+      .getRepository<{ id: number }>(definition.entity)
+      .find({ select: { id: true }, where: { id: In(ids) } });
+    return new Set(rows.map((row) => row.id));
   }
 }

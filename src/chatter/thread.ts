@@ -34,6 +34,8 @@ export interface ThreadDefinition {
   entity: Function;
   /** Display name of one record (e-mail subjects, inbox). */
   displayName(id: number, manager: EntityManager): Promise<string>;
+  /** Display names of many records in one query (bulk posting); `displayName` per record otherwise. */
+  displayNames?(ids: number[], manager: EntityManager): Promise<Map<number, string>>;
   /** Properties whose changes are logged as tracking values. */
   tracked?: TrackedField[];
   /** Property holding the responsible user's id: that user's partner is subscribed when it is set. */

@@ -76,8 +76,11 @@ export class WatchdogService {
 
   private async alert(due: DueInstance[], now: Date, manager: EntityManager): Promise<Transition[]> {
     const transitions = await this.watchdog.transition(due, now, manager);
-    for (const t of transitions)
-      await this.alerts.alert(t.previous === 'ok' ? 'down' : 'reminder', t.id, now, manager);
+    await this.alerts.alertMany(
+      transitions.map((t) => ({ kind: t.previous === 'ok' ? 'down' : 'reminder', instanceId: t.id })),
+      now,
+      manager,
+    );
     if (this.beforeCommit) await this.beforeCommit(transitions, manager);
     return transitions;
   }
