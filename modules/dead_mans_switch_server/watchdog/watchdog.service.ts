@@ -7,7 +7,7 @@ import { SETTINGS, numericSetting } from '../settings.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
 
 /** Due instances handled per transaction: short locks, few round trips. */
-export const WATCHDOG_BATCH = 50;
+export const WATCHDOG_BATCH = 250;
 /** Transactions a pass runs side by side (each holds one database connection). */
 export const WATCHDOG_WORKERS = 3;
 
