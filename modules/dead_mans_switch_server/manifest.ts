@@ -5,7 +5,7 @@ import { InstanceLog } from './instance-log.entity.js';
 import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
-import { INSTANCE_MODEL, SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
+import { INSTANCE_MODEL, MAX_BODY_BYTES, SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 
@@ -41,5 +41,6 @@ export const manifest = defineAddon({
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],
+  bodyLimits: { '/dead_mans_switch/alive': MAX_BODY_BYTES },
   module: DeadMansSwitchServerModule,
 });

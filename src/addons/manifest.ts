@@ -102,6 +102,8 @@ export interface AddonManifest {
   /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
   statistics?: Type<StatisticsProvider>[];
   commands?: CliCommand[];
+  /** Largest JSON body, in bytes, per route path of this addon (default 1 MiB), e.g. `{ '/my/endpoint': 16384 }`. */
+  bodyLimits?: Record<string, number>;
   module: Type;
 }
 

@@ -23,6 +23,7 @@ import { Clock, SystemClock } from '../scheduler/clock.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { UsersService } from '../users/users.service.js';
 import { CORE_ENTITIES, CORE_MIGRATIONS, CORE_NAME } from './core-manifest.js';
+import { bodyParsers } from './body-parsers.js';
 import { CoreModule } from './core.module.js';
 import { SeedService } from './seed.service.js';
 
@@ -107,9 +108,10 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(core, addons), {
       bufferLogs: true,
       abortOnError: false,
+      bodyParser: false,
     });
     app.useLogger(app.get(Logger));
-    app.useBodyParser('json', { limit: '1mb' });
+    app.use(bodyParsers(addons));
     app.useGlobalPipes(validationPipe());
     app.set('trust proxy', config.env.TRUST_PROXY === '1' ? 1 : false);
     const document = SwaggerModule.createDocument(

@@ -36,6 +36,8 @@ const REASONS: Record<number, string> = {
 interface ParserError {
   status?: number;
   type?: string;
+  /** The limit a too-large body exceeded, in bytes. */
+  limit?: number;
 }
 
 /** Every error leaves as `{statusCode, error, message[, errors]}`, in the caller's language. */
@@ -64,7 +66,11 @@ export class AppExceptionFilter implements ExceptionFilter {
     const parser = (exception instanceof HttpException ? exception.cause : exception) as
       ParserError | undefined;
     if (parser?.type === 'entity.too.large') {
-      return { statusCode: status, error, message: this.i18n.t('core.errors.too_large', lang) };
+      return {
+        statusCode: status,
+        error,
+        message: this.i18n.t('core.errors.too_large', lang, { max: parser.limit }),
+      };
     }
     if (parser?.type === 'entity.parse.failed') {
       return { statusCode: status, error, message: this.i18n.t('core.errors.malformed_json', lang) };

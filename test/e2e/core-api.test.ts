@@ -138,6 +138,9 @@ describe('core API: auth, users, partners, settings', () => {
       .withHeaders({ 'accept-language': 'de' })
       .post('/api/v1/partners', { name: 'x'.repeat(201) });
     assert.equal(german.body.message, 'name darf höchstens 200 Zeichen lang sein');
+    const huge = await admin.post('/api/v1/partners', { name: 'x', notes: 'y'.repeat(1_100_000) });
+    assert.equal(huge.status, 413);
+    assert.equal(huge.body.message, 'The request body is too large: at most 1048576 bytes are accepted');
     const malformed = await admin.post('/api/v1/partners', '{"name": ');
     assert.equal(malformed.status, 400);
     assert.equal(malformed.body.message, 'The request body is not valid JSON');

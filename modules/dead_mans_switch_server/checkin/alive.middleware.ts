@@ -2,14 +2,14 @@ import { HttpStatus, Inject, Injectable, type NestMiddleware } from '@nestjs/com
 import type { NextFunction, Request, Response } from 'express';
 import { APP_CONFIG, AppException, type AppConfig } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
-import { MAX_BODY_BYTES } from '../settings.js';
 import { AllowedSources, sourceAddress } from './allowed-sources.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 
 /**
  * The transport-level defences of the alive endpoint, before any parsing of the check-in: the allow-list of
- * source networks (403), the body size (413), the content type (415) and the per-source rate (429).
+ * source networks (403), the content type (415) and the per-source rate (429). The body size (413) is refused
+ * while reading, by core's body parser, from the manifest's `bodyLimits`.
  */
 @Injectable()
 export class AliveMiddleware implements NestMiddleware {
@@ -37,18 +37,6 @@ export class AliveMiddleware implements NestMiddleware {
       refuse(
         'forbidden',
         new AppException(HttpStatus.FORBIDDEN, 'dead_mans_switch_server.errors.source_refused'),
-      );
-    // Content-Length tells before reading; a chunked body was read by the global parser, so measure what it gave.
-    const declared = Number(request.headers['content-length'] ?? NaN);
-    const size = Number.isFinite(declared)
-      ? declared
-      : Buffer.byteLength(JSON.stringify(request.body ?? '') ?? '', 'utf8');
-    if (size > MAX_BODY_BYTES)
-      refuse(
-        'too_large',
-        new AppException(HttpStatus.PAYLOAD_TOO_LARGE, 'dead_mans_switch_server.errors.too_large', {
-          max: MAX_BODY_BYTES,
-        }),
       );
     if (!request.is('application/json'))
       refuse(
