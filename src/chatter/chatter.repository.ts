@@ -173,26 +173,57 @@ export class ChatterRepository {
     );
   }
 
-  /** Active followers of records of one model subscribed to a subtype, with what decides their channels. */
-  async followersOf(
-    model: string,
-    resIds: number[],
-    subtypeId: number,
+  /**
+   * Writes the notifications of messages posted on records of one model: one row per channel for each active
+   * follower subscribed to the subtype, minus the author; an internal subtype reaches users only. Users get the
+   * inbox; anyone with an address gets e-mail when it is enabled, with a Message-ID derived from the row's id.
+   */
+  async notifyFollowers(
+    input: {
+      model: string;
+      subtype: { id: number; internal: boolean };
+      messages: { messageId: number; resId: number }[];
+      authorPartnerId: number | null;
+      email: boolean;
+      now: Date;
+    },
     manager: EntityManager,
-  ): Promise<Map<number, Recipient[]>> {
-    const rows = await manager.query<(Recipient & { resId: number })[]>(
-      `SELECT f.res_id AS "resId", p.id AS "partnerId", p.email,
-         EXISTS (SELECT 1 FROM users u WHERE u.partner_id = p.id AND u.active) AS "isUser"
-       FROM mail_follower f
-       JOIN mail_follower_subtype fs ON fs.follower_id = f.id AND fs.subtype_id = $3
-       JOIN partner p ON p.id = f.partner_id AND p.active
-       WHERE f.model = $1 AND f.res_id = ANY($2)
-       ORDER BY f.res_id, p.id`,
-      [model, resIds, subtypeId],
+  ): Promise<void> {
+    await manager.query(
+      `WITH posted AS (
+         SELECT * FROM unnest($1::int[], $2::int[]) AS p(message_id, res_id)
+       ), recipients AS (
+         SELECT p.message_id, pa.id AS partner_id, pa.email,
+           EXISTS (SELECT 1 FROM users u WHERE u.partner_id = pa.id AND u.active) AS is_user
+         FROM posted p
+         JOIN mail_follower f ON f.model = $3 AND f.res_id = p.res_id
+         JOIN mail_follower_subtype fs ON fs.follower_id = f.id AND fs.subtype_id = $4
+         JOIN partner pa ON pa.id = f.partner_id AND pa.active
+         WHERE pa.id IS DISTINCT FROM $5
+       ), channels AS (
+         SELECT gen_random_uuid() AS id, message_id, partner_id, 'inbox' AS channel, 'sent' AS state,
+           NULL::timestamptz AS next_attempt_at
+         FROM recipients WHERE is_user
+         UNION ALL
+         SELECT gen_random_uuid(), message_id, partner_id, 'email', 'pending', $7::timestamptz
+         FROM recipients WHERE email IS NOT NULL AND $8 AND (is_user OR NOT $6)
+       )
+       INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
+         next_attempt_at, created_at)
+       SELECT id, message_id, partner_id, channel, state,
+         CASE WHEN channel = 'email' THEN '<' || id || '@vigil>' END, next_attempt_at, $7
+       FROM channels`,
+      [
+        input.messages.map((m) => m.messageId),
+        input.messages.map((m) => m.resId),
+        input.model,
+        input.subtype.id,
+        input.authorPartnerId,
+        input.subtype.internal,
+        input.now,
+        input.email,
+      ],
     );
-    const byRecord = new Map<number, Recipient[]>(resIds.map((id) => [id, []]));
-    for (const { resId, ...recipient } of rows) byRecord.get(resId)?.push(recipient);
-    return byRecord;
   }
 
   partnersByIds(ids: number[], manager: EntityManager): Promise<Recipient[]> {

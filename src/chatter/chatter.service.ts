@@ -81,29 +81,32 @@ export class ChatterService {
         m,
       );
 
-      const notifications: NewNotification[] = [];
-      const groups = new Map<string, number[]>();
+      // One statement per model and subtype writes every follower's notifications, in the database.
+      const groups = new Map<
+        string,
+        { model: string; subtype: Subtype; messages: { messageId: number; resId: number }[] }
+      >();
       posts.forEach(({ thread, message }, i) => {
-        const key = `${thread.model}\u0000${message.subtype}`;
-        groups.set(key, [...(groups.get(key) ?? []), i]);
+        const key = `${thread.model} ${message.subtype}`;
+        const group = groups.get(key) ?? {
+          model: thread.model,
+          subtype: subtypes.get(message.subtype)!,
+          messages: [],
+        };
+        group.messages.push({ messageId: ids[i], resId: thread.id });
+        groups.set(key, group);
       });
-      for (const indexes of groups.values()) {
-        const { thread, message } = posts[indexes[0]];
-        const subtype = subtypes.get(message.subtype)!;
-        const followers = await this.repo.followersOf(
-          thread.model,
-          indexes.map((i) => posts[i].thread.id),
-          subtype.id,
+      for (const group of groups.values()) {
+        await this.repo.notifyFollowers(
+          {
+            ...group,
+            authorPartnerId: ctx.user?.partnerId ?? null,
+            email: Boolean(this.config.smtpUrl),
+            now: this.clock.now(),
+          },
           m,
         );
-        for (const i of indexes) {
-          const recipients = (followers.get(posts[i].thread.id) ?? []).filter(
-            (r) => r.partnerId !== ctx.user?.partnerId && (!subtype.internal || r.isUser),
-          );
-          notifications.push(...this.notificationRows(ids[i], recipients));
-        }
       }
-      await this.repo.insertNotifications(notifications, m);
       return ids.map((id) => ({ id }));
     });
   }
