@@ -9,7 +9,7 @@ import { WatchdogRepository, type DueInstance, type Transition } from './watchdo
 /** Due instances handled per transaction: short locks, few round trips. */
 export const WATCHDOG_BATCH = 250;
 /** Transactions a pass runs side by side (each holds one database connection). */
-export const WATCHDOG_WORKERS = 3;
+export const WATCHDOG_WORKERS = 4;
 
 export interface PassReport {
   /** Down alerts and reminders posted. */
