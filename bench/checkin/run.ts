@@ -181,8 +181,10 @@ async function main(): Promise<void> {
       [DUE * ROUNDS],
     );
     await db.query('VACUUM ANALYZE');
+    // With SMTP configured, as in production: every alert also writes an e-mail row per follower (the timers are
+    // off, so nothing is sent; delivery is the dispatcher's job, not the pass's).
     const vigil = await startVigil({
-      config: loadConfig({ ...env, PORT: '0' }),
+      config: loadConfig({ ...env, PORT: '0', SMTP_URL: 'smtp://127.0.0.1:2525' }),
       listen: false,
       scheduler: false,
     });
