@@ -1,27 +1,32 @@
 import { Injectable } from '@nestjs/common';
+import type { NotificationChannel, NotificationState } from '../notifications/notification.entity.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SubtypeSeed } from '../addons/manifest.js';
-import type { NotificationChannel, NotificationState } from '../notifications/notification.entity.js';
 import type { Message, MessageType } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
 import type { Translatable } from './thread.js';
 
-export interface Recipient {
-  partnerId: number;
-  email: string | null;
-  isUser: boolean;
-}
-
-export interface NewNotification {
-  id: string;
-  messageId: number;
-  partnerId: number;
-  channel: NotificationChannel;
-  state: NotificationState;
-  emailMessageId: string | null;
-  nextAttemptAt: Date | null;
-  createdAt: Date;
+/**
+ * The notification rows of the `recipients` CTE (`message_id, partner_id, email, is_user`), given SQL for
+ * whether e-mail is enabled, the time, and whether the subtype is internal: users get the inbox; anyone with an
+ * address gets e-mail when it is enabled (only users for an internal subtype), with a Message-ID made from the
+ * row's id that stays the same on every retry.
+ */
+function insertChannels(emailEnabled: string, now: string, internal: string): string {
+  return `, channels AS (
+      SELECT gen_random_uuid() AS id, message_id, partner_id, 'inbox' AS channel, 'sent' AS state,
+        NULL::timestamptz AS next_attempt_at
+      FROM recipients WHERE is_user
+      UNION ALL
+      SELECT gen_random_uuid(), message_id, partner_id, 'email', 'pending', ${now}::timestamptz
+      FROM recipients WHERE email IS NOT NULL AND ${emailEnabled}::boolean AND (is_user OR NOT ${internal}::boolean)
+    )
+    INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
+      next_attempt_at, created_at)
+    SELECT id, message_id, partner_id, channel, state,
+      CASE WHEN channel = 'email' THEN '<' || id || '@vigil>' END, next_attempt_at, ${now}::timestamptz
+    FROM channels`;
 }
 
 export interface FollowerRow {
@@ -174,9 +179,8 @@ export class ChatterRepository {
   }
 
   /**
-   * Writes the notifications of messages posted on records of one model: one row per channel for each active
-   * follower subscribed to the subtype, minus the author; an internal subtype reaches users only. Users get the
-   * inbox; anyone with an address gets e-mail when it is enabled, with a Message-ID derived from the row's id.
+   * Writes the notifications of messages posted on records of one model: for each active follower subscribed to
+   * the subtype, minus the author; an internal subtype reaches users only.
    */
   async notifyFollowers(
     input: {
@@ -200,19 +204,8 @@ export class ChatterRepository {
          JOIN mail_follower_subtype fs ON fs.follower_id = f.id AND fs.subtype_id = $4
          JOIN partner pa ON pa.id = f.partner_id AND pa.active
          WHERE pa.id IS DISTINCT FROM $5
-       ), channels AS (
-         SELECT gen_random_uuid() AS id, message_id, partner_id, 'inbox' AS channel, 'sent' AS state,
-           NULL::timestamptz AS next_attempt_at
-         FROM recipients WHERE is_user
-         UNION ALL
-         SELECT gen_random_uuid(), message_id, partner_id, 'email', 'pending', $7::timestamptz
-         FROM recipients WHERE email IS NOT NULL AND $8 AND (is_user OR NOT $6)
        )
-       INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
-         next_attempt_at, created_at)
-       SELECT id, message_id, partner_id, channel, state,
-         CASE WHEN channel = 'email' THEN '<' || id || '@vigil>' END, next_attempt_at, $7
-       FROM channels`,
+       ${insertChannels('$8', '$7', '$6')}`,
       [
         input.messages.map((m) => m.messageId),
         input.messages.map((m) => m.resId),
@@ -226,32 +219,19 @@ export class ChatterRepository {
     );
   }
 
-  partnersByIds(ids: number[], manager: EntityManager): Promise<Recipient[]> {
-    return manager.query<Recipient[]>(
-      `SELECT p.id AS "partnerId", p.email,
-         EXISTS (SELECT 1 FROM users u WHERE u.partner_id = p.id AND u.active) AS "isUser"
-       FROM partner p WHERE p.id = ANY($1) AND p.active ORDER BY p.id`,
-      [ids],
-    );
-  }
-
-  async insertNotifications(rows: NewNotification[], manager: EntityManager): Promise<void> {
-    if (rows.length === 0) return;
+  /** Writes the notifications of a message that reaches given partners (the active ones) without a record. */
+  async notifyPartners(
+    input: { messageId: number; partnerIds: number[]; email: boolean; now: Date },
+    manager: EntityManager,
+  ): Promise<void> {
     await manager.query(
-      `INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
-         next_attempt_at, created_at)
-       SELECT * FROM unnest($1::uuid[], $2::int[], $3::int[], $4::text[], $5::text[], $6::text[],
-         $7::timestamptz[], $8::timestamptz[])`,
-      [
-        rows.map((r) => r.id),
-        rows.map((r) => r.messageId),
-        rows.map((r) => r.partnerId),
-        rows.map((r) => r.channel),
-        rows.map((r) => r.state),
-        rows.map((r) => r.emailMessageId),
-        rows.map((r) => r.nextAttemptAt),
-        rows.map((r) => r.createdAt),
-      ],
+      `WITH recipients AS (
+         SELECT $1::int AS message_id, pa.id AS partner_id, pa.email,
+           EXISTS (SELECT 1 FROM users u WHERE u.partner_id = pa.id AND u.active) AS is_user
+         FROM partner pa WHERE pa.id = ANY($2) AND pa.active
+       )
+       ${insertChannels('$3', '$4', 'false')}`,
+      [input.messageId, input.partnerIds, input.email, input.now],
     );
   }
 

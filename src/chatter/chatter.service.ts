@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { badRequest, notFound } from '../common/app.exception.js';
@@ -6,7 +5,7 @@ import type { RequestContext } from '../common/request-context.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import { Clock } from '../scheduler/clock.js';
-import { ChatterRepository, type NewNotification, type Recipient } from './chatter.repository.js';
+import { ChatterRepository } from './chatter.repository.js';
 import type { Message, MessageType } from './message.entity.js';
 import type { Subtype } from './subtype.entity.js';
 import { ThreadRegistry } from './thread-registry.js';
@@ -160,8 +159,15 @@ export class ChatterService {
         },
         m,
       );
-      const recipients = await this.repo.partnersByIds([...new Set(partnerIds)], m);
-      await this.repo.insertNotifications(this.notificationRows(id, recipients), m);
+      await this.repo.notifyPartners(
+        {
+          messageId: id,
+          partnerIds: [...new Set(partnerIds)],
+          email: Boolean(this.config.smtpUrl),
+          now: this.clock.now(),
+        },
+        m,
+      );
       return { id };
     });
   }
@@ -285,37 +291,6 @@ export class ChatterService {
   private trackingRows(messageId: number, thread: ThreadRef, tracking: TrackingValueInput[] = []) {
     const labels = new Map((this.threads.get(thread.model).tracked ?? []).map((t) => [t.field, t.label]));
     return tracking.map((t) => ({ ...t, messageId, label: labels.get(t.field) ?? t.field }));
-  }
-
-  /** One row per recipient and channel: the inbox for users, e-mail for anyone with an address. */
-  private notificationRows(messageId: number, recipients: Recipient[]): NewNotification[] {
-    const now = this.clock.now();
-    const rows: NewNotification[] = [];
-    for (const recipient of recipients) {
-      const base = { messageId, partnerId: recipient.partnerId, createdAt: now };
-      if (recipient.isUser) {
-        rows.push({
-          ...base,
-          id: randomUUID(),
-          channel: 'inbox',
-          state: 'sent',
-          emailMessageId: null,
-          nextAttemptAt: null,
-        });
-      }
-      if (recipient.email && this.config.smtpUrl) {
-        const id = randomUUID();
-        rows.push({
-          ...base,
-          id,
-          channel: 'email',
-          state: 'pending',
-          emailMessageId: `<${id}@vigil>`,
-          nextAttemptAt: now,
-        });
-      }
-    }
-    return rows;
   }
 }
 
