@@ -223,7 +223,7 @@ async function main(): Promise<void> {
       const t = performance.now();
       await repository
         .transaction(async (manager) => {
-          const due = await repository.claimDue(new Date(), DUE, manager);
+          const due = await repository.claimDue(new Date(), DUE, [], manager);
           const moved = await repository.transition(due, new Date(), manager);
           if (moved.length !== DUE) throw new Error(`${moved.length} transitions instead of ${DUE}`);
           decisions.push(performance.now() - t);

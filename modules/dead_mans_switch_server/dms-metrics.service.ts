@@ -12,6 +12,7 @@ export class DmsMetrics {
   readonly watchdogLag;
   readonly watchdogPassSeconds;
   readonly watchdogGaps;
+  readonly watchdogFailures;
 
   constructor(
     metrics: MetricsService,
@@ -41,6 +42,10 @@ export class DmsMetrics {
     this.watchdogGaps = metrics.counter(
       'vigil_dms_watchdog_gaps_total',
       'Times the watchdog found it had not run for longer than the gap threshold',
+    );
+    this.watchdogFailures = metrics.counter(
+      'vigil_dms_watchdog_failures_total',
+      'Instances whose alert could not be written in a watchdog pass (each is retried by the next pass)',
     );
     metrics.gauge(
       'vigil_dms_instances',

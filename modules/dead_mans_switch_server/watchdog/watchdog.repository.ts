@@ -66,17 +66,20 @@ export class WatchdogRepository {
     return rows.length;
   }
 
-  /** Claims due instances through the partial index; rows another replica holds are skipped, not waited for. */
-  claimDue(now: Date, limit: number, manager: EntityManager): Promise<DueInstance[]> {
+  /**
+   * Claims due instances through the partial index; rows another replica holds are skipped, not waited for, and
+   * so are `excluded` ones (whose alert failed earlier in this pass).
+   */
+  claimDue(now: Date, limit: number, excluded: number[], manager: EntityManager): Promise<DueInstance[]> {
     return manager.query<DueInstance[]>(
       `SELECT id, alert_state, last_seen::text AS last_seen, next_deadline::text AS next_deadline,
               extract(epoch FROM $1::timestamptz - next_deadline)::double precision AS overdue_seconds
        FROM dead_mans_switch_instance
-       WHERE state = 'active' AND next_deadline <= $1
+       WHERE state = 'active' AND next_deadline <= $1 AND id <> ALL($3::int[])
        ORDER BY next_deadline
        LIMIT $2
        FOR UPDATE SKIP LOCKED`,
-      [now, limit],
+      [now, limit, excluded],
     );
   }
 

@@ -45,7 +45,11 @@ export class WatchdogService {
     const report: PassReport = { alerts: 0, graced: 0 };
     await this.handleGap(now, report);
     // A few workers drain the due instances side by side: while one waits for the database, another posts.
-    const drained = await Promise.all(Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(now)));
+    // Instances whose alert failed in this pass: skipped by every worker until the next pass.
+    const failed = new Set<number>();
+    const drained = await Promise.all(
+      Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(now, failed)),
+    );
     report.alerts = drained.reduce((sum, d) => sum + d.alerts, 0);
     const lag = Math.max(0, ...drained.map((d) => d.lag));
     this.metrics.watchdogLag.set(lag);
@@ -53,18 +57,18 @@ export class WatchdogService {
     return report;
   }
 
-  private async drain(now: Date): Promise<{ alerts: number; lag: number }> {
+  private async drain(now: Date, failed: Set<number>): Promise<{ alerts: number; lag: number }> {
     const result = { alerts: 0, lag: 0 };
     for (;;) {
       const batch = await this.watchdog
         .transaction(async (manager) => {
-          const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, manager);
+          const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, [...failed], manager);
           return { due, transitions: await this.alert(due, now, manager) };
         })
         .catch((error: unknown) => {
           // One instance that cannot be alerted must not hold back the others: retry the batch one by one.
           this.logger.error(`Watchdog batch failed, retrying instance by instance: ${String(error)}`);
-          return this.oneByOne(now);
+          return this.oneByOne(now, failed);
         });
       result.alerts += batch.transitions.length;
       for (const t of batch.transitions)
@@ -85,20 +89,37 @@ export class WatchdogService {
     return transitions;
   }
 
-  private async oneByOne(now: Date): Promise<{ due: DueInstance[]; transitions: Transition[] }> {
+  /**
+   * Alerts the due instances one transaction each. An instance whose alert fails is rolled back, reported and
+   * left out of the rest of this pass (it stays due, so the next pass retries it); the others go on.
+   */
+  private async oneByOne(
+    now: Date,
+    failed: Set<number>,
+  ): Promise<{ due: DueInstance[]; transitions: Transition[] }> {
     const result = { due: [] as DueInstance[], transitions: [] as Transition[] };
     for (;;) {
+      let claimed: DueInstance | undefined;
       try {
         const done = await this.watchdog.transaction(async (manager) => {
-          const due = await this.watchdog.claimDue(now, 1, manager);
+          const due = await this.watchdog.claimDue(now, 1, [...failed], manager);
+          claimed = due[0];
           return { due, transitions: await this.alert(due, now, manager) };
         });
         if (done.due.length === 0) return result;
         result.due.push(...done.due);
         result.transitions.push(...done.transitions);
       } catch (error) {
-        this.logger.error(`Watchdog could not alert an instance; next pass retries: ${String(error)}`);
-        return result;
+        // Without a claimed row the database itself failed: nothing more can be done in this pass.
+        if (!claimed) {
+          this.logger.error(`Watchdog could not claim due instances; next pass retries: ${String(error)}`);
+          return result;
+        }
+        failed.add(claimed.id);
+        this.metrics.watchdogFailures.inc();
+        this.logger.error(
+          `Watchdog could not alert instance ${claimed.id}; it stays due and the next pass retries: ${String(error)}`,
+        );
       }
     }
   }
