@@ -13,6 +13,7 @@ export class DmsMetrics {
   readonly watchdogPassSeconds;
   readonly watchdogGaps;
   readonly watchdogFailures;
+  readonly alertLatency;
 
   constructor(
     metrics: MetricsService,
@@ -42,6 +43,12 @@ export class DmsMetrics {
     this.watchdogGaps = metrics.counter(
       'vigil_dms_watchdog_gaps_total',
       'Times the watchdog found it had not run for longer than the gap threshold',
+    );
+    this.alertLatency = metrics.histogram(
+      'vigil_dms_alert_latency_seconds',
+      "Time from an instance's deadline (down, or next reminder) to its alert message being committed",
+      [1, 5, 10, 30, 60, 120, 300, 600],
+      ['kind'] as const,
     );
     this.watchdogFailures = metrics.counter(
       'vigil_dms_watchdog_failures_total',

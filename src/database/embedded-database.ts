@@ -16,8 +16,12 @@ interface EmbeddedCredentials {
 
 export interface EmbeddedDatabase {
   url: string;
-  /** Stops the server when this process started it; leaves a server another process started alone. */
-  stop(): Promise<void>;
+  port: number;
+  /**
+   * Stops the server when this process started it; leaves a server another process started alone. `immediate`
+   * stops it as a crash would (tests).
+   */
+  stop(options?: { immediate?: boolean }): Promise<void>;
 }
 
 export const EMBEDDED_DATABASE_NAME = 'vigil';
@@ -76,6 +80,8 @@ export interface EmbeddedOptions {
   database?: string;
   /** Delete the cluster on stop (tests). */
   ephemeral?: boolean;
+  /** Port to listen on (default: a free one); a restart of the same cluster may keep its port. */
+  port?: number;
   onLog?: (line: string) => void;
 }
 
@@ -95,10 +101,10 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
 
   const attachedPort = await runningPort(pgdata);
   if (attachedPort) {
-    return { url: urlFor(attachedPort, database), stop: () => Promise.resolve() };
+    return { url: urlFor(attachedPort, database), port: attachedPort, stop: () => Promise.resolve() };
   }
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const log = options.onLog ?? (() => undefined);
   const asRoot = userInfo().uid === 0;
   const server = new EmbeddedPostgres({
@@ -144,10 +150,12 @@ export async function startEmbeddedDatabase(options: EmbeddedOptions): Promise<E
   await ensureDatabase(urlFor(port, 'postgres'), database);
   return {
     url: urlFor(port, database),
-    stop: async () => {
+    port,
+    stop: async ({ immediate = false } = {}) => {
       if (child && child.exitCode === null) {
         const exited = new Promise((done) => child.once('exit', done));
-        child.kill('SIGINT');
+        // SIGINT: fast shutdown; SIGQUIT: immediate shutdown, as after a crash (recovery on the next start).
+        child.kill(immediate ? 'SIGQUIT' : 'SIGINT');
         await exited;
       }
       if (options.ephemeral) await rm(pgdata, { recursive: true, force: true });

@@ -21,6 +21,15 @@ export class MetricsService {
     return new Counter({ name, help, labelNames, registers: [this.registry] });
   }
 
+  histogram<T extends string>(
+    name: string,
+    help: string,
+    buckets: number[],
+    labelNames: readonly T[] = [],
+  ): Histogram<T> {
+    return new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
+  }
+
   gauge<T extends string>(
     name: string,
     help: string,

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Counter } from 'prom-client';
+import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Counter, Histogram } from 'prom-client';
 import type { MessageRow } from '../chatter/chatter.repository.js';
 import { renderTranslatable } from '../chatter/translatable.js';
 import type { ScheduledTask } from '../addons/manifest.js';
@@ -14,8 +15,15 @@ import { TemplateRenderer } from './template-renderer.js';
 export const MAX_ATTEMPTS = 8;
 /** First retry delay; doubled after each failure. */
 export const BACKOFF_SECONDS = 30;
-/** How long a claimed row is reserved for its sender; a sender that died releases it when the lease ends. */
-export const LEASE_SECONDS = 300;
+/** Longest one send may take (nodemailer's own timeouts are per step); past it the try counts as failed. */
+export const SEND_TIMEOUT_SECONDS = 60;
+/**
+ * A claim is a row lock held by the sender's transaction. PostgreSQL releases it when that connection dies, and
+ * ends a session that stays idle in its transaction longer than this (a sender that vanished without closing).
+ */
+export const CLAIM_IDLE_LIMIT_SECONDS = SEND_TIMEOUT_SECONDS + 30;
+/** Deliveries one dispatcher runs side by side; each holds one database connection while it sends. */
+export const DISPATCH_WORKERS = 4;
 
 export interface DispatchResult {
   sent: number;
@@ -23,15 +31,22 @@ export interface DispatchResult {
   failed: number;
 }
 
+type Outcome = keyof DispatchResult;
+
 /**
- * Delivers pending e-mail notifications: claims due rows (`FOR UPDATE SKIP LOCKED`, so any number of
- * dispatchers share the work), renders each in its recipient's language and sends it. At least once: a row is
- * marked sent only after the SMTP server accepted it, and its Message-ID is the same on every attempt.
+ * Delivers pending e-mail notifications. Each delivery is one transaction that claims one due row
+ * (`FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the work), renders it in its recipient's language,
+ * sends it and records the outcome. The row lock is the claim: nobody else sends the row while it is held, however
+ * slow the SMTP server is, and it is released the moment the sender's connection ends — a crash, a shutdown or a
+ * database restart leaves the row due again at once, with no lease to wait for. At least once: a row is marked
+ * sent only after the SMTP server accepted it, and its Message-ID is the same on every attempt.
  */
 @Injectable()
-export class NotificationDispatcher {
+export class NotificationDispatcher implements BeforeApplicationShutdown {
   private readonly logger = new Logger(NotificationDispatcher.name);
   private readonly outcomes: Counter<'result'>;
+  private readonly latency: Histogram;
+  private stopping = false;
 
   constructor(
     private readonly repo: NotificationsRepository,
@@ -44,6 +59,11 @@ export class NotificationDispatcher {
     this.outcomes = metrics.counter('vigil_notifications_total', 'E-mail notification attempts by result', [
       'result',
     ]);
+    this.latency = metrics.histogram(
+      'vigil_notification_delivery_seconds',
+      "Time from a notification's creation to the SMTP server accepting its e-mail",
+      [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
+    );
     const pending = () => this.repo.countPending();
     metrics.gauge(
       'vigil_notifications_pending',
@@ -55,59 +75,107 @@ export class NotificationDispatcher {
     );
   }
 
-  /** Sends what is due, `batchSize` rows per claim, at most `maxRows` per call; returns what happened. */
-  async dispatchDue({ batchSize = 50, maxRows = 1000 } = {}): Promise<DispatchResult> {
+  /**
+   * Sends what is due with `workers` deliveries side by side, at most `maxRows` in this call; returns what
+   * happened. Stops early when the database cannot be reached (the next tick tries again).
+   */
+  async dispatchDue({ maxRows = 1000, workers = DISPATCH_WORKERS } = {}): Promise<DispatchResult> {
     const result: DispatchResult = { sent: 0, retried: 0, failed: 0 };
     if (!this.mailer.enabled) return result;
-    for (let claimedRows = 0; claimedRows < maxRows;) {
-      const now = this.clock.now();
-      const lease = new Date(now.getTime() + LEASE_SECONDS * 1000);
-      const claimed = await this.repo.claimDue(now, lease, Math.min(batchSize, maxRows - claimedRows));
-      claimedRows += claimed.length;
-      for (const notification of claimed) {
-        const outcome = await this.deliver(notification);
+    // Rows whose delivery met a database error in this call: retried by a later one, not in a loop here.
+    const skipped: string[] = [];
+    let budget = maxRows;
+    const worker = async () => {
+      while (budget > 0 && !this.stopping) {
+        budget--;
+        const outcome = await this.deliverNext(skipped);
+        if (outcome === 'idle' || outcome === 'unavailable') return;
         result[outcome]++;
         this.outcomes.inc({ result: outcome });
       }
-      if (claimed.length < batchSize) break;
-    }
+    };
+    await Promise.all(Array.from({ length: workers }, worker));
     return result;
   }
 
-  private async deliver(notification: ClaimedNotification): Promise<keyof DispatchResult> {
+  beforeApplicationShutdown(): void {
+    this.stopping = true;
+  }
+
+  private async deliverNext(skipped: string[]): Promise<Outcome | 'idle' | 'unavailable'> {
+    let claimed: ClaimedNotification | undefined;
+    try {
+      return await this.repo.transaction(async (manager) => {
+        claimed = await this.repo.claimOne(this.clock.now(), skipped, CLAIM_IDLE_LIMIT_SECONDS, manager);
+        return claimed ? this.deliver(claimed, manager) : 'idle';
+      });
+    } catch (failure) {
+      const error = failure instanceof Error ? failure.message : String(failure);
+      if (!claimed) {
+        this.logger.warn(`Cannot claim due notifications, the next run retries: ${error}`);
+        return 'unavailable';
+      }
+      // The database failed during this delivery: its transaction, and with it the claim, is gone, so the row is
+      // due again already. Spacing its next try out is best effort: while the database is away it cannot be
+      // written, and the row is simply sent as soon as the database is back.
+      skipped.push(claimed.id);
+      this.logger.warn(
+        `Notification ${claimed.id}: database error during its delivery (${error}); it is retried`,
+      );
+      await this.repo
+        .markRetry(claimed.id, error, this.nextTry(claimed.attempts))
+        .catch((again: unknown) =>
+          this.logger.warn(`Could not space out notification ${claimed!.id}: ${String(again)}`),
+        );
+      return 'retried';
+    }
+  }
+
+  private async deliver(notification: ClaimedNotification, manager: EntityManager): Promise<Outcome> {
     const [recipient, message] = await Promise.all([
-      this.repo.recipient(notification.partnerId),
-      this.repo.message(notification.messageId),
+      this.repo.recipient(notification.partnerId, manager),
+      this.repo.message(notification.messageId, manager),
     ]);
     if (!recipient?.email || !message) {
-      await this.repo.markFailed(notification.id, 'The recipient has no e-mail address');
+      await this.repo.markFailed(notification.id, 'The recipient has no e-mail address', manager);
       return 'failed';
     }
     try {
       const mail = this.render(message, recipient.name, recipient.lang);
-      await this.mailer.send({
-        to: { name: recipient.name, address: recipient.email },
-        messageId: notification.emailMessageId,
-        ...mail,
-      });
-      await this.repo.markSent(notification.id, recipient.email, this.clock.now());
-      return 'sent';
+      await withTimeout(
+        this.mailer.send({
+          to: { name: recipient.name, address: recipient.email },
+          messageId: notification.emailMessageId,
+          ...mail,
+        }),
+        SEND_TIMEOUT_SECONDS * 1000,
+        `The SMTP server did not accept the e-mail within ${SEND_TIMEOUT_SECONDS} s`,
+      );
     } catch (failure) {
       const error = failure instanceof Error ? failure.message : String(failure);
       if (notification.attempts >= MAX_ATTEMPTS) {
         this.logger.error(
           `Notification ${notification.id} failed after ${notification.attempts} tries: ${error}`,
         );
-        await this.repo.markFailed(notification.id, error);
+        await this.repo.markFailed(notification.id, error, manager);
         return 'failed';
       }
-      const delay = BACKOFF_SECONDS * 2 ** (notification.attempts - 1);
+      const next = this.nextTry(notification.attempts);
       this.logger.warn(
-        `Notification ${notification.id} try ${notification.attempts} failed (${error}); retry in ${delay} s`,
+        `Notification ${notification.id} try ${notification.attempts} failed (${error}); retry at ${next.toISOString()}`,
       );
-      await this.repo.markRetry(notification.id, error, new Date(this.clock.now().getTime() + delay * 1000));
+      await this.repo.markRetry(notification.id, error, next, manager);
       return 'retried';
     }
+    const now = this.clock.now();
+    await this.repo.markSent(notification.id, recipient.email, now, manager);
+    this.latency.observe(Math.max(0, (now.getTime() - new Date(notification.createdAt).getTime()) / 1000));
+    return 'sent';
+  }
+
+  /** Exponential backoff after the `attempts`-th try. */
+  private nextTry(attempts: number): Date {
+    return new Date(this.clock.now().getTime() + BACKOFF_SECONDS * 2 ** (Math.max(1, attempts) - 1) * 1000);
   }
 
   /** The e-mail in the recipient's language. */
@@ -145,5 +213,20 @@ export class DispatchNotificationsTask implements ScheduledTask {
 
   async run(): Promise<void> {
     await this.dispatcher.dispatchDue();
+  }
+}
+
+/** `promise`, or a rejection with `message` once `ms` have passed. */
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(message)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MESSAGE_SELECT, type MessageRow } from '../chatter/chatter.repository.js';
 
 export interface ClaimedNotification {
@@ -9,6 +9,7 @@ export interface ClaimedNotification {
   partnerId: number;
   emailMessageId: string;
   attempts: number;
+  createdAt: Date;
 }
 
 export interface EmailRecipient {
@@ -29,56 +30,75 @@ export interface InboxRow {
 export class NotificationsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /**
-   * Claims due e-mail rows: skips rows another dispatcher is claiming, and moves `next_attempt_at` to the end of
-   * a lease so that nobody else takes them while they are being sent — nor loses them if this process dies.
-   */
-  async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedNotification[]> {
-    const [rows] = await this.db.query<[ClaimedNotification[], number]>(
-      `UPDATE mail_notification SET next_attempt_at = $2, attempts = attempts + 1
-       WHERE id IN (
-         SELECT id FROM mail_notification
-         WHERE state = 'pending' AND channel = 'email' AND next_attempt_at <= $1
-         ORDER BY next_attempt_at LIMIT $3
-         FOR UPDATE SKIP LOCKED)
-       RETURNING id, message_id AS "messageId", partner_id AS "partnerId",
-         email_message_id AS "emailMessageId", attempts`,
-      [now, leaseUntil, limit],
-    );
-    return rows;
+  /** Runs `work` in one transaction on one connection; the claimed row's lock lasts until it ends. */
+  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
+    return this.db.transaction(work);
   }
 
-  async recipient(partnerId: number): Promise<EmailRecipient | undefined> {
-    const rows = await this.db.query<EmailRecipient[]>(
+  /**
+   * Claims one due e-mail row for the rest of the transaction: its row lock is the claim. Rows another dispatcher
+   * holds, and `excluded` ones, are skipped. The lock is released the moment the transaction ends or its
+   * connection dies (a crashed process, a restarted database), so an unfinished row is due again at once; and
+   * the session is ended by PostgreSQL if it stays idle in the transaction longer than `idleLimitSeconds`
+   * (a vanished sender that left its connection open).
+   */
+  async claimOne(
+    now: Date,
+    excluded: string[],
+    idleLimitSeconds: number,
+    manager: EntityManager,
+  ): Promise<ClaimedNotification | undefined> {
+    await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '${Math.ceil(idleLimitSeconds)}s'`);
+    const [rows] = await manager.query<[ClaimedNotification[], number]>(
+      `UPDATE mail_notification SET attempts = attempts + 1
+       WHERE id = (
+         SELECT id FROM mail_notification
+         WHERE state = 'pending' AND channel = 'email' AND next_attempt_at <= $1 AND id <> ALL($2::uuid[])
+         ORDER BY next_attempt_at LIMIT 1
+         FOR UPDATE SKIP LOCKED)
+       RETURNING id, message_id AS "messageId", partner_id AS "partnerId",
+         email_message_id AS "emailMessageId", attempts, created_at AS "createdAt"`,
+      [now, excluded],
+    );
+    return rows[0];
+  }
+
+  async recipient(partnerId: number, manager: EntityManager): Promise<EmailRecipient | undefined> {
+    const rows = await manager.query<EmailRecipient[]>(
       'SELECT name, email, lang FROM partner WHERE id = $1',
       [partnerId],
     );
     return rows[0];
   }
 
-  async message(id: number): Promise<MessageRow | undefined> {
-    const rows = await this.db.query<MessageRow[]>(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
+  async message(id: number, manager: EntityManager): Promise<MessageRow | undefined> {
+    const rows = await manager.query<MessageRow[]>(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
     return rows[0];
   }
 
-  async markSent(id: string, to: string, now: Date): Promise<void> {
-    await this.db.query(
+  async markSent(id: string, to: string, now: Date, manager: EntityManager): Promise<void> {
+    await manager.query(
       `UPDATE mail_notification SET state = 'sent', sent_at = $2, email_to = $3, last_error = NULL,
          next_attempt_at = NULL WHERE id = $1`,
       [id, now, to],
     );
   }
 
-  async markRetry(id: string, error: string, nextAttemptAt: Date): Promise<void> {
-    await this.db.query('UPDATE mail_notification SET last_error = $2, next_attempt_at = $3 WHERE id = $1', [
-      id,
-      error,
-      nextAttemptAt,
-    ]);
+  /**
+   * Schedules another try. Outside a transaction (`manager` omitted) it also counts the try, for a delivery whose
+   * own transaction was lost with its `attempts + 1`.
+   */
+  async markRetry(id: string, error: string, nextAttemptAt: Date, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.db).query(
+      `UPDATE mail_notification SET last_error = $2, next_attempt_at = $3,
+         attempts = attempts + CASE WHEN $4 THEN 1 ELSE 0 END
+       WHERE id = $1 AND state = 'pending'`,
+      [id, error, nextAttemptAt, manager === undefined],
+    );
   }
 
-  async markFailed(id: string, error: string): Promise<void> {
-    await this.db.query(
+  async markFailed(id: string, error: string, manager: EntityManager): Promise<void> {
+    await manager.query(
       `UPDATE mail_notification SET state = 'failed', last_error = $2, next_attempt_at = NULL WHERE id = $1`,
       [id, error],
     );

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
+import pg from 'pg';
 import { after, before, describe, it } from 'node:test';
 import {
   BACKOFF_SECONDS,
-  LEASE_SECONDS,
   MAX_ATTEMPTS,
   NotificationDispatcher,
 } from '../../src/notifications/notification-dispatcher.js';
 import { ChatterService } from '../../src/chatter/chatter.service.js';
-import { NotificationsRepository } from '../../src/notifications/notifications.repository.js';
 import { TemplateRenderer } from '../../src/notifications/template-renderer.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { SchedulerService } from '../../src/scheduler/scheduler.service.js';
@@ -118,21 +117,33 @@ describe('notifications: reliable e-mail delivery', () => {
     assert.match(email.error, /ECONNREFUSED/);
   });
 
-  it('retries a notification whose sender died mid-send after its lease, with the same Message-ID', async () => {
+  it('sends nothing a live sender holds, and at once what a sender that died mid-send held, with the same Message-ID', async () => {
     const { comment } = await threadWithFollowers(1);
     await comment('Crash test');
-    // A dispatcher claims the row and dies before sending.
-    const claimed = await app
-      .get(NotificationsRepository)
-      .claimDue(clock.now(), new Date(clock.now().getTime() + LEASE_SECONDS * 1000), 10);
-    assert.equal(claimed.length, 1);
+    // Another dispatcher has claimed the row (its transaction holds the row lock) and is sending it.
+    const sender = new pg.Client({ connectionString: db });
+    await sender.connect();
+    sender.on('error', () => undefined);
+    await sender.query('BEGIN');
+    const [held] = (
+      await sender.query<{ id: string; email_message_id: string }>(
+        `SELECT id, email_message_id FROM mail_notification
+         WHERE state = 'pending' AND channel = 'email' FOR UPDATE SKIP LOCKED`,
+      )
+    ).rows;
+    assert.ok(held);
     const before = smtp.mails.length;
+    // However long it takes (the clock is far past any lease), nobody else sends it.
+    clock.advance(3600);
+    assert.deepEqual(await dispatch(), { sent: 0, retried: 0, failed: 0 }, 'the claim holds');
 
-    assert.deepEqual(await dispatch(), { sent: 0, retried: 0, failed: 0 }, 'the lease holds');
-    clock.advance(LEASE_SECONDS + 1);
+    // The sender dies: its connection ends and the row is due again at once, with no clock advance.
+    const [{ pid }] = (await sender.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows;
+    await query(db, 'SELECT pg_terminate_backend($1)', [pid]);
+    await sender.end().catch(() => undefined);
     assert.deepEqual(await dispatch(), { sent: 1, retried: 0, failed: 0 });
     assert.equal(smtp.mails.length, before + 1);
-    assert.equal(smtp.mails[before].messageId, claimed[0].emailMessageId);
+    assert.equal(smtp.mails[before].messageId, held.email_message_id);
   });
 
   it('delivers each notification exactly once with two dispatchers running at once', async () => {
@@ -142,8 +153,8 @@ describe('notifications: reliable e-mail delivery', () => {
       for (let i = 0; i < 5; i++) await comment(`Message ${i}`);
       const before = smtp.mails.length;
 
-      // One row per claim, so that both dispatchers really compete for the same rows.
-      const oneByOne = (on: TestApp) => on.get(NotificationDispatcher).dispatchDue({ batchSize: 1 });
+      // One delivery at a time per call, four calls on two apps competing for the same rows.
+      const oneByOne = (on: TestApp) => on.get(NotificationDispatcher).dispatchDue({ workers: 1 });
       const results = await Promise.all([oneByOne(app), oneByOne(second), oneByOne(app), oneByOne(second)]);
       assert.equal(
         results.reduce((sum, r) => sum + r.sent, 0),

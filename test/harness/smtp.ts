@@ -18,7 +18,10 @@ export interface ReceivedMail {
 export class SmtpSink {
   readonly mails: ReceivedMail[] = [];
   port = 0;
+  /** Awaited before the server answers each mail's DATA: a slow or stalled server. */
+  beforeReply?: (mail: ReceivedMail) => Promise<void>;
   private server?: SMTPServer;
+  private waiters: (() => void)[] = [];
 
   get url(): string {
     return `smtp://127.0.0.1:${this.port}`;
@@ -34,8 +37,13 @@ export class SmtpSink {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           const to = session.envelope.rcptTo.map((a) => a.address);
-          this.mails.push(parseMail(Buffer.concat(chunks).toString('utf8'), to));
-          callback();
+          const mail = parseMail(Buffer.concat(chunks).toString('utf8'), to);
+          this.mails.push(mail);
+          for (const wake of this.waiters.splice(0)) wake();
+          (this.beforeReply?.(mail) ?? Promise.resolve()).then(
+            () => callback(),
+            (error: Error) => callback(error),
+          );
         });
       },
     });
@@ -52,6 +60,22 @@ export class SmtpSink {
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  /** Resolves once `condition` holds, checked on each mail received; rejects after `timeoutMs`. */
+  async waitUntil(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition()) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 1000));
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
   }
 
   /** The mails sent to an address. */

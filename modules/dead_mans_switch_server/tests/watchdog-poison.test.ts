@@ -63,6 +63,9 @@ describe('watchdog: an instance whose alert cannot be written', () => {
     const metrics = await fetch(`${app.url}/metrics`).then((r) => r.text());
     const failures = Number(/^vigil_dms_watchdog_failures_total (\d+)/m.exec(metrics)?.[1]);
     assert.ok(failures >= 1, `vigil_dms_watchdog_failures_total is ${failures}`);
+    // Each alert's latency from its deadline is measured: at most one 30 s step of the simulated scheduler.
+    assert.match(metrics, /^vigil_dms_alert_latency_seconds_count\{kind="down"\} 4$/m);
+    assert.match(metrics, /^vigil_dms_alert_latency_seconds_bucket\{le="30",kind="down"\} 4$/m);
 
     // Once its alert can be written, the next pass posts it, once; the others are not alerted again.
     await query(db, 'DROP TRIGGER poison ON dead_mans_switch_alert');

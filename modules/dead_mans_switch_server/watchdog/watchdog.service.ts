@@ -71,8 +71,12 @@ export class WatchdogService {
           return this.oneByOne(now, failed);
         });
       result.alerts += batch.transitions.length;
-      for (const t of batch.transitions)
-        this.metrics.alerts.inc({ kind: t.previous === 'ok' ? 'down' : 'reminder' });
+      const overdue = new Map(batch.due.map((d) => [d.id, d.overdue_seconds]));
+      for (const t of batch.transitions) {
+        const kind = t.previous === 'ok' ? 'down' : 'reminder';
+        this.metrics.alerts.inc({ kind });
+        this.metrics.alertLatency.observe({ kind }, overdue.get(t.id) ?? 0);
+      }
       for (const d of batch.due) result.lag = Math.max(result.lag, d.overdue_seconds);
       if (batch.due.length < WATCHDOG_BATCH) return result;
     }
