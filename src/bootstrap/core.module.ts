@@ -121,7 +121,9 @@ export class CoreModule {
           migrationsRun: false,
           retryAttempts: 3,
           retryDelay: 1000,
-          extra: { max: Number(config.env.DATABASE_POOL_SIZE ?? 10) },
+          // A request waits at most 5 s for a connection: during an outage it gets a 503 instead of hanging, and
+          // waiting requests cannot pile up without bound.
+          extra: { max: Number(config.env.DATABASE_POOL_SIZE ?? 10), connectionTimeoutMillis: 5000 },
         }),
         JwtModule.register({ secret: options.sessionSecret }),
         ScheduleModule.forRoot(),

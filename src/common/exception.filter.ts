@@ -7,6 +7,7 @@ import {
   type ExceptionFilter,
 } from '@nestjs/common';
 import type { Response } from 'express';
+import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { AppException } from './app.exception.js';
 import type { VigilRequest } from './request-context.js';
@@ -39,6 +40,9 @@ interface ParserError {
   /** The limit a too-large body exceeded, in bytes. */
   limit?: number;
 }
+
+/** Seconds a client is told to wait (`Retry-After`) while the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
 
 /** Every error leaves as `{statusCode, error, message[, errors]}`, in the caller's language. */
 @Catch()
@@ -75,6 +79,9 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (parser?.type === 'entity.parse.failed') {
       return { statusCode: status, error, message: this.i18n.t('core.errors.malformed_json', lang) };
     }
+    if (status === 503 && isDatabaseUnavailable(exception)) {
+      return { statusCode: status, error, message: this.i18n.t('core.errors.database_unavailable', lang) };
+    }
     if (exception instanceof HttpException) {
       const key = `core.errors.http_${status}`;
       const response = exception.getResponse();
@@ -87,6 +94,7 @@ export class AppExceptionFilter implements ExceptionFilter {
 
   statusOf(exception: unknown): number {
     if (exception instanceof HttpException) return exception.getStatus();
+    if (isDatabaseUnavailable(exception)) return HttpStatus.SERVICE_UNAVAILABLE;
     const status = (exception as ParserError)?.status;
     return typeof status === 'number' && status >= 400 && status < 600
       ? status
@@ -100,8 +108,16 @@ export class AppExceptionFilter implements ExceptionFilter {
     const lang =
       request.lang ?? this.i18n.negotiate(request.headers['accept-language']) ?? request.user?.lang ?? 'en';
     const body = this.render(exception, lang);
-    if (body.statusCode >= 500)
+    const unavailable = body.statusCode === 503 && isDatabaseUnavailable(exception);
+    if (unavailable) {
+      // An outage is one condition, not an error per request: a short line, no stack.
+      this.logger.warn(
+        `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
+      );
+      if (!response.headersSent) response.setHeader('Retry-After', DATABASE_RETRY_AFTER_SECONDS);
+    } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
+    }
     if (!response.headersSent) response.status(body.statusCode).json(body);
   }
 }

@@ -1,3 +1,4 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   Controller,
   Get,
@@ -51,9 +52,15 @@ export class MonitoringController {
 
   @Get('metrics')
   async metricsText(@Headers('authorization') authorization: string | undefined, @Res() response: Response) {
-    if (this.config.metricsToken && authorization !== `Bearer ${this.config.metricsToken}`) {
+    if (this.config.metricsToken && !sameSecret(authorization ?? '', `Bearer ${this.config.metricsToken}`)) {
       throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
     }
     response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
+}
+
+/** Compares in constant time (of the digests), so response timing does not reveal how much of a guess was right. */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(given), digest(expected));
 }

@@ -234,6 +234,23 @@ describe('core API: auth, users, partners, settings', () => {
     assert.ok(docs.body.paths['/api/v1/partners']);
   });
 
+  it('guards /metrics with METRICS_TOKEN when it is set', async () => {
+    const guarded = await startTestApp({ databaseUrl: db, env: { METRICS_TOKEN: 'metrics-secret-1' } });
+    try {
+      const scrape = (authorization?: string) =>
+        fetch(`${guarded.url}/metrics`, { headers: authorization ? { authorization } : {} });
+      assert.equal((await scrape()).status, 401);
+      assert.equal((await scrape('Bearer metrics-secret')).status, 401);
+      assert.equal((await scrape('Bearer metrics-secret-12')).status, 401);
+      assert.equal((await scrape('metrics-secret-1')).status, 401);
+      const ok = await scrape('Bearer metrics-secret-1');
+      assert.equal(ok.status, 200);
+      assert.match(await ok.text(), /vigil_http_request_duration_seconds/);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('rate-limits repeated login attempts', async () => {
     // A second replica has its own, untouched allowance for 127.0.0.1.
     const replica = await startTestApp({ databaseUrl: db });

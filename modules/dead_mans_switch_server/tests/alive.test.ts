@@ -175,6 +175,24 @@ describe('POST /dead_mans_switch/alive', () => {
     assert.equal(await count(db, 'dead_mans_switch_instance'), instances + 1);
   });
 
+  it('keeps the 16 KiB limit on every spelling of the path the router accepts', async () => {
+    const body = JSON.stringify({ database_uuid: newUuid(), padding: 'x'.repeat(17_000) });
+    for (const path of ['/dead_mans_switch/alive/', '/Dead_Mans_Switch/ALIVE', '/DEAD_MANS_SWITCH/alive//']) {
+      const response = await fetch(`${app.url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      assert.ok([404, 413].includes(response.status), `${path} answered ${response.status}`);
+    }
+    const routed = await fetch(`${app.url}/Dead_Mans_Switch/Alive/`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ database_uuid: newUuid() }),
+    });
+    assert.equal(routed.status, 200, 'the router does accept this spelling');
+  });
+
   it('caps the registrations per source address and hour with 429, without touching known instances', async () => {
     await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '2');
     try {
