@@ -89,7 +89,8 @@ export function parseCheckIn(params: unknown): { checkIn: CheckIn } | { error: P
   }
   const version = params.version;
   if (version !== undefined && version !== null) {
-    if (typeof version !== 'string' || version.length > MAX_VERSION_LENGTH)
+    // PostgreSQL text cannot hold NUL: refused here rather than failing the insert.
+    if (typeof version !== 'string' || version.length > MAX_VERSION_LENGTH || version.includes('\u0000'))
       problems.push({
         key: 'dead_mans_switch_server.errors.not_a_version',
         args: { field: 'version', max: MAX_VERSION_LENGTH },
