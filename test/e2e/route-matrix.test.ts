@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { JwtService } from '@nestjs/jwt';
+import { UsersService } from '../../src/users/users.service.js';
+import { systemContext } from '../../src/common/request-context.js';
+import type { Role } from '../../src/users/user.entity.js';
+import { startTestApp, type TestApp } from '../harness/app.js';
+import { cloneTemplate, dropDatabase } from '../harness/database.js';
+import { newUser } from '../harness/factories.js';
+
+type Access = 'public' | Role;
+
+/**
+ * Who may call each route: `public`, or the role it needs (every signed-in user is a viewer; admin has every role).
+ * Written once, as data. The test reads the application's real route table: a route missing here fails it, so a
+ * new route cannot be forgotten.
+ */
+const ACCESS: Record<string, Access> = {
+  'POST /dead_mans_switch/alive': 'public',
+  'GET /monitoring/status': 'public',
+  'GET /monitoring/ready': 'public',
+  'GET /metrics': 'public',
+  'POST /api/v1/auth/login': 'public',
+  'GET /api/v1/me': 'viewer',
+  'GET /api/v1/me/api-keys': 'viewer',
+  'POST /api/v1/me/api-keys': 'viewer',
+  'DELETE /api/v1/me/api-keys/:id': 'viewer',
+  'GET /api/v1/me/notifications': 'viewer',
+  'POST /api/v1/me/notifications/read-all': 'viewer',
+  'POST /api/v1/me/notifications/:id/read': 'viewer',
+  'GET /api/v1/users': 'admin',
+  'POST /api/v1/users': 'admin',
+  'GET /api/v1/users/:id': 'admin',
+  'PATCH /api/v1/users/:id': 'admin',
+  'GET /api/v1/partners': 'viewer',
+  'GET /api/v1/partners/:id': 'viewer',
+  'POST /api/v1/partners': 'manager',
+  'PATCH /api/v1/partners/:id': 'manager',
+  'DELETE /api/v1/partners/:id': 'manager',
+  'GET /api/v1/settings': 'admin',
+  'GET /api/v1/settings/:key': 'admin',
+  'PUT /api/v1/settings/:key': 'admin',
+  'POST /api/v1/settings/database.uuid/regenerate': 'admin',
+  'GET /api/v1/subtypes': 'viewer',
+  'GET /api/v1/threads/:model/:id/messages': 'viewer',
+  'POST /api/v1/threads/:model/:id/messages': 'viewer',
+  'GET /api/v1/threads/:model/:id/followers': 'viewer',
+  'POST /api/v1/threads/:model/:id/followers': 'viewer',
+  'DELETE /api/v1/threads/:model/:id/followers/:partner_id': 'viewer',
+  'GET /api/v1/dead_mans_switch_client/status': 'admin',
+  'POST /api/v1/dead_mans_switch_client/check_in': 'admin',
+  'GET /api/v1/dead_mans_switch/instances': 'viewer',
+  'GET /api/v1/dead_mans_switch/instances/:id': 'viewer',
+  'PATCH /api/v1/dead_mans_switch/instances/:id': 'manager',
+  'POST /api/v1/dead_mans_switch/instances/:id/activate': 'manager',
+  'POST /api/v1/dead_mans_switch/instances/:id/suspend': 'manager',
+  'GET /api/v1/dead_mans_switch/instances/:id/logs': 'viewer',
+};
+
+/** The OpenAPI UI and document: public, served by the Swagger module. */
+const DOCS = /^\/api\/docs/;
+
+/** Concrete values for path parameters: records that do not exist, so that an allowed call changes nothing. */
+const PARAMS: Record<string, string> = {
+  id: '999999',
+  partner_id: '999999',
+  model: 'partner',
+  key: 'no.such.key',
+};
+
+const ROLES: Role[] = ['viewer', 'manager', 'ops', 'admin'];
+
+function routeTable(app: TestApp): string[] {
+  const express = app.vigil.app.getHttpAdapter().getInstance() as {
+    router: { stack: { route?: { path: string; methods: Record<string, boolean> } }[] };
+  };
+  const routes = new Set<string>();
+  for (const { route } of express.router.stack) {
+    const methods = Object.keys(route?.methods ?? {});
+    // Catch-all middleware layers answer every method; routes answer one.
+    if (!route || methods.length !== 1 || DOCS.test(route.path)) continue;
+    routes.add(`${methods[0].toUpperCase()} ${route.path}`);
+  }
+  return [...routes].sort();
+}
+
+describe('every route × every kind of caller', () => {
+  let app: TestApp;
+  let db: string;
+  const tokens: Record<string, string> = {};
+
+  before(async () => {
+    db = await cloneTemplate();
+    app = await startTestApp({ databaseUrl: db });
+    const jwt = app.get(JwtService);
+    for (const role of ROLES) {
+      const user = await newUser(app, { roles: [role] });
+      tokens[role] = await jwt.signAsync({ sub: user.id }, { expiresIn: 3600 });
+    }
+    const expired = await newUser(app, { roles: ['admin'] });
+    tokens.expired = await jwt.signAsync({ sub: expired.id, exp: Math.floor(Date.now() / 1000) - 60 });
+    tokens.forged = await jwt.signAsync({ sub: expired.id }, { expiresIn: 3600, secret: 'another-secret' });
+    const deactivated = await newUser(app, { roles: ['admin'] });
+    tokens.deactivated = await jwt.signAsync({ sub: deactivated.id }, { expiresIn: 3600 });
+    await app.get(UsersService).update(systemContext(), deactivated.id, { active: false });
+    // A personal API key, then revoked by its owner.
+    const owner = await newUser(app, { roles: ['admin'] });
+    const ownerToken = await jwt.signAsync({ sub: owner.id }, { expiresIn: 3600 });
+    const created = await call('POST', '/api/v1/me/api-keys', ownerToken, { name: 'ci' });
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const key = created.body as { id: number; token: string };
+    assert.equal(
+      (await call('GET', '/api/v1/me', key.token)).status,
+      200,
+      'the key works before it is revoked',
+    );
+    assert.equal((await call('DELETE', `/api/v1/me/api-keys/${key.id}`, ownerToken)).status, 204);
+    tokens.revoked = key.token;
+  });
+
+  after(async () => {
+    await app?.close();
+    await dropDatabase(db);
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    token?: string,
+    body: unknown = method === 'GET' || method === 'DELETE' ? undefined : {},
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${app.url}${path}`, {
+      method,
+      headers: {
+        ...(token ? { authorization: `Bearer ${token}` } : {}),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON (metrics): keep the text.
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  const concrete = (path: string) => path.replace(/:(\w+)/g, (_, name: string) => PARAMS[name] ?? '1');
+
+  it('knows every route of the application, and only those', () => {
+    assert.deepEqual(routeTable(app), Object.keys(ACCESS).sort());
+  });
+
+  it('asks for credentials on every route that is not public, and refuses bad ones', async () => {
+    for (const route of routeTable(app)) {
+      const [method, path] = route.split(' ');
+      for (const caller of [undefined, 'expired', 'forged', 'deactivated', 'revoked'] as const) {
+        const { status, body } = await call(method, concrete(path), caller && tokens[caller]);
+        const who = caller ?? 'anonymous';
+        if (ACCESS[route] === 'public') {
+          assert.ok(status !== 401 && status !== 403 && status < 500, `${route} as ${who}: ${status}`);
+        } else {
+          assert.equal(status, 401, `${route} as ${who}: ${status} ${JSON.stringify(body)}`);
+        }
+      }
+    }
+  });
+
+  it('gives each role exactly the routes it is entitled to', async () => {
+    for (const route of routeTable(app)) {
+      const [method, path] = route.split(' ');
+      const needed = ACCESS[route];
+      for (const role of ROLES) {
+        const { status, body } = await call(method, concrete(path), tokens[role]);
+        const allowed = needed === 'public' || needed === 'viewer' || role === 'admin' || role === needed;
+        const said = `${route} as ${role}: ${status} ${JSON.stringify(body)}`;
+        // An allowed call may be refused for its empty body or unknown record, or report an upstream failure (502),
+        // never crash (500).
+        if (allowed) assert.ok(status !== 401 && status !== 403 && status !== 500, said);
+        else assert.equal(status, 403, said);
+      }
+    }
+  });
+});
