@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { DeadMansSwitchClientService } from '../../modules/dead_mans_switch_client/dead-mans-switch-client.service.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
+import { bracket, burnCpu, cpuPercentBounds } from '../harness/cpu.js';
 import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 import { newUser } from '../harness/factories.js';
 import { Api } from '../harness/http.js';
-
-/** Keeps this process's CPU busy for a while, as a loaded backend would be. */
-function burnCpu(milliseconds: number): void {
-  const end = Date.now() + milliseconds;
-  let x = 0;
-  while (Date.now() < end) x += Math.sqrt(x + 1);
-}
 
 describe('a Vigil client checking in with a Vigil server', () => {
   const databases: string[] = [];
@@ -53,14 +48,22 @@ describe('a Vigil client checking in with a Vigil server', () => {
     const viewer = await newUser(client, { roles: ['viewer'] });
     await clientApi.login(viewer.email, viewer.password);
 
+    // Each check-in reports this process's CPU since the previous one. The test reads the CPU time and the clock
+    // around each send, and burns a fixed amount of CPU time (as a loaded backend would) before the last one: the
+    // figures must be what was really used, bounded by those readings, whatever else runs on the machine.
     const checkIns = client.get(DeadMansSwitchClientService);
-    await checkIns.sendNow();
-    await new Promise((resolve) => setTimeout(resolve, 400));
-    const idle = await checkIns.sendNow();
-    burnCpu(600);
-    const busy = await checkIns.sendNow();
-    const [idleCpu, busyCpu] = [Number(idle.sent.cpu), Number(busy.sent.cpu)];
-    assert.ok(busyCpu > idleCpu + 20, `cpu idle ${idleCpu}%, busy ${busyCpu}%`);
+    const [, first] = await bracket(() => checkIns.sendNow());
+    // A pause, only to give the quiet window some length: the bounds hold however long it really lasts.
+    await sleep(200);
+    const [quiet, second] = await bracket(() => checkIns.sendNow());
+    burnCpu(300_000);
+    const [busy, third] = await bracket(() => checkIns.sendNow());
+    for (const [name, figure, { min, max }] of [
+      ['quiet', Number(quiet.sent.cpu), cpuPercentBounds(first, second)],
+      ['busy', Number(busy.sent.cpu), cpuPercentBounds(second, third)],
+    ] as const)
+      assert.ok(figure >= min && figure <= max, `${name} cpu ${figure}% is not within [${min}, ${max}]%`);
+    const busyCpu = Number(busy.sent.cpu);
 
     const admin = await new Api(server.url).login(ADMIN.email, ADMIN.password);
     const found = await admin.get(`/api/v1/dead_mans_switch/instances?q=${clientUuid}`);

@@ -4,6 +4,31 @@ import { SchedulerService } from '../../src/scheduler/scheduler.service.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
+import { waitFor } from '../harness/wait.js';
+import { TickTask } from '../fixtures/addons/test_addon/manifest.js';
+
+const TICK_TASK = 'test_addon.tick';
+
+interface Poll {
+  replica: number;
+  /** The tick the poll read from the clock (the task runs every second). */
+  tick: number;
+  /** Whether this poll claimed the tick and ran the task. */
+  ran: boolean;
+}
+
+/** Records every poll of the tick task that the replica's scheduler makes, with the tick it saw. */
+function recordPolls(app: TestApp, replica: number, clock: ManualClock, polls: Poll[]): void {
+  const scheduler = app.get(SchedulerService);
+  const runDue = scheduler.runDue.bind(scheduler);
+  scheduler.runDue = async (taskId: string) => {
+    // runDue reads the clock before its first await, so this is the tick it claims.
+    const tick = Math.floor(clock.now().getTime() / 1000);
+    const ran = await runDue(taskId);
+    if (taskId === TICK_TASK) polls.push({ replica, tick, ran });
+    return ran;
+  };
+}
 
 describe('scheduled tasks across replicas', () => {
   let db: string;
@@ -26,40 +51,55 @@ describe('scheduled tasks across replicas', () => {
     ]);
     apps.push(a, b);
     await query(db, 'DELETE FROM test_addon_tick');
-    const first = await Promise.all(
-      [a, b, a, b].map((app) => app.get(SchedulerService).runDue('test_addon.tick')),
-    );
+    const first = await Promise.all([a, b, a, b].map((app) => app.get(SchedulerService).runDue(TICK_TASK)));
     assert.deepEqual(first.filter(Boolean).length, 1);
     clock.advance(0.5); // same tick
-    assert.equal(await a.get(SchedulerService).runDue('test_addon.tick'), false);
+    assert.equal(await a.get(SchedulerService).runDue(TICK_TASK), false);
     clock.advance(1); // next tick
-    const second = await Promise.all(
-      [b, a].map((app) => app.get(SchedulerService).runDue('test_addon.tick')),
-    );
+    const second = await Promise.all([b, a].map((app) => app.get(SchedulerService).runDue(TICK_TASK)));
     assert.equal(second.filter(Boolean).length, 1);
     const rows = await query<{ n: string }>(db, 'SELECT count(*) AS n FROM test_addon_tick');
     assert.equal(rows[0].n, '2');
   });
 
   it('with real timers, two replicas run each one-second tick once between them', async () => {
-    const [a, b] = await Promise.all([
-      startTestApp({ databaseUrl: db, scheduler: true }),
-      startTestApp({ databaseUrl: db, scheduler: true }),
+    // The pollers are the real timers that start() sets; the time they read is a clock the test moves, so a
+    // tick lasts until both replicas have polled it, however slow the machine, instead of one real second.
+    const clock = new ManualClock(new Date('2026-02-01T00:00:00.500Z'));
+    const replicas = await Promise.all([
+      startTestApp({ databaseUrl: db, clock, scheduler: true }),
+      startTestApp({ databaseUrl: db, clock, scheduler: true }),
     ]);
-    apps.push(a, b);
-    await query(db, 'DELETE FROM test_addon_tick');
-    await new Promise((resolve) => setTimeout(resolve, 4_500));
-    const rows = await query<{ tick: string; runs: string; apps: string }>(
+    const polls: Poll[] = [];
+    replicas.forEach((app, replica) => recordPolls(app, replica, clock, polls));
+    const appIds = replicas.map((app) => app.get(TickTask).appId);
+    const ticks = [1, 2, 3].map((k) => Math.floor(clock.now().getTime() / 1000) + k);
+    try {
+      for (const tick of ticks) {
+        clock.set(new Date(tick * 1000 + 500));
+        const polled = (replica: number) => polls.some((p) => p.replica === replica && p.tick === tick);
+        await waitFor(() => polled(0) && polled(1), { what: `both replicas' timers to poll tick ${tick}` });
+      }
+    } finally {
+      // Closing waits for the polls in flight: after it, every poll of these ticks is in `polls`.
+      await Promise.all(replicas.map((app) => app.close()));
+    }
+
+    const rows = await query<{ tick: string; app_id: string }>(
       db,
-      `SELECT floor(extract(epoch FROM ran_at))::text AS tick, count(*) AS runs, count(DISTINCT app_id) AS apps
-         FROM test_addon_tick GROUP BY 1 ORDER BY 1`,
+      `SELECT floor(extract(epoch FROM ran_at))::text AS tick, app_id FROM test_addon_tick
+        WHERE ran_at >= $1 ORDER BY ran_at`,
+      [new Date(ticks[0] * 1000)],
     );
-    assert.ok(rows.length >= 2, `expected at least 2 ticks, got ${rows.length}`);
-    assert.ok(
-      rows.every((row) => row.runs === '1'),
-      JSON.stringify(rows),
-    );
-    const total = await query<{ n: string }>(db, 'SELECT count(DISTINCT app_id) AS n FROM test_addon_tick');
-    assert.ok(Number(total[0].n) >= 1);
+    for (const tick of ticks) {
+      const winners = polls.filter((p) => p.tick === tick && p.ran);
+      assert.equal(winners.length, 1, `tick ${tick}: one poll runs it, ${JSON.stringify(polls)}`);
+      assert.deepEqual(
+        rows.filter((row) => row.tick === String(tick)).map((row) => row.app_id),
+        [appIds[winners[0].replica]],
+        `tick ${tick} ran once, by the replica whose poll claimed it: ${JSON.stringify(rows)}`,
+      );
+    }
+    assert.equal(rows.length, ticks.length, `no other runs: ${JSON.stringify(rows)}`);
   });
 });

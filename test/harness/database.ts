@@ -40,6 +40,9 @@ const uniqueName = (prefix: string) => `${prefix}_${process.pid}_${randomBytes(4
 /** A database cloned from the migrated template: every suite gets its own. Returns its URL. */
 export async function cloneTemplate(): Promise<string> {
   const name = uniqueName('vigil_test');
+  // Two clones of one template at the same instant can collide; retrying settles it. The bound is a time, not
+  // a number of tries: on a loaded machine the other clone simply holds the template longer.
+  const deadline = performance.now() + 60_000;
   for (let attempt = 0; ; attempt++) {
     try {
       await withAdminClient((client) =>
@@ -47,9 +50,8 @@ export async function cloneTemplate(): Promise<string> {
       );
       return databaseUrl(name);
     } catch (error) {
-      // Two clones of one template at the same instant can collide; a retry settles it.
-      if (attempt >= 5 || !String(error).includes('being accessed')) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
+      if (performance.now() > deadline || !String(error).includes('being accessed')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 200 * (attempt + 1))));
     }
   }
 }

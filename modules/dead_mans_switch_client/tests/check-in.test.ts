@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock, PROJECT_ROOT, SchedulerService, SettingsService } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
+import { bracket, burnCpu, cpuPercentBounds } from '../../../test/harness/cpu.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
@@ -179,21 +180,23 @@ describe('dead_mans_switch_client: check-ins', () => {
     assert.equal(server.requests.at(-1)?.json.params.user_count, 0);
   });
 
-  it("measures this process's CPU: the figure moves under load", async () => {
-    await client.sendNow(); // starts a measurement window
-    await sleep(500);
-    const idle = (await client.sendNow()).sent.cpu as number;
-    // Burn 400 ms of CPU time (not of wall time: the machine may be shared with other busy processes).
-    const start = process.cpuUsage();
-    let spin = 0;
-    while (process.cpuUsage(start).user < 400_000) spin += Math.sqrt(spin + 1);
-    assert.ok(spin > 0);
-    const busy = (await client.sendNow()).sent.cpu as number;
-    assert.ok(idle < 20, `idle cpu ${idle}`);
-    assert.ok(busy > 25 && busy > idle + 20, `busy cpu ${busy} vs idle ${idle}`);
+  it("measures this process's CPU: each figure is the CPU time used since the previous check-in", async () => {
+    // The test reads CPU time and the clock around each send, which bounds what the client can have measured,
+    // and burns a fixed amount of CPU time (not of wall time: the machine may be shared with other busy
+    // processes) before the last one. The bounds hold however loaded the machine is.
+    const [, first] = await bracket(() => client.sendNow()); // starts a measurement window
+    await sleep(500); // only lengthens the quiet window; its real length is in the bounds
+    const [quiet, second] = await bracket(() => client.sendNow());
+    burnCpu(400_000);
+    const [busy, third] = await bracket(() => client.sendNow());
+    for (const [name, figure, { min, max }] of [
+      ['quiet', quiet.sent.cpu as number, cpuPercentBounds(first, second)],
+      ['busy', busy.sent.cpu as number, cpuPercentBounds(second, third)],
+    ] as const)
+      assert.ok(figure >= min && figure <= max, `${name} cpu ${figure}% is not within [${min}, ${max}]%`);
     assert.deepEqual(
       server.requests.map((r) => r.json.params.cpu),
-      [server.requests[0].json.params.cpu, idle, busy],
+      [server.requests[0].json.params.cpu, quiet.sent.cpu, busy.sent.cpu],
       'the measured figures are the ones sent',
     );
   });

@@ -1,7 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** How the fake server answers: like an OCA Odoo server, or in one of the ways a real one fails. */
+/**
+ * How the fake server answers: like an OCA Odoo server, or in one of the ways a real one fails. `hang` holds the
+ * request unanswered until the client gives up or the test calls `answerHeld()`.
+ */
 export type Behaviour = 'odoo' | 'http_500' | 'rpc_error' | 'hang';
 
 export interface RecordedRequest {
@@ -16,6 +19,7 @@ export interface RecordedRequest {
 export class FakeSwitchServer {
   readonly requests: RecordedRequest[] = [];
   behaviour: Behaviour = 'odoo';
+  private readonly held: ServerResponse[] = [];
 
   private constructor(private readonly server: Server) {}
 
@@ -62,12 +66,22 @@ export class FakeSwitchServer {
               },
             });
           case 'hang':
-            return; // never answers
+            fake.held.push(response);
+            return;
         }
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
+  }
+
+  /** Answers the requests that `hang` holds, as Odoo would: the test, not a timer, ends a slow send. */
+  answerHeld(): void {
+    for (const response of this.held.splice(0)) {
+      if (response.writableEnded || response.destroyed) continue;
+      response.writeHead(200, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ jsonrpc: '2.0', id: null, result: { ok: true } }));
+    }
   }
 
   get url(): string {

@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, it } from 'node:test';
 import { ManualClock, SchedulerService, SettingsService } from '../../../src/index.js';
 import { startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
+import { waitFor } from '../../../test/harness/wait.js';
 import { CHECK_IN_TASK } from '../client-settings.js';
 import { DeadMansSwitchClientService } from '../dead-mans-switch-client.service.js';
 import { FakeSwitchServer } from './fake-switch-server.js';
@@ -64,7 +65,9 @@ describe('dead_mans_switch_client: several replicas send one check-in per interv
   });
 
   it('does not start a second send while a slow one is in flight, even when a retry is due', async () => {
-    await replicas[0].get(SettingsService).set('dead_mans_switch_client.send_timeout', '1');
+    // The slow send ends when the test answers it, not when a real timer runs out: the 30 s send timeout is only
+    // a bound. It sets the lease: 30 + 30 s of the test's clock from the retry.
+    await replicas[0].get(SettingsService).set('dead_mans_switch_client.send_timeout', '30');
     try {
       // A first failure makes the next attempt due 30 s later, sooner than a slow send's lease ends.
       server.behaviour = 'http_500';
@@ -72,12 +75,19 @@ describe('dead_mans_switch_client: several replicas send one check-in per interv
       server.behaviour = 'hang';
       const retryAt = clock.advance(30);
       const slow = replicas[0].get(DeadMansSwitchClientService).runIfDue(retryAt);
-      while (server.requests.length < 2) await new Promise((resolve) => setTimeout(resolve, 10));
-      clock.advance(15);
+      await waitFor(() => server.requests.length >= 2, {
+        what: 'the slow retry to reach the switch server (a second request)',
+      });
+      // The next retry is due 30 s after the slow one started, its lease ends after 60 s: in between, only the
+      // lease holds the other replica back.
+      clock.advance(45);
       assert.equal(await replicas[1].get(DeadMansSwitchClientService).runIfDue(clock.now()), false);
+      assert.equal(server.requests.length, 2, 'no second send while the slow one is in flight');
+      server.answerHeld();
       assert.equal(await slow, true);
       assert.equal(server.requests.length, 2);
     } finally {
+      server.answerHeld();
       await replicas[0].get(SettingsService).set('dead_mans_switch_client.send_timeout', '60');
     }
   });
