@@ -1,11 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import {
-  EnvironmentService,
-  notFound,
-  type RenderedReport,
-  type ReportTrigger,
-  type RequestContext,
-} from '../../src/index.js';
+import { EnvironmentService, notFound, type RenderedReport, type RequestContext } from '../../src/index.js';
 import { PlatformReportRepository } from './platform-report.repository.js';
 
 /** Keeps every environment report core makes, and shows the last one to ops. */
@@ -29,7 +23,7 @@ export class CloudPlatformService implements OnModuleInit {
   }
 
   /** Runs every check now (kept like any other report) and returns it in the caller's language. */
-  async check(ctx: RequestContext, trigger: ReportTrigger = 'manual'): Promise<RenderedReport> {
-    return this.environment.render(await this.environment.run(trigger), ctx.lang);
+  async check(ctx: RequestContext): Promise<RenderedReport> {
+    return this.environment.render(await this.environment.run('manual'), ctx.lang);
   }
 }
