@@ -99,6 +99,34 @@ describe('EnvironmentService', () => {
     assert.equal(unsafe.startup.environmentFailing, false);
   });
 
+  it('prints a table with each failure and its fix, in colour only when asked', async () => {
+    const { environment } = service([
+      { id: 't.ok', environments: ['integration'], check: () => ({ status: 'ok', message }) },
+      {
+        id: 't.fail',
+        environments: ['integration'],
+        check: () => ({
+          status: 'fail',
+          message,
+          fix: { key: 'environment.database.too_old_fix', args: { min: 13 } },
+        }),
+      },
+    ]);
+    const report = await environment.run('cli');
+    const plain = environment.formatTable(report, 'en', false);
+    assert.ok(!plain.includes('\u001b['));
+    assert.match(plain, /^ok +t\.ok +PostgreSQL 15\.1 answers$/m);
+    assert.match(
+      plain,
+      /^FAIL +t\.fail +PostgreSQL 15\.1 answers\n +fix: Upgrade the database server to PostgreSQL 13/m,
+    );
+    assert.match(plain, /1 of 2 checks fail/);
+    const coloured = environment.formatTable(report, 'en', true);
+    assert.ok(coloured.includes('\u001b[31mFAIL'), 'fail in red');
+    assert.ok(coloured.includes('\u001b[32mok'), 'ok in green');
+    assert.match(environment.formatTable(report, 'fr', false), /ÉCHEC +t\.fail/);
+  });
+
   it('refuses two checks with one id', () => {
     const check: EnvironmentCheck = {
       id: 't.twice',

@@ -149,7 +149,7 @@ describe('cloud_platform: probes and addon checks', () => {
     await dropDatabase(db);
   });
 
-  it('a probe that does not answer is a fail that says so; CLOUD_PLATFORM_UNSAFE lets the start go on', async () => {
+  it('probes that get no answer (S3, SMTP) fail and say so; CLOUD_PLATFORM_UNSAFE lets the start go on', async () => {
     const silent = await silentServer();
     const app = await startTestApp({
       databaseUrl: db,
@@ -160,6 +160,7 @@ describe('cloud_platform: probes and addon checks', () => {
         AWS_ACCESS_KEY_ID: 'key',
         AWS_SECRET_ACCESS_KEY: 'secret',
         AWS_BUCKETNAME: 'acme-odoo-test',
+        SMTP_URL: silent.url.replace('http://', 'smtp://'),
       },
     });
     try {
@@ -170,6 +171,9 @@ describe('cloud_platform: probes and addon checks', () => {
       const storage = byId(status.body.checks, 'cloud_platform.s3_storage');
       assert.equal(storage.status, 'fail');
       assert.match(storage.message, /did not answer HeadBucket for acme-odoo-test within 4 s/);
+      const smtp = byId(status.body.checks, 'cloud_platform.smtp');
+      assert.equal(smtp.status, 'fail');
+      assert.match(smtp.message, /The SMTP server 127\.0\.0\.1:\d+ did not answer within 4 s/);
       // The client's missing URL fails in test too (only dev warns).
       assert.equal(byId(status.body.checks, 'dead_mans_switch_client.server_url').status, 'fail');
       assert.equal(
