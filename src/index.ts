@@ -5,6 +5,7 @@ export type {
   CliCommand,
   CheckResult,
   CheckStatus,
+  CheckText,
   EnvironmentCheck,
   EnvironmentCheckContext,
   MigrationClass,
@@ -15,7 +16,16 @@ export type {
   SubtypeSeed,
   TaskDeclaration,
 } from './addons/manifest.js';
-export type { AppConfig, RunningEnv } from './config/app-config.js';
+export { RUNNING_ENVS, normalizeRunningEnv, type AppConfig, type RunningEnv } from './config/app-config.js';
+export { EnvironmentService, type ReportListener } from './environment/environment.service.js';
+export {
+  EnvironmentRefusal,
+  type CheckOutcome,
+  type EnvironmentReport,
+  type RenderedReport,
+  type ReportTrigger,
+} from './environment/environment-report.js';
+export { VIGIL_VERSION } from './environment/version.js';
 export { APP_CONFIG } from './config/config.tokens.js';
 export { AppException, badRequest, conflict, forbidden, notFound } from './common/app.exception.js';
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';

@@ -1,15 +1,32 @@
 import 'reflect-metadata';
 import exitHook from 'async-exit-hook';
 import { AddonError } from './addons/addon-loader.js';
-import { ConfigError, loadConfig } from './config/app-config.js';
+import { ConfigError } from './config/app-config.js';
 import { startVigil } from './bootstrap/application.js';
+import { loadConfigWithAddons } from './bootstrap/load-config.js';
+import { EnvironmentRefusal } from './environment/environment-report.js';
 
 /** Exit code for a configuration problem (sysexits EX_CONFIG). */
 export const EXIT_CONFIG = 78;
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = await loadConfigWithAddons();
   const vigil = await startVigil({ config, listen: true });
+  const report = vigil.environmentReport;
+  if (report && !report.ok) {
+    // CLOUD_PLATFORM_UNSAFE: the start goes on, and says so where nobody can miss it.
+    const failed = report.checks.filter((c) => c.status === 'fail').map((c) => c.id);
+    console.error(
+      [
+        '!'.repeat(100),
+        `!!! UNSAFE START: CLOUD_PLATFORM_UNSAFE is set and ${failed.length} environment check(s) fail: ${failed.join(', ')}`,
+        '!!! This environment is misconfigured; see GET /api/v1/cloud_platform/status or npx vigil env:check.',
+        '!'.repeat(100),
+      ].join('\n'),
+    );
+  } else if (report?.unsafe) {
+    console.error('CLOUD_PLATFORM_UNSAFE is set: a failing environment check would not stop this start.');
+  }
   // Closes HTTP first, then the database pool, then the embedded server, before the process exits.
   exitHook((done: () => void) => {
     vigil.close().then(done, (error: unknown) => {
@@ -29,7 +46,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError || error instanceof AddonError) {
+  if (error instanceof ConfigError || error instanceof AddonError || error instanceof EnvironmentRefusal) {
     console.error(error.message);
     process.exit(EXIT_CONFIG);
   }

@@ -13,6 +13,7 @@ import {
 import { dmsAliveCommand } from './dms-alive.command.js';
 import { DeadMansSwitchClientModule } from './dead-mans-switch-client.module.js';
 import { DeadMansSwitchClientInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_client-init.js';
+import { serverUrlCheck } from './server-url.check.js';
 import { SystemStatisticsProvider } from './system.statistics.js';
 
 export const manifest = defineAddon({
@@ -32,6 +33,7 @@ export const manifest = defineAddon({
   },
   tasks: [{ id: CHECK_IN_TASK, everySeconds: TASK_PERIOD, provider: CheckInTask }],
   statistics: [SystemStatisticsProvider],
+  checks: [serverUrlCheck],
   commands: [dmsAliveCommand],
   module: DeadMansSwitchClientModule,
 });

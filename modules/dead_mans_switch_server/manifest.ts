@@ -1,4 +1,5 @@
 import { defineAddon } from '../../src/index.js';
+import { AllowedSources } from './checkin/allowed-sources.js';
 import { DeadMansSwitchServerModule } from './dead-mans-switch-server.module.js';
 import { InstanceAlert } from './instance-alert.entity.js';
 import { InstanceLog } from './instance-log.entity.js';
@@ -6,6 +7,7 @@ import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
 import { INSTANCE_MODEL, MAX_BODY_BYTES, SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
+import { smtpForFollowersCheck } from './smtp-for-followers.check.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 
@@ -41,6 +43,17 @@ export const manifest = defineAddon({
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],
+  checks: [smtpForFollowersCheck],
+  // Every malformed CIDR is named, each on its own line.
+  variables: (env) =>
+    (env.DEAD_MANS_SWITCH_ALLOWED_CIDRS ?? '').split(',').flatMap((entry) => {
+      try {
+        AllowedSources.parse(entry);
+        return [];
+      } catch (error) {
+        return [(error as Error).message];
+      }
+    }),
   bodyLimits: { '/dead_mans_switch/alive': MAX_BODY_BYTES },
   module: DeadMansSwitchServerModule,
 });

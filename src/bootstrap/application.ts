@@ -17,6 +17,9 @@ import {
 import type { AppConfig } from '../config/app-config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../database/embedded-database.js';
 import { runMigrations } from '../database/migration-runner.js';
+import { EnvironmentRefusal, type EnvironmentReport } from '../environment/environment-report.js';
+import { EnvironmentService } from '../environment/environment.service.js';
+import { I18nService } from '../i18n/i18n.service.js';
 import { validationPipe } from '../common/validation.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { Clock, SystemClock } from '../scheduler/clock.js';
@@ -36,6 +39,11 @@ export interface StartOptions {
   host?: string;
   /** Run scheduled tasks on their timers. */
   scheduler?: boolean;
+  /**
+   * Run the environment checks before serving, and refuse to start on a `fail` unless CLOUD_PLATFORM_UNSAFE
+   * (default true). The CLI skips them: its commands are how some failures get fixed.
+   */
+  environmentChecks?: boolean;
 }
 
 export interface Vigil {
@@ -48,6 +56,8 @@ export interface Vigil {
   migrationsRan: string[];
   /** The first administrator's credentials when this start created it (the password only when generated). */
   createdAdmin?: { email: string; password?: string };
+  /** The start-up's environment report, when the checks ran. */
+  environmentReport?: EnvironmentReport;
   close(): Promise<void>;
 }
 
@@ -104,6 +114,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       addons,
       clock: options.clock ?? new SystemClock(),
       sessionSecret: await sessionSecret(config),
+      embeddedDatabase: database.embedded !== undefined,
     });
     const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(core, addons), {
       bufferLogs: true,
@@ -113,7 +124,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
     app.useLogger(app.get(Logger));
     app.use(bodyParsers(addons));
     app.useGlobalPipes(validationPipe());
-    app.set('trust proxy', config.env.TRUST_PROXY === '1' ? 1 : false);
+    app.set('trust proxy', config.trustProxy ? 1 : false);
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder().setTitle('Vigil').setVersion('1').addBearerAuth().build(),
@@ -121,6 +132,21 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
     SwaggerModule.setup('api/docs', app, document);
     await app.init();
 
+    // After the database connection, before seeding and listening: every check runs, every failure is listed,
+    // and a fail stops the start (before a first administrator is created with a password nobody saw).
+    let environmentReport: EnvironmentReport | undefined;
+    if (options.environmentChecks !== false) {
+      const environment = app.get(EnvironmentService);
+      environmentReport = await environment.run('startup');
+      if (!environmentReport.ok && !environmentReport.unsafe) {
+        const text = [
+          environment.formatTable(environmentReport, 'en', false),
+          app.get(I18nService).t('environment.refused', 'en'),
+        ].join('\n');
+        await app.close();
+        throw new EnvironmentRefusal(environmentReport, text);
+      }
+    }
     let createdAdmin: Vigil['createdAdmin'];
     await app.get(SeedService).seed(addons, async () => {
       createdAdmin = await app.get(UsersService).ensureFirstAdmin();
@@ -143,6 +169,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       url,
       migrationsRan: ran,
       createdAdmin,
+      environmentReport,
       close: async () => {
         if (closed) return;
         closed = true;

@@ -22,6 +22,12 @@ import { THREAD_DEFINITIONS } from '../chatter/thread.js';
 import { SubtypesController, ThreadsController } from '../chatter/threads.controller.js';
 import { ThreadsService } from '../chatter/threads.service.js';
 import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
+import { CORE_CHECKS } from '../environment/database.check.js';
+import {
+  EMBEDDED_DATABASE,
+  ENVIRONMENT_CHECKS,
+  EnvironmentService,
+} from '../environment/environment.service.js';
 import { I18N_FOLDERS, I18nService } from '../i18n/i18n.service.js';
 import { HttpMetricsInterceptor } from '../monitoring/http-metrics.interceptor.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
@@ -47,7 +53,7 @@ import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
-import { CORE_ENTITIES, CORE_TASKS, CORE_TEMPLATES, CORE_THREADS } from './core-manifest.js';
+import { CORE_ENTITIES, CORE_NAME, CORE_TASKS, CORE_TEMPLATES, CORE_THREADS } from './core-manifest.js';
 import { SeedService } from './seed.service.js';
 
 export interface CoreModuleOptions {
@@ -56,6 +62,8 @@ export interface CoreModuleOptions {
   addons: LoadedAddon[];
   clock: Clock;
   sessionSecret: string;
+  /** Vigil runs its embedded PostgreSQL (no DATABASE_URL). */
+  embeddedDatabase: boolean;
 }
 
 export const LOADED_ADDONS = Symbol('LOADED_ADDONS');
@@ -83,6 +91,7 @@ const SERVICES = [
   NotificationDispatcher,
   DispatchNotificationsTask,
   InboxService,
+  EnvironmentService,
 ];
 
 /** Core services, global so that every addon module can inject them. */
@@ -123,7 +132,7 @@ export class CoreModule {
           retryDelay: 1000,
           // A request waits at most 5 s for a connection: during an outage it gets a 503 instead of hanging, and
           // waiting requests cannot pile up without bound.
-          extra: { max: Number(config.env.DATABASE_POOL_SIZE ?? 10), connectionTimeoutMillis: 5000 },
+          extra: { max: config.databasePoolSize, connectionTimeoutMillis: 5000 },
         }),
         JwtModule.register({ secret: options.sessionSecret }),
         ScheduleModule.forRoot(),
@@ -167,6 +176,16 @@ export class CoreModule {
             ),
           ],
         },
+        {
+          provide: ENVIRONMENT_CHECKS,
+          useValue: [
+            ...CORE_CHECKS.map((check) => ({ addon: CORE_NAME, check })),
+            ...addons.flatMap((a) =>
+              (a.manifest.checks ?? []).map((check) => ({ addon: a.manifest.name, check })),
+            ),
+          ],
+        },
+        { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: I18N_FOLDERS, useValue: addons.map((a) => join(a.dir, 'i18n')) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AppExceptionFilter },

@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { Command, InvalidArgumentError } from 'commander';
 import { AddonError, DEFAULT_ADDON_PATHS, discoverAddons, resolveAddons } from '../addons/addon-loader.js';
 import { startVigil, type Vigil } from '../bootstrap/application.js';
+import { loadConfigWithAddons } from '../bootstrap/load-config.js';
 import { systemContext } from '../common/request-context.js';
 import { ConfigError, loadConfig } from '../config/app-config.js';
 import { SettingsService } from '../settings/settings.service.js';
@@ -16,8 +17,9 @@ const EXIT_CONFIG = 78;
  * attaches to the server a running Vigil started rather than starting a second one on the same data.
  */
 async function withVigil<T>(work: (vigil: Vigil) => Promise<T>): Promise<T> {
-  const config = loadConfig({ LOG_LEVEL: 'warn', ...process.env });
-  const vigil = await startVigil({ config, listen: false, scheduler: false });
+  const config = await loadConfigWithAddons({ LOG_LEVEL: 'warn', ...process.env });
+  // The checks are not a gate here: the CLI is how some of them get fixed (and `env:check` runs them).
+  const vigil = await startVigil({ config, listen: false, scheduler: false, environmentChecks: false });
   try {
     return await work(vigil);
   } finally {

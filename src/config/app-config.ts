@@ -22,6 +22,10 @@ export interface AppConfig {
   logLevel: string;
   metricsToken?: string;
   cloudPlatformUnsafe: boolean;
+  /** Connections per process (DATABASE_POOL_SIZE). */
+  databasePoolSize: number;
+  /** Behind one reverse proxy: the client address comes from X-Forwarded-For (TRUST_PROXY). */
+  trustProxy: boolean;
   /** Every variable, for addons that read their own. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -70,6 +74,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`CLOUD_PLATFORM_UNSAFE must be 1, true, 0 or false, got "${unsafeRaw}"`);
   }
 
+  const rawPoolSize = blank(env.DATABASE_POOL_SIZE) ?? '10';
+  const databasePoolSize = Number(rawPoolSize);
+  if (!/^\d+$/.test(rawPoolSize) || databasePoolSize < 1 || databasePoolSize > 1000) {
+    problems.push(`DATABASE_POOL_SIZE must be a whole number from 1 to 1000, got "${rawPoolSize}"`);
+  }
+
+  const trustProxyRaw = (blank(env.TRUST_PROXY) ?? '0').toLowerCase();
+  if (!['0', '1', 'true', 'false'].includes(trustProxyRaw)) {
+    problems.push(`TRUST_PROXY must be 1, true, 0 or false, got "${trustProxyRaw}"`);
+  }
+
   const smtpUrl = blank(env.SMTP_URL);
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
 
@@ -108,6 +123,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel,
     metricsToken: blank(env.METRICS_TOKEN),
     cloudPlatformUnsafe: unsafeRaw === '1' || unsafeRaw === 'true',
+    databasePoolSize,
+    trustProxy: trustProxyRaw === '1' || trustProxyRaw === 'true',
     env: { ...env },
   };
 }

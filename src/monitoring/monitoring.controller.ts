@@ -36,7 +36,7 @@ export class MonitoringController {
     return { status: 1 };
   }
 
-  /** Readiness: the database answers and start-up validation passed. */
+  /** Readiness: the database answers, start-up validation passed and no environment check fails. */
   @Get('monitoring/ready')
   @HealthCheck()
   ready() {
@@ -45,6 +45,8 @@ export class MonitoringController {
       () => {
         if (!this.startup.validated)
           throw new ServiceUnavailableException('start-up validation has not passed');
+        if (this.startup.environmentFailing)
+          throw new ServiceUnavailableException('an environment check fails (see npx vigil env:check)');
         return { startup: { status: 'up' as const } };
       },
     ]);

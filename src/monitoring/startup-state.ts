@@ -4,4 +4,6 @@ import { Injectable } from '@nestjs/common';
 @Injectable()
 export class StartupState {
   validated = false;
+  /** The last environment report has a `fail` and CLOUD_PLATFORM_UNSAFE is not set. */
+  environmentFailing = false;
 }

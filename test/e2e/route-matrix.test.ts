@@ -47,6 +47,8 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/threads/:model/:id/followers': 'viewer',
   'POST /api/v1/threads/:model/:id/followers': 'viewer',
   'DELETE /api/v1/threads/:model/:id/followers/:partner_id': 'viewer',
+  'GET /api/v1/cloud_platform/status': 'ops',
+  'POST /api/v1/cloud_platform/check': 'admin',
   'GET /api/v1/dead_mans_switch_client/status': 'admin',
   'POST /api/v1/dead_mans_switch_client/check_in': 'admin',
   'GET /api/v1/dead_mans_switch/instances': 'viewer',

@@ -29,7 +29,7 @@ export function spawnVigil(env: Record<string, string>, cli?: string[]): VigilPr
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      RUNNING_ENV: 'test',
+      RUNNING_ENV: 'dev',
       LOG_LEVEL: 'warn',
       LOG_FORMAT: 'json',
       ...env,

@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Partner, User } from '../../../src/index.js';
 import { Instance, type Health, type InstanceState } from '../instance.entity.js';
+import { INSTANCE_MODEL } from '../settings.js';
 
 /** An instance as the API shows it: its row, its customer's name and its health at a given time. */
 export interface InstanceRow {
@@ -77,6 +78,16 @@ const SELECT_ROW = (
 @Injectable()
 export class InstancesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  /** How many partners with an e-mail address follow at least one instance (they expect alerts by e-mail). */
+  async emailFollowerCount(): Promise<number> {
+    const [row] = await this.db.query<{ n: number }[]>(
+      `SELECT count(DISTINCT p.id)::int AS n FROM mail_follower f JOIN partner p ON p.id = f.partner_id
+       WHERE f.model = $1 AND p.email IS NOT NULL AND p.email <> ''`,
+      [INSTANCE_MODEL],
+    );
+    return row.n;
+  }
 
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);

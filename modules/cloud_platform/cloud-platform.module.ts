@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { CloudPlatformController } from './cloud-platform.controller.js';
+import { CloudPlatformService } from './cloud-platform.service.js';
+import { PgDumpRepository } from './pg-dump.repository.js';
+import { PlatformReportRepository } from './platform-report.repository.js';
+import { S3Repository } from './s3.repository.js';
+import { SmtpRepository } from './smtp.repository.js';
+
+@Module({
+  controllers: [CloudPlatformController],
+  providers: [PlatformReportRepository, CloudPlatformService, SmtpRepository, S3Repository, PgDumpRepository],
+})
+export class CloudPlatformModule {}

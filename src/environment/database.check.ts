@@ -1,0 +1,38 @@
+import { DataSource } from 'typeorm';
+import type { CheckResult, EnvironmentCheck } from '../addons/manifest.js';
+import { RUNNING_ENVS } from '../config/app-config.js';
+
+/** Oldest PostgreSQL major version Vigil supports. */
+export const MIN_POSTGRES_MAJOR = 13;
+
+/** `base.database`: the database answers, and its version is supported. */
+export const databaseCheck: EnvironmentCheck = {
+  id: 'base.database',
+  environments: RUNNING_ENVS,
+  async check({ get }): Promise<CheckResult> {
+    let versionNum: number;
+    try {
+      const rows = await get(DataSource).query<{ server_version_num: string }[]>('SHOW server_version_num');
+      versionNum = Number(rows[0].server_version_num);
+    } catch (error) {
+      return {
+        status: 'fail',
+        message: { key: 'environment.database.unreachable', args: { reason: String(error) } },
+        fix: { key: 'environment.database.unreachable_fix' },
+      };
+    }
+    const major = Math.floor(versionNum / 10_000);
+    const version = `${major}.${versionNum % 10_000}`;
+    if (major < MIN_POSTGRES_MAJOR) {
+      return {
+        status: 'fail',
+        message: { key: 'environment.database.too_old', args: { version, min: MIN_POSTGRES_MAJOR } },
+        fix: { key: 'environment.database.too_old_fix', args: { min: MIN_POSTGRES_MAJOR } },
+      };
+    }
+    return { status: 'ok', message: { key: 'environment.database.ok', args: { version } } };
+  },
+};
+
+/** Core's own checks, run like the addons'. */
+export const CORE_CHECKS: EnvironmentCheck[] = [databaseCheck];
