@@ -92,10 +92,9 @@ describe('a rolling restart under a steady check-in load', () => {
     };
     const load = Promise.all(Array.from({ length: 4 }, client));
 
-    let stopping = 0;
+    await delay(1500);
+    const stopping = outcomes.length;
     try {
-      await delay(1500);
-      stopping = outcomes.length;
       a.child.kill('SIGTERM');
       // A graceful stop ends as the signal asked (143) or with 0, within a bound, and says nothing went wrong.
       const exitCode = await Promise.race([a.exited, delay(30_000).then(() => 'still running')]);
