@@ -51,6 +51,7 @@ export class CloudPlatformService implements OnModuleInit {
         const rendered = this.environment.render(row, ctx.lang);
         return {
           id: row.id,
+          environment_id: row.environmentId,
           environment: row.environment,
           environment_name: row.environmentRaw,
           version: row.version,

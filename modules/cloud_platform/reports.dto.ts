@@ -29,6 +29,8 @@ export class ListReportsQueryDto extends PaginationQueryDto {
 
 export interface ReportResponse {
   id: number;
+  /** The `cloud_platform.environment` record (its chatter thread). */
+  environment_id: number | null;
   environment: string;
   /** RUNNING_ENV as it was given. */
   environment_name: string;
