@@ -1,13 +1,25 @@
 import { Module } from '@nestjs/common';
 import { CloudPlatformController } from './cloud-platform.controller.js';
 import { CloudPlatformService } from './cloud-platform.service.js';
+import { EnvironmentCheckTask } from './environment-check.task.js';
 import { PgDumpRepository } from './pg-dump.repository.js';
+import { PlatformEnvironmentRepository } from './platform-environment.repository.js';
+import { PlatformEnvironmentService } from './platform-environment.service.js';
 import { PlatformReportRepository } from './platform-report.repository.js';
 import { S3Repository } from './s3.repository.js';
 import { SmtpRepository } from './smtp.repository.js';
 
 @Module({
   controllers: [CloudPlatformController],
-  providers: [PlatformReportRepository, CloudPlatformService, SmtpRepository, S3Repository, PgDumpRepository],
+  providers: [
+    PlatformReportRepository,
+    PlatformEnvironmentRepository,
+    PlatformEnvironmentService,
+    CloudPlatformService,
+    EnvironmentCheckTask,
+    SmtpRepository,
+    S3Repository,
+    PgDumpRepository,
+  ],
 })
 export class CloudPlatformModule {}
