@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { APP_CONFIG, type AppConfig } from '../../src/index.js';
+import { ENV } from './settings.js';
+
+/** A child process's stdout and the promise of its end (rejected with its stderr when it fails). */
+export interface RunningDump {
+  stdout: Readable;
+  done: Promise<void>;
+  kill(): void;
+}
+
+/** Keep the end of a tool's error output: enough to say what went wrong, bounded whatever it prints. */
+const MAX_STDERR = 4000;
+
+/** The PostgreSQL client tools (pg_dump, pg_restore) and the SQL that backups and restores need. */
+@Injectable()
+export class PgToolsRepository {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  private tool(name: 'pg_dump' | 'pg_restore'): string {
+    const bin = this.config.env[ENV.pgBin]?.trim();
+    return bin ? join(bin, name) : name;
+  }
+
+  /** The major version of the pg_dump that backups use, from `pg_dump --version`. */
+  async dumpMajorVersion(): Promise<number> {
+    const { stdout } = await this.exec(this.tool('pg_dump'), ['--version']);
+    const match = /\(PostgreSQL\)\s+(\d+)/.exec(stdout) ?? /(\d+)(?:\.\d+)?/.exec(stdout);
+    if (!match) throw new Error(`cannot read the version of pg_dump from "${stdout.trim()}"`);
+    return Number(match[1]);
+  }
+
+  async serverMajorVersion(url: string): Promise<number> {
+    const [row] = await this.query<{ v: string }>(url, 'SHOW server_version_num');
+    return Math.floor(Number(row.v) / 10000);
+  }
+
+  /** The server's data folder, or null when this role may not read it. */
+  async dataDirectory(url: string): Promise<string | null> {
+    try {
+      const [row] = await this.query<{ data_directory: string }>(url, 'SHOW data_directory');
+      return row.data_directory;
+    } catch {
+      return null;
+    }
+  }
+
+  /** `pg_dump -Fc` of the database, streamed on stdout. */
+  dump(url: string): RunningDump {
+    return this.start(this.tool('pg_dump'), ['-Fc', '--no-password'], url);
+  }
+
+  /** `pg_restore --list` of an archive read from `input`: resolves with the table of contents. */
+  async list(input: Readable): Promise<string> {
+    const child = this.start(this.tool('pg_restore'), ['--list'], undefined, input);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await child.done;
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** `pg_restore` of an archive read from `input` into the database at `url`. */
+  async restore(input: Readable, url: string): Promise<void> {
+    const child = this.start(
+      this.tool('pg_restore'),
+      ['--no-owner', '--no-privileges', '--exit-on-error', '--no-password'],
+      url,
+      input,
+    );
+    child.stdout.resume();
+    await child.done;
+  }
+
+  async databaseExists(url: string, name: string): Promise<boolean> {
+    const rows = await this.query(url, 'SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    return rows.length > 0;
+  }
+
+  async createDatabase(url: string, name: string): Promise<void> {
+    await this.query(url, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  }
+
+  async dropDatabase(url: string, name: string): Promise<void> {
+    await this.query(url, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  }
+
+  /** In a restored copy: every backup configuration off, so the copy never writes into the same storage. */
+  async deactivateConfigs(url: string): Promise<number> {
+    const [exists] = await this.query<{ t: string | null }>(
+      url,
+      "SELECT to_regclass('backup_config')::text AS t",
+    );
+    if (!exists.t) return 0;
+    const rows = await this.query(
+      url,
+      'UPDATE backup_config SET active = false, next_run_at = NULL WHERE active RETURNING id',
+    );
+    return rows.length;
+  }
+
+  private async query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  private exec(command: string, args: string[]): Promise<{ stdout: string }> {
+    const child = this.start(command, args);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    return child.done.then(() => ({ stdout: Buffer.concat(chunks).toString('utf8') }));
+  }
+
+  /**
+   * Spawns a tool; the database URL travels as a connection string without its password, which goes through
+   * PGPASSWORD so that it never shows in the process list.
+   */
+  private start(command: string, args: string[], url?: string, input?: Readable): RunningDump {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const fullArgs = [...args];
+    if (url) {
+      const parsed = new URL(url);
+      if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
+      parsed.password = '';
+      fullArgs.push(`--dbname=${parsed.toString()}`);
+    }
+    const child = spawn(command, fullArgs, { env, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-MAX_STDERR);
+    });
+    if (input && child.stdin) feed(input, child.stdin);
+    const done = new Promise<void>((resolve, reject) => {
+      child.on('error', (error) =>
+        reject(new Error(`cannot run ${command}: ${error.message}`, { cause: error })),
+      );
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve();
+        else
+          reject(
+            new Error(
+              `${command.split('/').pop()} exited with ${code ?? signal}: ${stderr.trim() || 'no error output'}`,
+            ),
+          );
+      });
+    });
+    return { stdout: child.stdout!, done, kill: () => child.kill('SIGTERM') };
+  }
+}
+
+/**
+ * Pipes `input` into a child's stdin. The child may stop reading early (pg_restore --list reads the table of
+ * contents only): then the rest of the input is dropped rather than failing the write.
+ */
+function feed(input: Readable, stdin: Writable): void {
+  stdin.on('error', () => input.destroy());
+  input.on('error', () => stdin.destroy());
+  input.pipe(stdin);
+}
