@@ -5,6 +5,7 @@ import {
   ChatterService,
   Clock,
   conflict,
+  I18nService,
   notFound,
   type Page,
   type RequestContext,
@@ -34,6 +35,7 @@ export class BackupsService {
     @Inject(PgToolsRepository) private readonly pg: PgToolsRepository,
     @Inject(BackupRunner) private readonly runner: BackupRunner,
     @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
 
@@ -91,7 +93,10 @@ export class BackupsService {
     let deactivated: number;
     try {
       await this.pg.restore(await this.storage.read(backup.storage, backup.objectKey), target.toString());
-      deactivated = await this.pg.deactivateConfigs(target.toString());
+      deactivated = await this.pg.deactivateConfigs(
+        target.toString(),
+        this.i18n.t('backup.errors.running_in_copy', 'en'),
+      );
     } catch (error) {
       await this.pg.dropDatabase(source, into).catch(() => undefined);
       throw new AppException(HttpStatus.UNPROCESSABLE_ENTITY, 'backup.errors.restore_failed', {

@@ -35,8 +35,11 @@ export class PgToolsRepository {
   }
 
   async serverMajorVersion(url: string): Promise<number> {
-    const [row] = await this.query<{ v: string }>(url, 'SHOW server_version_num');
-    return Math.floor(Number(row.v) / 10000);
+    const [row] = await this.query<{ v: string }>(url, "SELECT current_setting('server_version_num') AS v");
+    const major = Math.floor(Number(row.v) / 10000);
+    if (!Number.isInteger(major) || major < 1)
+      throw new Error(`cannot read the server version from "${row.v}"`);
+    return major;
   }
 
   /** The server's data folder, or null when this role may not read it. */
@@ -88,8 +91,11 @@ export class PgToolsRepository {
     await this.query(url, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
   }
 
-  /** In a restored copy: every backup configuration off, so the copy never writes into the same storage. */
-  async deactivateConfigs(url: string): Promise<number> {
+  /**
+   * In a restored copy: every backup configuration off, so the copy never writes into the same storage; the run
+   * that was in progress when the dump was taken (the dump's own) is closed without alerting anyone.
+   */
+  async deactivateConfigs(url: string, note: string): Promise<number> {
     const [exists] = await this.query<{ t: string | null }>(
       url,
       "SELECT to_regclass('backup_config')::text AS t",
@@ -98,6 +104,11 @@ export class PgToolsRepository {
     const rows = await this.query(
       url,
       'UPDATE backup_config SET active = false, next_run_at = NULL WHERE active RETURNING id',
+    );
+    await this.query(
+      url,
+      "UPDATE backup_backup SET status = 'failed', error = $1, lease_until = NULL WHERE status = 'running'",
+      [note],
     );
     return rows.length;
   }
