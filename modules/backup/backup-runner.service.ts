@@ -105,6 +105,11 @@ export class BackupRunner implements BeforeApplicationShutdown {
     void run.finally(() => this.inFlight.delete(run));
   }
 
+  /** Resolves once every background run of this process has ended (verification, notes and rotation included). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
   /** Runs a claimed backup to its end: `done` and verified, or `failed` with the reason. Never throws. */
   async execute(backupId: number): Promise<Backup | null> {
     const backup = await this.repo.findBackup(backupId);
@@ -329,8 +334,8 @@ export class BackupRunner implements BeforeApplicationShutdown {
     return new Date(this.clock.now().getTime() + LEASE_SECONDS * 1000);
   }
 
-  async beforeApplicationShutdown(): Promise<void> {
-    await Promise.allSettled([...this.inFlight]);
+  beforeApplicationShutdown(): Promise<void> {
+    return this.idle();
   }
 }
 

@@ -10,7 +10,7 @@ import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { StorageRepository } from '../storage.repository.js';
-import { configBody, settled, sha256, sha256File, tableCounts } from './helpers.js';
+import { configBody, settled, sha256, sha256File, tableCounts, tokenOf } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
@@ -78,7 +78,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     const started = await asOps.post(`${CONFIGS}/${config.id}/run`);
     assert.equal(started.status, 202, JSON.stringify(started.body));
     assert.equal(started.body.status, 'running');
-    const backup = await settled(asOps, started.body.id);
+    const backup = await settled(app, asOps, started.body.id);
     assert.equal(backup.status, 'done', backup.error);
     assert.match(backup.object_key, /^nightly\/vigil_test_\w+\.2025-06-02_10-00-00\.\d+\.dump$/);
     assert.ok(backup.size > 1000);
@@ -95,7 +95,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
 
     assert.equal((await asOps.get(`${BACKUPS}/${backup.id}/download`)).status, 403, 'downloads need manager');
     const download = await fetch(`${app.url}${BACKUPS}/${backup.id}/download`, {
-      headers: { authorization: (await loginHeader(app, alice)).authorization },
+      headers: { authorization: `Bearer ${await tokenOf(app, alice.email, alice.password)}` },
     });
     assert.equal(download.status, 200);
     assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename=".*\.dump"/);
@@ -116,7 +116,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
 
   it('fails a corrupted object on verification and mails the followers the error', async () => {
     const config = (await asAlice.post(CONFIGS, configBody({ name: 'Corruptible' }))).body;
-    const backup = await settled(asOps, (await asOps.post(`${CONFIGS}/${config.id}/run`)).body.id);
+    const backup = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${config.id}/run`)).body.id);
     assert.equal(backup.status, 'done');
     const file = join(app.get(StorageRepository).localRoot, backup.object_key);
     const bytes = await readFile(file);
@@ -140,7 +140,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
   it('restores into a new database with identical row counts and every configuration inactive', async () => {
     const config = (await asAlice.post(CONFIGS, configBody({ name: 'Restorable' }))).body;
     const before = await tableCounts(db);
-    const backup = await settled(asOps, (await asOps.post(`${CONFIGS}/${config.id}/run`)).body.id);
+    const backup = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${config.id}/run`)).body.id);
     assert.equal(backup.status, 'done');
     const into = `restored_${process.pid}_${Date.now() % 100000}`;
     restored.push(into);
@@ -180,7 +180,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     try {
       const api = await new Api(old.url).login(ADMIN.email, ADMIN.password);
       const config = (await api.post(CONFIGS, configBody({ name: 'Old tools' }))).body;
-      const backup = await settled(api, (await api.post(`${CONFIGS}/${config.id}/run`)).body.id);
+      const backup = await settled(old, api, (await api.post(`${CONFIGS}/${config.id}/run`)).body.id);
       assert.equal(backup.status, 'failed');
       assert.match(
         backup.error,
@@ -206,11 +206,3 @@ describe('backup: local runs, verification, alerts, restore', () => {
     }
   });
 });
-
-async function loginHeader(app: TestApp, user: NewUser): Promise<{ authorization: string }> {
-  const result = await new Api(app.url).post<{ access_token: string }>('/api/v1/auth/login', {
-    email: user.email,
-    password: user.password,
-  });
-  return { authorization: `Bearer ${result.body.access_token}` };
-}

@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { query } from '../../../test/harness/database.js';
-import type { Api } from '../../../test/harness/http.js';
+import type { TestApp } from '../../../test/harness/app.js';
+import { Api } from '../../../test/harness/http.js';
+import { BackupRunner } from '../backup-runner.service.js';
 
 /** Polls `probe` until it returns a value, failing after `timeoutMs` with `what` (never decides by time alone). */
 export async function waitFor<T>(
@@ -18,12 +20,26 @@ export async function waitFor<T>(
   }
 }
 
-/** Waits until a backup is no longer running, through the API, and returns it. */
-export function settled(api: Api, id: number): Promise<Record<string, any>> {
-  return waitFor(async () => {
+/**
+ * Waits until a backup started through the API is no longer running, then until the app's background runs
+ * (success note, rotation) have ended, and returns the backup as the API shows it.
+ */
+export async function settled(app: TestApp, api: Api, id: number): Promise<Record<string, any>> {
+  await waitFor(async () => {
     const { body } = await api.get(`/api/v1/backup/backups/${id}`);
-    return body.status === 'running' ? undefined : (body as Record<string, any>);
+    return body.status === 'running' ? undefined : true;
   }, `backup ${id} to end`);
+  await app.get(BackupRunner).idle();
+  return (await api.get(`/api/v1/backup/backups/${id}`)).body as Record<string, any>;
+}
+
+/** Logs in and returns the bearer token (for raw fetches such as downloads). */
+export async function tokenOf(app: TestApp, email: string, password: string): Promise<string> {
+  const result = await new Api(app.url).post<{ access_token: string }>('/api/v1/auth/login', {
+    email,
+    password,
+  });
+  return result.body.access_token;
 }
 
 export async function sha256File(path: string): Promise<string> {
