@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { chmod, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { chmod, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -190,6 +191,38 @@ describe('backup: local runs, verification, alerts, restore', () => {
       await assert.rejects(readFile(join(old.get(StorageRepository).localRoot, backup.object_key)));
     } finally {
       await old.close();
+    }
+  });
+
+  it('fails a run whose stored object pg_restore cannot list, removes the object and mails the followers', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'vigil-broken-pg-'));
+    await symlink(execFileSync('sh', ['-c', 'command -v pg_dump']).toString().trim(), join(bin, 'pg_dump'));
+    await writeFile(
+      join(bin, 'pg_restore'),
+      '#!/bin/sh\ncat > /dev/null\necho "pg_restore: error: corrupt archive" >&2\nexit 1\n',
+    );
+    await chmod(join(bin, 'pg_restore'), 0o755);
+    const broken = await startTestApp({
+      databaseUrl: db,
+      clock,
+      env: { BACKUP_PG_BIN: bin, SMTP_URL: smtp.url, MAIL_FROM: 'Vigil <vigil@ops.test>' },
+    });
+    try {
+      const api = await new Api(broken.url).login(alice.email, alice.password);
+      const config = (await api.post(CONFIGS, configBody({ name: 'Unlistable' }))).body;
+      const runner = await new Api(broken.url).login(ADMIN.email, ADMIN.password);
+      const backup = await settled(
+        broken,
+        runner,
+        (await runner.post(`${CONFIGS}/${config.id}/run`)).body.id,
+      );
+      assert.equal(backup.status, 'failed');
+      assert.match(backup.error, /pg_restore --list cannot read the stored backup: .*corrupt archive/);
+      await assert.rejects(readFile(join(broken.get(StorageRepository).localRoot, backup.object_key)));
+      await broken.get(NotificationDispatcher).dispatchDue();
+      assert.ok(smtp.to(alice.email).some((m) => m.subject === 'Backup failed: Unlistable'));
+    } finally {
+      await broken.close();
     }
   });
 

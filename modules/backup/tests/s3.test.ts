@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
+import S3rver, { type S3rverEvent } from 's3rver';
 import { ManualClock, NotificationDispatcher } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
@@ -26,6 +26,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
   let smtp: SmtpSink;
   let app: TestApp;
   let db: string;
+  const events: S3rverEvent['Records'] = [];
   let ops: Api;
   let opsUser: NewUser;
   const clock = new ManualClock(new Date('2025-09-01T06:00:00Z'));
@@ -51,6 +52,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
       configureBuckets: [{ name: BUCKET }],
     });
     await s3.run();
+    s3.on('event', (event: S3rverEvent) => events.push(...event.Records));
     const endpoint = `http://127.0.0.1:${port}`;
     client = new S3Client({
       endpoint,
@@ -85,7 +87,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
     if (s3Dir) await rm(s3Dir, { recursive: true, force: true });
   });
 
-  it('uploads the dump by multipart upload and verifies it; rotation deletes the objects it no longer keeps', async () => {
+  it('uploads the dump to the bucket and verifies it; rotation deletes the objects it no longer keeps', async () => {
     const config = (
       await ops.post(CONFIGS, configBody({ name: 'Offsite', storage: 's3', prefix: 'prod/db', keep_last: 2 }))
     ).body;
@@ -125,6 +127,32 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
     // A deleted backup by hand: the object goes, the record stays.
     assert.equal((await ops.delete(`${BACKUPS}/${runs[1].id}`)).status, 204);
     assert.equal(await object(runs[1].object_key), undefined);
+  });
+
+  it('streams a dump larger than a part (another database) by multipart upload', async () => {
+    const bulk = db.replace(/\/([^/]+)$/, '/$1_bulk');
+    const name = new URL(bulk).pathname.slice(1);
+    await query(db, `CREATE DATABASE "${name}"`);
+    try {
+      // About 25 MB of hex text: well over one 8 MiB part once compressed by pg_dump.
+      await query(
+        bulk,
+        `CREATE TABLE bulk AS SELECT g AS id, md5(g::text || random()::text) || md5(random()::text) AS v
+         FROM generate_series(1, 400000) g`,
+      );
+      const config = (
+        await ops.post(CONFIGS, configBody({ name: 'Bulk', storage: 's3', database_url: bulk }))
+      ).body;
+      const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${config.id}/run`)).body.id);
+      assert.equal(run.status, 'done', run.error);
+      assert.equal(run.database_name, name);
+      assert.ok(run.size > 8 * 1024 * 1024, `a dump of ${run.size} bytes spans several parts`);
+      const stored = events.filter((e) => e.s3.object.key === run.object_key).map((e) => e.eventName);
+      assert.deepEqual(stored, ['ObjectCreated:Post'], 'completed as a multipart upload');
+      assert.equal(sha256((await object(run.object_key))!), run.sha256);
+    } finally {
+      await dropDatabase(bulk);
+    }
   });
 
   it('fails verification of an object replaced in the bucket', async () => {
