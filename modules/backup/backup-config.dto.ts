@@ -13,7 +13,7 @@ import {
   MinLength,
 } from 'class-validator';
 import type { BackupConfig } from './backup-config.entity.js';
-import { STORAGES, type StorageKind } from './settings.js';
+import { STORAGES, VERIFY_LEVELS, type StorageKind, type VerifyLevel } from './settings.js';
 
 /** Largest retention count: far beyond any real policy ("keep every daily backup" is a large number). */
 const MAX_KEEP = 100_000;
@@ -71,6 +71,16 @@ export class CreateBackupConfigDto {
   })
   prefix?: string;
 
+  @ApiPropertyOptional({
+    enum: VERIFY_LEVELS,
+    default: 'list',
+    description:
+      'list: sha256 and pg_restore --list; restore: also restored into a scratch database and every row count compared with the dump snapshot',
+  })
+  @IsOptional()
+  @IsIn(VERIFY_LEVELS)
+  verify_level?: VerifyLevel;
+
   @Keep('Keep the N newest backups')
   keep_last?: number | null;
 
@@ -111,6 +121,7 @@ export interface BackupConfigResponse {
   time_zone: string;
   storage: StorageKind;
   prefix: string;
+  verify_level: VerifyLevel;
   keep_last: number | null;
   keep_hourly: number | null;
   keep_daily: number | null;
@@ -147,6 +158,7 @@ export function toConfigResponse(config: BackupConfig, lastSuccessAt: Date | nul
     time_zone: config.timeZone,
     storage: config.storage,
     prefix: config.prefix,
+    verify_level: config.verifyLevel,
     keep_last: config.keepLast,
     keep_hourly: config.keepHourly,
     keep_daily: config.keepDaily,

@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { StorageKind } from './settings.js';
+import type { StorageKind, VerifyLevel } from './settings.js';
 
 /** `backup.config`: what to back up, when, where, and how many backups to keep. */
 @Entity('backup_config')
@@ -27,6 +27,9 @@ export class BackupConfig {
   /** Folder under `DATA_DIR/backups` (local) or key prefix (S3). */
   @Column('text', { default: '' })
   prefix: string;
+
+  @Column('text', { default: 'list' })
+  verifyLevel: VerifyLevel;
 
   @Column('integer', { nullable: true })
   keepLast: number | null;

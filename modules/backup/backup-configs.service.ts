@@ -56,6 +56,7 @@ export class BackupConfigsService {
       timeZone: dto.time_zone ?? 'UTC',
       storage: dto.storage,
       prefix: dto.prefix ?? '',
+      verifyLevel: dto.verify_level ?? 'list',
       keepLast: dto.keep_last ?? null,
       keepHourly: dto.keep_hourly ?? null,
       keepDaily: dto.keep_daily ?? null,
@@ -90,6 +91,7 @@ export class BackupConfigsService {
       if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
       if (dto.storage !== undefined) after.storage = dto.storage;
       if (dto.prefix !== undefined) after.prefix = dto.prefix;
+      if (dto.verify_level !== undefined) after.verifyLevel = dto.verify_level;
       if (dto.keep_last !== undefined) after.keepLast = dto.keep_last;
       if (dto.keep_hourly !== undefined) after.keepHourly = dto.keep_hourly;
       if (dto.keep_daily !== undefined) after.keepDaily = dto.keep_daily;

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
@@ -8,7 +8,7 @@ import type { BackupConfig } from './backup-config.entity.js';
 import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
 import { BackupsRepository } from './backups.repository.js';
-import { PgToolsRepository } from './pg-tools.repository.js';
+import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
 import { backupsToDelete } from './rotation.js';
 import { Schedule } from './schedule.js';
 import {
@@ -119,6 +119,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     let bytes = 0;
     let lost = false;
     let dumpKill: (() => void) | undefined;
+    let snapshot: HeldSnapshot | undefined;
     const renew = setInterval(() => {
       this.repo.renewLease(backup.id, this.leaseEnd(), bytes).then(
         (running) => {
@@ -135,7 +136,9 @@ export class BackupRunner implements BeforeApplicationShutdown {
       const url = this.databaseUrl(config);
       await this.checkVersions(url);
       if (config.storage === 'local') await this.assertOutsideCluster(url);
-      const dump = this.pg.dump(url);
+      // The restore level compares the restored copy with row counts taken in the very snapshot the dump reads.
+      if (config.verifyLevel === 'restore') snapshot = await this.pg.exportSnapshot(url);
+      const dump = this.pg.dump(url, snapshot?.id);
       dumpKill = () => dump.kill();
       const hash = createHash('sha256');
       const counter = new Transform({
@@ -148,17 +151,20 @@ export class BackupRunner implements BeforeApplicationShutdown {
       const write = this.storage.write(config.storage, backup.objectKey, dump.stdout.pipe(counter));
       write.catch(() => dump.kill());
       const [written, dumped] = await Promise.allSettled([write, dump.done]);
+      await snapshot?.release();
       if (written.status === 'rejected') throw storageError(written.reason);
       if (dumped.status === 'rejected')
         throw new BackupError('backup.errors.dump_failed', reason(dumped.reason));
       if (lost) throw new BackupError('backup.errors.lease_lost');
       const sha256 = hash.digest('hex');
       await this.verify(config.storage, backup.objectKey, { size: bytes, sha256 });
+      if (snapshot) await this.verifyByRestore(url, backup, snapshot.counts);
       const finished = await this.repo.finishDone(backup.id, {
         finishedAt: this.clock.now(),
         size: bytes,
         sha256,
         durationMs: Math.round(performance.now() - started),
+        verification: config.verifyLevel,
       });
       if (!finished) throw new BackupError('backup.errors.lease_lost');
     } catch (error) {
@@ -167,6 +173,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
       return this.repo.findBackup(backup.id);
     } finally {
       clearInterval(renew);
+      await snapshot?.release();
     }
     await this.repo.clearStaleAlert(config.id);
     await this.chatter.post(systemContext(), this.thread(config), {
@@ -207,6 +214,35 @@ export class BackupRunner implements BeforeApplicationShutdown {
     }
     if (!/^; Archive created at /m.test(toc))
       throw new BackupError('backup.errors.not_an_archive', { error: 'no table of contents' });
+  }
+
+  /**
+   * Restores the stored object into a scratch database on the same server, compares every table's row count with
+   * the counts taken in the dump's snapshot, and drops the scratch database whatever happens.
+   */
+  async verifyByRestore(url: string, backup: Backup, expected: Record<string, number>): Promise<void> {
+    const scratch = `vigil_verify_${backup.id}_${randomBytes(4).toString('hex')}`;
+    const target = new URL(url);
+    target.pathname = `/${scratch}`;
+    await this.pg.createDatabase(url, scratch);
+    let restored: Record<string, number>;
+    try {
+      await this.pg.restore(await this.storage.read(backup.storage, backup.objectKey), target.toString());
+      restored = await this.pg.countRows(target.toString());
+    } catch (error) {
+      throw new BackupError('backup.errors.restore_check_failed', reason(error));
+    } finally {
+      await this.pg.dropDatabase(url, scratch);
+    }
+    const tables = [...new Set([...Object.keys(expected), ...Object.keys(restored)])].sort();
+    const differences = tables
+      .filter((table) => expected[table] !== restored[table])
+      .map(
+        (table) =>
+          `${table}: ${expected[table] ?? 'missing'} in the database, ${restored[table] ?? 'missing'} restored`,
+      );
+    if (differences.length)
+      throw new BackupError('backup.errors.restore_mismatch', { tables: differences.join('; ') });
   }
 
   /** Verifies a stored backup again; one that no longer verifies becomes `failed` and its followers hear of it. */

@@ -3,7 +3,7 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
 import { PaginationQueryDto } from '../../src/index.js';
 import type { Backup } from './backup.entity.js';
-import { BACKUP_STATUSES, type BackupStatus, type StorageKind } from './settings.js';
+import { BACKUP_STATUSES, type BackupStatus, type StorageKind, type VerifyLevel } from './settings.js';
 
 export class ListBackupsQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional()
@@ -54,6 +54,7 @@ export interface BackupResponse {
   duration_ms: number | null;
   error: string | null;
   verified_at: Date | null;
+  verification: VerifyLevel | null;
   deleted_at: Date | null;
   deleted_reason: string | null;
 }
@@ -76,6 +77,7 @@ export function toBackupResponse(backup: Backup): BackupResponse {
     duration_ms: backup.durationMs,
     error: backup.error,
     verified_at: backup.verifiedAt,
+    verification: backup.verification,
     deleted_at: backup.deletedAt,
     deleted_reason: backup.deletedReason,
   };

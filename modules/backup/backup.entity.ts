@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { BackupStatus, StorageKind } from './settings.js';
+import type { BackupStatus, StorageKind, VerifyLevel } from './settings.js';
 
 /** `backup.backup`: one run of a configuration and the object it stored. */
 @Entity('backup_backup')
@@ -54,6 +54,10 @@ export class Backup {
 
   @Column('timestamptz', { nullable: true })
   verifiedAt: Date | null;
+
+  /** How far the run was verified. */
+  @Column('text', { nullable: true })
+  verification: VerifyLevel | null;
 
   /** When the stored object was deleted (rotation or by hand). */
   @Column('timestamptz', { nullable: true })

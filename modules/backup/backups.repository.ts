@@ -166,13 +166,13 @@ export class BackupsRepository {
   /** Ends a running backup as done; false when it was no longer running (its lease expired meanwhile). */
   async finishDone(
     id: number,
-    result: { finishedAt: Date; size: number; sha256: string; durationMs: number },
+    result: { finishedAt: Date; size: number; sha256: string; durationMs: number; verification: string },
   ): Promise<boolean> {
     const rows = await this.updated(
       `UPDATE backup_backup SET status = 'done', finished_at = $2, verified_at = $2, size = $3, progress_bytes = $3,
-         sha256 = $4, duration_ms = $5, lease_until = NULL
+         sha256 = $4, duration_ms = $5, verification = $6, lease_until = NULL
        WHERE id = $1 AND status = 'running' RETURNING id`,
-      [id, result.finishedAt, result.size, result.sha256, result.durationMs],
+      [id, result.finishedAt, result.size, result.sha256, result.durationMs, result.verification],
     );
     return rows.length > 0;
   }

@@ -13,6 +13,18 @@ export interface RunningDump {
   kill(): void;
 }
 
+/** A transaction holding an exported snapshot (`pg_export_snapshot()`), with the row counts it sees. */
+export interface HeldSnapshot {
+  id: string;
+  /** Row count of every table, inside the snapshot. */
+  counts: Record<string, number>;
+  release(): Promise<void>;
+}
+
+/** Every table outside the system schemas, quoted for SQL. */
+const TABLES_SQL = `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+  WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`;
+
 /** Keep the end of a tool's error output: enough to say what went wrong, bounded whatever it prints. */
 const MAX_STDERR = 4000;
 
@@ -52,9 +64,51 @@ export class PgToolsRepository {
     }
   }
 
-  /** `pg_dump -Fc` of the database, streamed on stdout. */
-  dump(url: string): RunningDump {
-    return this.start(this.tool('pg_dump'), ['-Fc', '--no-password'], url);
+  /** `pg_dump -Fc` of the database, streamed on stdout; inside an exported snapshot when one is given. */
+  dump(url: string, snapshot?: string): RunningDump {
+    const args = ['-Fc', '--no-password', ...(snapshot ? [`--snapshot=${snapshot}`] : [])];
+    return this.start(this.tool('pg_dump'), args, url);
+  }
+
+  /**
+   * Opens a repeatable-read transaction, exports its snapshot and counts every table's rows inside it: the
+   * counts of exactly what a `pg_dump --snapshot` of it will hold. The transaction stays open until released.
+   */
+  async exportSnapshot(url: string): Promise<HeldSnapshot> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      const counts = await countTables(client);
+      let released: Promise<void> | undefined;
+      return {
+        id: rows[0].id,
+        counts,
+        release: () =>
+          (released ??= client
+            .query('COMMIT')
+            .then(
+              () => undefined,
+              () => undefined,
+            )
+            .then(() => client.end())),
+      };
+    } catch (error) {
+      await client.end();
+      throw error;
+    }
+  }
+
+  /** Row count of every table of a database. */
+  async countRows(url: string): Promise<Record<string, number>> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await countTables(client);
+    } finally {
+      await client.end();
+    }
   }
 
   /** `pg_restore --list` of an archive read from `input`: resolves with the table of contents. */
@@ -165,6 +219,16 @@ export class PgToolsRepository {
     });
     return { stdout: child.stdout!, done, kill: () => child.kill('SIGTERM') };
   }
+}
+
+async function countTables(client: pg.Client): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const { rows } = await client.query<{ name: string }>(TABLES_SQL);
+  for (const { name } of rows) {
+    const result = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`);
+    counts[name] = Number(result.rows[0].n);
+  }
+  return counts;
 }
 
 /**

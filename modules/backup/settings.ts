@@ -16,6 +16,10 @@ export const TASK_EVERY_SECONDS = 30;
 export const STORAGES = ['local', 's3'] as const;
 export type StorageKind = (typeof STORAGES)[number];
 
+/** `list`: sha256 and `pg_restore --list`; `restore`: also restored into a scratch database, row counts compared. */
+export const VERIFY_LEVELS = ['list', 'restore'] as const;
+export type VerifyLevel = (typeof VERIFY_LEVELS)[number];
+
 export const BACKUP_STATUSES = ['running', 'done', 'failed'] as const;
 export type BackupStatus = (typeof BACKUP_STATUSES)[number];
 

@@ -11,6 +11,8 @@ export class BackupInit1732600000000 implements MigrationInterface {
         time_zone text NOT NULL,
         storage text NOT NULL CHECK (storage IN ('local', 's3')),
         prefix text NOT NULL DEFAULT '',
+        -- list: sha256 and pg_restore --list; restore: also a restore into a scratch database, row counts compared.
+        verify_level text NOT NULL DEFAULT 'list' CHECK (verify_level IN ('list', 'restore')),
         keep_last integer CHECK (keep_last > 0),
         keep_hourly integer CHECK (keep_hourly > 0),
         keep_daily integer CHECK (keep_daily > 0),
@@ -44,6 +46,7 @@ export class BackupInit1732600000000 implements MigrationInterface {
         duration_ms integer,
         error text,
         verified_at timestamptz,
+        verification text CHECK (verification IN ('list', 'restore')),
         deleted_at timestamptz,
         deleted_reason text
       );

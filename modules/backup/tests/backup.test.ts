@@ -226,6 +226,50 @@ describe('backup: local runs, verification, alerts, restore', () => {
     }
   });
 
+  it('verifies by restore: row counts of a scratch restore equal those of the dump snapshot', async () => {
+    const config = (await asAlice.post(CONFIGS, configBody({ name: 'Deep', verify_level: 'restore' }))).body;
+    assert.equal(config.verify_level, 'restore');
+    const backup = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${config.id}/run`)).body.id);
+    assert.equal(backup.status, 'done', backup.error);
+    assert.equal(backup.verification, 'restore');
+    const scratch = await query(db, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
+      `vigil_verify_${backup.id}_%`,
+    ]);
+    assert.deepEqual(scratch, [], 'the scratch database is dropped');
+  });
+
+  it('fails a restore-level verification whose restored copy lacks rows', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'vigil-lossy-pg-'));
+    const real = (tool: string) =>
+      execFileSync('sh', ['-c', `command -v ${tool}`])
+        .toString()
+        .trim();
+    await symlink(real('pg_dump'), join(bin, 'pg_dump'));
+    // Lists faithfully, but "restores" nothing.
+    await writeFile(
+      join(bin, 'pg_restore'),
+      `#!/bin/sh\nif [ "$1" = "--list" ]; then exec ${real('pg_restore')} "$@"; fi\ncat > /dev/null\nexit 0\n`,
+    );
+    await chmod(join(bin, 'pg_restore'), 0o755);
+    const lossy = await startTestApp({ databaseUrl: db, clock, env: { BACKUP_PG_BIN: bin } });
+    try {
+      const api = await new Api(lossy.url).login(ADMIN.email, ADMIN.password);
+      const config = (await api.post(CONFIGS, configBody({ name: 'Lossy', verify_level: 'restore' }))).body;
+      const backup = await settled(lossy, api, (await api.post(`${CONFIGS}/${config.id}/run`)).body.id);
+      assert.equal(backup.status, 'failed');
+      assert.match(
+        backup.error,
+        /does not hold the rows of the dump snapshot: .*public\.backup_config: \d+ in the database, missing restored/,
+      );
+      const scratch = await query(db, 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
+        `vigil_verify_${backup.id}_%`,
+      ]);
+      assert.deepEqual(scratch, []);
+    } finally {
+      await lossy.close();
+    }
+  });
+
   it('refuses a local backup folder inside the PostgreSQL cluster folder', async () => {
     const [{ data_directory }] = await query<{ data_directory: string }>(db, 'SHOW data_directory');
     const inside = await startTestApp({ databaseUrl: db, clock, env: { DATA_DIR: data_directory } });
