@@ -131,7 +131,11 @@ export class BackupConfigsService {
   }
 
   /** Starts a run now; it continues in the background (`wait` for the command line). */
-  async run(_ctx: RequestContext, id: number, options: { wait?: boolean } = {}): Promise<BackupResponse> {
+  async run(
+    _ctx: RequestContext,
+    id: number,
+    options: { wait?: boolean; onProgress?: (bytes: number) => void } = {},
+  ): Promise<BackupResponse> {
     const backup: Backup = await this.repo.transaction(async (manager) => {
       const config = await this.repo.findConfigForUpdate(id, manager);
       if (!config) throw notFound(CONFIG_MODEL, id);
@@ -139,7 +143,8 @@ export class BackupConfigsService {
       if (!started) throw conflict('backup.errors.already_running', { name: config.name });
       return started;
     });
-    if (options.wait) return toBackupResponse((await this.runner.execute(backup.id)) ?? backup);
+    if (options.wait)
+      return toBackupResponse((await this.runner.execute(backup.id, options.onProgress)) ?? backup);
     this.runner.executeInBackground(backup.id);
     return toBackupResponse(backup);
   }

@@ -111,7 +111,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
   }
 
   /** Runs a claimed backup to its end: `done` and verified, or `failed` with the reason. Never throws. */
-  async execute(backupId: number): Promise<Backup | null> {
+  async execute(backupId: number, onProgress?: (bytes: number) => void): Promise<Backup | null> {
     const backup = await this.repo.findBackup(backupId);
     const config = backup && (await this.repo.findConfig(backup.configId));
     if (!backup || !config) return null;
@@ -145,6 +145,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
         transform(chunk: Buffer, _encoding, callback) {
           hash.update(chunk);
           bytes += chunk.length;
+          onProgress?.(bytes);
           callback(null, chunk);
         },
       });

@@ -2,6 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { AppException, I18nService, systemContext, type CliCommand } from '../../src/index.js';
 import { BackupConfigsService } from './backup-configs.service.js';
 import { BackupsService } from './backups.service.js';
+import { ProgressLine } from './progress-line.js';
 
 function service<T>(app: INestApplicationContext, type: abstract new (...args: never[]) => T): T {
   return app.get(type, { strict: false });
@@ -29,7 +30,12 @@ export const backupRunCommand: CliCommand = {
     const id = positiveInteger(config, 'config');
     try {
       console.log(`Backing up configuration ${id}…`);
-      const backup = await service(app, BackupConfigsService).run(systemContext(), id, { wait: true });
+      const progress = new ProgressLine('dumped', process.stdout);
+      const backup = await service(app, BackupConfigsService).run(systemContext(), id, {
+        wait: true,
+        onProgress: (bytes) => progress.update(bytes),
+      });
+      progress.end();
       if (backup.status !== 'done') {
         console.error(`Backup ${backup.id} failed: ${backup.error ?? 'unknown error'}`);
         return 1;
@@ -59,7 +65,11 @@ export const backupRestoreCommand: CliCommand = {
     }
     try {
       console.log(`Restoring backup ${id} into ${into}…`);
-      const restored = await service(app, BackupsService).restore(systemContext(), id, into);
+      const progress = new ProgressLine('restored', process.stdout);
+      const restored = await service(app, BackupsService).restore(systemContext(), id, into, (bytes) =>
+        progress.update(bytes),
+      );
+      progress.end();
       console.log(
         `Restored backup ${restored.backup_id} into ${restored.database}; ${restored.deactivated_configs} backup configuration(s) switched off there`,
       );

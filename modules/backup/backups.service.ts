@@ -74,7 +74,12 @@ export class BackupsService {
    * Restores a backup into a new database on the same server as the backed-up one; an existing name is refused.
    * In the copy every backup configuration is switched off, so that it never writes into the same storage.
    */
-  async restore(ctx: RequestContext, id: number, into: string): Promise<RestoreResponse> {
+  async restore(
+    ctx: RequestContext,
+    id: number,
+    into: string,
+    onProgress?: (bytes: number) => void,
+  ): Promise<RestoreResponse> {
     const backup = this.stored(await this.find(id));
     const config = await this.repo.findConfig(backup.configId);
     if (!config) throw notFound(CONFIG_MODEL, backup.configId);
@@ -92,7 +97,14 @@ export class BackupsService {
     target.pathname = `/${into}`;
     let deactivated: number;
     try {
-      await this.pg.restore(await this.storage.read(backup.storage, backup.objectKey), target.toString());
+      const stored = await this.storage.read(backup.storage, backup.objectKey);
+      let bytes = 0;
+      if (onProgress)
+        stored.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          onProgress(bytes);
+        });
+      await this.pg.restore(stored, target.toString());
       deactivated = await this.pg.deactivateConfigs(
         target.toString(),
         this.i18n.t('backup.errors.running_in_copy', 'en'),

@@ -36,11 +36,14 @@ describe('npx vigil backup:run and backup:restore', () => {
     );
     assert.ok(match, run.output());
     const [, id, key, , sha] = match;
+    // Not a terminal: plain progress lines (bytes, rate, elapsed).
+    assert.match(run.output(), /^dumped: \d+\.\d MiB, [\d.]+ MiB\/s, \d\d:\d\d$/m);
     assert.equal(await sha256File(join(dataDir, 'backups', key)), sha);
 
     const into = new URL(copy).pathname.slice(1);
     const restore = spawnVigil(env(), ['backup:restore', id, '--into', into]);
     assert.equal(await restore.exited, 0, restore.output());
+    assert.match(restore.output(), /^restored: \d+\.\d MiB, [\d.]+ MiB\/s, \d\d:\d\d$/m);
     assert.match(restore.output(), new RegExp(`Restored backup ${id} into ${into}; 1 backup configuration`));
     const [row] = await query<{ active: boolean }>(copy, 'SELECT active FROM backup_config WHERE id = $1', [
       config.id,
