@@ -72,6 +72,18 @@ export class CreateBackupConfigDto {
   prefix?: string;
 
   @ApiPropertyOptional({
+    description:
+      'Encrypts backups with age: the name of the environment variable that holds the passphrase; null: not encrypted',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Z_][A-Z0-9_]*$/, {
+    message: 'encryption_env must name an environment variable, e.g. BACKUP_PASSPHRASE',
+  })
+  encryption_env?: string | null;
+
+  @ApiPropertyOptional({
     enum: VERIFY_LEVELS,
     default: 'list',
     description:
@@ -121,6 +133,7 @@ export interface BackupConfigResponse {
   time_zone: string;
   storage: StorageKind;
   prefix: string;
+  encryption_env: string | null;
   verify_level: VerifyLevel;
   keep_last: number | null;
   keep_hourly: number | null;
@@ -158,6 +171,7 @@ export function toConfigResponse(config: BackupConfig, lastSuccessAt: Date | nul
     time_zone: config.timeZone,
     storage: config.storage,
     prefix: config.prefix,
+    encryption_env: config.encryptionEnv,
     verify_level: config.verifyLevel,
     keep_last: config.keepLast,
     keep_hourly: config.keepHourly,

@@ -28,6 +28,10 @@ export class BackupConfig {
   @Column('text', { default: '' })
   prefix: string;
 
+  /** Environment variable holding the passphrase that encrypts the backups (age); null: not encrypted. */
+  @Column('text', { nullable: true })
+  encryptionEnv: string | null;
+
   @Column('text', { default: 'list' })
   verifyLevel: VerifyLevel;
 

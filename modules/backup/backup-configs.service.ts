@@ -57,6 +57,7 @@ export class BackupConfigsService {
       storage: dto.storage,
       prefix: dto.prefix ?? '',
       verifyLevel: dto.verify_level ?? 'list',
+      encryptionEnv: dto.encryption_env ?? null,
       keepLast: dto.keep_last ?? null,
       keepHourly: dto.keep_hourly ?? null,
       keepDaily: dto.keep_daily ?? null,
@@ -69,6 +70,7 @@ export class BackupConfigsService {
       updatedAt: now,
     };
     this.assertSchedule(fields.cron!, fields.timeZone!);
+    this.assertPassphrase(fields.encryptionEnv ?? null);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
     const id = await this.repo.transaction(async (manager) => {
@@ -92,6 +94,7 @@ export class BackupConfigsService {
       if (dto.storage !== undefined) after.storage = dto.storage;
       if (dto.prefix !== undefined) after.prefix = dto.prefix;
       if (dto.verify_level !== undefined) after.verifyLevel = dto.verify_level;
+      if (dto.encryption_env !== undefined) after.encryptionEnv = dto.encryption_env;
       if (dto.keep_last !== undefined) after.keepLast = dto.keep_last;
       if (dto.keep_hourly !== undefined) after.keepHourly = dto.keep_hourly;
       if (dto.keep_daily !== undefined) after.keepDaily = dto.keep_daily;
@@ -101,6 +104,7 @@ export class BackupConfigsService {
       if (dto.active !== undefined) after.active = dto.active;
       if (dto.user_id !== undefined) after.userId = dto.user_id;
       this.assertSchedule(after.cron, after.timeZone);
+      if (dto.encryption_env !== undefined) this.assertPassphrase(after.encryptionEnv);
       if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
       const now = this.clock.now();
       if (
@@ -161,6 +165,17 @@ export class BackupConfigsService {
     } catch (error) {
       if (!(error instanceof ScheduleError)) throw error;
       throw badRequest('backup.errors.bad_schedule', { cron, time_zone: timeZone, error: error.message });
+    }
+  }
+
+  /** Encryption needs its passphrase now: a configuration that cannot run is refused when it is saved. */
+  private assertPassphrase(name: string | null): void {
+    if (name === null) return;
+    try {
+      this.runner.passphrase(name);
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      throw error;
     }
   }
 

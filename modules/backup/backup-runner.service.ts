@@ -3,11 +3,19 @@ import { resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ChatterService, Clock, I18nService, systemContext } from '../../src/index.js';
+import {
+  APP_CONFIG,
+  ChatterService,
+  Clock,
+  I18nService,
+  systemContext,
+  type AppConfig,
+} from '../../src/index.js';
 import type { BackupConfig } from './backup-config.entity.js';
 import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
 import { BackupsRepository } from './backups.repository.js';
+import { decryptStream, encryptStream } from './cipher.js';
 import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
 import { backupsToDelete } from './rotation.js';
 import { Schedule } from './schedule.js';
@@ -43,6 +51,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     private readonly chatter: ChatterService,
     private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The scheduled task's pass: dead runs failed, due configurations run, stale configurations alerted. */
@@ -92,8 +101,10 @@ export class BackupRunner implements BeforeApplicationShutdown {
         databaseName,
         startedAt: now,
         leaseUntil: this.leaseEnd(),
+        encryptionEnv: config.encryptionEnv,
       },
-      (id) => `${prefix ? `${prefix}/` : ''}${databaseName}.${stamp}.${id}.dump`,
+      (id) =>
+        `${prefix ? `${prefix}/` : ''}${databaseName}.${stamp}.${id}.dump${config.encryptionEnv ? '.age' : ''}`,
       manager,
     );
   }
@@ -134,6 +145,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     }, LEASE_RENEW_MS);
     try {
       const url = this.databaseUrl(config);
+      const passphrase = backup.encryptionEnv ? this.passphrase(backup.encryptionEnv) : undefined;
       await this.checkVersions(url);
       if (config.storage === 'local') await this.assertOutsideCluster(url);
       // The restore level compares the restored copy with row counts taken in the very snapshot the dump reads.
@@ -149,7 +161,9 @@ export class BackupRunner implements BeforeApplicationShutdown {
           callback(null, chunk);
         },
       });
-      const write = this.storage.write(config.storage, backup.objectKey, dump.stdout.pipe(counter));
+      const source = passphrase ? await encryptStream(dump.stdout, passphrase) : dump.stdout;
+      source.on('error', (error) => counter.destroy(error));
+      const write = this.storage.write(config.storage, backup.objectKey, source.pipe(counter));
       write.catch(() => dump.kill());
       const [written, dumped] = await Promise.allSettled([write, dump.done]);
       await snapshot?.release();
@@ -158,7 +172,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
         throw new BackupError('backup.errors.dump_failed', reason(dumped.reason));
       if (lost) throw new BackupError('backup.errors.lease_lost');
       const sha256 = hash.digest('hex');
-      await this.verify(config.storage, backup.objectKey, { size: bytes, sha256 });
+      await this.verify(backup, { size: bytes, sha256 });
       if (snapshot) await this.verifyByRestore(url, backup, snapshot.counts);
       const finished = await this.repo.finishDone(backup.id, {
         finishedAt: this.clock.now(),
@@ -193,10 +207,10 @@ export class BackupRunner implements BeforeApplicationShutdown {
    * Re-reads the stored object: its size and sha256 must be the ones written, and `pg_restore --list` must read
    * it as a custom-format archive.
    */
-  async verify(storage: Backup['storage'], key: string, expected: VerifiedObject): Promise<void> {
+  async verify(backup: Backup, expected: VerifiedObject): Promise<void> {
     let stored: VerifiedObject;
     try {
-      stored = await digest(await this.storage.read(storage, key));
+      stored = await digest(await this.storage.read(backup.storage, backup.objectKey));
     } catch (error) {
       throw storageError(error);
     }
@@ -209,7 +223,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
       });
     let toc: string;
     try {
-      toc = await this.pg.list(await this.storage.read(storage, key));
+      toc = await this.pg.list(await this.readArchive(backup));
     } catch (error) {
       throw new BackupError('backup.errors.not_an_archive', reason(error));
     }
@@ -228,7 +242,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     await this.pg.createDatabase(url, scratch);
     let restored: Record<string, number>;
     try {
-      await this.pg.restore(await this.storage.read(backup.storage, backup.objectKey), target.toString());
+      await this.pg.restore(await this.readArchive(backup), target.toString());
       restored = await this.pg.countRows(target.toString());
     } catch (error) {
       throw new BackupError('backup.errors.restore_check_failed', reason(error));
@@ -251,10 +265,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     const config = await this.repo.findConfig(backup.configId);
     if (!config) return null;
     try {
-      await this.verify(backup.storage, backup.objectKey, {
-        size: Number(backup.size),
-        sha256: backup.sha256 ?? '',
-      });
+      await this.verify(backup, { size: Number(backup.size), sha256: backup.sha256 ?? '' });
     } catch (error) {
       await this.fail(config, backup, error, null, false);
     }
@@ -308,6 +319,19 @@ export class BackupRunner implements BeforeApplicationShutdown {
         },
       });
     }
+  }
+
+  /** The passphrase held by an environment variable; a missing one is named. */
+  passphrase(name: string): string {
+    const value = this.config.env[name];
+    if (!value) throw new BackupError('backup.errors.passphrase_missing', { name });
+    return value;
+  }
+
+  /** The stored pg_dump archive as a stream, decrypted when it was encrypted. */
+  async readArchive(backup: Backup): Promise<Readable> {
+    const stored = await this.storage.read(backup.storage, backup.objectKey);
+    return backup.encryptionEnv ? decryptStream(stored, this.passphrase(backup.encryptionEnv)) : stored;
   }
 
   /** The database a configuration backs up. */

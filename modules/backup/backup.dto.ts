@@ -55,6 +55,7 @@ export interface BackupResponse {
   error: string | null;
   verified_at: Date | null;
   verification: VerifyLevel | null;
+  encrypted: boolean;
   deleted_at: Date | null;
   deleted_reason: string | null;
 }
@@ -78,6 +79,7 @@ export function toBackupResponse(backup: Backup): BackupResponse {
     error: backup.error,
     verified_at: backup.verifiedAt,
     verification: backup.verification,
+    encrypted: backup.encryptionEnv !== null,
     deleted_at: backup.deletedAt,
     deleted_reason: backup.deletedReason,
   };

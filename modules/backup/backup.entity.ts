@@ -55,6 +55,10 @@ export class Backup {
   @Column('timestamptz', { nullable: true })
   verifiedAt: Date | null;
 
+  /** Environment variable of the passphrase that encrypted the object (age); null: not encrypted. */
+  @Column('text', { nullable: true })
+  encryptionEnv: string | null;
+
   /** How far the run was verified. */
   @Column('text', { nullable: true })
   verification: VerifyLevel | null;

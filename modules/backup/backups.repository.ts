@@ -116,15 +116,27 @@ export class BackupsRepository {
    * backup (the partial unique index allows one per configuration).
    */
   async insertRunning(
-    run: Pick<Backup, 'configId' | 'trigger' | 'storage' | 'databaseName' | 'startedAt' | 'leaseUntil'>,
+    run: Pick<
+      Backup,
+      'configId' | 'trigger' | 'storage' | 'databaseName' | 'startedAt' | 'leaseUntil' | 'encryptionEnv'
+    >,
     objectKey: (id: number) => string,
     manager: EntityManager,
   ): Promise<Backup | null> {
     const [row] = await manager.query<{ id: number }[]>(
-      `INSERT INTO backup_backup (config_id, status, trigger, storage, object_key, database_name, started_at, lease_until)
-       VALUES ($1, 'running', $2, $3, '', $4, $5, $6)
+      `INSERT INTO backup_backup (config_id, status, trigger, storage, object_key, database_name, started_at,
+         lease_until, encryption_env)
+       VALUES ($1, 'running', $2, $3, '', $4, $5, $6, $7)
        ON CONFLICT (config_id) WHERE status = 'running' DO NOTHING RETURNING id`,
-      [run.configId, run.trigger, run.storage, run.databaseName, run.startedAt, run.leaseUntil],
+      [
+        run.configId,
+        run.trigger,
+        run.storage,
+        run.databaseName,
+        run.startedAt,
+        run.leaseUntil,
+        run.encryptionEnv,
+      ],
     );
     if (!row) return null;
     await manager.query('UPDATE backup_backup SET object_key = $2 WHERE id = $1', [

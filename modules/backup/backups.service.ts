@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
   AppException,
+  badRequest,
   ChatterService,
   Clock,
   conflict,
@@ -17,6 +18,7 @@ import {
   type RestoreResponse,
 } from './backup.dto.js';
 import type { Backup } from './backup.entity.js';
+import { BackupError } from './backup.error.js';
 import { BackupRunner } from './backup-runner.service.js';
 import { BackupsRepository } from './backups.repository.js';
 import { PgToolsRepository } from './pg-tools.repository.js';
@@ -84,6 +86,14 @@ export class BackupsService {
     const config = await this.repo.findConfig(backup.configId);
     if (!config) throw notFound(CONFIG_MODEL, backup.configId);
     const source = this.runner.databaseUrl(config);
+    if (backup.encryptionEnv) {
+      try {
+        this.runner.passphrase(backup.encryptionEnv);
+      } catch (error) {
+        if (error instanceof BackupError) throw badRequest(error.key, error.args);
+        throw error;
+      }
+    }
     if (await this.pg.databaseExists(source, into))
       throw conflict('backup.errors.database_exists', { name: into });
     try {
@@ -97,7 +107,7 @@ export class BackupsService {
     target.pathname = `/${into}`;
     let deactivated: number;
     try {
-      const stored = await this.storage.read(backup.storage, backup.objectKey);
+      const stored = await this.runner.readArchive(backup);
       let bytes = 0;
       if (onProgress)
         stored.on('data', (chunk: Buffer) => {

@@ -12,6 +12,8 @@ export class BackupInit1732600000000 implements MigrationInterface {
         storage text NOT NULL CHECK (storage IN ('local', 's3')),
         prefix text NOT NULL DEFAULT '',
         -- list: sha256 and pg_restore --list; restore: also a restore into a scratch database, row counts compared.
+        -- Encrypts with age: the name of the environment variable holding the passphrase (never the passphrase).
+        encryption_env text CHECK (encryption_env ~ '^[A-Z_][A-Z0-9_]*$'),
         verify_level text NOT NULL DEFAULT 'list' CHECK (verify_level IN ('list', 'restore')),
         keep_last integer CHECK (keep_last > 0),
         keep_hourly integer CHECK (keep_hourly > 0),
@@ -46,6 +48,8 @@ export class BackupInit1732600000000 implements MigrationInterface {
         duration_ms integer,
         error text,
         verified_at timestamptz,
+        -- The variable whose passphrase encrypted this object (age format); null when not encrypted.
+        encryption_env text,
         verification text CHECK (verification IN ('list', 'restore')),
         deleted_at timestamptz,
         deleted_reason text

@@ -59,6 +59,9 @@ describe('backup: local runs, verification, alerts, restore', () => {
     assert.equal((await asAlice.post(CONFIGS, configBody({ time_zone: 'Mars/Olympus' }))).status, 400);
     assert.equal((await asAlice.post(CONFIGS, configBody({ prefix: '../etc' }))).status, 400);
     assert.equal((await asAlice.post(CONFIGS, configBody({ keep_daily: 0 }))).status, 400);
+    const noPassphrase = await asAlice.post(CONFIGS, configBody({ encryption_env: 'BACKUP_PASSPHRASE' }));
+    assert.equal(noPassphrase.status, 400);
+    assert.match(noPassphrase.body.message, /passphrase in the environment variable BACKUP_PASSPHRASE/);
     const created = await asAlice.post(
       CONFIGS,
       configBody({ database_url: 'postgres://u:secret@db.test/x' }),

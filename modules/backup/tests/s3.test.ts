@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { Readable } from 'node:stream';
 import S3rver, { type S3rverEvent } from 's3rver';
 import { ManualClock, NotificationDispatcher } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
@@ -13,11 +14,13 @@ import { Api } from '../../../test/harness/http.js';
 import { freePort } from '../../../test/harness/process.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { BackupRunner } from '../backup-runner.service.js';
+import { AGE_HEADER, decryptStream } from '../cipher.js';
 import { configBody, settled, sha256, tokenOf } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
 const BUCKET = 'vigil-backups';
+const PASSPHRASE = 'correct horse battery staple';
 
 describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts', () => {
   let s3: S3rver;
@@ -72,6 +75,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
         AWS_BUCKETNAME: BUCKET,
         AWS_REGION: 'us-east-1',
         AWS_HOST: endpoint,
+        BACKUP_PASSPHRASE: PASSPHRASE,
       },
     });
     opsUser = await newUser(app, { roles: ['ops', 'manager'], email: 'ops@ops.test' });
@@ -155,6 +159,45 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
     }
   });
 
+  it('encrypts with age when asked: the bucket holds ciphertext that the passphrase opens, and it restores', async () => {
+    const config = (
+      await ops.post(
+        CONFIGS,
+        configBody({ name: 'Sealed', storage: 's3', encryption_env: 'BACKUP_PASSPHRASE' }),
+      )
+    ).body;
+    assert.equal(config.encryption_env, 'BACKUP_PASSPHRASE');
+    const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${config.id}/run`)).body.id);
+    assert.equal(run.status, 'done', run.error);
+    assert.equal(run.encrypted, true);
+    assert.match(run.object_key, /\.dump\.age$/);
+    const stored = (await object(run.object_key))!;
+    assert.equal(sha256(stored), run.sha256);
+    assert.equal(stored.subarray(0, AGE_HEADER.length).toString(), AGE_HEADER);
+    assert.equal(stored.indexOf('PGDMP'), -1, 'no plaintext dump in the bucket');
+    const opened = await text(await decryptStream(Readable.from([stored]), PASSPHRASE));
+    assert.equal(opened.subarray(0, 5).toString(), 'PGDMP');
+    await assert.rejects(
+      async () => text(await decryptStream(Readable.from([stored]), 'wrong passphrase')),
+      /no identity matched/,
+    );
+
+    const into = `sealed_${process.pid}`;
+    const restored = await ops.post(`${BACKUPS}/${run.id}/restore`, { into });
+    try {
+      assert.equal(restored.status, 201, JSON.stringify(restored.body));
+      const copy = db.replace(/\/[^/]+$/, `/${into}`);
+      const [row] = await query<{ n: number }>(
+        copy,
+        'SELECT count(*)::int AS n FROM backup_config WHERE id = $1',
+        [config.id],
+      );
+      assert.equal(row.n, 1);
+    } finally {
+      await dropDatabase(db.replace(/\/[^/]+$/, `/${into}`));
+    }
+  });
+
   it('fails verification of an object replaced in the bucket', async () => {
     const config = (await ops.post(CONFIGS, configBody({ name: 'Tampered', storage: 's3' }))).body;
     const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${config.id}/run`)).body.id);
@@ -206,3 +249,9 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
     assert.equal(row.stale_alerted_at, null);
   });
 });
+
+async function text(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}
