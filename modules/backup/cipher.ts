@@ -1,5 +1,4 @@
 import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Decrypter, Encrypter } from 'age-encryption';
 
 /** The file format of encrypted backups (age, https://age-encryption.org/v1), readable by `age -d`. */
@@ -10,7 +9,7 @@ export async function encryptStream(input: Readable, passphrase: string): Promis
   const encrypter = new Encrypter();
   encrypter.setPassphrase(passphrase);
   const encrypted = await encrypter.encrypt(Readable.toWeb(input) as ReadableStream<Uint8Array>);
-  return Readable.fromWeb(encrypted as unknown as WebReadableStream<Uint8Array>);
+  return Readable.fromWeb(encrypted);
 }
 
 /** Decrypts a stream written by `encryptStream` (or `age -p`); a wrong passphrase fails before any output. */
@@ -18,5 +17,5 @@ export async function decryptStream(input: Readable, passphrase: string): Promis
   const decrypter = new Decrypter();
   decrypter.addPassphrase(passphrase);
   const decrypted = await decrypter.decrypt(Readable.toWeb(input) as ReadableStream<Uint8Array>);
-  return Readable.fromWeb(decrypted as unknown as WebReadableStream<Uint8Array>);
+  return Readable.fromWeb(decrypted);
 }
