@@ -292,6 +292,11 @@ export class BackupRunner implements BeforeApplicationShutdown {
   async expireLeases(now: Date): Promise<void> {
     const expired = await this.repo.expireLeases(now, this.i18n.t('backup.errors.lease_expired', 'en'));
     for (const backup of expired) {
+      await this.storage
+        .discard(backup.storage, backup.objectKey)
+        .catch((error: unknown) =>
+          this.logger.warn(`Backup ${backup.id}: cannot discard what the dead run left: ${String(error)}`),
+        );
       const config = await this.repo.findConfig(backup.configId);
       if (config) await this.postFailure(config, backup, backup.error ?? '');
     }

@@ -3,7 +3,13 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { DeleteObjectCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  DeleteObjectCommand,
+  GetObjectCommand,
+  ListMultipartUploadsCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../src/index.js';
@@ -77,6 +83,27 @@ export class StorageRepository implements OnApplicationShutdown {
     }
     const { client, bucket } = this.bucket();
     await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+  }
+
+  /**
+   * Removes whatever a run that died may have left: the object, a local `.partial` file, or the parts of an
+   * unfinished multipart upload (which a bucket otherwise keeps, and bills, until a lifecycle rule aborts them).
+   */
+  async discard(kind: StorageKind, key: string): Promise<void> {
+    if (kind === 'local') {
+      const path = this.localPath(key);
+      await Promise.all([rm(path, { force: true }), rm(`${path}.partial`, { force: true })]);
+      return;
+    }
+    const { client, bucket } = this.bucket();
+    await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
+    const uploads = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: key }));
+    for (const upload of uploads.Uploads ?? []) {
+      if (upload.Key === key && upload.UploadId)
+        await client.send(
+          new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
+        );
+    }
   }
 
   /** The S3 client from the environment; a missing variable is named. */

@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, SchedulerService } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
 import { BackupRunner } from '../backup-runner.service.js';
+import { StorageRepository } from '../storage.repository.js';
 import { configBody } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
@@ -105,6 +107,10 @@ describe('backup: scheduled runs across replicas and DST, leases of dead runs', 
        VALUES ($1, 'running', 'schedule', 'local', 'dead.dump', 'x', $2, $3) RETURNING id`,
       [config.id, new Date(clock.now().getTime() - 60_000), new Date(clock.now().getTime() + 30_000)],
     );
+    // What it had written so far.
+    const partial = join(first.get(StorageRepository).localRoot, 'dead.dump.partial');
+    await mkdir(dirname(partial), { recursive: true });
+    await writeFile(partial, 'PGDMP half a dump');
     // The lease still runs: nothing is touched, and the manual run is refused (one run at a time).
     await first.get(BackupRunner).tick(clock.now());
     assert.equal((await backupsOf(config.id)).find((b) => b.id === dead.id)?.status, 'running');
@@ -118,6 +124,7 @@ describe('backup: scheduled runs across replicas and DST, leases of dead runs', 
     assert.equal(runs.length, 2);
     assert.equal(runs[0].status, 'failed');
     assert.match(runs[0].error ?? '', /stopped renewing its lease/);
+    assert.equal(existsSync(partial), false, 'the dead run leaves no partial file');
     assert.equal(runs[1].status, 'done', runs[1].error ?? '');
     const failures = await query<{ n: number }>(
       db,
