@@ -118,6 +118,23 @@ describe('backup: local runs, verification, alerts, restore', () => {
     assert.equal(statistics.last_backup_at, backup.finished_at);
   });
 
+  it('deletes a stored backup (record kept) and refuses to delete a configuration that still has one', async () => {
+    const config = (await asAlice.post(CONFIGS, configBody({ name: 'Disposable' }))).body;
+    const backup = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${config.id}/run`)).body.id);
+    assert.equal(backup.status, 'done');
+    const refused = await asAlice.delete(`${CONFIGS}/${config.id}`);
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.message, /still has 1 stored backup/);
+    assert.equal((await asViewer.delete(`${BACKUPS}/${backup.id}`)).status, 403);
+    assert.equal((await asAlice.delete(`${BACKUPS}/${backup.id}`)).status, 204);
+    await assert.rejects(readFile(join(app.get(StorageRepository).localRoot, backup.object_key)));
+    const deleted = (await asAlice.get(`${BACKUPS}/${backup.id}`)).body;
+    assert.equal(deleted.deleted_reason, 'manual');
+    assert.equal((await asAlice.get(`${BACKUPS}/${backup.id}/download`)).status, 409);
+    assert.equal((await asAlice.delete(`${CONFIGS}/${config.id}`)).status, 204);
+    assert.equal((await asAlice.get(`${CONFIGS}/${config.id}`)).status, 404);
+  });
+
   it('fails a corrupted object on verification and mails the followers the error', async () => {
     const config = (await asAlice.post(CONFIGS, configBody({ name: 'Corruptible' }))).body;
     const backup = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${config.id}/run`)).body.id);
