@@ -8,7 +8,7 @@ export const SUBTYPE_STALE = 'backup.mt_backup_stale';
 /** A running backup owns its run this long past its last renewal; after that it counts as dead. */
 export const LEASE_SECONDS = 120;
 /** How often (real time) a running backup renews its lease and publishes its progress. */
-export const LEASE_RENEW_MS = 10_000;
+export const LEASE_RENEW_MS = 5_000;
 
 /** How often the scheduled task looks for due configurations, expired leases and stale configurations. */
 export const TASK_EVERY_SECONDS = 30;

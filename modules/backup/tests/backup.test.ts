@@ -11,7 +11,7 @@ import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { StorageRepository } from '../storage.repository.js';
-import { configBody, settled, sha256, sha256File, tableCounts, tokenOf } from './helpers.js';
+import { configBody, settled, sha256, sha256File, tableCounts, tokenOf, waitFor } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
@@ -243,6 +243,45 @@ describe('backup: local runs, verification, alerts, restore', () => {
       assert.ok(smtp.to(alice.email).some((m) => m.subject === 'Backup failed: Unlistable'));
     } finally {
       await broken.close();
+    }
+  });
+
+  it('shows the progress of a running backup and renews its lease', async () => {
+    const bin = await mkdtemp(join(tmpdir(), 'vigil-held-pg-'));
+    const real = (tool: string) =>
+      execFileSync('sh', ['-c', `command -v ${tool}`])
+        .toString()
+        .trim();
+    const gate = join(bin, 'go');
+    // The real pg_dump, which then holds its stdout open until the test lets it finish.
+    await writeFile(
+      join(bin, 'pg_dump'),
+      `#!/bin/sh\n[ "$1" = "--version" ] && exec ${real('pg_dump')} "$@"\n${real('pg_dump')} "$@" || exit $?\n` +
+        `while [ ! -f ${gate} ]; do sleep 0.05; done\n`,
+    );
+    await chmod(join(bin, 'pg_dump'), 0o755);
+    await symlink(real('pg_restore'), join(bin, 'pg_restore'));
+    const held = await startTestApp({ databaseUrl: db, clock, env: { BACKUP_PG_BIN: bin } });
+    try {
+      const api = await new Api(held.url).login(ADMIN.email, ADMIN.password);
+      const config = (await api.post(CONFIGS, configBody({ name: 'Held' }))).body;
+      const started = (await api.post(`${CONFIGS}/${config.id}/run`)).body;
+      const leaseAtStart = new Date(started.lease_until).getTime();
+      clock.advance(30);
+      // Renewed after the clock moved: the lease runs from the new time, and the bytes so far are published.
+      const running = await waitFor(async () => {
+        const { body } = await api.get(`${BACKUPS}/${started.id}`);
+        const renewed = new Date(body.lease_until).getTime() === leaseAtStart + 30_000;
+        return body.status === 'running' && body.progress_bytes > 0 && renewed ? body : undefined;
+      }, 'a renewed lease and the progress of the running backup');
+      await writeFile(gate, '');
+      const done = await settled(held, api, started.id);
+      assert.equal(done.status, 'done', done.error);
+      assert.equal(done.progress_bytes, done.size);
+      assert.ok(running.progress_bytes <= done.size);
+    } finally {
+      await writeFile(gate, '');
+      await held.close();
     }
   });
 
