@@ -175,13 +175,6 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
     assert.equal(sha256(stored), run.sha256);
     assert.equal(stored.subarray(0, AGE_HEADER.length).toString(), AGE_HEADER);
     assert.equal(stored.indexOf('PGDMP'), -1, 'no plaintext dump in the bucket');
-    const opened = await text(await decryptStream(Readable.from([stored]), PASSPHRASE));
-    assert.equal(opened.subarray(0, 5).toString(), 'PGDMP');
-    await assert.rejects(
-      async () => text(await decryptStream(Readable.from([stored]), 'wrong passphrase')),
-      /no identity matched/,
-    );
-
     const into = `sealed_${process.pid}`;
     const restored = await ops.post(`${BACKUPS}/${run.id}/restore`, { into });
     try {
@@ -193,6 +186,12 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
         [config.id],
       );
       assert.equal(row.n, 1);
+      const opened = await text(await decryptStream(Readable.from([stored]), PASSPHRASE));
+      assert.equal(opened.subarray(0, 5).toString(), 'PGDMP');
+      await assert.rejects(
+        async () => text(await decryptStream(Readable.from([stored]), 'wrong passphrase')),
+        /no identity matched/,
+      );
     } finally {
       await dropDatabase(db.replace(/\/[^/]+$/, `/${into}`));
     }
