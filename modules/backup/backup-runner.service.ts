@@ -121,7 +121,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
   }
 
-  /** Runs a claimed backup to its end: `done` and verified, or `failed` with the reason. Never throws. */
+  /** Runs a claimed backup to its end: `done` and verified, or `failed` with the reason (not an exception). */
   async execute(backupId: number, onProgress?: (bytes: number) => void): Promise<Backup | null> {
     const backup = await this.repo.findBackup(backupId);
     const config = backup && (await this.repo.findConfig(backup.configId));
