@@ -103,8 +103,10 @@ export interface CliCommand {
   description: string;
   /** Commander option specs and their help, e.g. `['--json', 'print JSON']`. */
   options?: [flags: string, description: string][];
+  /** Positional arguments and their help, e.g. `['<backup>', 'the backup id']`; their values reach `run`. */
+  arguments?: [name: string, description: string][];
   /** Returns the exit code. */
-  run(app: INestApplicationContext, options: Record<string, unknown>): Promise<number>;
+  run(app: INestApplicationContext, options: Record<string, unknown>, args: string[]): Promise<number>;
 }
 
 export interface AddonManifest {

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Schedule, ScheduleError } from '../schedule.js';
+
+describe('schedule (croner, in a time zone)', () => {
+  it('runs at 03:00 Brussels time on both sides of each DST change', () => {
+    const schedule = new Schedule('0 3 * * *', 'Europe/Brussels');
+    const runs: string[] = [];
+    let at = new Date('2025-03-29T00:00:00Z');
+    for (let i = 0; i < 3; i++) runs.push((at = schedule.next(at)).toISOString());
+    at = new Date('2025-10-25T00:00:00Z');
+    for (let i = 0; i < 3; i++) runs.push((at = schedule.next(at)).toISOString());
+    assert.deepEqual(runs, [
+      '2025-03-29T02:00:00.000Z',
+      '2025-03-30T01:00:00.000Z',
+      '2025-03-31T01:00:00.000Z',
+      '2025-10-25T01:00:00.000Z',
+      '2025-10-26T02:00:00.000Z',
+      '2025-10-27T02:00:00.000Z',
+    ]);
+  });
+
+  it('measures its interval (the stale alert waits twice that)', () => {
+    assert.equal(
+      new Schedule('0 */6 * * *', 'UTC').intervalMs(new Date('2025-01-01T00:30:00Z')),
+      6 * 3600_000,
+    );
+  });
+
+  it('refuses a bad expression and an unknown time zone', () => {
+    assert.throws(() => new Schedule('every day', 'UTC'), ScheduleError);
+    assert.throws(() => new Schedule('0 3 * * *', 'Mars/Olympus'), /unknown time zone/);
+  });
+});
