@@ -5,6 +5,8 @@ import {
   Clock,
   conflict,
   notFound,
+  Schedule,
+  ScheduleError,
   type Page,
   type RequestContext,
 } from '../../src/index.js';
@@ -20,7 +22,6 @@ import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
 import { BackupRunner, nextRun } from './backup-runner.service.js';
 import { BackupsRepository } from './backups.repository.js';
-import { Schedule, ScheduleError } from './schedule.js';
 import { CONFIG_MODEL } from './settings.js';
 
 const DEFAULT_CRON = '0 3 * * *';

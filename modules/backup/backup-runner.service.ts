@@ -8,6 +8,7 @@ import {
   ChatterService,
   Clock,
   I18nService,
+  Schedule,
   systemContext,
   type AppConfig,
 } from '../../src/index.js';
@@ -18,7 +19,6 @@ import { BackupsRepository } from './backups.repository.js';
 import { decryptStream, encryptStream } from './cipher.js';
 import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
 import { backupsToDelete } from './rotation.js';
-import { Schedule } from './schedule.js';
 import {
   CONFIG_MODEL,
   LEASE_RENEW_MS,

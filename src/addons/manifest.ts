@@ -33,8 +33,12 @@ export interface ScheduledTask {
 export interface TaskDeclaration {
   /** Unique id, `<addon>.<task>`. */
   id: string;
-  /** Period in seconds; ticks are aligned on multiples of it since the epoch. */
-  everySeconds: number;
+  /** Period in seconds; ticks are aligned on multiples of it since the epoch. Either this or `cron`. */
+  everySeconds?: number;
+  /** A cron expression (5 or 6 fields) read in `timeZone`: the task runs at those times, DST-correct. */
+  cron?: string;
+  /** IANA time zone of `cron`, e.g. `Europe/Brussels`; default UTC. */
+  timeZone?: string;
   /** The provider (declared in the addon's Nest module) that runs it. */
   provider: Type<ScheduledTask>;
 }

@@ -22,6 +22,12 @@ export class Schedule {
     return next;
   }
 
+  /** The latest run at or before `at`, if any. */
+  latest(at: Date): Date | undefined {
+    // croner's previous runs are strictly before their reference: a millisecond later includes `at` itself.
+    return this.cron.previousRuns(1, new Date(at.getTime() + 1))[0];
+  }
+
   /** The time between the two runs that follow `after`: the schedule's interval there, in milliseconds. */
   intervalMs(after: Date): number {
     const first = this.next(after);
