@@ -106,10 +106,27 @@ export class CoreModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
+            // In dev, one short line per request ("GET /api/v1/partners 200 4 ms"); JSON keeps the fields.
             transport:
               config.logFormat === 'pretty'
-                ? { target: 'pino-pretty', options: { singleLine: true } }
+                ? {
+                    target: 'pino-pretty',
+                    options: { singleLine: true, ignore: 'pid,hostname,req,res,responseTime,context' },
+                  }
                 : undefined,
+            // What a request log says: its id, method, URL and status; never its headers.
+            serializers: {
+              req: (req: { id: unknown; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: req.url,
+              }),
+              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            },
+            customSuccessMessage: (req, res, responseTime) =>
+              `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
+            customErrorMessage: (req, res, error) =>
+              `${req.method} ${req.url} ${res.statusCode}: ${error.message}`,
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             // A caller's X-Request-Id is kept (tracing across services), otherwise a fresh one; echoed back.
             genReqId: (req, res) => {
