@@ -108,7 +108,10 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     this.stopping = true;
   }
 
-  private async deliverNext(skipped: string[], channels: string[]): Promise<Outcome | 'idle' | 'unavailable'> {
+  private async deliverNext(
+    skipped: string[],
+    channels: string[],
+  ): Promise<Outcome | 'idle' | 'unavailable'> {
     let claimed: ClaimedNotification | undefined;
     try {
       return await this.repo.transaction(async (manager) => {

@@ -43,16 +43,14 @@ export class AlertChannelsRepository {
     return rows[0];
   }
 
-  async create(
-    input: {
-      partnerId: number;
-      kind: string;
-      name: string;
-      settings: Record<string, string>;
-      subtypeIds: number[] | null;
-      now: Date;
-    },
-  ): Promise<number> {
+  async create(input: {
+    partnerId: number;
+    kind: string;
+    name: string;
+    settings: Record<string, string>;
+    subtypeIds: number[] | null;
+    now: Date;
+  }): Promise<number> {
     const rows = await this.db.query<{ id: number }[]>(
       `INSERT INTO mail_channel (partner_id, kind, name, settings, subtype_ids, created_at)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,

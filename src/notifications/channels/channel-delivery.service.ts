@@ -162,7 +162,9 @@ export class ChannelDeliveryService {
           ? { model: message.model, id: message.resId, name: record }
           : null,
       link:
-        base && message.model !== null ? `${base}/api/v1/threads/${message.model}/${message.resId}/messages` : null,
+        base && message.model !== null
+          ? `${base}/api/v1/threads/${message.model}/${message.resId}/messages`
+          : null,
       tracking: message.tracking.map((t) => ({
         field: t.field,
         label: this.i18n.t(t.label, lang),
@@ -202,7 +204,10 @@ export class ChannelDeliveryService {
 }
 
 /** Settings with the channel's defaults filled in. */
-export function withDefaults(channel: AlertChannel, settings: Record<string, string>): Record<string, string> {
+export function withDefaults(
+  channel: AlertChannel,
+  settings: Record<string, string>,
+): Record<string, string> {
   const filled = { ...settings };
   for (const spec of channel.settings)
     if (filled[spec.name] === undefined && spec.default !== undefined) filled[spec.name] = spec.default;

@@ -121,9 +121,14 @@ export class ChannelHttpRepository {
         this.resolver.resolve4(host).catch(() => [] as string[]),
         this.resolver.resolve6(host).catch(() => [] as string[]),
       ]);
-      return [...v4.map((address) => ({ address, family: 4 })), ...v6.map((address) => ({ address, family: 6 }))];
+      return [
+        ...v4.map((address) => ({ address, family: 4 })),
+        ...v6.map((address) => ({ address, family: 6 })),
+      ];
     } catch (error) {
-      throw new Error(`${host} does not resolve (${(error as NodeJS.ErrnoException).code})`);
+      throw new Error(`${host} does not resolve (${(error as NodeJS.ErrnoException).code})`, {
+        cause: error,
+      });
     }
   }
 }

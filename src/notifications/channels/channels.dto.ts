@@ -12,7 +12,9 @@ export class CreateChannelDto {
   @Length(1, 100)
   name: string;
 
-  @ApiProperty({ description: 'The channel’s settings (see GET /api/v1/channel_kinds); secrets are never returned' })
+  @ApiProperty({
+    description: 'The channel’s settings (see GET /api/v1/channel_kinds); secrets are never returned',
+  })
   @IsObject()
   settings: Record<string, unknown>;
 
@@ -34,7 +36,9 @@ export class UpdateChannelDto {
   @Length(1, 100)
   name?: string;
 
-  @ApiPropertyOptional({ description: 'Settings to change; those left out keep their value (secrets included)' })
+  @ApiPropertyOptional({
+    description: 'Settings to change; those left out keep their value (secrets included)',
+  })
   @IsOptional()
   @IsObject()
   settings?: Record<string, unknown>;

@@ -9,7 +9,11 @@ import { SettingsService } from '../../settings/settings.service.js';
 import type { AlertChannel } from './alert-channel.js';
 import { AlertChannelsRepository, type ChannelRow } from './alert-channels.repository.js';
 import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
-import { ALLOW_PRIVATE_SETTING, BASE_URL_SETTING, ChannelDeliveryService } from './channel-delivery.service.js';
+import {
+  ALLOW_PRIVATE_SETTING,
+  BASE_URL_SETTING,
+  ChannelDeliveryService,
+} from './channel-delivery.service.js';
 import { ChannelRegistry } from './channel-registry.js';
 import {
   MASK,
@@ -184,13 +188,17 @@ export class ChannelsService {
     const names = new Set(channel.settings.map((s) => s.name));
     const unknown = Object.keys(given).filter((name) => !names.has(name));
     if (unknown.length)
-      throw badRequest('mail.channels.errors.unknown_setting', { setting: unknown.join(', '), kind: channel.kind });
+      throw badRequest('mail.channels.errors.unknown_setting', {
+        setting: unknown.join(', '),
+        kind: channel.kind,
+      });
     const settings = { ...current };
     for (const [name, value] of Object.entries(given)) {
       // A form that sends back what it read keeps the secret.
       if (value === MASK) continue;
       if (value === null || value === '') delete settings[name];
-      else if (typeof value !== 'string') throw badRequest('mail.channels.errors.invalid_setting', { setting: name });
+      else if (typeof value !== 'string')
+        throw badRequest('mail.channels.errors.invalid_setting', { setting: name });
       else settings[name] = value.trim();
     }
     const allowPrivate = await this.allowPrivate();
@@ -240,7 +248,10 @@ export class ChannelsService {
       kind: row.kind,
       name: row.name,
       settings: Object.fromEntries(
-        Object.entries(row.settings).map(([name, value]) => [name, secret.has(name) || !known ? MASK : value]),
+        Object.entries(row.settings).map(([name, value]) => [
+          name,
+          secret.has(name) || !known ? MASK : value,
+        ]),
       ),
       subtypes: row.subtypes,
       active: row.active,

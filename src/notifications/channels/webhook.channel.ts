@@ -36,7 +36,11 @@ export class WebhookChannel implements AlertChannel {
       headers: {
         'content-type': 'application/json',
         'idempotency-key': message.id,
-        [SIGNATURE_HEADER.toLowerCase()]: signWebhook(settings.secret, Math.floor(now.getTime() / 1000), body),
+        [SIGNATURE_HEADER.toLowerCase()]: signWebhook(
+          settings.secret,
+          Math.floor(now.getTime() / 1000),
+          body,
+        ),
       },
       body,
     };
