@@ -1,6 +1,7 @@
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
 import type { ThreadDefinition } from '../chatter/thread.js';
+import type { AlertChannel } from '../notifications/channels/alert-channel.js';
 import type { AppConfig, RunningEnv } from '../config/app-config.js';
 
 export type MigrationClass = new () => MigrationInterface;
@@ -134,6 +135,8 @@ export interface AddonManifest {
   /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
   statistics?: Type<StatisticsProvider>[];
   commands?: CliCommand[];
+  /** Alert channels this addon adds besides core's (webhook, slack, teams, pushover, ntfy); kinds must be unique. */
+  channels?: AlertChannel[];
   /** Largest JSON body, in bytes, per route path of this addon (default 1 MiB), e.g. `{ '/my/endpoint': 16384 }`. */
   bodyLimits?: Record<string, number>;
   module: Type;
