@@ -118,6 +118,8 @@ export interface AddonManifest {
   /** Must equal the addon's folder name. */
   name: string;
   version: string;
+  /** The Vigil versions this addon works with, a semver range such as `^0.1.0`; the loader refuses others. */
+  vigil?: string;
   summary: string;
   depends: string[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
