@@ -17,6 +17,8 @@ type Access = 'public' | Role;
  */
 const ACCESS: Record<string, Access> = {
   'POST /dead_mans_switch/alive': 'public',
+  'POST /dead_mans_switch/cancel': 'public',
+  'POST /dead_mans_switch/event': 'public',
   'GET /monitoring/status': 'public',
   'GET /monitoring/ready': 'public',
   'GET /metrics': 'public',
@@ -58,6 +60,7 @@ const ACCESS: Record<string, Access> = {
   'POST /api/v1/dead_mans_switch/instances/:id/activate': 'manager',
   'POST /api/v1/dead_mans_switch/instances/:id/suspend': 'manager',
   'GET /api/v1/dead_mans_switch/instances/:id/logs': 'viewer',
+  'GET /api/v1/dead_mans_switch/events': 'viewer',
 };
 
 /** The OpenAPI UI and document: public, served by the Swagger module. */

@@ -14,7 +14,7 @@ export interface LockedInstance extends CheckedIn {
   alert_state: 'ok' | 'down';
 }
 
-// $1 uuid, $2 received at, $3.. the statistics: the parameters every statement below shares.
+// $1 uuid, $2 received at, $3..$11 the statistics, $12 next_in: the parameters every statement below shares.
 const statistics = (c: CheckIn, receivedAt: Date) => [
   c.databaseUuid,
   receivedAt,
@@ -27,6 +27,7 @@ const statistics = (c: CheckIn, receivedAt: Date) => [
   c.lastBackupAt,
   c.version,
   c.uptime,
+  c.nextIn,
 ];
 
 // The last statistics: cpu, ram and users as sent (null included); the optional ones keep their last value.
@@ -34,8 +35,8 @@ const SET_LAST = `last_seen = $2::timestamptz, last_cpu = $3::double precision, 
   last_user_count = $5::integer, last_db_size = coalesce($6::bigint, last_db_size),
   last_disk_free = coalesce($7::bigint, last_disk_free), last_disk_total = coalesce($8::bigint, last_disk_total),
   last_backup_at = coalesce($9::timestamptz, last_backup_at), last_version = coalesce($10::text, last_version),
-  last_uptime = coalesce($11::bigint, last_uptime),
-  next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)`;
+  last_uptime = coalesce($11::bigint, last_uptime), next_in = $12::integer,
+  next_deadline = $2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, alive_max_delay))`;
 
 const INSERT_LOG = `INSERT INTO dead_mans_switch_log
   (instance_id, received_at, cpu, ram, user_count, db_size, disk_free, disk_total, last_backup_at, version, uptime)`;
@@ -72,6 +73,14 @@ export class CheckInRepository {
     return rows[0];
   }
 
+  async findByUuid(uuid: string): Promise<CheckedIn | undefined> {
+    const rows = await this.db.query<CheckedIn[]>(
+      'SELECT id, state FROM dead_mans_switch_instance WHERE database_uuid = $1',
+      [uuid],
+    );
+    return rows[0];
+  }
+
   async lockByUuid(uuid: string, manager: EntityManager): Promise<LockedInstance | undefined> {
     const rows = await manager.query<LockedInstance[]>(
       'SELECT id, state, alert_state FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE',
@@ -96,7 +105,7 @@ export class CheckInRepository {
       `WITH checked AS (
          UPDATE dead_mans_switch_instance SET ${SET_LAST}
            ${recovering ? `, alert_state = 'ok'` : ''}
-         WHERE database_uuid = $1::uuid AND id = $12 AND state = $13 AND alert_state = $14
+         WHERE database_uuid = $1::uuid AND id = $13 AND state = $14 AND alert_state = $15
          RETURNING id)
        SELECT id FROM checked`,
       [...statistics(checkIn, receivedAt), read.id, read.state, read.alert_state],
@@ -131,9 +140,10 @@ export class CheckInRepository {
   ): Promise<CheckedIn | undefined> {
     const rows = await manager.query<CheckedIn[]>(
       `INSERT INTO dead_mans_switch_instance (database_uuid, state, last_seen, last_cpu, last_ram, last_user_count,
-         last_db_size, last_disk_free, last_disk_total, last_backup_at, last_version, last_uptime, next_deadline,
-         registered_from, created_at, updated_at)
-       VALUES ($1::uuid, 'new', ${LOG_VALUES}, $2::timestamptz + make_interval(secs => 2 * ${DEFAULT_DELAY}), $12::inet, $2, $2)
+         last_db_size, last_disk_free, last_disk_total, last_backup_at, last_version, last_uptime, next_in,
+         next_deadline, registered_from, created_at, updated_at)
+       VALUES ($1::uuid, 'new', ${LOG_VALUES}, $12::integer,
+         $2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, ${DEFAULT_DELAY})), $13::inet, $2, $2)
        ON CONFLICT (database_uuid) DO NOTHING
        RETURNING id, state`,
       [...statistics(checkIn, receivedAt), source],
@@ -146,7 +156,7 @@ export class CheckInRepository {
     // Same numbering as the other statements, with the instance id in place of the uuid.
     await manager.query(`${INSERT_LOG} VALUES ($1, ${LOG_VALUES})`, [
       id,
-      ...statistics(checkIn, receivedAt).slice(1),
+      ...statistics(checkIn, receivedAt).slice(1, 11),
     ]);
   }
 }

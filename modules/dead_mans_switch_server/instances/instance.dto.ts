@@ -134,6 +134,10 @@ export interface InstanceResponse {
   last_uptime: number | null;
   next_deadline: string | null;
   last_alert_at: string | null;
+  /** The delay the last check-in announced (seconds), in force instead of `alive_max_delay`; null when none. */
+  next_in: number | null;
+  /** When the instance cancelled itself (it stays suspended until a manager activates it). */
+  cancelled_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -167,6 +171,8 @@ export const toInstanceResponse = (row: InstanceRow): InstanceResponse => ({
   last_uptime: int(row.last_uptime),
   next_deadline: iso(row.next_deadline),
   last_alert_at: iso(row.last_alert_at),
+  next_in: row.next_in,
+  cancelled_at: iso(row.cancelled_at),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });

@@ -28,12 +28,15 @@ const DEFAULT_RANGE_MS = { raw: DAY_MS, hour: DAY_MS, day: 30 * DAY_MS };
 
 const seconds = (s: number) => s * 1000;
 
+/** The delay that counts: what the last check-in announced (`next_in`), else `alive_max_delay`. */
+export const delayInForce = (instance: Instance) => instance.nextIn ?? instance.aliveMaxDelay;
+
 /** When the watchdog must look at an active instance next, given its alert state. */
 export function nextDeadline(instance: Instance, now: Date): Date {
   if (instance.alertState === 'down' && instance.lastAlertAt) {
-    return new Date(instance.lastAlertAt.getTime() + seconds(3 * instance.aliveMaxDelay));
+    return new Date(instance.lastAlertAt.getTime() + seconds(3 * delayInForce(instance)));
   }
-  return new Date((instance.lastSeen ?? now).getTime() + seconds(2 * instance.aliveMaxDelay));
+  return new Date((instance.lastSeen ?? now).getTime() + seconds(2 * delayInForce(instance)));
 }
 
 export interface InstanceLogs {
@@ -113,7 +116,8 @@ export class InstancesService {
         ...before,
         state: 'active' as const,
         alertState: 'ok' as const,
-        nextDeadline: new Date(now.getTime() + seconds(2 * before.aliveMaxDelay)),
+        cancelledAt: null,
+        nextDeadline: new Date(now.getTime() + seconds(2 * delayInForce(before))),
       });
     });
     return this.get(ctx, id);

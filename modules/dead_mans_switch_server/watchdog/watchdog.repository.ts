@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { effectiveDelaySql } from '../instance.entity.js';
 
 /**
  * What the watchdog read of a due instance. Times are kept as PostgreSQL wrote them (text), so that the
@@ -56,9 +57,9 @@ export class WatchdogRepository {
     const rows = await manager.query<unknown[]>(
       `WITH graced AS (
          UPDATE dead_mans_switch_instance
-         SET next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+         SET next_deadline = $2::timestamptz + make_interval(secs => 2 * ${effectiveDelaySql()})
          WHERE state = 'active' AND next_deadline > $1
-           AND next_deadline < $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+           AND next_deadline < $2::timestamptz + make_interval(secs => 2 * ${effectiveDelaySql()})
          RETURNING id)
        SELECT id FROM graced`,
       [gapStart, now],
@@ -96,7 +97,7 @@ export class WatchdogRepository {
       `WITH moved AS (
          UPDATE dead_mans_switch_instance i
          SET alert_state = 'down', last_alert_at = $5,
-             next_deadline = $5::timestamptz + make_interval(secs => 3 * i.alive_max_delay)
+             next_deadline = $5::timestamptz + make_interval(secs => 3 * ${effectiveDelaySql('i.')})
          FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
            AS read(id, alert_state, last_seen, next_deadline)
          WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state
