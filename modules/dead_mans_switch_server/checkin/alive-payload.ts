@@ -88,7 +88,9 @@ export function parseCheckIn(input: unknown): { checkIn: CheckIn } | { error: Pa
   const number = (field: string, options: { integer?: boolean; max?: number } = {}): number | null => {
     const value = params[field];
     if (value === undefined || value === null) return null;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > (options.max ?? 1e18)) {
+    // Integers beyond 2^53 are not exact in JavaScript: refused rather than stored rounded.
+    const max = options.max ?? (options.integer ? Number.MAX_SAFE_INTEGER : 1e18);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
       problems.push({ key: 'dead_mans_switch_server.errors.not_a_number', args: { field } });
       return null;
     }
