@@ -19,6 +19,8 @@ import { InstancesService } from './instances/instances.service.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
+import { StormBreakerService } from './storm/storm-breaker.service.js';
+import { StormRepository } from './storm/storm.repository.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 import { INSTANCE_ENDPOINTS } from './settings.js';
 
@@ -42,6 +44,8 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     InstanceEventsRepository,
     InstanceEventsService,
     EventRetentionTask,
+    StormRepository,
+    StormBreakerService,
   ],
 })
 export class DeadMansSwitchServerModule implements NestModule {

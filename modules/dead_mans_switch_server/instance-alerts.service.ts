@@ -34,17 +34,22 @@ const MESSAGES: Record<AlertKind, { subtype: string; subject: string; body: stri
 export class InstanceAlertsService {
   constructor(@Inject(ChatterService) private readonly chatter: ChatterService) {}
 
-  async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<void> {
-    await this.alertMany([{ kind, instanceId }], at, manager);
+  /** Posts one alert; returns its message id. */
+  async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<number> {
+    const [posted] = await this.alertMany([{ kind, instanceId }], at, manager);
+    return posted.messageId;
   }
 
-  /** Posts many alerts set-based, in a few statements: a mass outage must not take a statement per follower. */
+  /**
+   * Posts many alerts set-based, in a few statements: a mass outage must not take a statement per follower.
+   * Returns them with their message ids, in the given order.
+   */
   async alertMany(
     alerts: { kind: AlertKind; instanceId: number }[],
     at: Date,
     manager: EntityManager,
-  ): Promise<void> {
-    if (alerts.length === 0) return;
+  ): Promise<{ kind: AlertKind; instanceId: number; messageId: number }[]> {
+    if (alerts.length === 0) return [];
     const rows = await manager.query<
       { id: number; database_uuid: string; last_seen: Date | null; alive_max_delay: number; name: string }[]
     >(
@@ -85,6 +90,7 @@ export class InstanceAlertsService {
          AS a(instance_id, kind, message_id)`,
       [alerts.map((a) => a.instanceId), alerts.map((a) => a.kind), posted.map((p) => p.id), at],
     );
+    return alerts.map((a, i) => ({ ...a, messageId: posted[i].id }));
   }
 
   /**

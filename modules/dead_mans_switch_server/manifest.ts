@@ -8,6 +8,7 @@ import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
 import { DeadMansSwitchServerNextInCancelEvents1732800000000 } from './migrations/1732800000000-dead_mans_switch_server-next-in-cancel-events.js';
+import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
 import {
   INSTANCE_ENDPOINTS,
@@ -29,7 +30,11 @@ export const manifest = defineAddon({
   summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
   depends: [],
   entities: [Instance, InstanceLog, InstanceAlert, InstanceEvent],
-  migrations: [DeadMansSwitchServerInit1732500000000, DeadMansSwitchServerNextInCancelEvents1732800000000],
+  migrations: [
+    DeadMansSwitchServerInit1732500000000,
+    DeadMansSwitchServerNextInCancelEvents1732800000000,
+    DeadMansSwitchServerStorm1732900000000,
+  ],
   seed: {
     settings: SETTING_DEFAULTS,
     subtypes: [

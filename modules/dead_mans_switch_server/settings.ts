@@ -15,6 +15,10 @@ export const SETTINGS = {
   eventAlertLevel: 'dead_mans_switch.event_alert_level',
   /** Events older than this are deleted by the retention task; 0 keeps them all. */
   eventRetentionDays: 'dead_mans_switch.event_retention_days',
+  /** More down alerts than this to one follower in one watchdog pass: one incident message instead. */
+  stormThreshold: 'dead_mans_switch.storm_threshold',
+  /** Recoveries of a storm are told together once none came for this long (or all came). */
+  stormWindowSeconds: 'dead_mans_switch.storm_window_seconds',
 } as const;
 
 export const SETTING_DEFAULTS: Record<string, string> = {
@@ -27,6 +31,8 @@ export const SETTING_DEFAULTS: Record<string, string> = {
   [SETTINGS.nextInMaxSeconds]: String(31 * 86_400),
   [SETTINGS.eventAlertLevel]: 'error',
   [SETTINGS.eventRetentionDays]: '365',
+  [SETTINGS.stormThreshold]: '10',
+  [SETTINGS.stormWindowSeconds]: '120',
 };
 
 /** One uuid may check in this often: far above any client's rhythm (every few minutes, retries included). */

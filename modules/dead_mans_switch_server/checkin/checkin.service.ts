@@ -5,6 +5,7 @@ import { CachedSettings } from '../cached-settings.service.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
+import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS, numericSetting } from '../settings.js';
 import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
 import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
@@ -34,6 +35,7 @@ export class CheckInService {
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(CachedSettings) private readonly cachedSettings: CachedSettings,
+    @Inject(StormBreakerService) private readonly storms: StormBreakerService,
   ) {}
 
   /**
@@ -100,7 +102,11 @@ export class CheckInService {
         const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
         if (locked) {
           const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, manager);
-          if (recovered) await this.alerts.alert('up', locked.id, now, manager);
+          if (recovered) {
+            const messageId = await this.alerts.alert('up', locked.id, now, manager);
+            // Followers told of the outage in a storm hear of the recoveries the same way.
+            await this.storms.holdRecovery(locked.id, messageId, now, manager);
+          }
           return { id: locked.id, state: locked.state, recovered };
         }
         await this.checkIns.lockSource(source, manager);

@@ -4,6 +4,7 @@ import { Clock, SettingsService } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { SETTINGS, numericSetting } from '../settings.js';
+import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
 
 /** Due instances handled per transaction: short locks, few round trips. */
@@ -16,6 +17,8 @@ export interface PassReport {
   alerts: number;
   /** Instances given a grace period because the watchdog had not run for a while. */
   graced: number;
+  /** Incident messages told by the storm breaker. */
+  storms?: number;
   /** Seconds since the previous pass when it was a gap, else undefined. */
   gapSeconds?: number;
 }
@@ -37,6 +40,7 @@ export class WatchdogService {
     @Inject(SettingsService) private readonly settings: SettingsService,
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(StormBreakerService) private readonly storms: StormBreakerService,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -44,12 +48,19 @@ export class WatchdogService {
     const now = this.clock.now();
     const report: PassReport = { alerts: 0, graced: 0 };
     await this.handleGap(now, report);
+    // Read before any instance is claimed, so that every worker holds back the same followers' e-mails.
+    const storming = await this.storms.stormingPartners(now);
     // A few workers drain the due instances side by side: while one waits for the database, another posts.
     // Instances whose alert failed in this pass: skipped by every worker until the next pass.
     const failed = new Set<number>();
     const drained = await Promise.all(
-      Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(now, failed)),
+      Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(now, storming, failed)),
     );
+    // This pass's storms are complete: one incident message each (and any recovery storm that is ready).
+    report.storms = await this.storms.tellReady(now, now).catch((error: unknown) => {
+      this.logger.error(`Storm incidents could not be told; the next pass retries: ${String(error)}`);
+      return 0;
+    });
     report.alerts = drained.reduce((sum, d) => sum + d.alerts, 0);
     const lag = Math.max(0, ...drained.map((d) => d.lag));
     this.metrics.watchdogLag.set(lag);
@@ -57,18 +68,22 @@ export class WatchdogService {
     return report;
   }
 
-  private async drain(now: Date, failed: Set<number>): Promise<{ alerts: number; lag: number }> {
+  private async drain(
+    now: Date,
+    storming: number[],
+    failed: Set<number>,
+  ): Promise<{ alerts: number; lag: number }> {
     const result = { alerts: 0, lag: 0 };
     for (;;) {
       const batch = await this.watchdog
         .transaction(async (manager) => {
           const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, [...failed], manager);
-          return { due, transitions: await this.alert(due, now, manager) };
+          return { due, transitions: await this.alert(due, now, storming, manager) };
         })
         .catch((error: unknown) => {
           // One instance that cannot be alerted must not hold back the others: retry the batch one by one.
           this.logger.error(`Watchdog batch failed, retrying instance by instance: ${String(error)}`);
-          return this.oneByOne(now, failed);
+          return this.oneByOne(now, storming, failed);
         });
       result.alerts += batch.transitions.length;
       const overdue = new Map(batch.due.map((d) => [d.id, d.overdue_seconds]));
@@ -82,13 +97,19 @@ export class WatchdogService {
     }
   }
 
-  private async alert(due: DueInstance[], now: Date, manager: EntityManager): Promise<Transition[]> {
+  private async alert(
+    due: DueInstance[],
+    now: Date,
+    storming: number[],
+    manager: EntityManager,
+  ): Promise<Transition[]> {
     const transitions = await this.watchdog.transition(due, now, manager);
-    await this.alerts.alertMany(
+    const posted = await this.alerts.alertMany(
       transitions.map((t) => ({ kind: t.previous === 'ok' ? 'down' : 'reminder', instanceId: t.id })),
       now,
       manager,
     );
+    await this.storms.holdDown(storming, posted, now, manager);
     if (this.beforeCommit) await this.beforeCommit(transitions, manager);
     return transitions;
   }
@@ -99,6 +120,7 @@ export class WatchdogService {
    */
   private async oneByOne(
     now: Date,
+    storming: number[],
     failed: Set<number>,
   ): Promise<{ due: DueInstance[]; transitions: Transition[] }> {
     const result = { due: [] as DueInstance[], transitions: [] as Transition[] };
@@ -108,7 +130,7 @@ export class WatchdogService {
         const done = await this.watchdog.transaction(async (manager) => {
           const due = await this.watchdog.claimDue(now, 1, [...failed], manager);
           claimed = due[0];
-          return { due, transitions: await this.alert(due, now, manager) };
+          return { due, transitions: await this.alert(due, now, storming, manager) };
         });
         if (done.due.length === 0) return result;
         result.due.push(...done.due);
