@@ -19,13 +19,16 @@ import { InstancesService } from './instances/instances.service.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
+import { MaintenanceWindowsController } from './maintenance/maintenance-windows.controller.js';
+import { MaintenanceWindowsRepository } from './maintenance/maintenance-windows.repository.js';
+import { MaintenanceWindowsService } from './maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from './storm/storm-breaker.service.js';
 import { StormRepository } from './storm/storm.repository.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 import { INSTANCE_ENDPOINTS } from './settings.js';
 
 @Module({
-  controllers: [AliveController, InstancesController, InstanceEventsController],
+  controllers: [AliveController, InstancesController, InstanceEventsController, MaintenanceWindowsController],
   providers: [
     SourceRateLimiter,
     AliveExceptionFilter,
@@ -46,6 +49,8 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     EventRetentionTask,
     StormRepository,
     StormBreakerService,
+    MaintenanceWindowsRepository,
+    MaintenanceWindowsService,
   ],
 })
 export class DeadMansSwitchServerModule implements NestModule {

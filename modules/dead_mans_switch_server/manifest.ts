@@ -2,12 +2,14 @@ import { defineAddon } from '../../src/index.js';
 import { AllowedSources } from './checkin/allowed-sources.js';
 import { DeadMansSwitchServerModule } from './dead-mans-switch-server.module.js';
 import { InstanceAlert } from './instance-alert.entity.js';
+import { MaintenanceWindow } from './maintenance-window.entity.js';
 import { InstanceEvent } from './instance-event.entity.js';
 import { InstanceLog } from './instance-log.entity.js';
 import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
 import { DeadMansSwitchServerNextInCancelEvents1732800000000 } from './migrations/1732800000000-dead_mans_switch_server-next-in-cancel-events.js';
+import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/1733000000000-dead_mans_switch_server-maintenance.js';
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
 import {
@@ -29,11 +31,12 @@ export const manifest = defineAddon({
   version: '1.0.0',
   summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
   depends: [],
-  entities: [Instance, InstanceLog, InstanceAlert, InstanceEvent],
+  entities: [Instance, InstanceLog, InstanceAlert, InstanceEvent, MaintenanceWindow],
   migrations: [
     DeadMansSwitchServerInit1732500000000,
     DeadMansSwitchServerNextInCancelEvents1732800000000,
     DeadMansSwitchServerStorm1732900000000,
+    DeadMansSwitchServerMaintenance1733000000000,
   ],
   seed: {
     settings: SETTING_DEFAULTS,

@@ -61,6 +61,9 @@ const ACCESS: Record<string, Access> = {
   'POST /api/v1/dead_mans_switch/instances/:id/suspend': 'manager',
   'GET /api/v1/dead_mans_switch/instances/:id/logs': 'viewer',
   'GET /api/v1/dead_mans_switch/events': 'viewer',
+  'GET /api/v1/dead_mans_switch/maintenance_windows': 'viewer',
+  'POST /api/v1/dead_mans_switch/maintenance_windows': 'manager',
+  'DELETE /api/v1/dead_mans_switch/maintenance_windows/:id': 'manager',
 };
 
 /** The OpenAPI UI and document: public, served by the Swagger module. */

@@ -138,6 +138,8 @@ export interface InstanceResponse {
   next_in: number | null;
   /** When the instance cancelled itself (it stays suspended until a manager activates it). */
   cancelled_at: string | null;
+  /** When the maintenance window open now for this instance closes; null outside maintenance. */
+  maintenance_until: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -148,7 +150,10 @@ const int = (value: string | null) => (value === null ? null : Number(value));
 export const displayName = (row: Pick<InstanceRow, 'partner_name' | 'database_uuid' | 'description'>) =>
   `${row.partner_name ?? row.database_uuid}${row.description ? ` (${row.description})` : ''}`;
 
-export const toInstanceResponse = (row: InstanceRow): InstanceResponse => ({
+export const toInstanceResponse = (
+  row: InstanceRow,
+  maintenanceUntil: Date | null = null,
+): InstanceResponse => ({
   id: row.id,
   database_uuid: row.database_uuid,
   display_name: displayName(row),
@@ -173,6 +178,7 @@ export const toInstanceResponse = (row: InstanceRow): InstanceResponse => ({
   last_alert_at: iso(row.last_alert_at),
   next_in: row.next_in,
   cancelled_at: iso(row.cancelled_at),
+  maintenance_until: iso(maintenanceUntil),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });

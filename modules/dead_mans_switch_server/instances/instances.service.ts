@@ -20,6 +20,7 @@ import {
   type UpdateInstanceDto,
 } from './instance.dto.js';
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
+import { MaintenanceWindowsService, coveredUntil } from '../maintenance/maintenance-windows.service.js';
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
@@ -54,9 +55,11 @@ export class InstancesService {
     @Inject(InstancesRepository) private readonly instances: InstancesRepository,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
+    const open = await this.maintenance.openAt(this.clock.now());
     const { items, total } = await this.instances.list(
       {
         state: query.state,
@@ -68,13 +71,22 @@ export class InstancesService {
       },
       this.clock.now(),
     );
-    return { items: items.map(toInstanceResponse), total, limit: query.limit, offset: query.offset };
+    return {
+      items: items.map((row) =>
+        toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
+      ),
+      total,
+      limit: query.limit,
+      offset: query.offset,
+    };
   }
 
   async get(_ctx: RequestContext, id: number): Promise<InstanceResponse> {
-    const row = await this.instances.findRow(id, this.clock.now());
+    const now = this.clock.now();
+    const row = await this.instances.findRow(id, now);
     if (!row) throw notFound(INSTANCE_MODEL, id);
-    return toInstanceResponse(row);
+    const open = await this.maintenance.openAt(now);
+    return toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open));
   }
 
   async update(ctx: RequestContext, id: number, dto: UpdateInstanceDto): Promise<InstanceResponse> {

@@ -4,6 +4,11 @@ import { Clock, SettingsService } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { SETTINGS, numericSetting } from '../settings.js';
+import {
+  MaintenanceWindowsService,
+  coveredUntil,
+  type OpenWindow,
+} from '../maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
 
@@ -11,6 +16,15 @@ import { WatchdogRepository, type DueInstance, type Transition } from './watchdo
 export const WATCHDOG_BATCH = 250;
 /** Transactions a pass runs side by side (each holds one database connection). */
 export const WATCHDOG_WORKERS = 4;
+
+/** What every worker of one pass shares, read once before any instance is claimed. */
+interface Pass {
+  now: Date;
+  /** Followers in a storm: their e-mails of this pass's down alerts are held for one incident message. */
+  storming: number[];
+  /** Maintenance windows open now. */
+  open: OpenWindow[];
+}
 
 export interface PassReport {
   /** Down alerts and reminders posted. */
@@ -41,6 +55,7 @@ export class WatchdogService {
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
+    @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -49,12 +64,16 @@ export class WatchdogService {
     const report: PassReport = { alerts: 0, graced: 0 };
     await this.handleGap(now, report);
     // Read before any instance is claimed, so that every worker holds back the same followers' e-mails.
-    const storming = await this.storms.stormingPartners(now);
+    const pass: Pass = {
+      now,
+      storming: await this.storms.stormingPartners(now),
+      open: await this.maintenance.openAt(now),
+    };
     // A few workers drain the due instances side by side: while one waits for the database, another posts.
     // Instances whose alert failed in this pass: skipped by every worker until the next pass.
     const failed = new Set<number>();
     const drained = await Promise.all(
-      Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(now, storming, failed)),
+      Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(pass, failed)),
     );
     // This pass's storms are complete: one incident message each (and any recovery storm that is ready).
     report.storms = await this.storms.tellReady(now, now).catch((error: unknown) => {
@@ -68,22 +87,19 @@ export class WatchdogService {
     return report;
   }
 
-  private async drain(
-    now: Date,
-    storming: number[],
-    failed: Set<number>,
-  ): Promise<{ alerts: number; lag: number }> {
+  private async drain(pass: Pass, failed: Set<number>): Promise<{ alerts: number; lag: number }> {
+    const now = pass.now;
     const result = { alerts: 0, lag: 0 };
     for (;;) {
       const batch = await this.watchdog
         .transaction(async (manager) => {
           const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, [...failed], manager);
-          return { due, transitions: await this.alert(due, now, storming, manager) };
+          return { due, transitions: await this.alert(due, pass, manager) };
         })
         .catch((error: unknown) => {
           // One instance that cannot be alerted must not hold back the others: retry the batch one by one.
           this.logger.error(`Watchdog batch failed, retrying instance by instance: ${String(error)}`);
-          return this.oneByOne(now, storming, failed);
+          return this.oneByOne(pass, failed);
         });
       result.alerts += batch.transitions.length;
       const overdue = new Map(batch.due.map((d) => [d.id, d.overdue_seconds]));
@@ -97,13 +113,18 @@ export class WatchdogService {
     }
   }
 
-  private async alert(
-    due: DueInstance[],
-    now: Date,
-    storming: number[],
-    manager: EntityManager,
-  ): Promise<Transition[]> {
-    const transitions = await this.watchdog.transition(due, now, manager);
+  private async alert(due: DueInstance[], pass: Pass, manager: EntityManager): Promise<Transition[]> {
+    const { now, storming } = pass;
+    // In a maintenance window: no alert now; the deadline moves to the window's end.
+    const deferred: (DueInstance & { until: Date })[] = [];
+    const alerting: DueInstance[] = [];
+    for (const d of due) {
+      const until = coveredUntil({ id: d.id, partnerId: d.partner_id }, pass.open);
+      if (until) deferred.push({ ...d, until });
+      else alerting.push(d);
+    }
+    await this.watchdog.defer(deferred, manager);
+    const transitions = await this.watchdog.transition(alerting, now, manager);
     const posted = await this.alerts.alertMany(
       transitions.map((t) => ({ kind: t.previous === 'ok' ? 'down' : 'reminder', instanceId: t.id })),
       now,
@@ -119,8 +140,7 @@ export class WatchdogService {
    * left out of the rest of this pass (it stays due, so the next pass retries it); the others go on.
    */
   private async oneByOne(
-    now: Date,
-    storming: number[],
+    pass: Pass,
     failed: Set<number>,
   ): Promise<{ due: DueInstance[]; transitions: Transition[] }> {
     const result = { due: [] as DueInstance[], transitions: [] as Transition[] };
@@ -128,9 +148,9 @@ export class WatchdogService {
       let claimed: DueInstance | undefined;
       try {
         const done = await this.watchdog.transaction(async (manager) => {
-          const due = await this.watchdog.claimDue(now, 1, [...failed], manager);
+          const due = await this.watchdog.claimDue(pass.now, 1, [...failed], manager);
           claimed = due[0];
-          return { due, transitions: await this.alert(due, now, storming, manager) };
+          return { due, transitions: await this.alert(due, pass, manager) };
         });
         if (done.due.length === 0) return result;
         result.due.push(...done.due);
