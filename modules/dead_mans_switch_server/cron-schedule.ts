@@ -39,3 +39,17 @@ export class CronSchedule {
     return this.cron.previousRuns(1, new Date(at.getTime() + 1))[0] ?? null;
   }
 }
+
+/** An instance's cron expectation. */
+export interface CronExpectation {
+  cron: string;
+  timeZone: string;
+  /** Seconds after an occurrence before the instance counts as down. */
+  grace: number;
+}
+
+/** The deadline after a check-in at `at`: the next occurrence, plus the grace. */
+export function cronDeadline(expectation: CronExpectation, at: Date): Date | null {
+  const next = CronSchedule.parse(expectation.cron, expectation.timeZone, 'expect_cron').next(at);
+  return next && new Date(next.getTime() + expectation.grace * 1000);
+}

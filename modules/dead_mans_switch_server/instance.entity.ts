@@ -84,6 +84,17 @@ export class Instance {
   @Column('integer', { nullable: true })
   nextIn: number | null;
 
+  /** A cron expectation (in `expectTimeZone`) instead of the fixed delay; null: the delay. */
+  @Column('text', { nullable: true })
+  expectCron: string | null;
+
+  @Column('text', { nullable: true })
+  expectTimeZone: string | null;
+
+  /** Seconds after an expected occurrence before the instance counts as down. */
+  @Column('integer', { default: 1800 })
+  expectGrace: number;
+
   /** When the instance cancelled itself; cleared when a manager activates it again. */
   @Column('timestamptz', { nullable: true })
   cancelledAt: Date | null;

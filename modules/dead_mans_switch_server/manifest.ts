@@ -9,6 +9,7 @@ import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
 import { DeadMansSwitchServerNextInCancelEvents1732800000000 } from './migrations/1732800000000-dead_mans_switch_server-next-in-cancel-events.js';
+import { DeadMansSwitchServerCronExpectation1733100000000 } from './migrations/1733100000000-dead_mans_switch_server-cron-expectation.js';
 import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/1733000000000-dead_mans_switch_server-maintenance.js';
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
@@ -37,6 +38,7 @@ export const manifest = defineAddon({
     DeadMansSwitchServerNextInCancelEvents1732800000000,
     DeadMansSwitchServerStorm1732900000000,
     DeadMansSwitchServerMaintenance1733000000000,
+    DeadMansSwitchServerCronExpectation1733100000000,
   ],
   seed: {
     settings: SETTING_DEFAULTS,

@@ -12,6 +12,9 @@ export interface CheckedIn {
 
 export interface LockedInstance extends CheckedIn {
   alert_state: 'ok' | 'down';
+  expect_cron: string | null;
+  expect_time_zone: string | null;
+  expect_grace: number;
 }
 
 // $1 uuid, $2 received at, $3..$11 the statistics, $12 next_in: the parameters every statement below shares.
@@ -30,13 +33,17 @@ const statistics = (c: CheckIn, receivedAt: Date) => [
   c.nextIn,
 ];
 
+/** The deadline of a check-in: twice the delay in force (`next_in`, else `alive_max_delay`) after it. */
+const DELAY_DEADLINE = `$2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, alive_max_delay))`;
+
 // The last statistics: cpu, ram and users as sent (null included); the optional ones keep their last value.
-const SET_LAST = `last_seen = $2::timestamptz, last_cpu = $3::double precision, last_ram = $4::double precision,
+const setLast = (
+  deadline = DELAY_DEADLINE,
+) => `last_seen = $2::timestamptz, last_cpu = $3::double precision, last_ram = $4::double precision,
   last_user_count = $5::integer, last_db_size = coalesce($6::bigint, last_db_size),
   last_disk_free = coalesce($7::bigint, last_disk_free), last_disk_total = coalesce($8::bigint, last_disk_total),
   last_backup_at = coalesce($9::timestamptz, last_backup_at), last_version = coalesce($10::text, last_version),
-  last_uptime = coalesce($11::bigint, last_uptime), next_in = $12::integer,
-  next_deadline = $2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, alive_max_delay))`;
+  last_uptime = coalesce($11::bigint, last_uptime), next_in = $12::integer, next_deadline = ${deadline}`;
 
 const INSERT_LOG = `INSERT INTO dead_mans_switch_log
   (instance_id, received_at, cpu, ram, user_count, db_size, disk_free, disk_total, last_backup_at, version, uptime)`;
@@ -54,7 +61,8 @@ export class CheckInRepository {
   /**
    * The common case in one statement (one implicit transaction, committed when it returns): a known instance
    * that is not down moves its deadline, keeps its statistics and gets its log row. Returns nothing for an
-   * unknown uuid or a down instance, whose check-in needs the full transaction.
+   * unknown uuid, a down instance or one with a cron expectation (its deadline is computed by croner), whose
+   * check-in needs the full transaction.
    */
   async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
     // The hot path goes to the pool TypeORM owns, as a named (prepared) statement: no query runner to set up
@@ -64,8 +72,9 @@ export class CheckInRepository {
       name: 'dead_mans_switch_quick_checkin',
       values: statistics(checkIn, receivedAt),
       text: `WITH checked AS (
-         UPDATE dead_mans_switch_instance SET ${SET_LAST}
+         UPDATE dead_mans_switch_instance SET ${setLast()}
          WHERE database_uuid = $1::uuid AND NOT (state = 'active' AND alert_state = 'down')
+           AND (expect_cron IS NULL OR $12::integer IS NOT NULL)
          RETURNING id, state)
        , logged AS (${INSERT_LOG} SELECT id, ${LOG_VALUES} FROM checked)
        SELECT id, state FROM checked`,
@@ -83,7 +92,8 @@ export class CheckInRepository {
 
   async lockByUuid(uuid: string, manager: EntityManager): Promise<LockedInstance | undefined> {
     const rows = await manager.query<LockedInstance[]>(
-      'SELECT id, state, alert_state FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE',
+      `SELECT id, state, alert_state, expect_cron, expect_time_zone, expect_grace
+       FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE`,
       [uuid],
     );
     return rows[0];
@@ -91,24 +101,26 @@ export class CheckInRepository {
 
   /**
    * Stores a check-in of a locked instance. A down active instance is back: the compare-and-set to `ok` is
-   * part of the same update, guarded by what the caller read under the lock. Returns whether it recovered.
+   * part of the same update, guarded by what the caller read under the lock. `deadline`: the one a cron
+   * expectation gives, instead of the delay's. Returns whether it recovered.
    */
   async checkInLocked(
     checkIn: CheckIn,
     receivedAt: Date,
     read: LockedInstance,
+    deadline: Date | null,
     manager: EntityManager,
   ): Promise<boolean> {
     const recovering = read.state === 'active' && read.alert_state === 'down';
     const updated = await manager.query<unknown[]>(
       // In a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
       `WITH checked AS (
-         UPDATE dead_mans_switch_instance SET ${SET_LAST}
+         UPDATE dead_mans_switch_instance SET ${setLast(`coalesce($16::timestamptz, ${DELAY_DEADLINE})`)}
            ${recovering ? `, alert_state = 'ok'` : ''}
          WHERE database_uuid = $1::uuid AND id = $13 AND state = $14 AND alert_state = $15
          RETURNING id)
        SELECT id FROM checked`,
-      [...statistics(checkIn, receivedAt), read.id, read.state, read.alert_state],
+      [...statistics(checkIn, receivedAt), read.id, read.state, read.alert_state, deadline],
     );
     if (updated.length !== 1) throw new Error(`Instance ${read.id} changed under its lock`);
     await this.insertLog(read.id, checkIn, receivedAt, manager);

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
 import { CachedSettings } from '../cached-settings.service.js';
+import { cronDeadline } from '../cron-schedule.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
@@ -101,7 +102,15 @@ export class CheckInService {
       const outcome = await this.checkIns.transaction(async (manager) => {
         const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
         if (locked) {
-          const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, manager);
+          // A cron expectation gives the deadline, unless the check-in announced its own (next_in).
+          const deadline =
+            locked.expect_cron && locked.expect_time_zone && checkIn.nextIn === null
+              ? cronDeadline(
+                  { cron: locked.expect_cron, timeZone: locked.expect_time_zone, grace: locked.expect_grace },
+                  now,
+                )
+              : null;
+          const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
           if (recovered) {
             const messageId = await this.alerts.alert('up', locked.id, now, manager);
             // Followers told of the outage in a storm hear of the recoveries the same way.

@@ -73,6 +73,28 @@ export class UpdateInstanceDto {
   @Min(MIN_DELAY)
   @Max(MAX_DELAY)
   alive_max_delay?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Expect check-ins on this cron schedule (e.g. `0 2 * * *`) instead of the fixed delay; null: the delay',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  expect_cron?: string | null;
+
+  @ApiPropertyOptional({ description: 'Time zone of `expect_cron` (default UTC)' })
+  @IsOptional()
+  @IsTimeZone()
+  expect_time_zone?: string;
+
+  @ApiPropertyOptional({ description: 'Seconds after an expected check-in before the instance is down' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DELAY)
+  expect_grace?: number;
 }
 
 export const LOG_INTERVALS = ['raw', 'hour', 'day'] as const;
@@ -138,6 +160,10 @@ export interface InstanceResponse {
   next_in: number | null;
   /** When the instance cancelled itself (it stays suspended until a manager activates it). */
   cancelled_at: string | null;
+  /** The cron expectation, when set: check-ins expected at each occurrence, down `expect_grace` s later. */
+  expect_cron: string | null;
+  expect_time_zone: string | null;
+  expect_grace: number;
   /** When the maintenance window open now for this instance closes; null outside maintenance. */
   maintenance_until: string | null;
   created_at: string;
@@ -178,6 +204,9 @@ export const toInstanceResponse = (
   last_alert_at: iso(row.last_alert_at),
   next_in: row.next_in,
   cancelled_at: iso(row.cancelled_at),
+  expect_cron: row.expect_cron,
+  expect_time_zone: row.expect_time_zone,
+  expect_grace: row.expect_grace,
   maintenance_until: iso(maintenanceUntil),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
