@@ -24,9 +24,4 @@ export class CachedSettings {
   async numeric(key: string): Promise<number> {
     return numericSetting(key, await this.get(key));
   }
-
-  /** Forgets what was read, so that a changed setting applies now. */
-  reload(): void {
-    this.values.clear();
-  }
 }
