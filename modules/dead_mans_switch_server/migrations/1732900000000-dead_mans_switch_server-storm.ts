@@ -20,8 +20,10 @@ export class DeadMansSwitchServerStorm1732900000000 implements MigrationInterfac
         posted_at timestamptz,
         CHECK ((kind = 'up') = (down_storm_id IS NOT NULL))
       );
+      -- Among storms not told yet: a down alert written after its pass's storm was told (two passes at the same
+      -- time) opens another one rather than joining one that is never told again.
       CREATE UNIQUE INDEX dead_mans_switch_storm_down_key ON dead_mans_switch_storm (partner_id, opened_at)
-        WHERE kind = 'down';
+        WHERE kind = 'down' AND posted_at IS NULL;
       CREATE UNIQUE INDEX dead_mans_switch_storm_up_key ON dead_mans_switch_storm (down_storm_id)
         WHERE kind = 'up' AND posted_at IS NULL;
       CREATE INDEX dead_mans_switch_storm_pending_idx ON dead_mans_switch_storm (id) WHERE posted_at IS NULL;

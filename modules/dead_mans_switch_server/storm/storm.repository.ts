@@ -56,7 +56,7 @@ export class StormRepository {
        INSERT INTO dead_mans_switch_storm (partner_id, kind, opened_at, instance_ids, updated_at)
        SELECT partner_id, 'down', $4, array_agg(instance_id ORDER BY instance_id), $4
        FROM held GROUP BY partner_id ORDER BY partner_id
-       ON CONFLICT (partner_id, opened_at) WHERE kind = 'down'
+       ON CONFLICT (partner_id, opened_at) WHERE kind = 'down' AND posted_at IS NULL
        DO UPDATE SET instance_ids = dead_mans_switch_storm.instance_ids || EXCLUDED.instance_ids`,
       [downs.map((d) => d.messageId), downs.map((d) => d.instanceId), partners, passAt],
     );

@@ -128,4 +128,36 @@ describe('storm breaker: one incident e-mail per follower for a mass outage', ()
     assert.equal(recovered[1].subject, "Dead man's switch incident: 50 instances back");
     for (const id of ids) assert.deepEqual(await alerts(db, id), ['down', 'up']);
   });
+
+  it('with two watchdogs running passes concurrently, every instance is in exactly one incident', async () => {
+    const second = await startTestApp({
+      databaseUrl: db,
+      clock,
+      env: { SMTP_URL: smtp.url, MAIL_FROM: 'Vigil <vigil@ops.test>' },
+    });
+    try {
+      const { ids } = await customerWith(30, 'replicas@ops.test');
+      await dispatch();
+      clock.advance(2 * DELAY);
+      const watchdogs = [app.get(WatchdogService), second.get(WatchdogService)];
+      await Promise.all(watchdogs.flatMap((w) => [w.runPass(), w.runPass(), w.runPass()]));
+      await dispatch();
+      for (const id of ids) assert.deepEqual(await alerts(db, id), ['down']);
+      const storms = await query<{ instance_ids: number[]; posted: boolean }>(
+        db,
+        `SELECT s.instance_ids, s.posted_at IS NOT NULL AS posted FROM dead_mans_switch_storm s
+         JOIN partner p ON p.id = s.partner_id WHERE p.email = 'replicas@ops.test' AND s.kind = 'down'`,
+      );
+      assert.ok(storms.every((s) => s.posted));
+      assert.deepEqual(
+        storms.flatMap((s) => s.instance_ids).sort((a, b) => a - b),
+        [...ids].sort((a, b) => a - b),
+      );
+      const mails = smtp.to('replicas@ops.test');
+      assert.equal(mails.length, storms.length);
+      assert.ok(mails.every((m) => m.subject.startsWith("Dead man's switch incident: ")));
+    } finally {
+      await second.close();
+    }
+  });
 });
