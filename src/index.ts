@@ -57,3 +57,12 @@ export {
 } from './chatter/thread.js';
 export { NotificationDispatcher, type DispatchResult } from './notifications/notification-dispatcher.js';
 export { TemplateRenderer } from './notifications/template-renderer.js';
+export {
+  summary,
+  type AlertChannel,
+  type ChannelMessage,
+  type ChannelRequest,
+  type ChannelSettingSpec,
+  type RetryPolicy,
+} from './notifications/channels/alert-channel.js';
+export { signWebhook, SIGNATURE_HEADER } from './notifications/channels/webhook.channel.js';
