@@ -5,7 +5,13 @@ import { AliveMiddleware } from './checkin/alive.middleware.js';
 import { CheckInRepository } from './checkin/checkin.repository.js';
 import { CheckInService } from './checkin/checkin.service.js';
 import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
+import { InstanceCancelService } from './checkin/instance-cancel.service.js';
+import { CachedSettings } from './cached-settings.service.js';
 import { DmsMetrics } from './dms-metrics.service.js';
+import { EventRetentionTask } from './events/event-retention.task.js';
+import { InstanceEventsController } from './events/instance-events.controller.js';
+import { InstanceEventsRepository } from './events/instance-events.repository.js';
+import { InstanceEventsService } from './events/instance-events.service.js';
 import { InstanceAlertsService } from './instance-alerts.service.js';
 import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
@@ -13,10 +19,16 @@ import { InstancesService } from './instances/instances.service.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
+import { MaintenanceWindowsController } from './maintenance/maintenance-windows.controller.js';
+import { MaintenanceWindowsRepository } from './maintenance/maintenance-windows.repository.js';
+import { MaintenanceWindowsService } from './maintenance/maintenance-windows.service.js';
+import { StormBreakerService } from './storm/storm-breaker.service.js';
+import { StormRepository } from './storm/storm.repository.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
+import { INSTANCE_ENDPOINTS } from './settings.js';
 
 @Module({
-  controllers: [AliveController, InstancesController],
+  controllers: [AliveController, InstancesController, InstanceEventsController, MaintenanceWindowsController],
   providers: [
     SourceRateLimiter,
     AliveExceptionFilter,
@@ -30,10 +42,21 @@ import { WatchdogTask } from './watchdog/watchdog.task.js';
     WatchdogService,
     WatchdogTask,
     LogRetentionTask,
+    CachedSettings,
+    InstanceCancelService,
+    InstanceEventsRepository,
+    InstanceEventsService,
+    EventRetentionTask,
+    StormRepository,
+    StormBreakerService,
+    MaintenanceWindowsRepository,
+    MaintenanceWindowsService,
   ],
 })
 export class DeadMansSwitchServerModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(AliveMiddleware).forRoutes({ path: 'dead_mans_switch/alive', method: RequestMethod.POST });
+    consumer
+      .apply(AliveMiddleware)
+      .forRoutes(...INSTANCE_ENDPOINTS.map((path) => ({ path: path.slice(1), method: RequestMethod.POST })));
   }
 }

@@ -3,8 +3,9 @@ import type { EntityManager } from 'typeorm';
 import { ChatterService, systemContext, type RequestContext } from '../../src/index.js';
 import type { AlertKind } from './instance-alert.entity.js';
 import type { Instance } from './instance.entity.js';
-import { DISPLAY_NAME_SQL } from './instance.thread.js';
-import { INSTANCE_MODEL, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
+import { DISPLAY_NAME_SQL, instanceDisplayName } from './instance.thread.js';
+import type { EventLevel } from './instance-event.entity.js';
+import { INSTANCE_MODEL, SUBTYPE_CANCELLED, SUBTYPE_DOWN, SUBTYPE_EVENT, SUBTYPE_UP } from './settings.js';
 
 const MESSAGES: Record<AlertKind, { subtype: string; subject: string; body: string }> = {
   down: {
@@ -33,17 +34,22 @@ const MESSAGES: Record<AlertKind, { subtype: string; subject: string; body: stri
 export class InstanceAlertsService {
   constructor(@Inject(ChatterService) private readonly chatter: ChatterService) {}
 
-  async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<void> {
-    await this.alertMany([{ kind, instanceId }], at, manager);
+  /** Posts one alert; returns its message id. */
+  async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<number> {
+    const [posted] = await this.alertMany([{ kind, instanceId }], at, manager);
+    return posted.messageId;
   }
 
-  /** Posts many alerts set-based, in a few statements: a mass outage must not take a statement per follower. */
+  /**
+   * Posts many alerts set-based, in a few statements: a mass outage must not take a statement per follower.
+   * Returns them with their message ids, in the given order.
+   */
   async alertMany(
     alerts: { kind: AlertKind; instanceId: number }[],
     at: Date,
     manager: EntityManager,
-  ): Promise<void> {
-    if (alerts.length === 0) return;
+  ): Promise<{ kind: AlertKind; instanceId: number; messageId: number }[]> {
+    if (alerts.length === 0) return [];
     const rows = await manager.query<
       { id: number; database_uuid: string; last_seen: Date | null; alive_max_delay: number; name: string }[]
     >(
@@ -83,6 +89,58 @@ export class InstanceAlertsService {
        SELECT instance_id, kind, message_id, $4 FROM unnest($1::int[], $2::text[], $3::int[])
          AS a(instance_id, kind, message_id)`,
       [alerts.map((a) => a.instanceId), alerts.map((a) => a.kind), posted.map((p) => p.id), at],
+    );
+    return alerts.map((a, i) => ({ ...a, messageId: posted[i].id }));
+  }
+
+  /**
+   * The instance cancelled itself: an internal note to the followers (users), with the state change tracked,
+   * authored by no one (the instance, not a user, asked for it).
+   */
+  async cancelled(instance: Instance, at: Date, manager: EntityManager): Promise<void> {
+    const name = await instanceDisplayName(instance.id, manager);
+    const args = { name, at: at.toISOString() };
+    await this.chatter.post(
+      systemContext(),
+      { model: INSTANCE_MODEL, id: instance.id },
+      {
+        subtype: SUBTYPE_CANCELLED,
+        type: 'note',
+        subject: { key: 'dead_mans_switch_server.alerts.cancelled_subject', args },
+        body: { key: 'dead_mans_switch_server.alerts.cancelled_body', args },
+        tracking:
+          instance.state === 'suspended'
+            ? []
+            : [{ field: 'state', oldValue: instance.state, newValue: 'suspended' }],
+      },
+      manager,
+    );
+  }
+
+  /** An event at or above the alert level, posted to the followers with its level and message. */
+  async event(
+    instanceId: number,
+    event: { level: EventLevel; message: string; receivedAt: Date },
+    manager: EntityManager,
+  ): Promise<void> {
+    const name = await instanceDisplayName(instanceId, manager);
+    const args = { name, level: event.level, message: event.message };
+    await this.chatter.post(
+      systemContext(),
+      { model: INSTANCE_MODEL, id: instanceId },
+      {
+        subtype: SUBTYPE_EVENT,
+        type: 'notification',
+        subject: { key: 'dead_mans_switch_server.alerts.event_subject', args },
+        body: { key: 'dead_mans_switch_server.alerts.event_body', args },
+        template: 'dead_mans_switch_server/instance_event',
+        templateValues: {
+          level: event.level,
+          message: event.message,
+          received_at: event.receivedAt.toISOString(),
+        },
+      },
+      manager,
     );
   }
 

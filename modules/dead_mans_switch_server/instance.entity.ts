@@ -11,6 +11,9 @@ export type AlertState = 'ok' | 'down';
 /** `alive_max_delay` of a new instance, in seconds. */
 export const DEFAULT_DELAY = 600;
 
+/** In SQL over the instance table (alias `i`, or none): the delay in force, `next_in` before `alive_max_delay`. */
+export const effectiveDelaySql = (alias = '') => `coalesce(${alias}next_in, ${alias}alive_max_delay)`;
+
 /** `dead_mans_switch.instance`: a customer's database that checks in, identified by its database uuid. */
 @Entity('dead_mans_switch_instance')
 export class Instance {
@@ -76,6 +79,25 @@ export class Instance {
 
   @Column('timestamptz', { nullable: true })
   lastAlertAt: Date | null;
+
+  /** The delay the last check-in announced (`next_in`), used instead of `aliveMaxDelay` until the next one. */
+  @Column('integer', { nullable: true })
+  nextIn: number | null;
+
+  /** A cron expectation (in `expectTimeZone`) instead of the fixed delay; null: the delay. */
+  @Column('text', { nullable: true })
+  expectCron: string | null;
+
+  @Column('text', { nullable: true })
+  expectTimeZone: string | null;
+
+  /** Seconds after an expected occurrence before the instance counts as down. */
+  @Column('integer', { default: 1800 })
+  expectGrace: number;
+
+  /** When the instance cancelled itself; cleared when a manager activates it again. */
+  @Column('timestamptz', { nullable: true })
+  cancelledAt: Date | null;
 
   @Column('inet', { nullable: true })
   registeredFrom: string | null;

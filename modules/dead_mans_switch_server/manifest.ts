@@ -2,11 +2,27 @@ import { defineAddon } from '../../src/index.js';
 import { AllowedSources } from './checkin/allowed-sources.js';
 import { DeadMansSwitchServerModule } from './dead-mans-switch-server.module.js';
 import { InstanceAlert } from './instance-alert.entity.js';
+import { MaintenanceWindow } from './maintenance-window.entity.js';
+import { InstanceEvent } from './instance-event.entity.js';
 import { InstanceLog } from './instance-log.entity.js';
 import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
-import { INSTANCE_MODEL, MAX_BODY_BYTES, SETTING_DEFAULTS, SUBTYPE_DOWN, SUBTYPE_UP } from './settings.js';
+import { DeadMansSwitchServerNextInCancelEvents1732800000000 } from './migrations/1732800000000-dead_mans_switch_server-next-in-cancel-events.js';
+import { DeadMansSwitchServerCronExpectation1733100000000 } from './migrations/1733100000000-dead_mans_switch_server-cron-expectation.js';
+import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/1733000000000-dead_mans_switch_server-maintenance.js';
+import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
+import { EventRetentionTask } from './events/event-retention.task.js';
+import {
+  INSTANCE_ENDPOINTS,
+  INSTANCE_MODEL,
+  MAX_BODY_BYTES,
+  SETTING_DEFAULTS,
+  SUBTYPE_CANCELLED,
+  SUBTYPE_DOWN,
+  SUBTYPE_EVENT,
+  SUBTYPE_UP,
+} from './settings.js';
 import { smtpForFollowersCheck } from './smtp-for-followers.check.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
@@ -16,8 +32,14 @@ export const manifest = defineAddon({
   version: '1.0.0',
   summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
   depends: [],
-  entities: [Instance, InstanceLog, InstanceAlert],
-  migrations: [DeadMansSwitchServerInit1732500000000],
+  entities: [Instance, InstanceLog, InstanceAlert, InstanceEvent, MaintenanceWindow],
+  migrations: [
+    DeadMansSwitchServerInit1732500000000,
+    DeadMansSwitchServerNextInCancelEvents1732800000000,
+    DeadMansSwitchServerStorm1732900000000,
+    DeadMansSwitchServerMaintenance1733000000000,
+    DeadMansSwitchServerCronExpectation1733100000000,
+  ],
   seed: {
     settings: SETTING_DEFAULTS,
     subtypes: [
@@ -35,11 +57,27 @@ export const manifest = defineAddon({
         internal: false,
         model: INSTANCE_MODEL,
       },
+      {
+        key: SUBTYPE_EVENT,
+        name: 'dead_mans_switch_server.subtypes.instance_event',
+        default: true,
+        internal: false,
+        model: INSTANCE_MODEL,
+      },
+      {
+        // An internal note: users only.
+        key: SUBTYPE_CANCELLED,
+        name: 'dead_mans_switch_server.subtypes.instance_cancelled',
+        default: true,
+        internal: true,
+        model: INSTANCE_MODEL,
+      },
     ],
   },
   tasks: [
     { id: 'dead_mans_switch.watchdog', everySeconds: 30, provider: WatchdogTask },
     { id: 'dead_mans_switch.log_retention', everySeconds: 86_400, provider: LogRetentionTask },
+    { id: 'dead_mans_switch.event_retention', everySeconds: 86_400, provider: EventRetentionTask },
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],
@@ -54,6 +92,6 @@ export const manifest = defineAddon({
         return [(error as Error).message];
       }
     }),
-  bodyLimits: { '/dead_mans_switch/alive': MAX_BODY_BYTES },
+  bodyLimits: Object.fromEntries(INSTANCE_ENDPOINTS.map((path) => [path, MAX_BODY_BYTES])),
   module: DeadMansSwitchServerModule,
 });

@@ -17,6 +17,8 @@ type Access = 'public' | Role;
  */
 const ACCESS: Record<string, Access> = {
   'POST /dead_mans_switch/alive': 'public',
+  'POST /dead_mans_switch/cancel': 'public',
+  'POST /dead_mans_switch/event': 'public',
   'GET /monitoring/status': 'public',
   'GET /monitoring/ready': 'public',
   'GET /metrics': 'public',
@@ -81,6 +83,10 @@ const ACCESS: Record<string, Access> = {
   'POST /api/v1/dead_mans_switch/instances/:id/activate': 'manager',
   'POST /api/v1/dead_mans_switch/instances/:id/suspend': 'manager',
   'GET /api/v1/dead_mans_switch/instances/:id/logs': 'viewer',
+  'GET /api/v1/dead_mans_switch/events': 'viewer',
+  'GET /api/v1/dead_mans_switch/maintenance_windows': 'viewer',
+  'POST /api/v1/dead_mans_switch/maintenance_windows': 'manager',
+  'DELETE /api/v1/dead_mans_switch/maintenance_windows/:id': 'manager',
 };
 
 /** The OpenAPI UI and document: public, served by the Swagger module. */

@@ -10,6 +10,8 @@ export interface CheckIn {
   lastBackupAt: Date | null;
   version: string | null;
   uptime: number | null;
+  /** Seconds until the next check-in at worst, as sent (bounded by the settings when stored). */
+  nextIn: number | null;
 }
 
 /** Why a check-in is refused: a translation key of the addon's namespace and its arguments. */
@@ -43,25 +45,52 @@ export function readEnvelope(body: unknown): AliveRequest {
   return { form: 'plain', params: body };
 }
 
+/** A check-in that carries nothing but the uuid. */
+export const emptyCheckIn = (databaseUuid: string): CheckIn => ({
+  databaseUuid,
+  cpu: null,
+  ram: null,
+  userCount: null,
+  dbSize: null,
+  diskFree: null,
+  diskTotal: null,
+  lastBackupAt: null,
+  version: null,
+  uptime: null,
+  nextIn: null,
+});
+
 const fail = (key: string, args: Record<string, string | number> = {}) => ({ error: { key, args } }) as const;
 
-/**
- * Validates the parameters of a check-in. Unknown keys are ignored; a known key with a value of the wrong type
- * refuses the check-in with a message that names it.
- */
-export function parseCheckIn(params: unknown): { checkIn: CheckIn } | { error: PayloadError } {
+/** The object and its `database_uuid`, normalised: what every instance endpoint reads first. */
+export function parseDatabaseUuid(
+  params: unknown,
+): { params: Record<string, unknown>; databaseUuid: string } | { error: PayloadError } {
   if (!isObject(params)) return fail('dead_mans_switch_server.errors.not_an_object');
   const uuid = params.database_uuid;
   if (uuid === undefined || uuid === null || uuid === '')
     return fail('dead_mans_switch_server.errors.uuid_missing');
   if (typeof uuid !== 'string' || !UUID.test(uuid.trim()))
     return fail('dead_mans_switch_server.errors.uuid_invalid');
+  return { params, databaseUuid: uuid.trim().toLowerCase() };
+}
+
+/**
+ * Validates the parameters of a check-in. Unknown keys are ignored; a known key with a value of the wrong type
+ * refuses the check-in with a message that names it.
+ */
+export function parseCheckIn(input: unknown): { checkIn: CheckIn } | { error: PayloadError } {
+  const identified = parseDatabaseUuid(input);
+  if ('error' in identified) return identified;
+  const { params, databaseUuid } = identified;
 
   const problems: PayloadError[] = [];
   const number = (field: string, options: { integer?: boolean; max?: number } = {}): number | null => {
     const value = params[field];
     if (value === undefined || value === null) return null;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > (options.max ?? 1e18)) {
+    // Integers beyond 2^53 are not exact in JavaScript: refused rather than stored rounded.
+    const max = options.max ?? (options.integer ? Number.MAX_SAFE_INTEGER : 1e18);
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
       problems.push({ key: 'dead_mans_switch_server.errors.not_a_number', args: { field } });
       return null;
     }
@@ -69,7 +98,7 @@ export function parseCheckIn(params: unknown): { checkIn: CheckIn } | { error: P
     return options.integer ? Math.round(value) : value;
   };
   const checkIn: CheckIn = {
-    databaseUuid: uuid.trim().toLowerCase(),
+    databaseUuid,
     cpu: number('cpu', { max: 1e6 }),
     ram: number('ram', { max: 1e6 }),
     userCount: number('user_count', { integer: true, max: 2_147_483_647 }),
@@ -77,6 +106,7 @@ export function parseCheckIn(params: unknown): { checkIn: CheckIn } | { error: P
     diskFree: number('disk_free', { integer: true }),
     diskTotal: number('disk_total', { integer: true }),
     uptime: number('uptime', { integer: true }),
+    nextIn: number('next_in', { integer: true, max: 2_147_483_647 }),
     lastBackupAt: null,
     version: null,
   };

@@ -4,13 +4,19 @@ import type { Request } from 'express';
 import { Ctx, Public, type RequestContext } from '../../../src/index.js';
 import { AliveExceptionFilter } from './alive-exception.filter.js';
 import { sourceAddress } from './allowed-sources.js';
+import { InstanceEventsService } from '../events/instance-events.service.js';
 import { CheckInService } from './checkin.service.js';
+import { InstanceCancelService } from './instance-cancel.service.js';
 
 @ApiTags('dead_mans_switch')
 @Controller('dead_mans_switch')
 @UseFilters(AliveExceptionFilter)
 export class AliveController {
-  constructor(@Inject(CheckInService) private readonly checkIns: CheckInService) {}
+  constructor(
+    @Inject(CheckInService) private readonly checkIns: CheckInService,
+    @Inject(InstanceCancelService) private readonly cancels: InstanceCancelService,
+    @Inject(InstanceEventsService) private readonly events: InstanceEventsService,
+  ) {}
 
   @Post('alive')
   @Public()
@@ -19,10 +25,39 @@ export class AliveController {
     summary: 'Check in (no authentication)',
     description:
       'Odoo JSON-RPC `{"jsonrpc": "2.0", "method": "call", "params": {"database_uuid": …}}` or the same keys as ' +
-      'plain JSON. Unknown uuids register a new instance.',
+      "plain JSON. Unknown uuids register a new instance. Optional `next_in` (seconds): this check-in's delay " +
+      'instead of `alive_max_delay` (bounded by `dead_mans_switch.next_in_min_seconds`/`_max_seconds`).',
   })
   @ApiBody({ schema: { type: 'object' } })
   alive(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: Request) {
     return this.checkIns.receive(ctx, body, sourceAddress(request.ip));
+  }
+
+  @Post('cancel')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'The instance cancels itself (no authentication)',
+    description:
+      '`{"database_uuid": …}`, JSON-RPC or plain JSON: the instance is suspended and alerts no one; later ' +
+      'check-ins are logged but do not reactivate it (a manager does). Unknown uuid: 404.',
+  })
+  @ApiBody({ schema: { type: 'object' } })
+  cancel(@Ctx() ctx: RequestContext, @Body() body: unknown) {
+    return this.cancels.cancel(ctx, body);
+  }
+
+  @Post('event')
+  @Public()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'The instance reports an event (no authentication)',
+    description:
+      '`{"database_uuid": …, "level": "debug|info|warning|error|critical", "message": …}`, JSON-RPC or plain ' +
+      'JSON. Stored with the server time; from `dead_mans_switch.event_alert_level` up, posted to followers.',
+  })
+  @ApiBody({ schema: { type: 'object' } })
+  event(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: Request) {
+    return this.events.receive(ctx, body, sourceAddress(request.ip));
   }
 }

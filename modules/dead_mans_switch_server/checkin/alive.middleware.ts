@@ -7,7 +7,7 @@ import { RateLimitedException } from './rate-limited.exception.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
 
 /**
- * The transport-level defences of the alive endpoint, before any parsing of the check-in: the allow-list of
+ * The transport-level defences of the endpoints instances call (alive, cancel, event), before any parsing of the check-in: the allow-list of
  * source networks (403), the content type (415) and the per-source rate (429). The body size (413) is refused
  * while reading, by core's body parser, from the manifest's `bodyLimits`.
  */
@@ -29,7 +29,8 @@ export class AliveMiddleware implements NestMiddleware {
 
   private async check(request: Request, response: Response): Promise<void> {
     const refuse = (result: string, error: AppException) => {
-      this.metrics.checkIns.inc({ form: 'unknown', result });
+      // The check-in metric counts the alive endpoint only; cancel and event share the defences.
+      if (/\/alive\/?$/i.test(request.path)) this.metrics.checkIns.inc({ form: 'unknown', result });
       if (error instanceof RateLimitedException) response.setHeader('Retry-After', error.retryAfterSeconds);
       throw error;
     };

@@ -12,9 +12,12 @@ export interface CheckedIn {
 
 export interface LockedInstance extends CheckedIn {
   alert_state: 'ok' | 'down';
+  expect_cron: string | null;
+  expect_time_zone: string | null;
+  expect_grace: number;
 }
 
-// $1 uuid, $2 received at, $3.. the statistics: the parameters every statement below shares.
+// $1 uuid, $2 received at, $3..$11 the statistics, $12 next_in: the parameters every statement below shares.
 const statistics = (c: CheckIn, receivedAt: Date) => [
   c.databaseUuid,
   receivedAt,
@@ -27,15 +30,20 @@ const statistics = (c: CheckIn, receivedAt: Date) => [
   c.lastBackupAt,
   c.version,
   c.uptime,
+  c.nextIn,
 ];
 
+/** The deadline of a check-in: twice the delay in force (`next_in`, else `alive_max_delay`) after it. */
+const DELAY_DEADLINE = `$2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, alive_max_delay))`;
+
 // The last statistics: cpu, ram and users as sent (null included); the optional ones keep their last value.
-const SET_LAST = `last_seen = $2::timestamptz, last_cpu = $3::double precision, last_ram = $4::double precision,
+const setLast = (
+  deadline = DELAY_DEADLINE,
+) => `last_seen = $2::timestamptz, last_cpu = $3::double precision, last_ram = $4::double precision,
   last_user_count = $5::integer, last_db_size = coalesce($6::bigint, last_db_size),
   last_disk_free = coalesce($7::bigint, last_disk_free), last_disk_total = coalesce($8::bigint, last_disk_total),
   last_backup_at = coalesce($9::timestamptz, last_backup_at), last_version = coalesce($10::text, last_version),
-  last_uptime = coalesce($11::bigint, last_uptime),
-  next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)`;
+  last_uptime = coalesce($11::bigint, last_uptime), next_in = $12::integer, next_deadline = ${deadline}`;
 
 const INSERT_LOG = `INSERT INTO dead_mans_switch_log
   (instance_id, received_at, cpu, ram, user_count, db_size, disk_free, disk_total, last_backup_at, version, uptime)`;
@@ -44,16 +52,18 @@ const LOG_VALUES = `$2::timestamptz, $3::double precision, $4::double precision,
 
 /**
  * The common case of a check-in as one named statement: a known instance that is not down moves its deadline,
- * keeps its statistics and gets its log row. Returns no row for an unknown uuid or a down instance. Exported for
- * the benchmark's reference server, which runs exactly this statement.
+ * keeps its statistics and gets its log row. Returns no row for an unknown uuid, a down instance or one with a
+ * cron expectation without `next_in` (croner computes its deadline). Exported for the benchmark's reference
+ * server, which runs exactly this statement.
  */
 export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryConfig {
   return {
     name: 'dead_mans_switch_quick_checkin',
     values: statistics(checkIn, receivedAt),
     text: `WITH checked AS (
-       UPDATE dead_mans_switch_instance SET ${SET_LAST}
+       UPDATE dead_mans_switch_instance SET ${setLast()}
        WHERE database_uuid = $1::uuid AND NOT (state = 'active' AND alert_state = 'down')
+         AND (expect_cron IS NULL OR $12::integer IS NOT NULL)
        RETURNING id, state)
      , logged AS (${INSERT_LOG} SELECT id, ${LOG_VALUES} FROM checked)
      SELECT id, state FROM checked`,
@@ -71,7 +81,8 @@ export class CheckInRepository {
   /**
    * The common case in one statement (one implicit transaction, committed when it returns): a known instance
    * that is not down moves its deadline, keeps its statistics and gets its log row. Returns nothing for an
-   * unknown uuid or a down instance, whose check-in needs the full transaction.
+   * unknown uuid, a down instance or one with a cron expectation (its deadline is computed by croner), whose
+   * check-in needs the full transaction.
    */
   async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
     // The hot path goes to the pool TypeORM owns, as a named (prepared) statement: no query runner to set up
@@ -81,9 +92,18 @@ export class CheckInRepository {
     return rows[0];
   }
 
+  async findByUuid(uuid: string): Promise<CheckedIn | undefined> {
+    const rows = await this.db.query<CheckedIn[]>(
+      'SELECT id, state FROM dead_mans_switch_instance WHERE database_uuid = $1',
+      [uuid],
+    );
+    return rows[0];
+  }
+
   async lockByUuid(uuid: string, manager: EntityManager): Promise<LockedInstance | undefined> {
     const rows = await manager.query<LockedInstance[]>(
-      'SELECT id, state, alert_state FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE',
+      `SELECT id, state, alert_state, expect_cron, expect_time_zone, expect_grace
+       FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE`,
       [uuid],
     );
     return rows[0];
@@ -91,24 +111,26 @@ export class CheckInRepository {
 
   /**
    * Stores a check-in of a locked instance. A down active instance is back: the compare-and-set to `ok` is
-   * part of the same update, guarded by what the caller read under the lock. Returns whether it recovered.
+   * part of the same update, guarded by what the caller read under the lock. `deadline`: the one a cron
+   * expectation gives, instead of the delay's. Returns whether it recovered.
    */
   async checkInLocked(
     checkIn: CheckIn,
     receivedAt: Date,
     read: LockedInstance,
+    deadline: Date | null,
     manager: EntityManager,
   ): Promise<boolean> {
     const recovering = read.state === 'active' && read.alert_state === 'down';
     const updated = await manager.query<unknown[]>(
       // In a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
       `WITH checked AS (
-         UPDATE dead_mans_switch_instance SET ${SET_LAST}
+         UPDATE dead_mans_switch_instance SET ${setLast(`coalesce($16::timestamptz, ${DELAY_DEADLINE})`)}
            ${recovering ? `, alert_state = 'ok'` : ''}
-         WHERE database_uuid = $1::uuid AND id = $12 AND state = $13 AND alert_state = $14
+         WHERE database_uuid = $1::uuid AND id = $13 AND state = $14 AND alert_state = $15
          RETURNING id)
        SELECT id FROM checked`,
-      [...statistics(checkIn, receivedAt), read.id, read.state, read.alert_state],
+      [...statistics(checkIn, receivedAt), read.id, read.state, read.alert_state, deadline],
     );
     if (updated.length !== 1) throw new Error(`Instance ${read.id} changed under its lock`);
     await this.insertLog(read.id, checkIn, receivedAt, manager);
@@ -140,9 +162,10 @@ export class CheckInRepository {
   ): Promise<CheckedIn | undefined> {
     const rows = await manager.query<CheckedIn[]>(
       `INSERT INTO dead_mans_switch_instance (database_uuid, state, last_seen, last_cpu, last_ram, last_user_count,
-         last_db_size, last_disk_free, last_disk_total, last_backup_at, last_version, last_uptime, next_deadline,
-         registered_from, created_at, updated_at)
-       VALUES ($1::uuid, 'new', ${LOG_VALUES}, $2::timestamptz + make_interval(secs => 2 * ${DEFAULT_DELAY}), $12::inet, $2, $2)
+         last_db_size, last_disk_free, last_disk_total, last_backup_at, last_version, last_uptime, next_in,
+         next_deadline, registered_from, created_at, updated_at)
+       VALUES ($1::uuid, 'new', ${LOG_VALUES}, $12::integer,
+         $2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, ${DEFAULT_DELAY})), $13::inet, $2, $2)
        ON CONFLICT (database_uuid) DO NOTHING
        RETURNING id, state`,
       [...statistics(checkIn, receivedAt), source],
@@ -155,7 +178,7 @@ export class CheckInRepository {
     // Same numbering as the other statements, with the instance id in place of the uuid.
     await manager.query(`${INSERT_LOG} VALUES ($1, ${LOG_VALUES})`, [
       id,
-      ...statistics(checkIn, receivedAt).slice(1),
+      ...statistics(checkIn, receivedAt).slice(1, 11),
     ]);
   }
 }

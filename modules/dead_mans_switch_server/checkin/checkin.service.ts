@@ -1,39 +1,23 @@
 import { isIP } from 'node:net';
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import {
-  AppException,
-  Clock,
-  I18nService,
-  SettingsService,
-  type RequestContext,
-} from '../../../src/index.js';
+import { Inject, Injectable } from '@nestjs/common';
+import { Clock, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
+import { CachedSettings } from '../cached-settings.service.js';
+import { cronDeadline } from '../cron-schedule.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
+import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS, numericSetting } from '../settings.js';
-import { parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
+import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
 import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { TokenBuckets } from './token-buckets.js';
+import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from './wire-reply.js';
 
 /** What a successful check-in answers, in both wire forms. */
-export interface CheckInResult {
-  status: 'ok';
+export interface CheckInResult extends InstanceReply {
   instance_state: InstanceState;
 }
-
-/** Odoo's JSON-RPC reply: `result` on success, Odoo's error object otherwise; `id` echoes the request's. */
-export type JsonRpcReply =
-  | { jsonrpc: '2.0'; id: string | number | null; result: CheckInResult }
-  | {
-      jsonrpc: '2.0';
-      id: string | number | null;
-      error: {
-        code: number;
-        message: string;
-        data: { name: string; message: string; arguments: string[]; exception_type: string; debug: string };
-      };
-    };
 
 const HOUR_MS = 3_600_000;
 // A registration that loses a race to another request for the same uuid retries as a known instance.
@@ -51,36 +35,26 @@ export class CheckInService {
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(CachedSettings) private readonly cachedSettings: CachedSettings,
+    @Inject(StormBreakerService) private readonly storms: StormBreakerService,
   ) {}
 
   /**
    * Handles one POSTed body from `source`. JSON-RPC application errors are replies (HTTP 200, as Odoo does);
    * plain JSON errors are thrown as 400s. Returns only after the check-in committed.
    */
-  async receive(ctx: RequestContext, body: unknown, source: string): Promise<JsonRpcReply | CheckInResult> {
+  async receive(
+    ctx: RequestContext,
+    body: unknown,
+    source: string,
+  ): Promise<JsonRpcReply<CheckInResult> | CheckInResult> {
     const request = readEnvelope(body);
     const parsed = parseCheckIn(request.params);
     if ('error' in parsed) {
       this.metrics.checkIns.inc({ form: request.form, result: 'invalid' });
-      if (request.form === 'plain')
-        throw new AppException(HttpStatus.BAD_REQUEST, parsed.error.key, parsed.error.args);
-      const message = this.i18n.t(parsed.error.key, ctx.lang, parsed.error.args);
-      return {
-        jsonrpc: '2.0',
-        id: request.id,
-        error: {
-          code: 200,
-          message: 'Odoo Server Error',
-          data: {
-            name: 'odoo.exceptions.ValidationError',
-            message,
-            arguments: [message],
-            exception_type: 'validation_error',
-            debug: '',
-          },
-        },
-      };
+      return replyError(request, parsed.error, ctx, this.i18n);
     }
+    if (parsed.checkIn.nextIn !== null) parsed.checkIn.nextIn = await this.boundNextIn(parsed.checkIn.nextIn);
     const now = this.clock.now();
     const wait = this.perUuid.take(parsed.checkIn.databaseUuid, now);
     if (wait > 0) {
@@ -95,8 +69,26 @@ export class CheckInService {
     this.metrics.checkIns.inc({ form: request.form, result: stored.registered ? 'registered' : 'ok' });
     if (stored.registered) this.metrics.registrations.inc();
     if (stored.recovered) this.metrics.alerts.inc({ kind: 'up' });
-    const result: CheckInResult = { status: 'ok', instance_state: stored.state };
-    return request.form === 'jsonrpc' ? { jsonrpc: '2.0', id: request.id, result } : result;
+    return replyOk<CheckInResult>(request, { status: 'ok', instance_state: stored.state });
+  }
+
+  /**
+   * Registers an unknown uuid as a check-in without statistics would (same cap per source address), or finds
+   * it: for the endpoints other than alive. Returns the instance.
+   */
+  async findOrRegister(databaseUuid: string, now: Date, source: string): Promise<CheckedIn> {
+    const known = await this.checkIns.findByUuid(databaseUuid);
+    if (known) return known;
+    const stored = await this.store(emptyCheckIn(databaseUuid), now, source);
+    if (stored.registered) this.metrics.registrations.inc();
+    return stored;
+  }
+
+  /** `next_in` within the bounds the settings give (a minute to 31 days by default). */
+  private async boundNextIn(nextIn: number): Promise<number> {
+    const min = await this.cachedSettings.numeric(SETTINGS.nextInMinSeconds);
+    const max = await this.cachedSettings.numeric(SETTINGS.nextInMaxSeconds);
+    return Math.max(1, Math.min(Math.max(nextIn, min), max));
   }
 
   private async store(
@@ -110,8 +102,20 @@ export class CheckInService {
       const outcome = await this.checkIns.transaction(async (manager) => {
         const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
         if (locked) {
-          const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, manager);
-          if (recovered) await this.alerts.alert('up', locked.id, now, manager);
+          // A cron expectation gives the deadline, unless the check-in announced its own (next_in).
+          const deadline =
+            locked.expect_cron && locked.expect_time_zone && checkIn.nextIn === null
+              ? cronDeadline(
+                  { cron: locked.expect_cron, timeZone: locked.expect_time_zone, grace: locked.expect_grace },
+                  now,
+                )
+              : null;
+          const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
+          if (recovered) {
+            const messageId = await this.alerts.alert('up', locked.id, now, manager);
+            // Followers told of the outage in a storm hear of the recoveries the same way.
+            await this.storms.holdRecovery(locked.id, messageId, now, manager);
+          }
           return { id: locked.id, state: locked.state, recovered };
         }
         await this.checkIns.lockSource(source, manager);

@@ -73,6 +73,28 @@ export class UpdateInstanceDto {
   @Min(MIN_DELAY)
   @Max(MAX_DELAY)
   alive_max_delay?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Expect check-ins on this cron schedule (e.g. `0 2 * * *`) instead of the fixed delay; null: the delay',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
+  expect_cron?: string | null;
+
+  @ApiPropertyOptional({ description: 'Time zone of `expect_cron` (default UTC)' })
+  @IsOptional()
+  @IsTimeZone()
+  expect_time_zone?: string;
+
+  @ApiPropertyOptional({ description: 'Seconds after an expected check-in before the instance is down' })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DELAY)
+  expect_grace?: number;
 }
 
 export const LOG_INTERVALS = ['raw', 'hour', 'day'] as const;
@@ -134,6 +156,16 @@ export interface InstanceResponse {
   last_uptime: number | null;
   next_deadline: string | null;
   last_alert_at: string | null;
+  /** The delay the last check-in announced (seconds), in force instead of `alive_max_delay`; null when none. */
+  next_in: number | null;
+  /** When the instance cancelled itself (it stays suspended until a manager activates it). */
+  cancelled_at: string | null;
+  /** The cron expectation, when set: check-ins expected at each occurrence, down `expect_grace` s later. */
+  expect_cron: string | null;
+  expect_time_zone: string | null;
+  expect_grace: number;
+  /** When the maintenance window open now for this instance closes; null outside maintenance. */
+  maintenance_until: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -144,7 +176,10 @@ const int = (value: string | null) => (value === null ? null : Number(value));
 export const displayName = (row: Pick<InstanceRow, 'partner_name' | 'database_uuid' | 'description'>) =>
   `${row.partner_name ?? row.database_uuid}${row.description ? ` (${row.description})` : ''}`;
 
-export const toInstanceResponse = (row: InstanceRow): InstanceResponse => ({
+export const toInstanceResponse = (
+  row: InstanceRow,
+  maintenanceUntil: Date | null = null,
+): InstanceResponse => ({
   id: row.id,
   database_uuid: row.database_uuid,
   display_name: displayName(row),
@@ -167,6 +202,12 @@ export const toInstanceResponse = (row: InstanceRow): InstanceResponse => ({
   last_uptime: int(row.last_uptime),
   next_deadline: iso(row.next_deadline),
   last_alert_at: iso(row.last_alert_at),
+  next_in: row.next_in,
+  cancelled_at: iso(row.cancelled_at),
+  expect_cron: row.expect_cron,
+  expect_time_zone: row.expect_time_zone,
+  expect_grace: row.expect_grace,
+  maintenance_until: iso(maintenanceUntil),
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });

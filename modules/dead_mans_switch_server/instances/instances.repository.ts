@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Partner, User } from '../../../src/index.js';
-import { Instance, type Health, type InstanceState } from '../instance.entity.js';
+import { Instance, effectiveDelaySql, type Health, type InstanceState } from '../instance.entity.js';
 import { INSTANCE_MODEL } from '../settings.js';
 
 /** An instance as the API shows it: its row, its customer's name and its health at a given time. */
@@ -28,6 +28,11 @@ export interface InstanceRow {
   alert_state: 'ok' | 'down';
   next_deadline: Date | null;
   last_alert_at: Date | null;
+  next_in: number | null;
+  cancelled_at: Date | null;
+  expect_cron: string | null;
+  expect_time_zone: string | null;
+  expect_grace: number;
   created_at: Date;
   updated_at: Date;
   health: Health | null;
@@ -63,7 +68,9 @@ export interface LogBucket {
 export const healthSql = (i: string, now: string) => `CASE
     WHEN ${i}.state <> 'active' THEN NULL
     WHEN ${i}.alert_state = 'down' OR ${i}.next_deadline IS NULL OR ${i}.next_deadline <= ${now} THEN 'down'
-    WHEN ${i}.last_seen IS NULL OR ${i}.last_seen + make_interval(secs => ${i}.alive_max_delay) <= ${now}
+    WHEN ${i}.expect_cron IS NOT NULL THEN CASE
+      WHEN ${i}.next_deadline - make_interval(secs => ${i}.expect_grace) <= ${now} THEN 'late' ELSE 'up' END
+    WHEN ${i}.last_seen IS NULL OR ${i}.last_seen + make_interval(secs => ${effectiveDelaySql(`${i}.`)}) <= ${now}
       THEN 'late'
     ELSE 'up' END`;
 
@@ -72,7 +79,8 @@ const SELECT_ROW = (
 ) => `SELECT i.id, i.database_uuid, i.state, i.partner_id, p.name AS partner_name,
     i.user_id, i.description, i.alive_max_delay, i.last_seen, i.last_cpu, i.last_ram, i.last_user_count,
     i.last_db_size, i.last_disk_free, i.last_disk_total, i.last_backup_at, i.last_version, i.last_uptime,
-    i.alert_state, i.next_deadline, i.last_alert_at, i.created_at, i.updated_at, ${healthSql('i', now)} AS health
+    i.alert_state, i.next_deadline, i.last_alert_at, i.next_in, i.cancelled_at, i.expect_cron,
+    i.expect_time_zone, i.expect_grace, i.created_at, i.updated_at, ${healthSql('i', now)} AS health
   FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id`;
 
 @Injectable()
@@ -157,7 +165,8 @@ export class InstancesRepository {
     const rows = await manager.query<unknown[]>(
       `WITH changed AS (
          UPDATE dead_mans_switch_instance SET state = $4, partner_id = $5, user_id = $6, description = $7,
-           alive_max_delay = $8, alert_state = $9, next_deadline = $10, updated_at = $11
+           alive_max_delay = $8, alert_state = $9, next_deadline = $10, updated_at = $11,
+           cancelled_at = $12, expect_cron = $13, expect_time_zone = $14, expect_grace = $15
          WHERE id = $1 AND state = $2 AND last_seen IS NOT DISTINCT FROM $3
          RETURNING id)
        SELECT id FROM changed`,
@@ -173,6 +182,10 @@ export class InstancesRepository {
         after.alertState,
         after.nextDeadline,
         now,
+        after.cancelledAt,
+        after.expectCron,
+        after.expectTimeZone,
+        after.expectGrace,
       ],
     );
     return rows.length === 1;

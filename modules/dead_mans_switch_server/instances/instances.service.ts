@@ -9,6 +9,7 @@ import {
   type Page,
   type RequestContext,
 } from '../../../src/index.js';
+import { CronSchedule, cronDeadline } from '../cron-schedule.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { Instance, InstanceState } from '../instance.entity.js';
 import { INSTANCE_MODEL } from '../settings.js';
@@ -20,6 +21,7 @@ import {
   type UpdateInstanceDto,
 } from './instance.dto.js';
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
+import { MaintenanceWindowsService, coveredUntil } from '../maintenance/maintenance-windows.service.js';
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
@@ -28,12 +30,27 @@ const DEFAULT_RANGE_MS = { raw: DAY_MS, hour: DAY_MS, day: 30 * DAY_MS };
 
 const seconds = (s: number) => s * 1000;
 
+/** The delay that counts: what the last check-in announced (`next_in`), else `alive_max_delay`. */
+export const delayInForce = (instance: Instance) => instance.nextIn ?? instance.aliveMaxDelay;
+
+/** The deadline after a check-in (or an activation) at `at`: the cron expectation's, else twice the delay. */
+export function deadlineAfter(instance: Instance, at: Date): Date {
+  if (instance.expectCron && instance.expectTimeZone && instance.nextIn === null) {
+    const deadline = cronDeadline(
+      { cron: instance.expectCron, timeZone: instance.expectTimeZone, grace: instance.expectGrace },
+      at,
+    );
+    if (deadline) return deadline;
+  }
+  return new Date(at.getTime() + seconds(2 * delayInForce(instance)));
+}
+
 /** When the watchdog must look at an active instance next, given its alert state. */
 export function nextDeadline(instance: Instance, now: Date): Date {
   if (instance.alertState === 'down' && instance.lastAlertAt) {
-    return new Date(instance.lastAlertAt.getTime() + seconds(3 * instance.aliveMaxDelay));
+    return new Date(instance.lastAlertAt.getTime() + seconds(3 * delayInForce(instance)));
   }
-  return new Date((instance.lastSeen ?? now).getTime() + seconds(2 * instance.aliveMaxDelay));
+  return deadlineAfter(instance, instance.lastSeen ?? now);
 }
 
 export interface InstanceLogs {
@@ -51,9 +68,11 @@ export class InstancesService {
     @Inject(InstancesRepository) private readonly instances: InstancesRepository,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
+    const open = await this.maintenance.openAt(this.clock.now());
     const { items, total } = await this.instances.list(
       {
         state: query.state,
@@ -65,13 +84,22 @@ export class InstancesService {
       },
       this.clock.now(),
     );
-    return { items: items.map(toInstanceResponse), total, limit: query.limit, offset: query.offset };
+    return {
+      items: items.map((row) =>
+        toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
+      ),
+      total,
+      limit: query.limit,
+      offset: query.offset,
+    };
   }
 
   async get(_ctx: RequestContext, id: number): Promise<InstanceResponse> {
-    const row = await this.instances.findRow(id, this.clock.now());
+    const now = this.clock.now();
+    const row = await this.instances.findRow(id, now);
     if (!row) throw notFound(INSTANCE_MODEL, id);
-    return toInstanceResponse(row);
+    const open = await this.maintenance.openAt(now);
+    return toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open));
   }
 
   async update(ctx: RequestContext, id: number, dto: UpdateInstanceDto): Promise<InstanceResponse> {
@@ -95,10 +123,20 @@ export class InstancesService {
         after.userId = dto.user_id;
       }
       if (dto.description !== undefined) after.description = dto.description?.trim() || null;
-      if (dto.alive_max_delay !== undefined) {
-        after.aliveMaxDelay = dto.alive_max_delay;
-        if (after.state === 'active') after.nextDeadline = nextDeadline(after, this.clock.now());
-      }
+      if (dto.alive_max_delay !== undefined) after.aliveMaxDelay = dto.alive_max_delay;
+      if (dto.expect_cron !== undefined) {
+        const cron = dto.expect_cron?.trim() || null;
+        after.expectCron = cron;
+        after.expectTimeZone = cron ? (dto.expect_time_zone ?? before.expectTimeZone ?? 'UTC') : null;
+      } else if (dto.expect_time_zone !== undefined && after.expectCron)
+        after.expectTimeZone = dto.expect_time_zone;
+      if (dto.expect_grace !== undefined) after.expectGrace = dto.expect_grace;
+      // Refused here with a message, rather than by the watchdog later.
+      if (after.expectCron)
+        CronSchedule.parse(after.expectCron, after.expectTimeZone ?? 'UTC', 'expect_cron');
+      const timing = ['alive_max_delay', 'expect_cron', 'expect_time_zone', 'expect_grace'] as const;
+      if (after.state === 'active' && timing.some((field) => dto[field] !== undefined))
+        after.nextDeadline = nextDeadline(after, this.clock.now());
       return after;
     });
     return this.get(ctx, id);
@@ -113,7 +151,8 @@ export class InstancesService {
         ...before,
         state: 'active' as const,
         alertState: 'ok' as const,
-        nextDeadline: new Date(now.getTime() + seconds(2 * before.aliveMaxDelay)),
+        cancelledAt: null,
+        nextDeadline: deadlineAfter(before, now),
       });
     });
     return this.get(ctx, id);

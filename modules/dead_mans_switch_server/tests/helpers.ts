@@ -6,12 +6,22 @@ import type { ManualClock } from '../../../src/index.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
 
 /** POSTs a raw body to the alive endpoint, as a client would (JSON content type unless told otherwise). */
-export async function postAlive(
+export function postAlive(
   app: TestApp,
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<HttpResult> {
-  const response = await fetch(`${app.url}/dead_mans_switch/alive`, {
+  return postInstanceEndpoint(app, 'alive', body, headers);
+}
+
+/** POSTs a raw body to one of the endpoints instances call (`alive`, `cancel`, `event`). */
+export async function postInstanceEndpoint(
+  app: TestApp,
+  endpoint: 'alive' | 'cancel' | 'event',
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<HttpResult> {
+  const response = await fetch(`${app.url}/dead_mans_switch/${endpoint}`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),

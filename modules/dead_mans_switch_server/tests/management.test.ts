@@ -96,11 +96,23 @@ describe('instances: management, chatter and alert e-mails', () => {
       [
         [
           'Alice Manager',
-          ['dead_mans_switch.mt_instance_down', 'dead_mans_switch.mt_instance_up', 'mail.mt_comment'],
+          [
+            'dead_mans_switch.mt_instance_cancelled',
+            'dead_mans_switch.mt_instance_down',
+            'dead_mans_switch.mt_instance_event',
+            'dead_mans_switch.mt_instance_up',
+            'mail.mt_comment',
+          ],
         ],
         [
           'François',
-          ['dead_mans_switch.mt_instance_down', 'dead_mans_switch.mt_instance_up', 'mail.mt_comment'],
+          [
+            'dead_mans_switch.mt_instance_cancelled',
+            'dead_mans_switch.mt_instance_down',
+            'dead_mans_switch.mt_instance_event',
+            'dead_mans_switch.mt_instance_up',
+            'mail.mt_comment',
+          ],
         ],
       ],
     );

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { effectiveDelaySql } from '../instance.entity.js';
 
 /**
  * What the watchdog read of a due instance. Times are kept as PostgreSQL wrote them (text), so that the
@@ -8,6 +9,7 @@ import { DataSource, type EntityManager } from 'typeorm';
  */
 export interface DueInstance {
   id: number;
+  partner_id: number | null;
   alert_state: 'ok' | 'down';
   last_seen: string | null;
   next_deadline: string;
@@ -56,9 +58,9 @@ export class WatchdogRepository {
     const rows = await manager.query<unknown[]>(
       `WITH graced AS (
          UPDATE dead_mans_switch_instance
-         SET next_deadline = $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+         SET next_deadline = $2::timestamptz + make_interval(secs => 2 * ${effectiveDelaySql()})
          WHERE state = 'active' AND next_deadline > $1
-           AND next_deadline < $2::timestamptz + make_interval(secs => 2 * alive_max_delay)
+           AND next_deadline < $2::timestamptz + make_interval(secs => 2 * ${effectiveDelaySql()})
          RETURNING id)
        SELECT id FROM graced`,
       [gapStart, now],
@@ -72,7 +74,7 @@ export class WatchdogRepository {
    */
   claimDue(now: Date, limit: number, excluded: number[], manager: EntityManager): Promise<DueInstance[]> {
     return manager.query<DueInstance[]>(
-      `SELECT id, alert_state, last_seen::text AS last_seen, next_deadline::text AS next_deadline,
+      `SELECT id, partner_id, alert_state, last_seen::text AS last_seen, next_deadline::text AS next_deadline,
               extract(epoch FROM $1::timestamptz - next_deadline)::double precision AS overdue_seconds
        FROM dead_mans_switch_instance
        WHERE state = 'active' AND next_deadline <= $1 AND id <> ALL($3::int[])
@@ -96,7 +98,7 @@ export class WatchdogRepository {
       `WITH moved AS (
          UPDATE dead_mans_switch_instance i
          SET alert_state = 'down', last_alert_at = $5,
-             next_deadline = $5::timestamptz + make_interval(secs => 3 * i.alive_max_delay)
+             next_deadline = $5::timestamptz + make_interval(secs => 3 * ${effectiveDelaySql('i.')})
          FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
            AS read(id, alert_state, last_seen, next_deadline)
          WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state
@@ -111,6 +113,32 @@ export class WatchdogRepository {
         now,
       ],
     );
+  }
+
+  /**
+   * In a maintenance window: the deadline moves to the window's end, without an alert, if the instance is still
+   * as read (compare-and-set). Still down then, it alerts then. Returns the ids moved.
+   */
+  async defer(due: (DueInstance & { until: Date })[], manager: EntityManager): Promise<number[]> {
+    if (due.length === 0) return [];
+    const rows = await manager.query<{ id: number }[]>(
+      `WITH moved AS (
+         UPDATE dead_mans_switch_instance i SET next_deadline = read.until
+         FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $5::timestamptz[])
+           AS read(id, alert_state, last_seen, next_deadline, until)
+         WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state
+           AND i.last_seen IS NOT DISTINCT FROM read.last_seen AND i.next_deadline = read.next_deadline
+         RETURNING i.id)
+       SELECT id FROM moved`,
+      [
+        due.map((d) => d.id),
+        due.map((d) => d.alert_state),
+        due.map((d) => d.last_seen),
+        due.map((d) => d.next_deadline),
+        due.map((d) => d.until),
+      ],
+    );
+    return rows.map((r) => r.id);
   }
 
   /** Deletes check-in logs older than `before`, `batch` rows per statement; returns how many. */

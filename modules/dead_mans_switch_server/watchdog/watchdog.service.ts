@@ -4,6 +4,12 @@ import { Clock, SettingsService } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { SETTINGS, numericSetting } from '../settings.js';
+import {
+  MaintenanceWindowsService,
+  coveredUntil,
+  type OpenWindow,
+} from '../maintenance/maintenance-windows.service.js';
+import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
 
 /** Due instances handled per transaction: short locks, few round trips. */
@@ -11,11 +17,22 @@ export const WATCHDOG_BATCH = 250;
 /** Transactions a pass runs side by side (each holds one database connection). */
 export const WATCHDOG_WORKERS = 4;
 
+/** What every worker of one pass shares, read once before any instance is claimed. */
+interface Pass {
+  now: Date;
+  /** Followers in a storm: their e-mails of this pass's down alerts are held for one incident message. */
+  storming: number[];
+  /** Maintenance windows open now. */
+  open: OpenWindow[];
+}
+
 export interface PassReport {
   /** Down alerts and reminders posted. */
   alerts: number;
   /** Instances given a grace period because the watchdog had not run for a while. */
   graced: number;
+  /** Incident messages told by the storm breaker. */
+  storms?: number;
   /** Seconds since the previous pass when it was a gap, else undefined. */
   gapSeconds?: number;
 }
@@ -37,6 +54,8 @@ export class WatchdogService {
     @Inject(SettingsService) private readonly settings: SettingsService,
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(StormBreakerService) private readonly storms: StormBreakerService,
+    @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -44,12 +63,23 @@ export class WatchdogService {
     const now = this.clock.now();
     const report: PassReport = { alerts: 0, graced: 0 };
     await this.handleGap(now, report);
+    // Read before any instance is claimed, so that every worker holds back the same followers' e-mails.
+    const pass: Pass = {
+      now,
+      storming: await this.storms.stormingPartners(now),
+      open: await this.maintenance.openAt(now),
+    };
     // A few workers drain the due instances side by side: while one waits for the database, another posts.
     // Instances whose alert failed in this pass: skipped by every worker until the next pass.
     const failed = new Set<number>();
     const drained = await Promise.all(
-      Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(now, failed)),
+      Array.from({ length: WATCHDOG_WORKERS }, () => this.drain(pass, failed)),
     );
+    // This pass's storms are complete: one incident message each (and any recovery storm that is ready).
+    report.storms = await this.storms.tellReady(now, now).catch((error: unknown) => {
+      this.logger.error(`Storm incidents could not be told; the next pass retries: ${String(error)}`);
+      return 0;
+    });
     report.alerts = drained.reduce((sum, d) => sum + d.alerts, 0);
     const lag = Math.max(0, ...drained.map((d) => d.lag));
     this.metrics.watchdogLag.set(lag);
@@ -57,18 +87,19 @@ export class WatchdogService {
     return report;
   }
 
-  private async drain(now: Date, failed: Set<number>): Promise<{ alerts: number; lag: number }> {
+  private async drain(pass: Pass, failed: Set<number>): Promise<{ alerts: number; lag: number }> {
+    const now = pass.now;
     const result = { alerts: 0, lag: 0 };
     for (;;) {
       const batch = await this.watchdog
         .transaction(async (manager) => {
           const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, [...failed], manager);
-          return { due, transitions: await this.alert(due, now, manager) };
+          return { due, transitions: await this.alert(due, pass, manager) };
         })
         .catch((error: unknown) => {
           // One instance that cannot be alerted must not hold back the others: retry the batch one by one.
           this.logger.error(`Watchdog batch failed, retrying instance by instance: ${String(error)}`);
-          return this.oneByOne(now, failed);
+          return this.oneByOne(pass, failed);
         });
       result.alerts += batch.transitions.length;
       const overdue = new Map(batch.due.map((d) => [d.id, d.overdue_seconds]));
@@ -82,13 +113,24 @@ export class WatchdogService {
     }
   }
 
-  private async alert(due: DueInstance[], now: Date, manager: EntityManager): Promise<Transition[]> {
-    const transitions = await this.watchdog.transition(due, now, manager);
-    await this.alerts.alertMany(
+  private async alert(due: DueInstance[], pass: Pass, manager: EntityManager): Promise<Transition[]> {
+    const { now, storming } = pass;
+    // In a maintenance window: no alert now; the deadline moves to the window's end.
+    const deferred: (DueInstance & { until: Date })[] = [];
+    const alerting: DueInstance[] = [];
+    for (const d of due) {
+      const until = coveredUntil({ id: d.id, partnerId: d.partner_id }, pass.open);
+      if (until) deferred.push({ ...d, until });
+      else alerting.push(d);
+    }
+    await this.watchdog.defer(deferred, manager);
+    const transitions = await this.watchdog.transition(alerting, now, manager);
+    const posted = await this.alerts.alertMany(
       transitions.map((t) => ({ kind: t.previous === 'ok' ? 'down' : 'reminder', instanceId: t.id })),
       now,
       manager,
     );
+    await this.storms.holdDown(storming, posted, now, manager);
     if (this.beforeCommit) await this.beforeCommit(transitions, manager);
     return transitions;
   }
@@ -98,7 +140,7 @@ export class WatchdogService {
    * left out of the rest of this pass (it stays due, so the next pass retries it); the others go on.
    */
   private async oneByOne(
-    now: Date,
+    pass: Pass,
     failed: Set<number>,
   ): Promise<{ due: DueInstance[]; transitions: Transition[] }> {
     const result = { due: [] as DueInstance[], transitions: [] as Transition[] };
@@ -106,9 +148,9 @@ export class WatchdogService {
       let claimed: DueInstance | undefined;
       try {
         const done = await this.watchdog.transaction(async (manager) => {
-          const due = await this.watchdog.claimDue(now, 1, [...failed], manager);
+          const due = await this.watchdog.claimDue(pass.now, 1, [...failed], manager);
           claimed = due[0];
-          return { due, transitions: await this.alert(due, now, manager) };
+          return { due, transitions: await this.alert(due, pass, manager) };
         });
         if (done.due.length === 0) return result;
         result.due.push(...done.due);

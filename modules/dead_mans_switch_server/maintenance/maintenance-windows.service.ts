@@ -1,0 +1,140 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { badRequest, Clock, notFound, type Page, type RequestContext } from '../../../src/index.js';
+import { CronSchedule } from '../cron-schedule.js';
+import type { MaintenanceWindow } from '../maintenance-window.entity.js';
+import {
+  toWindowResponse,
+  type CreateMaintenanceWindowDto,
+  type ListMaintenanceWindowsQueryDto,
+  type MaintenanceWindowResponse,
+} from './maintenance-window.dto.js';
+import { MaintenanceWindowsRepository } from './maintenance-windows.repository.js';
+
+const MODEL = 'dead_mans_switch.maintenance';
+
+/** A window open at some time, and what it covers. */
+export interface OpenWindow {
+  id: number;
+  instanceId: number | null;
+  partnerId: number | null;
+  until: Date;
+}
+
+/** When `window` closes if it is open at `now`, else null. */
+export function openUntil(window: MaintenanceWindow, now: Date): Date | null {
+  if (window.startsAt && window.endsAt)
+    return window.startsAt <= now && now < window.endsAt ? window.endsAt : null;
+  if (!window.cron || !window.timeZone || !window.durationSeconds) return null;
+  const start = CronSchedule.parse(window.cron, window.timeZone).previous(now);
+  const end = start && new Date(start.getTime() + window.durationSeconds * 1000);
+  return end && now < end ? end : null;
+}
+
+/** The latest end of the open windows that cover an instance (its own, its customer's, global), or null. */
+export function coveredUntil(
+  instance: { id: number; partnerId: number | null },
+  open: OpenWindow[],
+): Date | null {
+  let until: Date | null = null;
+  for (const w of open) {
+    const covers =
+      w.instanceId === instance.id ||
+      (w.partnerId !== null && w.partnerId === instance.partnerId) ||
+      (w.instanceId === null && w.partnerId === null);
+    if (covers && (!until || w.until > until)) until = w.until;
+  }
+  return until;
+}
+
+/** Maintenance windows: managed through the API, read by the watchdog (no down alert while one is open). */
+@Injectable()
+export class MaintenanceWindowsService {
+  constructor(
+    @Inject(MaintenanceWindowsRepository) private readonly windows: MaintenanceWindowsRepository,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async create(_ctx: RequestContext, dto: CreateMaintenanceWindowDto): Promise<MaintenanceWindowResponse> {
+    if (dto.instance_id !== undefined && dto.partner_id !== undefined)
+      throw badRequest('dead_mans_switch_server.errors.window_scope');
+    if (dto.instance_id !== undefined && !(await this.windows.instanceExists(dto.instance_id)))
+      throw badRequest('core.errors.unknown_reference', { field: 'instance_id', id: dto.instance_id });
+    if (dto.partner_id !== undefined) {
+      const company = await this.windows.partnerIsCompany(dto.partner_id);
+      if (company === undefined)
+        throw badRequest('core.errors.unknown_reference', { field: 'partner_id', id: dto.partner_id });
+      if (!company)
+        throw badRequest('dead_mans_switch_server.errors.customer_not_company', { id: dto.partner_id });
+    }
+    const oneOff = dto.starts_at !== undefined || dto.ends_at !== undefined;
+    const recurring = dto.cron !== undefined || dto.duration_seconds !== undefined;
+    if (oneOff === recurring) throw badRequest('dead_mans_switch_server.errors.window_kind');
+    const base = {
+      instanceId: dto.instance_id ?? null,
+      partnerId: dto.partner_id ?? null,
+      description: dto.description?.trim() || null,
+      createdAt: this.clock.now(),
+    };
+    let window: Omit<MaintenanceWindow, 'id'>;
+    if (oneOff) {
+      if (!dto.starts_at || !dto.ends_at || new Date(dto.starts_at) >= new Date(dto.ends_at))
+        throw badRequest('dead_mans_switch_server.errors.window_kind');
+      window = {
+        ...base,
+        startsAt: new Date(dto.starts_at),
+        endsAt: new Date(dto.ends_at),
+        cron: null,
+        durationSeconds: null,
+        timeZone: null,
+      };
+    } else {
+      if (!dto.cron || !dto.duration_seconds) throw badRequest('dead_mans_switch_server.errors.window_kind');
+      const timeZone = dto.time_zone ?? 'UTC';
+      CronSchedule.parse(dto.cron, timeZone);
+      window = {
+        ...base,
+        startsAt: null,
+        endsAt: null,
+        cron: dto.cron.trim(),
+        durationSeconds: dto.duration_seconds,
+        timeZone,
+      };
+    }
+    const saved = await this.windows.insert(window);
+    return toWindowResponse(saved, openUntil(saved, this.clock.now()));
+  }
+
+  async list(
+    _ctx: RequestContext,
+    query: ListMaintenanceWindowsQueryDto,
+  ): Promise<Page<MaintenanceWindowResponse>> {
+    const now = this.clock.now();
+    const { items, total } = await this.windows.list({
+      instanceId: query.instance_id,
+      partnerId: query.partner_id,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return {
+      items: items.map((w) => toWindowResponse(w, openUntil(w, now))),
+      total,
+      limit: query.limit,
+      offset: query.offset,
+    };
+  }
+
+  async remove(_ctx: RequestContext, id: number): Promise<void> {
+    if (!(await this.windows.delete(id))) throw notFound(MODEL, id);
+  }
+
+  /** The windows open at `now`. */
+  async openAt(now: Date): Promise<OpenWindow[]> {
+    const open: OpenWindow[] = [];
+    for (const window of await this.windows.candidatesAt(now)) {
+      const until = openUntil(window, now);
+      if (until)
+        open.push({ id: window.id, instanceId: window.instanceId, partnerId: window.partnerId, until });
+    }
+    return open;
+  }
+}
