@@ -56,3 +56,7 @@ export {
 } from './chatter/thread.js';
 export { NotificationDispatcher, type DispatchResult } from './notifications/notification-dispatcher.js';
 export { TemplateRenderer } from './notifications/template-renderer.js';
+export type { WebDeclaration, WebMenuEntry } from './addons/manifest.js';
+export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
+export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';
+export { WebChatterService } from './web/web-chatter.service.js';

@@ -5,9 +5,10 @@ import { PgDumpRepository } from './pg-dump.repository.js';
 import { PlatformReportRepository } from './platform-report.repository.js';
 import { S3Repository } from './s3.repository.js';
 import { SmtpRepository } from './smtp.repository.js';
+import { EnvironmentWebController } from './web/environment-web.controller.js';
 
 @Module({
-  controllers: [CloudPlatformController],
+  controllers: [CloudPlatformController, EnvironmentWebController],
   providers: [PlatformReportRepository, CloudPlatformService, SmtpRepository, S3Repository, PgDumpRepository],
 })
 export class CloudPlatformModule {}

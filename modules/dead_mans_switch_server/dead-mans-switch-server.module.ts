@@ -10,13 +10,14 @@ import { InstanceAlertsService } from './instance-alerts.service.js';
 import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
 import { InstancesService } from './instances/instances.service.js';
+import { InstancesWebController } from './web/instances-web.controller.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 
 @Module({
-  controllers: [AliveController, InstancesController],
+  controllers: [AliveController, InstancesController, InstancesWebController],
   providers: [
     SourceRateLimiter,
     AliveExceptionFilter,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { InstalledAddon } from '../addons/installed-addon.entity.js';
-import type { MigrationClass, SeedData, TaskDeclaration } from '../addons/manifest.js';
+import type { MigrationClass, SeedData, TaskDeclaration, WebMenuEntry } from '../addons/manifest.js';
 import { Follower, FollowerSubtype } from '../chatter/follower.entity.js';
 import { Message } from '../chatter/message.entity.js';
 import { Subtype } from '../chatter/subtype.entity.js';
@@ -64,3 +64,10 @@ export const CORE_TEMPLATES = {
   namespace: 'mail',
   dir: join(PROJECT_ROOT, 'src', 'notifications', 'templates'),
 };
+
+/** Core's entries of the web UI's navigation; addons add theirs (manifest `web.menus`). */
+export const CORE_WEB_MENUS: WebMenuEntry[] = [
+  { id: 'base.customers', label: 'web.nav.customers', path: '/web/customers', sequence: 50 },
+  { id: 'base.inbox', label: 'web.nav.inbox', path: '/web/inbox', sequence: 80 },
+  { id: 'base.admin', label: 'web.nav.admin', path: '/web/admin', role: 'admin', sequence: 100 },
+];
