@@ -9,16 +9,55 @@ import { sessionSecretCheck } from './checks/session-secret.check.js';
 import { smtpCheck } from './checks/smtp.check.js';
 import { CloudPlatformModule } from './cloud-platform.module.js';
 import { envCheckCommand } from './env-check.command.js';
+import { EnvironmentCheckTask } from './environment-check.task.js';
 import { CloudPlatformInit1732600000000 } from './migrations/1732600000000-cloud_platform-init.js';
+import { CloudPlatformEnvironment1732700000000 } from './migrations/1732700000000-cloud_platform-environment.js';
+import { PlatformEnvironment } from './platform-environment.entity.js';
+import { ENVIRONMENT_THREAD } from './platform-environment.thread.js';
 import { PlatformReport } from './platform-report.entity.js';
+import {
+  CHECK_TASK_SECONDS,
+  ENVIRONMENT_MODEL,
+  SETTING_DEFAULTS,
+  SUBTYPE_CHECK_FAILED,
+  SUBTYPE_CHECK_RECOVERED,
+} from './settings.js';
 
 export const manifest = defineAddon({
   name: 'cloud_platform',
   version: '1.0.0',
-  summary: 'Validates the running environment at start-up, refuses to run misconfigured, and reports to ops',
+  summary:
+    'Validates the running environment at start-up and every few minutes, refuses to run misconfigured, and tells ops when a check changes',
   depends: [],
-  entities: [PlatformReport],
-  migrations: [CloudPlatformInit1732600000000],
+  entities: [PlatformReport, PlatformEnvironment],
+  migrations: [CloudPlatformInit1732600000000, CloudPlatformEnvironment1732700000000],
+  seed: {
+    settings: SETTING_DEFAULTS,
+    subtypes: [
+      {
+        key: SUBTYPE_CHECK_FAILED,
+        name: 'cloud_platform.subtypes.check_failed',
+        default: true,
+        internal: false,
+        model: ENVIRONMENT_MODEL,
+      },
+      {
+        key: SUBTYPE_CHECK_RECOVERED,
+        name: 'cloud_platform.subtypes.check_recovered',
+        default: true,
+        internal: false,
+        model: ENVIRONMENT_MODEL,
+      },
+    ],
+  },
+  tasks: [
+    {
+      id: 'cloud_platform.environment_check',
+      everySeconds: CHECK_TASK_SECONDS,
+      provider: EnvironmentCheckTask,
+    },
+  ],
+  threads: [ENVIRONMENT_THREAD],
   checks: [
     runningEnvCheck,
     databaseUrlCheck,

@@ -31,4 +31,8 @@ export class PlatformReport {
 
   @Column('jsonb')
   checks: CheckOutcome[];
+
+  /** The `cloud_platform.environment` it was made in. */
+  @Column('integer', { nullable: true })
+  environmentId: number | null;
 }

@@ -7,8 +7,12 @@ export interface ThreadRef {
   id: number;
 }
 
-/** A text stored once, rendered in each reader's language when it has a key. */
-export type Translatable = string | { key: string; args?: Record<string, string | number | null> };
+/**
+ * A text stored once, rendered in each reader's language when it has a key. An argument may itself be a
+ * translatable text (rendered in the same language), and a list renders as its lines.
+ */
+export type Translatable =
+  string | { key: string; args?: Record<string, string | number | null | Translatable> } | Translatable[];
 
 export interface TrackingValueInput {
   field: string;

@@ -15,5 +15,10 @@ export function renderTranslatable(
 ): string | null {
   if (value === null) return null;
   if (typeof value === 'string') return value;
-  return i18n.t(value.key, lang, value.args ?? {});
+  if (Array.isArray(value)) return value.map((line) => renderTranslatable(i18n, line, lang)).join('\n');
+  const args: Record<string, string | number | null> = {};
+  for (const [name, arg] of Object.entries(value.args ?? {})) {
+    args[name] = arg !== null && typeof arg === 'object' ? renderTranslatable(i18n, arg, lang) : arg;
+  }
+  return i18n.t(value.key, lang, args);
 }

@@ -19,7 +19,11 @@ interface Reply {
 }
 
 const INSTANCES = 200;
-const OUTAGE_MS = 15_000;
+/** Longer than the watchdog gap threshold set below, as a real outage of a minute would be. */
+const OUTAGE_MS = 50_000;
+const GAP_SECONDS = 45;
+/** Active instances with a 5 s delay: their deadlines pass during the outage, through no fault of theirs. */
+const WATCHED = 10;
 
 describe('a database outage under a steady check-in load', () => {
   let dataDir: string;
@@ -59,31 +63,63 @@ describe('a database outage under a steady check-in load', () => {
     await query(databaseUrl, "UPDATE setting SET value = '0' WHERE key = $1", [
       'dead_mans_switch.checkins_per_source_per_minute',
     ]);
+    await query(databaseUrl, 'UPDATE setting SET value = $2 WHERE key = $1', [
+      'dead_mans_switch.watchdog_gap_seconds',
+      String(GAP_SECONDS),
+    ]);
     const uuids = Array.from({ length: INSTANCES }, () => randomUUID());
     for (const uuid of uuids) assert.equal((await checkIn(uuid)).status, 200);
+    const watched = uuids.slice(0, WATCHED);
+    // Activated here rather than through the API, whose floor for the delay is a minute.
+    await query(
+      databaseUrl,
+      `UPDATE dead_mans_switch_instance SET state = 'active', alive_max_delay = 5, alert_state = 'ok',
+         next_deadline = now() + interval '10 seconds'
+       WHERE database_uuid = ANY($1::uuid[])`,
+      [watched],
+    );
 
-    // Four clients check in steadily, round-robin over the instances, while the test takes the database away.
+    // Four clients check in steadily, round-robin over the instances, while the test takes the database away;
+    // the watched instances check in every second on their own, except while `watchedPaused`.
     let phase: Reply['phase'] = 'before';
     let running = true;
+    let watchedPaused = false;
     const replies: Reply[] = [];
     let next = 0;
+    const record = async (uuid: string) => {
+      const started = Date.now();
+      const response = await checkIn(uuid);
+      replies.push({
+        phase,
+        status: response.status,
+        retryAfter: response.headers.get('retry-after'),
+        ms: Date.now() - started,
+        uuid,
+      });
+    };
     const client = async () => {
       while (running) {
-        const uuid = uuids[next++ % INSTANCES];
-        const started = Date.now();
-        const response = await checkIn(uuid);
-        replies.push({
-          phase,
-          status: response.status,
-          retryAfter: response.headers.get('retry-after'),
-          ms: Date.now() - started,
-          uuid,
-        });
+        await record(uuids[WATCHED + (next++ % (INSTANCES - WATCHED))]);
         await delay(50);
       }
     };
-    const load = Promise.all([client(), client(), client(), client()]);
+    const watcher = async () => {
+      while (running) {
+        if (!watchedPaused) await Promise.all(watched.map(record));
+        await delay(1000);
+      }
+    };
+    const load = Promise.all([client(), client(), client(), client(), watcher()]);
 
+    // The watchdog (every 30 s) has run at least once before the outage: the gap is measured from its last pass.
+    const started = Date.now();
+    while (
+      (await query<{ n: number }>(databaseUrl, 'SELECT count(*)::int AS n FROM dead_mans_switch_watchdog'))[0]
+        .n === 0
+    ) {
+      assert.ok(Date.now() - started < 45_000, 'no watchdog pass within 45 s of the start');
+      await delay(250);
+    }
     await delay(2000);
     const port5432 = database!.port;
     await database!.stop({ immediate: true });
@@ -96,17 +132,46 @@ describe('a database outage under a steady check-in load', () => {
     await delay(OUTAGE_MS - 2000);
     assert.equal(server.child.exitCode, null, 'the server process is still running');
 
+    // The watched instances stay silent after the return until the watchdog has made its first pass: their
+    // deadlines passed while nobody could check in, and that pass must not take it for silence.
+    watchedPaused = true;
     database = await startEmbeddedDatabase({ dataDir, database: 'vigil_db_outage', port: port5432 });
     phase = 'after';
+    const back = new Date();
     // Check-ins succeed again within a bound, without restarting the server.
-    const back = Date.now();
     while (!replies.some((r) => r.phase === 'after' && r.status === 200)) {
-      assert.ok(Date.now() - back < 20_000, 'no check-in succeeded within 20 s of the database’s return');
+      assert.ok(
+        Date.now() - back.getTime() < 20_000,
+        'no check-in succeeded within 20 s of the database’s return',
+      );
       await delay(100);
     }
+    const passedSince = async () =>
+      (
+        await query<{ n: number }>(
+          database!.url,
+          'SELECT count(*)::int AS n FROM dead_mans_switch_watchdog WHERE last_pass_at > $1',
+          [back],
+        )
+      )[0].n > 0;
+    // The watchdog runs every 30 s.
+    while (!(await passedSince())) {
+      assert.ok(Date.now() - back.getTime() < 45_000, 'no watchdog pass within 45 s of the return');
+      await delay(250);
+    }
+    watchedPaused = false;
     await delay(2000);
     running = false;
     await load;
+    const falseAlerts = await query<{ n: number }>(
+      database.url,
+      `SELECT count(*)::int AS n FROM dead_mans_switch_alert a JOIN dead_mans_switch_instance i ON i.id = a.instance_id
+       WHERE i.database_uuid = ANY($1::uuid[])`,
+      [watched],
+    );
+    assert.deepEqual(falseAlerts, [{ n: 0 }], 'alerts for instances that were only cut off by the outage');
+    const metrics = await fetch(`${url}/metrics`).then((r) => r.text());
+    assert.match(metrics, /^vigil_dms_watchdog_gaps_total [1-9]/m);
 
     const outage = replies.filter((r) => r.phase === 'outage');
     assert.ok(outage.length > 0, 'check-ins were sent during the outage');

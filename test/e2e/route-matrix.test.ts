@@ -48,6 +48,7 @@ const ACCESS: Record<string, Access> = {
   'POST /api/v1/threads/:model/:id/followers': 'viewer',
   'DELETE /api/v1/threads/:model/:id/followers/:partner_id': 'viewer',
   'GET /api/v1/cloud_platform/status': 'ops',
+  'GET /api/v1/cloud_platform/reports': 'ops',
   'POST /api/v1/cloud_platform/check': 'admin',
   'GET /api/v1/dead_mans_switch_client/status': 'admin',
   'POST /api/v1/dead_mans_switch_client/check_in': 'admin',

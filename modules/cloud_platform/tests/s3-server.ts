@@ -8,23 +8,41 @@ export class S3Server {
   static readonly accessKeyId = 'S3RVER';
   static readonly secretAccessKey = 'S3RVER';
 
+  private server?: S3rver;
+  private port = 0;
+
   private constructor(
-    private readonly server: S3rver,
+    private readonly buckets: string[],
     private readonly directory: string,
-    readonly url: string,
   ) {}
 
   static async start(buckets: string[]): Promise<S3Server> {
-    const directory = mkdtempSync(join(tmpdir(), 'vigil-s3-'));
+    return new S3Server(buckets, mkdtempSync(join(tmpdir(), 'vigil-s3-'))).resume();
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the server (again, on the same port and with the same objects after `stop`). */
+  async resume(): Promise<this> {
     const server = new S3rver({
       address: '127.0.0.1',
-      port: 0,
+      port: this.port,
       silent: true,
-      directory,
-      configureBuckets: buckets.map((name) => ({ name, configs: [] })),
+      directory: this.directory,
+      configureBuckets: this.buckets.map((name) => ({ name, configs: [] })),
     });
-    const { port } = await server.run();
-    return new S3Server(server, directory, `http://127.0.0.1:${port}`);
+    this.port = (await server.run()).port;
+    this.server = server;
+    return this;
+  }
+
+  /** Stops answering (connections are refused) and keeps the data for `resume`. */
+  async stop(): Promise<void> {
+    const server = this.server;
+    this.server = undefined;
+    await server?.close();
   }
 
   /** The AWS_* variables that point Vigil at this server. */
@@ -39,7 +57,7 @@ export class S3Server {
   }
 
   async close(): Promise<void> {
-    await this.server.close();
+    await this.stop();
     rmSync(this.directory, { recursive: true, force: true });
   }
 }

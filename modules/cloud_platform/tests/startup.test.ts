@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cloneTemplate, dropDatabase } from '../../../test/harness/database.js';
+import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
 import { freePort, spawnVigil, waitForHttp, type VigilProcess } from '../../../test/harness/process.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
@@ -276,5 +276,69 @@ describe('cloud_platform: prod with every variable right (real PostgreSQL, S3 an
     assert.match(storage.message, /De bucket acme-odoo-missing-prod bestaat niet/);
     assert.match(storage.fix ?? '', /Maak de bucket acme-odoo-missing-prod aan/);
     noStackTrace(bad);
+  });
+
+  it('a refused restart (exit 78, database reachable) is stored and tells the followers; the next start, that it recovered', async () => {
+    const start = async () => {
+      const port = await freePort();
+      return {
+        vigil: spawnVigil({ ...env, DATA_DIR: dataDir(), PORT: String(port) }),
+        url: `http://127.0.0.1:${port}`,
+      };
+    };
+    const good = await start();
+    try {
+      await waitForHttp(`${good.url}/monitoring/ready`, good.vigil);
+      const ops = await new Api(good.url).login('ops@vigil.test', 'password-123');
+      const [environment] = await query<{ id: number }>(
+        db,
+        "SELECT id FROM cloud_platform_environment WHERE name = 'prod'",
+      );
+      const follow = await ops.post(
+        `/api/v1/threads/cloud_platform.environment/${environment.id}/followers`,
+        {},
+      );
+      assert.equal(follow.status, 201, JSON.stringify(follow.body));
+    } finally {
+      await stop(good.vigil);
+    }
+    const before = smtp.to('ops@vigil.test').length;
+
+    await s3.stop();
+    const refused = await start();
+    assert.equal(await refused.vigil.exited, 78, refused.vigil.output());
+    const [report] = await query<{ trigger: string; ok: boolean; environment: string; checks: Check[] }>(
+      db,
+      'SELECT trigger, ok, environment, checks FROM cloud_platform_report ORDER BY id DESC LIMIT 1',
+    );
+    assert.equal(report.trigger, 'startup');
+    assert.equal(report.ok, false);
+    assert.equal(report.environment, 'prod');
+    assert.equal(report.checks.find((c) => c.id === 'cloud_platform.s3_storage')?.status, 'fail');
+
+    // The refused process could not send it; the next start's dispatcher does, with the recovery after it.
+    await s3.resume();
+    const again = await start();
+    try {
+      await waitForHttp(`${again.url}/monitoring/ready`, again.vigil);
+      await smtp.waitUntil(
+        () => smtp.to('ops@vigil.test').length >= before + 2,
+        'the failed and recovered e-mails',
+      );
+      const subjects = smtp
+        .to('ops@vigil.test')
+        .slice(before)
+        .map((m) => m.subject)
+        .sort();
+      assert.deepEqual(subjects, [
+        'prod: environment check failed: cloud_platform.s3_storage',
+        'prod: environment check recovered: cloud_platform.s3_storage',
+      ]);
+      const failed = smtp.to('ops@vigil.test').find((m) => m.subject.includes('failed'))!;
+      assert.match(failed.text, /cloud_platform\.s3_storage: ok → failing\. The S3 endpoint .* ECONNREFUSED/);
+      assert.match(failed.text, /Fix: Check AWS_ENDPOINT_URL/);
+    } finally {
+      await stop(again.vigil);
+    }
   });
 });

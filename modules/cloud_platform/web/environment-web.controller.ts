@@ -4,6 +4,7 @@ import {
   hasRole,
   I18nService,
   RequireRole,
+  WebChatterService,
   WebController,
   WebForm,
   WebPage,
@@ -13,6 +14,8 @@ import {
   type WebRequest,
 } from '../../../src/index.js';
 import { CloudPlatformService } from '../cloud-platform.service.js';
+import { PlatformEnvironmentService } from '../platform-environment.service.js';
+import { ENVIRONMENT_MODEL } from '../settings.js';
 
 /** The environment report page (ops, admin) and, for administrators, running the checks again. */
 @WebController('web/environment')
@@ -20,15 +23,22 @@ import { CloudPlatformService } from '../cloud-platform.service.js';
 export class EnvironmentWebController {
   constructor(
     @Inject(CloudPlatformService) private readonly platform: CloudPlatformService,
+    @Inject(PlatformEnvironmentService) private readonly environments: PlatformEnvironmentService,
+    @Inject(WebChatterService) private readonly chatter: WebChatterService,
     @Inject(WebPageService) private readonly pages: WebPageService,
     @Inject(I18nService) private readonly i18n: I18nService,
   ) {}
 
   @WebPage()
   async page(@Ctx() ctx: RequestContext, @Req() request: WebRequest) {
+    const environmentId = await this.environments.currentId();
     return this.pages.render(request, ctx, 'cloud_platform/environment', {
       title: this.i18n.t('cloud_platform.web.title', ctx.lang),
       report: await this.platform.status(ctx),
+      // The environment is a thread that ops follow: its status changes are posted there.
+      chatter: environmentId
+        ? await this.chatter.load(ctx, { model: ENVIRONMENT_MODEL, id: environmentId })
+        : undefined,
       canCheck: hasRole(ctx.user, 'admin'),
     });
   }

@@ -1,0 +1,286 @@
+/**
+ * The chaos test (run by hand: `npm run chaos`; about four minutes, too long for CI).
+ *
+ * Three replicas of the real server on one PostgreSQL and a real SMTP server; 30 instances check in, each followed
+ * by two people. Half of them go silent while a random replica is killed with SIGKILL every few seconds and
+ * restarted; once all of those are down, they check in again. It asserts, per instance: exactly one down message
+ * and one recovery message in the chatter, exactly one e-mail of each per follower (by Message-ID; a re-delivery
+ * after a crash between the SMTP reply and the commit carries the same Message-ID, and is counted and reported),
+ * and nothing for the instances that kept checking in. Exits 0 when every assertion holds, 1 otherwise.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
+import { query } from '../harness/database.js';
+import { freePort, spawnVigil, waitForHttp, type VigilProcess } from '../harness/process.js';
+import { startSmtp } from '../harness/smtp.js';
+
+const INSTANCES = 30;
+const SILENT = 15;
+/** Seconds: set directly in the database, below the API's one-minute floor, so that a run takes minutes. */
+const DELAY = 20;
+const CHECK_IN_EVERY_MS = 5_000;
+const ADMIN = { email: 'admin@chaos.test', password: 'chaos-admin-password' };
+
+const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
+
+async function main(): Promise<number> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'vigil-chaos-'));
+  const database = await startEmbeddedDatabase({ dataDir, database: 'vigil_chaos' });
+  const db = database.url;
+  const smtp = await startSmtp();
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const replicas: (VigilProcess | undefined)[] = [undefined, undefined, undefined];
+  const start = (i: number) => {
+    const replica = spawnVigil({
+      PORT: String(ports[i]),
+      DATABASE_URL: db,
+      DATA_DIR: join(dataDir, `replica-${i}`),
+      SESSION_SECRET: 'chaos-test-session-secret-long-enough',
+      ADMIN_EMAIL: ADMIN.email,
+      ADMIN_PASSWORD: ADMIN.password,
+      SMTP_URL: smtp.url,
+    });
+    replicas[i] = replica;
+    return waitForHttp(`http://127.0.0.1:${ports[i]}/monitoring/ready`, replica);
+  };
+  const failures: string[] = [];
+  try {
+    await Promise.all([0, 1, 2].map(start));
+    log(`3 replicas on ports ${ports.join(', ')}, SMTP on ${smtp.port}`);
+    // One load generator stands for 30 customers: lift the per-source registration cap.
+    await query(
+      db,
+      "UPDATE setting SET value = '1000' WHERE key = 'dead_mans_switch.max_registrations_per_hour'",
+    );
+
+    const api = (path: string, token: string, method = 'GET', body?: unknown) =>
+      fetch(`http://127.0.0.1:${ports[0]}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }).then(async (r) => ({ status: r.status, body: (await r.json()) as Record<string, any> }));
+    const login = await fetch(`http://127.0.0.1:${ports[0]}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(ADMIN),
+    }).then((r) => r.json() as Promise<{ access_token: string }>);
+    const token = login.access_token;
+    const followers: { partnerId: number; email: string }[] = [];
+    for (const name of ['Ann', 'Bob']) {
+      const email = `${name.toLowerCase()}@chaos.test`;
+      const user = await api('/api/v1/users', token, 'POST', {
+        email,
+        password: 'follower-password-1',
+        name,
+        roles: ['viewer'],
+      });
+      if (user.status !== 201) throw new Error(`user: ${JSON.stringify(user.body)}`);
+      followers.push({ partnerId: user.body.partner_id as number, email });
+    }
+
+    // Check-ins go to a random replica; one that is down or answers 503 is tried again on another.
+    let alive = true;
+    const checkIn = async (uuid: string): Promise<boolean> => {
+      for (let attempt = 0; attempt < 6; attempt++) {
+        const port = ports[Math.floor(Math.random() * 3)];
+        try {
+          const response = await fetch(`http://127.0.0.1:${port}/dead_mans_switch/alive`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ database_uuid: uuid, cpu: 1, ram: 1, user_count: 1 }),
+          });
+          if (response.status === 200) return true;
+        } catch {
+          // That replica is being killed or restarted.
+        }
+        await delay(200);
+      }
+      return false;
+    };
+    const uuids = Array.from({ length: INSTANCES }, () => randomUUID());
+    for (const uuid of uuids) if (!(await checkIn(uuid))) throw new Error('could not register');
+    const ids: number[] = [];
+    for (const uuid of uuids) {
+      const [{ id }] = await query<{ id: number }>(
+        db,
+        'SELECT id FROM dead_mans_switch_instance WHERE database_uuid = $1',
+        [uuid],
+      );
+      ids.push(id);
+      for (const f of followers) {
+        const followed = await api(
+          `/api/v1/threads/dead_mans_switch.instance/${id}/followers`,
+          token,
+          'POST',
+          {
+            partner_id: f.partnerId,
+          },
+        );
+        if (followed.status >= 300) throw new Error(`follow: ${JSON.stringify(followed.body)}`);
+      }
+      const activated = await api(`/api/v1/dead_mans_switch/instances/${id}/activate`, token, 'POST');
+      if (activated.status !== 200) throw new Error(`activate: ${JSON.stringify(activated.body)}`);
+    }
+    await query(db, 'UPDATE dead_mans_switch_instance SET alive_max_delay = $1', [DELAY]);
+    log(`${INSTANCES} instances active (delay ${DELAY} s), each followed by ${followers.length} people`);
+
+    const silent = new Set(ids.slice(0, SILENT));
+    let silenced = false;
+    let missedCheckIns = 0;
+    const clients = uuids.map(async (uuid, i) => {
+      while (alive) {
+        if (!(silenced && silent.has(ids[i]))) {
+          if (!(await checkIn(uuid))) missedCheckIns++;
+        }
+        await delay(CHECK_IN_EVERY_MS);
+      }
+    });
+
+    // The chaos: every 3 to 6 s a random replica is killed with SIGKILL and started again a second later.
+    let kills = 0;
+    let chaos = true;
+    const monkey = (async () => {
+      while (chaos) {
+        await delay(3000 + Math.random() * 3000);
+        if (!chaos) break;
+        const i = Math.floor(Math.random() * 3);
+        const victim = replicas[i]!;
+        victim.child.kill('SIGKILL');
+        await victim.exited;
+        kills++;
+        await delay(1000);
+        await start(i);
+      }
+    })();
+
+    const downs = async () =>
+      (
+        await query<{ n: number }>(
+          db,
+          `SELECT count(DISTINCT m.res_id)::int AS n FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
+           WHERE m.model = 'dead_mans_switch.instance' AND s.key = 'dead_mans_switch.mt_instance_down'`,
+        )
+      )[0].n;
+    const ups = async () =>
+      (
+        await query<{ n: number }>(
+          db,
+          `SELECT count(DISTINCT m.res_id)::int AS n FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
+           WHERE m.model = 'dead_mans_switch.instance' AND s.key = 'dead_mans_switch.mt_instance_up'`,
+        )
+      )[0].n;
+    const waitUntil = async (what: string, condition: () => Promise<boolean>, seconds: number) => {
+      const deadline = Date.now() + seconds * 1000;
+      while (!(await condition())) {
+        if (Date.now() > deadline) throw new Error(`gave up after ${seconds} s waiting for ${what}`);
+        await delay(1000);
+      }
+    };
+
+    await delay(10_000);
+    silenced = true;
+    log(`${SILENT} instances go silent; chaos runs`);
+    await waitUntil(`${SILENT} instances down`, async () => (await downs()) >= SILENT, 6 * DELAY + 120);
+    log(`all ${SILENT} silent instances are down (${kills} kills so far); they check in again`);
+    silenced = false;
+    await waitUntil(`${SILENT} recoveries`, async () => (await ups()) >= SILENT, 120);
+    const pendingMail = async () =>
+      (
+        await query<{ n: number }>(
+          db,
+          "SELECT count(*)::int AS n FROM mail_notification WHERE channel = 'email' AND state <> 'sent'",
+        )
+      )[0].n;
+    await waitUntil('every e-mail sent', async () => (await pendingMail()) === 0, 180);
+    chaos = false;
+    await monkey;
+    alive = false;
+    await Promise.all(clients);
+    log(`chaos over: ${kills} replicas killed with SIGKILL`);
+
+    // The verdict, per instance.
+    const messages = await query<{ res_id: number; key: string; body: string | null }>(
+      db,
+      `SELECT m.res_id, s.key, m.body->>'key' AS body FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
+       WHERE m.model = 'dead_mans_switch.instance'
+         AND s.key IN ('dead_mans_switch.mt_instance_down', 'dead_mans_switch.mt_instance_up')`,
+    );
+    const mails = await query<{
+      email_message_id: string;
+      res_id: number;
+      key: string;
+      body: string;
+      email: string;
+    }>(
+      db,
+      `SELECT n.email_message_id, m.res_id, s.key, m.body->>'key' AS body, p.email FROM mail_notification n
+       JOIN mail_message m ON m.id = n.message_id JOIN mail_subtype s ON s.id = m.subtype_id
+       JOIN partner p ON p.id = n.partner_id
+       WHERE n.channel = 'email' AND m.model = 'dead_mans_switch.instance'`,
+    );
+    const received = new Map<string, number>();
+    for (const mail of smtp.mails) received.set(mail.messageId, (received.get(mail.messageId) ?? 0) + 1);
+    const kindOf = (row: { key: string; body: string | null }) =>
+      row.key.endsWith('_up') ? 'up' : row.body?.endsWith('.reminder_body') ? 'reminder' : 'down';
+    let reminders = 0;
+    for (const id of ids) {
+      const own = messages.filter((m) => m.res_id === id);
+      const count = (kind: string) => own.filter((m) => kindOf(m) === kind).length;
+      reminders += count('reminder');
+      const expected = silent.has(id) ? 1 : 0;
+      if (count('down') !== expected || count('up') !== expected)
+        failures.push(
+          `instance ${id}: ${count('down')} down and ${count('up')} recovery messages, expected ${expected} of each`,
+        );
+      for (const f of followers) {
+        for (const kind of ['down', 'up']) {
+          const rows = mails.filter((m) => m.res_id === id && m.email === f.email && kindOf(m) === kind);
+          if (rows.length !== expected)
+            failures.push(
+              `instance ${id}: ${rows.length} ${kind} e-mails for ${f.email}, expected ${expected}`,
+            );
+          for (const row of rows)
+            if (!received.has(row.email_message_id))
+              failures.push(
+                `instance ${id}: the ${kind} e-mail ${row.email_message_id} never reached ${f.email}`,
+              );
+        }
+      }
+    }
+    const duplicates = [...received.values()].reduce((sum, n) => sum + n - 1, 0);
+    const downMails = mails.filter((m) => kindOf(m) === 'down').length;
+    const upMails = mails.filter((m) => kindOf(m) === 'up').length;
+    log(
+      `verdict: ${kills} kills; ${messages.length - reminders} alerts (${SILENT} down, ${SILENT} up) and ` +
+        `${reminders} reminders in the chatter; ${downMails} down and ${upMails} up e-mails to send, ` +
+        `${received.size} distinct Message-IDs received, ${duplicates} re-delivered with the same Message-ID; ` +
+        `${missedCheckIns} check-ins that no replica took`,
+    );
+    const strays = [...received.keys()].filter((id) => !mails.some((m) => m.email_message_id === id));
+    if (strays.length) failures.push(`${strays.length} e-mails with an unknown Message-ID`);
+  } catch (error) {
+    failures.push(String(error));
+  } finally {
+    for (const r of replicas) r?.child.kill('SIGKILL');
+    await Promise.all(replicas.map((r) => r?.exited ?? Promise.resolve(null)));
+    await smtp.stop();
+    await database.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  for (const failure of failures) console.log(`FAIL ${failure}`);
+  console.log(failures.length ? 'chaos: FAILED' : 'chaos: passed');
+  return failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);
