@@ -65,6 +65,13 @@ export class AuthService {
     if (!user.lastActiveAt || now.getTime() - user.lastActiveAt.getTime() > ACTIVITY_RESOLUTION_MS) {
       await this.users.touch(user.id, now);
     }
-    return { id: user.id, email: user.email, roles: user.roles, partnerId: user.partnerId, lang: user.lang };
+    return {
+      id: user.id,
+      email: user.email,
+      roles: user.roles,
+      partnerId: user.partnerId,
+      lang: user.lang,
+      timeZone: user.timeZone,
+    };
   }
 }

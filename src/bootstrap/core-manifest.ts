@@ -9,6 +9,7 @@ import { TrackingValue } from '../chatter/tracking-value.entity.js';
 import { CoreInit1732300000000 } from '../database/migrations/1732300000000-core-init.js';
 import { CoreChatter1732310000000 } from '../database/migrations/1732310000000-core-chatter.js';
 import { CoreSubtypeModel1732320000000 } from '../database/migrations/1732320000000-core-subtype-model.js';
+import { CoreUserTimeZone1732330000000 } from '../database/migrations/1732330000000-core-user-time-zone.js';
 import { DispatchNotificationsTask } from '../notifications/notification-dispatcher.js';
 import { Notification } from '../notifications/notification.entity.js';
 import { Partner } from '../partners/partner.entity.js';
@@ -42,6 +43,7 @@ export const CORE_MIGRATIONS: MigrationClass[] = [
   CoreInit1732300000000,
   CoreChatter1732310000000,
   CoreSubtypeModel1732320000000,
+  CoreUserTimeZone1732330000000,
 ];
 
 export const CORE_SEED: SeedData = {

@@ -68,8 +68,11 @@ export class UsersService {
   }
 
   /** What every user may change about themselves (the web UI's preferences). */
-  async updateOwnPreferences(ctx: RequestContext, prefs: { lang: string }): Promise<UserResponse> {
-    await this.users.update(ctx.user!.id, { lang: prefs.lang });
+  async updateOwnPreferences(
+    ctx: RequestContext,
+    prefs: { lang: string; timeZone: string | null },
+  ): Promise<UserResponse> {
+    await this.users.update(ctx.user!.id, { lang: prefs.lang, timeZone: prefs.timeZone });
     return this.get(ctx, ctx.user!.id);
   }
 

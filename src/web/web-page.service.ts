@@ -26,11 +26,16 @@ const validTimeZone = (zone: string | undefined): zone is string => {
   }
 };
 
-/** The reader's time zone: the browser's (sent by app.js in a cookie), else UTC. */
-export function timeZoneOf(request: Request): string {
+/** The reader's time zone: their preference, else the browser's (sent by app.js in a cookie), else UTC. */
+export function timeZoneOf(request: VigilRequest): string {
+  const chosen = request.user?.timeZone ?? undefined;
+  if (validTimeZone(chosen)) return chosen;
   const zone = readCookie(request, TIME_ZONE_COOKIE);
   return validTimeZone(zone) ? zone : 'UTC';
 }
+
+/** Whether a text names a time zone this runtime knows. */
+export const isTimeZone = validTimeZone;
 
 /** A path under /web given by a visitor (a `next` parameter), or undefined when it could lead elsewhere. */
 export function localPath(path: unknown): string | undefined {

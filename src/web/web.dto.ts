@@ -139,4 +139,10 @@ export class PreferencesFormDto {
   @IsString()
   @MaxLength(10)
   lang: string;
+
+  /** Empty: the browser's. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  time_zone?: string;
 }

@@ -220,6 +220,15 @@ describe('web UI in a real browser', () => {
       1,
     );
     assert.equal(await page.locator('.instance-card .health', { hasText: /^Hors ligne$/ }).count(), 1);
+    // Dates in the browser's time zone (Europe/Brussels here) until the user chooses one.
+    const lastSeen = page.locator('.instance-card', { hasText: 'Hooli' }).locator('time');
+    assert.match((await lastSeen.getAttribute('title')) ?? '', /09:20:50/);
+    await page.goto(`${app.url}/web/preferences`);
+    await page.getByLabel('Fuseau horaire').selectOption('Asia/Tokyo');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.waitForSelector('p:has-text("Asia/Tokyo")', BOUND);
+    await page.goto(`${app.url}/web/instances`);
+    assert.match((await lastSeen.getAttribute('title')) ?? '', /17:20:50/);
     await page.getByRole('button', { name: 'Se déconnecter' }).click();
     await page.waitForURL(/\/web\/login$/, BOUND);
     await page.goto(`${app.url}/web/instances`);
