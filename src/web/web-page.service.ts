@@ -1,5 +1,4 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import type { WebMenuEntry } from '../addons/manifest.js';
 import { hasRole, type RequestContext, type VigilRequest } from '../common/request-context.js';
 import { InboxService } from '../notifications/inbox.service.js';
