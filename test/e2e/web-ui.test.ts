@@ -95,6 +95,25 @@ describe('web UI in a real browser', () => {
     await dropDatabase(db);
   });
 
+  /**
+   * One signed-in browser context per user, reused across the tests: the sign-in form allows 10 attempts per
+   * minute per address, as the API does, and every test signs in from 127.0.0.1.
+   */
+  const sessions = new Map<string, { context: BrowserContext; page: Page }>();
+  async function session(user: {
+    email: string;
+    password: string;
+  }): Promise<{ context: BrowserContext; page: Page }> {
+    const open = sessions.get(user.email);
+    if (open) {
+      await open.page.goto(`${app.url}/web/instances`);
+      return open;
+    }
+    const signedIn = await signIn(user.email, user.password);
+    sessions.set(user.email, signedIn);
+    return signedIn;
+  }
+
   async function signIn(
     email: string,
     password: string,
@@ -116,7 +135,7 @@ describe('web UI in a real browser', () => {
   }
 
   it('signs in, shows every health on the dashboard, filters it, and takes screenshots', async () => {
-    const { context, page } = await signIn(manager.email, manager.password);
+    const { page } = await session(manager);
     const count = (key: string) => page.locator(`[data-count="${key}"]`).textContent();
     assert.equal(await count('up'), '1');
     assert.equal(await count('late'), '1');
@@ -149,11 +168,33 @@ describe('web UI in a real browser', () => {
     await page.waitForURL(/view=list/, BOUND);
     assert.equal(await page.locator('tr.instance-row').count(), 1);
     await audit(page);
+  });
+
+  it('refreshes the dashboard every 30 s without reloading the page', async () => {
+    const context = await browser.newContext({ locale: 'en-GB' });
+    const page = await context.newPage();
+    // The page's timers run on a fake clock: the test moves it instead of waiting 30 s.
+    await page.clock.install();
+    await page.goto(`${app.url}/web/login`);
+    await page.locator('#login-email').fill(manager.email);
+    await page.locator('#login-password').fill(manager.password);
+    await page.locator('form[action="/web/login"] button[type=submit]').click();
+    await page.waitForURL(/\/web\/instances$/, BOUND);
+    assert.equal(await page.locator('[data-count="new"]').textContent(), '1');
+    // Typed but not submitted: a reload would lose it.
+    await page.locator('#filter-q').fill('typed, not sent');
+    await checkIn(newUuid(), 5);
+    await page.clock.runFor(29_000);
+    assert.equal(await page.locator('[data-count="new"]').textContent(), '1', 'not before 30 s');
+    await page.clock.runFor(1_000);
+    await page.waitForSelector('[data-count="new"]:text-is("2")', BOUND);
+    assert.equal(await page.locator('.instance-card').count(), 6);
+    assert.equal(await page.locator('#filter-q').inputValue(), 'typed, not sent');
     await context.close();
   });
 
   it('assigns a customer and a follower, posts a comment and activates an instance; the follower sees it', async () => {
-    const { context, page } = await signIn(manager.email, manager.password);
+    const { page } = await session(manager);
     await page.locator(`a[href="/web/instances/${ids.fresh}"]`).first().click();
     await page.waitForURL(new RegExp(`/web/instances/${ids.fresh}$`), BOUND);
     await page.locator('#instance-customer').selectOption({ label: 'Acme Hosting' });
@@ -198,7 +239,6 @@ describe('web UI in a real browser', () => {
     await page.getByRole('link', { name: "This customer's instances" }).click();
     await page.waitForURL(/partner_id=/, BOUND);
     assert.equal(await page.locator('.instance-card').count(), 1);
-    await context.close();
 
     const asFollower = await signIn(follower.email, follower.password);
     assert.equal(await asFollower.page.locator('#unread-count .badge').textContent(), '1');
@@ -213,6 +253,16 @@ describe('web UI in a real browser', () => {
   });
 
   it('speaks French to a French user, and signs out', async () => {
+    const visitor = await browser.newContext({ locale: 'fr-FR' });
+    const login = await visitor.newPage();
+    await login.goto(`${app.url}/web/login`);
+    assert.equal(
+      await login.locator('h1').textContent(),
+      'Connexion à Vigil',
+      "the browser's language before signing in",
+    );
+    await visitor.close();
+
     const { context, page } = await signIn(french.email, french.password, 'en-US');
     assert.equal(await page.locator('html').getAttribute('lang'), 'fr');
     assert.equal(
@@ -237,7 +287,7 @@ describe('web UI in a real browser', () => {
   });
 
   it('refuses a form posted without its CSRF token, and a viewer sees no write control and is refused forged writes', async () => {
-    const asManager = await signIn(manager.email, manager.password);
+    const asManager = await session(manager);
     const refused = await asManager.context.request.post(
       `${app.url}/web/instances/${ids.suspended}/activate`,
       {
@@ -257,9 +307,8 @@ describe('web UI in a real browser', () => {
       'Suspended',
       'nothing changed',
     );
-    await asManager.context.close();
 
-    const { context, page } = await signIn(viewer.email, viewer.password);
+    const { context, page } = await session(viewer);
     await page.goto(`${app.url}/web/instances/${ids.up}`);
     for (const name of ['Activate', 'Suspend', 'Save'])
       assert.equal(await page.getByRole('button', { name }).count(), 0, name);
@@ -281,7 +330,6 @@ describe('web UI in a real browser', () => {
       assert.equal(response.status(), 403, path);
     }
     assert.equal(await page.locator('.nav a[href="/web/admin"]').count(), 0);
-    await context.close();
   });
 
   it('answers every page without a server error for every role, and the admin pages pass the audit', async () => {
@@ -307,7 +355,7 @@ describe('web UI in a real browser', () => {
       '/web/environment': ['ops', 'admin'],
     };
     for (const [role, user] of Object.entries(users)) {
-      const { context, page } = await signIn(user.email, user.password);
+      const { page } = await session(user);
       for (const path of pages) {
         const response = await page.goto(`${app.url}${path}`);
         const status = response?.status() ?? 0;
@@ -315,7 +363,6 @@ describe('web UI in a real browser', () => {
         assert.equal(status, expected, `${path} as ${role}`);
         if (role === 'admin' && (path === '/web/admin' || path === '/web/environment')) await audit(page);
       }
-      await context.close();
     }
     await audit(
       await (async () => {
