@@ -36,6 +36,7 @@ export { I18nService } from './i18n/i18n.service.js';
 export { MetricsService } from './monitoring/metrics.service.js';
 export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
 export { SchedulerService } from './scheduler/scheduler.service.js';
+export { Schedule, ScheduleError } from './scheduler/schedule.js';
 export { SettingsService, DATABASE_UUID } from './settings/settings.service.js';
 export { StatisticsService, type Statistics } from './statistics/statistics.service.js';
 export { PROJECT_ROOT } from './paths.js';

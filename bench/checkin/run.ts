@@ -3,12 +3,17 @@
  * folder, 10,000 registered instances, autocannon posting the OCA client's JSON-RPC check-ins on 127.0.0.1; then
  * the watchdog's pass over 100,000 instances of which 1,000 are due. `npm run bench:checkin`.
  *
+ * Each figure of Vigil is printed beside the same figure of a reference measured in the same run: a bare
+ * `node:http` + `pg` server (`reference-server.ts`) running the same statement, and its hello route for
+ * `GET /monitoring/status`. Absolute numbers on this shared machine move between runs; the ratios move less.
+ *
  * Environment: BENCH_DURATION (seconds, default 30), BENCH_CONNECTIONS (default 32), BENCH_POOL (server pool
- * size, default 10), BENCH_ROUNDS (watchdog rounds, default 5).
+ * size, default 10), BENCH_ROUNDS (watchdog rounds, default 5), BENCH_WATCHDOG=0 (check-ins only), BENCH_NODE_ARGS
+ * (node options for the Vigil server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +30,8 @@ const DURATION = Number(process.env.BENCH_DURATION ?? 30);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const POOL = process.env.BENCH_POOL ?? '10';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+/** BENCH_WATCHDOG=0 measures the check-ins only. */
+const WATCHDOG = process.env.BENCH_WATCHDOG !== '0';
 const REGISTERED = 10_000;
 const WATCHED = 100_000;
 const DUE = 1_000;
@@ -37,9 +44,16 @@ const freePort = () =>
     });
   });
 
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+async function startServer(
+  env: Record<string, string>,
+  script = 'dist/src/main.js',
+  ready = 'Vigil is listening',
+): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, 'dist/src/main.js')], {
+  const nodeArgs = script.includes('main.js')
+    ? (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)
+    : [];
+  const child = spawn(process.execPath, [...nodeArgs, join(PROJECT_ROOT, script), String(port)], {
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -47,7 +61,7 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('Vigil is listening')) resolve();
+      if (output.includes(ready)) resolve();
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
   });
@@ -90,6 +104,76 @@ async function load(url: string, uuids: string[], seconds: number) {
   });
 }
 
+/** CPU time (user + system, ms) a process has used so far, from /proc. */
+function cpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+/** Resident memory of a process, MiB. */
+function rssMiB(pid: number): number {
+  const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Math.round(Number(line?.[1] ?? 0) / 1024);
+}
+
+interface CheckInFigures {
+  per_second: number;
+  durable_log_rows: number;
+  non_2xx: number;
+  errors: number;
+  latency_ms: { p50: number; p90: number; p99: number; max: number };
+  server_cpu_ms_per_checkin: number;
+  server_rss_mib: number;
+}
+
+/** Warms up for 5 s, then measures `seconds` of check-ins against `url`, counting committed log rows. */
+async function measureCheckIns(
+  db: pg.Client,
+  url: string,
+  pid: number,
+  uuids: string[],
+  seconds: number,
+): Promise<CheckInFigures> {
+  await load(url, uuids, 5);
+  const logsBefore = Number((await db.query('SELECT count(*) FROM dead_mans_switch_log')).rows[0].count);
+  const cpuBefore = cpuMs(pid);
+  const result = await load(url, uuids, seconds);
+  const cpu = cpuMs(pid) - cpuBefore;
+  const logsAfter = Number((await db.query('SELECT count(*) FROM dead_mans_switch_log')).rows[0].count);
+  const rows = logsAfter - logsBefore;
+  return {
+    per_second: Math.round(rows / seconds),
+    durable_log_rows: rows,
+    non_2xx: result.non2xx,
+    errors: result.errors,
+    latency_ms: {
+      p50: result.latency.p50,
+      p90: result.latency.p90,
+      p99: result.latency.p99,
+      max: result.latency.max,
+    },
+    server_cpu_ms_per_checkin: Math.round((cpu / Math.max(1, rows)) * 1000) / 1000,
+    server_rss_mib: rssMiB(pid),
+  };
+}
+
+async function measureStatus(url: string, pid: number) {
+  const cpuBefore = cpuMs(pid);
+  const result = await autocannon({
+    url: `${url}/monitoring/status`,
+    connections: CONNECTIONS,
+    duration: 10,
+  });
+  return {
+    per_second: Math.round(result.requests.average),
+    p99_ms: result.latency.p99,
+    server_cpu_ms_per_request:
+      Math.round(((cpuMs(pid) - cpuBefore) / Math.max(1, result.requests.total)) * 1000) / 1000,
+  };
+}
+
+const ratio = (a: number, b: number) => `${Math.round((a / b) * 100)} %`;
+
 class Rollback extends Error {}
 
 const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -127,41 +211,26 @@ async function main(): Promise<void> {
     const uuids = await seedInstances(db, REGISTERED, 1200);
     console.log(`server ${started.url}, ${REGISTERED} instances, ${CONNECTIONS} connections, pool ${POOL}`);
 
-    // The framework's own ceiling on this machine: the cheapest route (no database), same connections.
-    const baseline = await autocannon({
-      url: `${started.url}/monitoring/status`,
-      connections: CONNECTIONS,
-      duration: 10,
-    });
+    // The reference, measured in the same run, on the same instances and the same database.
+    const reference = await startServer(env, 'dist/bench/checkin/reference-server.js', 'reference listening');
+    const referenceStatus = await measureStatus(reference.url, reference.child.pid!);
+    const vigilStatus = await measureStatus(started.url, server.pid!);
+    const referenceCheckIns = await measureCheckIns(db, reference.url, reference.child.pid!, uuids, DURATION);
+    reference.child.kill('SIGTERM');
+    const checkIns = await measureCheckIns(db, started.url, server.pid!, uuids, DURATION);
+    console.log('status', JSON.stringify({ reference: referenceStatus, vigil: vigilStatus }, null, 2));
+    console.log('check-ins', JSON.stringify({ reference: referenceCheckIns, vigil: checkIns }, null, 2));
     console.log(
-      `baseline GET /monitoring/status: ${Math.round(baseline.requests.average)} req/s, ` +
-        `p50 ${baseline.latency.p50} ms, p99 ${baseline.latency.p99} ms`,
+      `Vigil / reference: check-ins/s ${ratio(checkIns.per_second, referenceCheckIns.per_second)}, ` +
+        `CPU per check-in ${ratio(checkIns.server_cpu_ms_per_checkin, referenceCheckIns.server_cpu_ms_per_checkin)}, ` +
+        `GET /monitoring/status ${ratio(vigilStatus.per_second, referenceStatus.per_second)}; ` +
+        `p99 ${checkIns.latency_ms.p99} ms vs ${referenceCheckIns.latency_ms.p99} ms; ` +
+        `RSS ${checkIns.server_rss_mib} MiB vs ${referenceCheckIns.server_rss_mib} MiB`,
     );
-    await load(started.url, uuids, 5);
-    const logsBefore = Number((await db.query('SELECT count(*) FROM dead_mans_switch_log')).rows[0].count);
-    const result = await load(started.url, uuids, DURATION);
-    const logsAfter = Number((await db.query('SELECT count(*) FROM dead_mans_switch_log')).rows[0].count);
-    const checkIns = {
-      duration_s: DURATION,
-      connections: CONNECTIONS,
-      requests: result.requests.total,
-      ok: result['2xx'],
-      non_2xx: result.non2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      durable_log_rows: logsAfter - logsBefore,
-      per_second: Math.round((logsAfter - logsBefore) / DURATION),
-      latency_ms: {
-        p50: result.latency.p50,
-        p90: result.latency.p90,
-        p99: result.latency.p99,
-        max: result.latency.max,
-      },
-    };
-    console.log('check-ins', JSON.stringify(checkIns, null, 2));
     server.kill('SIGTERM');
     await new Promise((resolve) => server!.once('exit', resolve));
     server = undefined;
+    if (!WATCHDOG) return;
 
     // The watchdog, in this process: 100,000 active instances, 1,000 due per round, two followers each.
     await seedInstances(db, WATCHED - REGISTERED, 3600);

@@ -3,6 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { getMetadataArgsStorage } from 'typeorm';
+import { TaskSchedule } from '../scheduler/task-schedule.js';
 import { PROJECT_ROOT } from '../paths.js';
 import type { AddonManifest } from './manifest.js';
 
@@ -38,6 +39,15 @@ export async function discoverAddons(paths: string[]): Promise<Map<string, Loade
         throw new AddonError(
           `Addon folder "${entry.name}" declares the name "${manifest.name}": they must match`,
         );
+      }
+      for (const task of manifest.tasks ?? []) {
+        try {
+          new TaskSchedule(task);
+        } catch (error) {
+          throw new AddonError(
+            `Addon "${manifest.name}": ${error instanceof Error ? error.message : String(error)}`,
+          );
+        }
       }
       if (found.has(manifest.name)) {
         throw new AddonError(

@@ -34,8 +34,12 @@ export interface ScheduledTask {
 export interface TaskDeclaration {
   /** Unique id, `<addon>.<task>`. */
   id: string;
-  /** Period in seconds; ticks are aligned on multiples of it since the epoch. */
-  everySeconds: number;
+  /** Period in seconds; ticks are aligned on multiples of it since the epoch. Either this or `cron`. */
+  everySeconds?: number;
+  /** A cron expression (5 or 6 fields) read in `timeZone`: the task runs at those times, DST-correct. */
+  cron?: string;
+  /** IANA time zone of `cron`, e.g. `Europe/Brussels`; default UTC. */
+  timeZone?: string;
   /** The provider (declared in the addon's Nest module) that runs it. */
   provider: Type<ScheduledTask>;
 }
@@ -104,8 +108,10 @@ export interface CliCommand {
   description: string;
   /** Commander option specs and their help, e.g. `['--json', 'print JSON']`. */
   options?: [flags: string, description: string][];
+  /** Positional arguments and their help, e.g. `['<backup>', 'the backup id']`; their values reach `run`. */
+  arguments?: [name: string, description: string][];
   /** Returns the exit code. */
-  run(app: INestApplicationContext, options: Record<string, unknown>): Promise<number>;
+  run(app: INestApplicationContext, options: Record<string, unknown>, args: string[]): Promise<number>;
 }
 
 /** An entry of the web UI's navigation (Odoo's menu item). */

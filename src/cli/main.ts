@@ -101,12 +101,15 @@ async function addAddonCommands(): Promise<void> {
   for (const { manifest } of resolveAddons(available, config.addons)) {
     for (const command of manifest.commands ?? []) {
       const cli = program.command(command.name).description(`${command.description} [${manifest.name}]`);
+      for (const [name, description] of command.arguments ?? []) cli.argument(name, description);
       for (const [flags, description] of command.options ?? []) cli.option(flags, description);
-      cli.action((options: Record<string, unknown>) =>
-        withVigil(async (vigil) => {
-          process.exitCode = await command.run(vigil.app, options);
-        }),
-      );
+      // Commander passes the positional arguments, then the options, then the command itself.
+      cli.action((...params: unknown[]) => {
+        const self = params[params.length - 1] as Command;
+        return withVigil(async (vigil) => {
+          process.exitCode = await command.run(vigil.app, self.opts(), self.args);
+        });
+      });
     }
   }
 }

@@ -60,6 +60,7 @@ export class WebRenderer {
     );
     this.hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b || String(a) === String(b));
     this.hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+    this.hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
     this.hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
     this.hbs.registerHelper('includes', (list: unknown, value: unknown) =>
       Array.isArray(list) ? list.map(String).includes(String(value)) : false,

@@ -158,22 +158,18 @@ async function main(): Promise<number> {
       }
     })();
 
-    const downs = async () =>
+    /** How many instances have a message of this subtype in their chatter. */
+    const alerted = async (subtype: string) =>
       (
         await query<{ n: number }>(
           db,
           `SELECT count(DISTINCT m.res_id)::int AS n FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
-           WHERE m.model = 'dead_mans_switch.instance' AND s.key = 'dead_mans_switch.mt_instance_down'`,
+           WHERE m.model = 'dead_mans_switch.instance' AND s.key = $1`,
+          [subtype],
         )
       )[0].n;
-    const ups = async () =>
-      (
-        await query<{ n: number }>(
-          db,
-          `SELECT count(DISTINCT m.res_id)::int AS n FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
-           WHERE m.model = 'dead_mans_switch.instance' AND s.key = 'dead_mans_switch.mt_instance_up'`,
-        )
-      )[0].n;
+    const downs = () => alerted('dead_mans_switch.mt_instance_down');
+    const ups = () => alerted('dead_mans_switch.mt_instance_up');
     const waitUntil = async (what: string, condition: () => Promise<boolean>, seconds: number) => {
       const deadline = Date.now() + seconds * 1000;
       while (!(await condition())) {

@@ -102,4 +102,49 @@ describe('scheduled tasks across replicas', () => {
     }
     assert.equal(rows.length, ticks.length, `no other runs: ${JSON.stringify(rows)}`);
   });
+
+  it('runs a cron task once at 03:00 Brussels time across both DST changes, with two replicas polling', async () => {
+    const NIGHTLY = 'test_addon.nightly';
+    const clock = new ManualClock(new Date('2026-03-27T12:00:00Z'));
+    const [a, b] = await Promise.all([
+      startTestApp({ databaseUrl: db, clock }),
+      startTestApp({ databaseUrl: db, clock }),
+    ]);
+    apps.push(a, b);
+    await query(db, "DELETE FROM scheduled_task WHERE id = 'test_addon.nightly'");
+    await query(db, 'DELETE FROM test_addon_nightly');
+    const poll = async () =>
+      (await Promise.all([a, b].map((app) => app.get(SchedulerService).runDue(NIGHTLY)))).filter(Boolean)
+        .length;
+    // The first look only marks where the task stands: installed at noon, it does not run at once.
+    assert.equal(await poll(), 0);
+    /** Polls every 15 minutes until `until`, as the replicas' timers would. */
+    const pollUntil = async (until: string) => {
+      let runs = 0;
+      while (clock.now() < new Date(until)) {
+        clock.advance(15 * 60);
+        runs += await poll();
+      }
+      return runs;
+    };
+    assert.equal(await pollUntil('2026-03-31T00:00:00Z'), 3);
+    // Months later (the servers were away): only the latest missed run is made up, then the nights around the
+    // end of summer time.
+    clock.set(new Date('2026-10-23T12:00:00Z'));
+    assert.equal(await poll(), 1);
+    assert.equal(await pollUntil('2026-10-27T00:00:00Z'), 3);
+    const runs = await query<{ ran_at: Date }>(db, 'SELECT ran_at FROM test_addon_nightly ORDER BY ran_at');
+    assert.deepEqual(
+      runs.map((r) => r.ran_at.toISOString()),
+      [
+        '2026-03-28T02:00:00.000Z', // 03:00 CET
+        '2026-03-29T01:00:00.000Z', // 03:00 CEST, the night the clocks go forward
+        '2026-03-30T01:00:00.000Z',
+        '2026-10-23T12:00:00.000Z', // the made-up run of 23 October 03:00
+        '2026-10-24T01:00:00.000Z', // 03:00 CEST
+        '2026-10-25T02:00:00.000Z', // 03:00 CET, the night the clocks go back
+        '2026-10-26T02:00:00.000Z',
+      ],
+    );
+  });
 });

@@ -349,6 +349,7 @@ describe('web UI in a real browser', () => {
       '/web/preferences',
       '/web/admin',
       '/web/environment',
+      '/web/backups',
     ];
     const allowed: Record<string, string[]> = {
       '/web/admin': ['admin'],

@@ -1,0 +1,195 @@
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  badRequest,
+  ChatterService,
+  Clock,
+  conflict,
+  notFound,
+  Schedule,
+  ScheduleError,
+  type Page,
+  type RequestContext,
+} from '../../src/index.js';
+import {
+  toConfigResponse,
+  type BackupConfigResponse,
+  type CreateBackupConfigDto,
+} from './backup-config.dto.js';
+import type { UpdateBackupConfigDto } from './backup-config.dto.js';
+import type { BackupConfig } from './backup-config.entity.js';
+import { toBackupResponse, type BackupResponse } from './backup.dto.js';
+import type { Backup } from './backup.entity.js';
+import { BackupError } from './backup.error.js';
+import { BackupRunner, nextRun } from './backup-runner.service.js';
+import { BackupsRepository } from './backups.repository.js';
+import { CONFIG_MODEL } from './settings.js';
+
+const DEFAULT_CRON = '0 3 * * *';
+
+/** Managing backup configurations and starting a run by hand. */
+@Injectable()
+export class BackupConfigsService {
+  constructor(
+    @Inject(BackupsRepository) private readonly repo: BackupsRepository,
+    @Inject(BackupRunner) private readonly runner: BackupRunner,
+    @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async list(_ctx: RequestContext, limit: number, offset: number): Promise<Page<BackupConfigResponse>> {
+    const { items, total } = await this.repo.listConfigs(limit, offset);
+    const last = await this.repo.lastSuccess(items.map((c) => c.id));
+    return { items: items.map((c) => toConfigResponse(c, last.get(c.id) ?? null)), total, limit, offset };
+  }
+
+  async get(_ctx: RequestContext, id: number): Promise<BackupConfigResponse> {
+    const config = await this.find(id);
+    const last = await this.repo.lastSuccess([id]);
+    return toConfigResponse(config, last.get(id) ?? null);
+  }
+
+  async create(ctx: RequestContext, dto: CreateBackupConfigDto): Promise<BackupConfigResponse> {
+    const now = this.clock.now();
+    const fields: Partial<BackupConfig> = {
+      name: dto.name.trim(),
+      databaseUrl: dto.database_url ?? null,
+      cron: dto.cron?.trim() ?? DEFAULT_CRON,
+      timeZone: dto.time_zone ?? 'UTC',
+      storage: dto.storage,
+      prefix: dto.prefix ?? '',
+      verifyLevel: dto.verify_level ?? 'list',
+      encryptionEnv: dto.encryption_env ?? null,
+      keepLast: dto.keep_last ?? null,
+      keepHourly: dto.keep_hourly ?? null,
+      keepDaily: dto.keep_daily ?? null,
+      keepWeekly: dto.keep_weekly ?? null,
+      keepMonthly: dto.keep_monthly ?? null,
+      keepYearly: dto.keep_yearly ?? null,
+      active: dto.active ?? true,
+      userId: dto.user_id === undefined ? (ctx.user?.id ?? null) : dto.user_id,
+      createdAt: now,
+      updatedAt: now,
+    };
+    this.assertSchedule(fields.cron!, fields.timeZone!);
+    this.assertPassphrase(fields.encryptionEnv ?? null);
+    await this.assertStorage(fields);
+    fields.nextRunAt = nextRun(fields as BackupConfig, now);
+    const id = await this.repo.transaction(async (manager) => {
+      const saved = await this.repo.saveConfig(fields, manager);
+      if (saved.userId !== null)
+        await this.chatter.followUser({ model: CONFIG_MODEL, id: saved.id }, saved.userId, manager);
+      return saved.id;
+    });
+    return this.get(ctx, id);
+  }
+
+  async update(ctx: RequestContext, id: number, dto: UpdateBackupConfigDto): Promise<BackupConfigResponse> {
+    await this.repo.transaction(async (manager) => {
+      const before = await this.repo.findConfigForUpdate(id, manager);
+      if (!before) throw notFound(CONFIG_MODEL, id);
+      const after: BackupConfig = { ...before };
+      if (dto.name !== undefined) after.name = dto.name.trim();
+      if (dto.database_url !== undefined) after.databaseUrl = dto.database_url;
+      if (dto.cron !== undefined) after.cron = dto.cron.trim();
+      if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
+      if (dto.storage !== undefined) after.storage = dto.storage;
+      if (dto.prefix !== undefined) after.prefix = dto.prefix;
+      if (dto.verify_level !== undefined) after.verifyLevel = dto.verify_level;
+      if (dto.encryption_env !== undefined) after.encryptionEnv = dto.encryption_env;
+      if (dto.keep_last !== undefined) after.keepLast = dto.keep_last;
+      if (dto.keep_hourly !== undefined) after.keepHourly = dto.keep_hourly;
+      if (dto.keep_daily !== undefined) after.keepDaily = dto.keep_daily;
+      if (dto.keep_weekly !== undefined) after.keepWeekly = dto.keep_weekly;
+      if (dto.keep_monthly !== undefined) after.keepMonthly = dto.keep_monthly;
+      if (dto.keep_yearly !== undefined) after.keepYearly = dto.keep_yearly;
+      if (dto.active !== undefined) after.active = dto.active;
+      if (dto.user_id !== undefined) after.userId = dto.user_id;
+      this.assertSchedule(after.cron, after.timeZone);
+      if (dto.encryption_env !== undefined) this.assertPassphrase(after.encryptionEnv);
+      if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
+      const now = this.clock.now();
+      if (
+        after.cron !== before.cron ||
+        after.timeZone !== before.timeZone ||
+        after.active !== before.active ||
+        (after.active && !after.nextRunAt)
+      )
+        after.nextRunAt = nextRun(after, now);
+      after.updatedAt = now;
+      await this.repo.saveConfig(after, manager);
+      await this.chatter.track(ctx, { model: CONFIG_MODEL, id }, before, after, {}, manager);
+    });
+    return this.get(ctx, id);
+  }
+
+  /** Deletes a configuration with its records; refused while a stored backup or a run remains. */
+  async remove(_ctx: RequestContext, id: number): Promise<void> {
+    await this.repo.transaction(async (manager) => {
+      const config = await this.repo.findConfigForUpdate(id, manager);
+      if (!config) throw notFound(CONFIG_MODEL, id);
+      const stored = await this.repo.storedBackups(id, manager);
+      if (stored.some((b) => b.status === 'running')) throw conflict('backup.errors.config_running');
+      const kept = stored.filter((b) => b.status === 'done');
+      if (kept.length) throw conflict('backup.errors.config_has_backups', { count: kept.length });
+      await this.repo.deleteConfig(id, manager);
+    });
+  }
+
+  /** Starts a run now; it continues in the background (`wait` for the command line). */
+  async run(
+    _ctx: RequestContext,
+    id: number,
+    options: { wait?: boolean; onProgress?: (bytes: number) => void } = {},
+  ): Promise<BackupResponse> {
+    const backup: Backup = await this.repo.transaction(async (manager) => {
+      const config = await this.repo.findConfigForUpdate(id, manager);
+      if (!config) throw notFound(CONFIG_MODEL, id);
+      const started = await this.runner.start(config, 'manual', manager);
+      if (!started) throw conflict('backup.errors.already_running', { name: config.name });
+      return started;
+    });
+    if (options.wait)
+      return toBackupResponse((await this.runner.execute(backup.id, options.onProgress)) ?? backup);
+    this.runner.executeInBackground(backup.id);
+    return toBackupResponse(backup);
+  }
+
+  private async find(id: number): Promise<BackupConfig> {
+    const config = await this.repo.findConfig(id);
+    if (!config) throw notFound(CONFIG_MODEL, id);
+    return config;
+  }
+
+  private assertSchedule(cron: string, timeZone: string): void {
+    try {
+      new Schedule(cron, timeZone);
+    } catch (error) {
+      if (!(error instanceof ScheduleError)) throw error;
+      throw badRequest('backup.errors.bad_schedule', { cron, time_zone: timeZone, error: error.message });
+    }
+  }
+
+  /** Encryption needs its passphrase now: a configuration that cannot run is refused when it is saved. */
+  private assertPassphrase(name: string | null): void {
+    if (name === null) return;
+    try {
+      this.runner.passphrase(name);
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      throw error;
+    }
+  }
+
+  /** A local folder inside the database cluster's own folder is refused when the configuration is saved. */
+  private async assertStorage(config: Partial<BackupConfig>): Promise<void> {
+    if (config.storage !== 'local') return;
+    try {
+      await this.runner.assertOutsideCluster(
+        this.runner.databaseUrl({ databaseUrl: config.databaseUrl ?? null }),
+      );
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      // The database cannot be reached now: the run will say so.
+    }
+  }
+}

@@ -1,0 +1,435 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { resolve, sep } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  APP_CONFIG,
+  ChatterService,
+  Clock,
+  I18nService,
+  Schedule,
+  systemContext,
+  type AppConfig,
+} from '../../src/index.js';
+import type { BackupConfig } from './backup-config.entity.js';
+import type { Backup } from './backup.entity.js';
+import { BackupError } from './backup.error.js';
+import { BackupsRepository } from './backups.repository.js';
+import { decryptStream, encryptStream } from './cipher.js';
+import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
+import { backupsToDelete } from './rotation.js';
+import {
+  CONFIG_MODEL,
+  LEASE_RENEW_MS,
+  LEASE_SECONDS,
+  SUBTYPE_DONE,
+  SUBTYPE_FAILED,
+  SUBTYPE_STALE,
+} from './settings.js';
+import { StorageRepository } from './storage.repository.js';
+
+/** What a run or a verification found. */
+export interface VerifiedObject {
+  size: number;
+  sha256: string;
+}
+
+/**
+ * Runs backups: claims due configurations once across replicas, streams `pg_dump -Fc` into the storage through
+ * sha256, verifies the stored object, rotates, and tells the configuration's followers what happened.
+ */
+@Injectable()
+export class BackupRunner implements BeforeApplicationShutdown {
+  private readonly logger = new Logger(BackupRunner.name);
+  private readonly inFlight = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly repo: BackupsRepository,
+    private readonly storage: StorageRepository,
+    private readonly pg: PgToolsRepository,
+    private readonly chatter: ChatterService,
+    private readonly i18n: I18nService,
+    @Inject(Clock) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** The scheduled task's pass: dead runs failed, due configurations run, stale configurations alerted. */
+  async tick(now: Date): Promise<void> {
+    await this.expireLeases(now);
+    for (let backup = await this.claimDue(now); backup; backup = await this.claimDue(now)) {
+      await this.execute(backup.id);
+    }
+    await this.alertStale(now);
+  }
+
+  /**
+   * Claims one due configuration and starts its run; its next run moves past `now` in the same transaction, so
+   * a replica racing for the same run finds it either locked (skipped) or no longer due.
+   */
+  claimDue(now: Date): Promise<Backup | null> {
+    return this.repo.transaction(async (manager) => {
+      for (;;) {
+        const config = await this.repo.lockDueConfig(now, manager);
+        if (!config) return null;
+        await this.repo.setNextRun(config.id, nextRun(config, now), manager);
+        const backup = await this.start(config, 'schedule', manager);
+        // Still running from an earlier run: this one is skipped, the next comes at its time.
+        if (backup) return backup;
+        this.logger.warn(
+          `Backup configuration ${config.id}: previous run still running, scheduled run skipped`,
+        );
+      }
+    });
+  }
+
+  /** A `running` record for the configuration, or null when one is already running. */
+  start(
+    config: BackupConfig,
+    trigger: 'schedule' | 'manual',
+    manager: EntityManager,
+  ): Promise<Backup | null> {
+    const now = this.clock.now();
+    const databaseName = decodeURIComponent(new URL(this.databaseUrl(config)).pathname.slice(1));
+    const stamp = now.toISOString().slice(0, 19).replace('T', '_').replaceAll(':', '-');
+    const prefix = config.prefix.replace(/^\/+|\/+$/g, '');
+    return this.repo.insertRunning(
+      {
+        configId: config.id,
+        trigger,
+        storage: config.storage,
+        databaseName,
+        startedAt: now,
+        leaseUntil: this.leaseEnd(),
+        encryptionEnv: config.encryptionEnv,
+      },
+      (id) =>
+        `${prefix ? `${prefix}/` : ''}${databaseName}.${stamp}.${id}.dump${config.encryptionEnv ? '.age' : ''}`,
+      manager,
+    );
+  }
+
+  /** Runs in the background (the API answers at once); shutdown waits for it. */
+  executeInBackground(backupId: number): void {
+    const run = this.execute(backupId).catch((error: unknown) => this.logger.error(error));
+    this.inFlight.add(run);
+    void run.finally(() => this.inFlight.delete(run));
+  }
+
+  /** Resolves once every background run of this process has ended (verification, notes and rotation included). */
+  async idle(): Promise<void> {
+    while (this.inFlight.size) await Promise.allSettled([...this.inFlight]);
+  }
+
+  /** Runs a claimed backup to its end: `done` and verified, or `failed` with the reason (not an exception). */
+  async execute(backupId: number, onProgress?: (bytes: number) => void): Promise<Backup | null> {
+    const backup = await this.repo.findBackup(backupId);
+    const config = backup && (await this.repo.findConfig(backup.configId));
+    if (!backup || !config) return null;
+    const started = performance.now();
+    let bytes = 0;
+    let lost = false;
+    let dumpKill: (() => void) | undefined;
+    let snapshot: HeldSnapshot | undefined;
+    const renew = setInterval(() => {
+      this.repo.renewLease(backup.id, this.leaseEnd(), bytes).then(
+        (running) => {
+          // Another replica failed this run after our lease passed: stop writing.
+          if (!running) {
+            lost = true;
+            dumpKill?.();
+          }
+        },
+        (error: unknown) => this.logger.warn(`Backup ${backup.id}: lease renewal failed: ${String(error)}`),
+      );
+    }, LEASE_RENEW_MS);
+    try {
+      const url = this.databaseUrl(config);
+      const passphrase = backup.encryptionEnv ? this.passphrase(backup.encryptionEnv) : undefined;
+      await this.checkVersions(url);
+      if (config.storage === 'local') await this.assertOutsideCluster(url);
+      // The restore level compares the restored copy with row counts taken in the very snapshot the dump reads.
+      if (config.verifyLevel === 'restore') snapshot = await this.pg.exportSnapshot(url);
+      const dump = this.pg.dump(url, snapshot?.id);
+      dumpKill = () => dump.kill();
+      const hash = createHash('sha256');
+      const counter = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          hash.update(chunk);
+          bytes += chunk.length;
+          onProgress?.(bytes);
+          callback(null, chunk);
+        },
+      });
+      const source = passphrase ? await encryptStream(dump.stdout, passphrase) : dump.stdout;
+      source.on('error', (error) => counter.destroy(error));
+      const write = this.storage.write(config.storage, backup.objectKey, source.pipe(counter));
+      write.catch(() => dump.kill());
+      const [written, dumped] = await Promise.allSettled([write, dump.done]);
+      await snapshot?.release();
+      if (written.status === 'rejected') throw storageError(written.reason);
+      if (dumped.status === 'rejected')
+        throw new BackupError('backup.errors.dump_failed', reason(dumped.reason));
+      if (lost) throw new BackupError('backup.errors.lease_lost');
+      const sha256 = hash.digest('hex');
+      await this.verify(backup, { size: bytes, sha256 });
+      if (snapshot) await this.verifyByRestore(url, backup, snapshot.counts);
+      const finished = await this.repo.finishDone(backup.id, {
+        finishedAt: this.clock.now(),
+        size: bytes,
+        sha256,
+        durationMs: Math.round(performance.now() - started),
+        verification: config.verifyLevel,
+      });
+      if (!finished) throw new BackupError('backup.errors.lease_lost');
+    } catch (error) {
+      clearInterval(renew);
+      await this.fail(config, backup, error, Math.round(performance.now() - started));
+      return this.repo.findBackup(backup.id);
+    } finally {
+      clearInterval(renew);
+      await snapshot?.release();
+    }
+    await this.repo.clearStaleAlert(config.id);
+    await this.chatter.post(systemContext(), this.thread(config), {
+      subtype: SUBTYPE_DONE,
+      type: 'notification',
+      body: {
+        key: 'backup.messages.done_body',
+        args: { name: config.name, size: bytes, key: backup.objectKey },
+      },
+    });
+    await this.rotate(config);
+    return this.repo.findBackup(backup.id);
+  }
+
+  /**
+   * Re-reads the stored object: its size and sha256 must be the ones written, and `pg_restore --list` must read
+   * it as a custom-format archive.
+   */
+  async verify(backup: Backup, expected: VerifiedObject): Promise<void> {
+    let stored: VerifiedObject;
+    try {
+      stored = await digest(await this.storage.read(backup.storage, backup.objectKey));
+    } catch (error) {
+      throw storageError(error);
+    }
+    if (stored.size !== expected.size || stored.sha256 !== expected.sha256)
+      throw new BackupError('backup.errors.checksum_mismatch', {
+        expected: expected.sha256,
+        actual: stored.sha256,
+        expected_size: expected.size,
+        actual_size: stored.size,
+      });
+    let toc: string;
+    try {
+      toc = await this.pg.list(await this.readArchive(backup));
+    } catch (error) {
+      throw new BackupError('backup.errors.not_an_archive', reason(error));
+    }
+    if (!/^; Archive created at /m.test(toc))
+      throw new BackupError('backup.errors.not_an_archive', { error: 'no table of contents' });
+  }
+
+  /**
+   * Restores the stored object into a scratch database on the same server, compares every table's row count with
+   * the counts taken in the dump's snapshot, and drops the scratch database whatever happens.
+   */
+  async verifyByRestore(url: string, backup: Backup, expected: Record<string, number>): Promise<void> {
+    const scratch = `vigil_verify_${backup.id}_${randomBytes(4).toString('hex')}`;
+    const target = new URL(url);
+    target.pathname = `/${scratch}`;
+    await this.pg.createDatabase(url, scratch);
+    let restored: Record<string, number>;
+    try {
+      await this.pg.restore(await this.readArchive(backup), target.toString());
+      restored = await this.pg.countRows(target.toString());
+    } catch (error) {
+      throw new BackupError('backup.errors.restore_check_failed', reason(error));
+    } finally {
+      await this.pg.dropDatabase(url, scratch);
+    }
+    const tables = [...new Set([...Object.keys(expected), ...Object.keys(restored)])].sort();
+    const differences = tables
+      .filter((table) => expected[table] !== restored[table])
+      .map(
+        (table) =>
+          `${table}: ${expected[table] ?? 'missing'} in the database, ${restored[table] ?? 'missing'} restored`,
+      );
+    if (differences.length)
+      throw new BackupError('backup.errors.restore_mismatch', { tables: differences.join('; ') });
+  }
+
+  /** Verifies a stored backup again; one that no longer verifies becomes `failed` and its followers hear of it. */
+  async reverify(backup: Backup): Promise<Backup | null> {
+    const config = await this.repo.findConfig(backup.configId);
+    if (!config) return null;
+    try {
+      await this.verify(backup, { size: Number(backup.size), sha256: backup.sha256 ?? '' });
+    } catch (error) {
+      await this.fail(config, backup, error, null, false);
+    }
+    return this.repo.findBackup(backup.id);
+  }
+
+  /** Refuses a pg_dump older than the server: it would fail, or worse, write an archive that does not restore. */
+  async checkVersions(url: string): Promise<void> {
+    const [dump, server] = await Promise.all([this.pg.dumpMajorVersion(), this.pg.serverMajorVersion(url)]);
+    if (dump < server) throw new BackupError('backup.errors.pg_dump_too_old', { dump, server });
+  }
+
+  /** A local backup folder inside the PostgreSQL cluster's own folder would be backed up and lost with it. */
+  async assertOutsideCluster(url: string): Promise<void> {
+    const dataDirectory = await this.pg.dataDirectory(url);
+    if (!dataDirectory) return;
+    const cluster = resolve(dataDirectory);
+    const root = resolve(this.storage.localRoot);
+    if (root === cluster || root.startsWith(cluster + sep))
+      throw new BackupError('backup.errors.inside_cluster', { folder: root, cluster });
+  }
+
+  /** Runs whose lease passed: their process died. Each becomes `failed` and its followers hear of it. */
+  async expireLeases(now: Date): Promise<void> {
+    const expired = await this.repo.expireLeases(now, this.i18n.t('backup.errors.lease_expired', 'en'));
+    for (const backup of expired) {
+      await this.storage
+        .discard(backup.storage, backup.objectKey)
+        .catch((error: unknown) =>
+          this.logger.warn(`Backup ${backup.id}: cannot discard what the dead run left: ${String(error)}`),
+        );
+      const config = await this.repo.findConfig(backup.configId);
+      if (config) await this.postFailure(config, backup, backup.error ?? '');
+    }
+  }
+
+  /** Posts `backup.mt_backup_stale` once for an active configuration without success for twice its interval. */
+  async alertStale(now: Date): Promise<void> {
+    for (const { config, lastSuccessAt } of await this.repo.staleCandidates()) {
+      let interval: number;
+      try {
+        interval = new Schedule(config.cron, config.timeZone).intervalMs(now);
+      } catch {
+        continue;
+      }
+      const since = lastSuccessAt ?? config.createdAt;
+      if (now.getTime() - since.getTime() <= 2 * interval) continue;
+      if (!(await this.repo.claimStaleAlert(config.id, now))) continue;
+      await this.chatter.post(systemContext(), this.thread(config), {
+        subtype: SUBTYPE_STALE,
+        type: 'notification',
+        subject: { key: 'backup.messages.stale_subject', args: { name: config.name } },
+        body: {
+          key: lastSuccessAt ? 'backup.messages.stale_body' : 'backup.messages.stale_never_body',
+          args: { name: config.name, last: lastSuccessAt?.toISOString() ?? null },
+        },
+      });
+    }
+  }
+
+  /** The passphrase held by an environment variable; a missing one is named. */
+  passphrase(name: string): string {
+    const value = this.config.env[name];
+    if (!value) throw new BackupError('backup.errors.passphrase_missing', { name });
+    return value;
+  }
+
+  /** The stored pg_dump archive as a stream, decrypted when it was encrypted. */
+  async readArchive(backup: Backup): Promise<Readable> {
+    const stored = await this.storage.read(backup.storage, backup.objectKey);
+    return backup.encryptionEnv ? decryptStream(stored, this.passphrase(backup.encryptionEnv)) : stored;
+  }
+
+  /** The database a configuration backs up. */
+  databaseUrl(config: Pick<BackupConfig, 'databaseUrl'>): string {
+    return config.databaseUrl ?? this.repo.ownDatabaseUrl;
+  }
+
+  /** Deletes what the retention rules no longer keep; a failure is reported, the backup stays done. */
+  private async rotate(config: BackupConfig): Promise<void> {
+    try {
+      const candidates = await this.repo.rotationCandidates(config.id);
+      const doomed = new Set(backupsToDelete(candidates, config));
+      for (const backup of candidates.filter((b) => doomed.has(b.id))) {
+        await this.storage.remove(backup.storage, backup.objectKey);
+        await this.repo.markDeleted(backup.id, 'rotation', this.clock.now());
+      }
+    } catch (error) {
+      const message = this.describe(new BackupError('backup.errors.rotation_failed', reason(error)));
+      await this.postFailure(config, null, message);
+    }
+  }
+
+  private async fail(
+    config: BackupConfig,
+    backup: Backup,
+    error: unknown,
+    durationMs: number | null,
+    removeObject = true,
+  ): Promise<void> {
+    const message = this.describe(error);
+    this.logger.warn(`Backup ${backup.id} of configuration ${config.id} failed: ${message}`);
+    await this.repo.finishFailed(backup.id, message, this.clock.now(), durationMs);
+    // A failed run leaves nothing that looks like a backup.
+    if (removeObject) await this.storage.remove(backup.storage, backup.objectKey).catch(() => undefined);
+    await this.postFailure(config, backup, message);
+  }
+
+  private async postFailure(config: BackupConfig, backup: Backup | null, error: string): Promise<void> {
+    await this.chatter.post(systemContext(), this.thread(config), {
+      subtype: SUBTYPE_FAILED,
+      type: 'notification',
+      subject: { key: 'backup.messages.failed_subject', args: { name: config.name } },
+      body: {
+        key: backup ? 'backup.messages.failed_body' : 'backup.messages.rotation_failed_body',
+        args: { name: config.name, backup: backup?.id ?? null, error },
+      },
+    });
+  }
+
+  /** The stored error text (English: it mostly quotes the tools' own output). */
+  private describe(error: unknown): string {
+    if (error instanceof BackupError) return this.i18n.t(error.key, 'en', error.args);
+    return error instanceof Error ? error.message : String(error);
+  }
+
+  private thread(config: BackupConfig) {
+    return { model: CONFIG_MODEL, id: config.id };
+  }
+
+  private leaseEnd(): Date {
+    return new Date(this.clock.now().getTime() + LEASE_SECONDS * 1000);
+  }
+
+  beforeApplicationShutdown(): Promise<void> {
+    return this.idle();
+  }
+}
+
+/** The next run of an active configuration after `now`; null when the schedule cannot be read. */
+export function nextRun(config: Pick<BackupConfig, 'cron' | 'timeZone' | 'active'>, now: Date): Date | null {
+  if (!config.active) return null;
+  try {
+    return new Schedule(config.cron, config.timeZone).next(now);
+  } catch {
+    return null;
+  }
+}
+
+function reason(error: unknown): { error: string } {
+  return { error: error instanceof Error ? error.message : String(error) };
+}
+
+function storageError(error: unknown): BackupError {
+  return new BackupError('backup.errors.storage_failed', reason(error));
+}
+
+async function digest(stream: Readable): Promise<VerifiedObject> {
+  const hash = createHash('sha256');
+  let size = 0;
+  for await (const chunk of stream) {
+    const buffer = chunk as Buffer;
+    hash.update(buffer);
+    size += buffer.length;
+  }
+  return { size, sha256: hash.digest('hex') };
+}

@@ -1,0 +1,159 @@
+import type { Readable } from 'node:stream';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import {
+  AppException,
+  badRequest,
+  ChatterService,
+  Clock,
+  conflict,
+  I18nService,
+  notFound,
+  type Page,
+  type RequestContext,
+} from '../../src/index.js';
+import {
+  toBackupResponse,
+  type BackupResponse,
+  type ListBackupsQueryDto,
+  type RestoreResponse,
+} from './backup.dto.js';
+import type { Backup } from './backup.entity.js';
+import { BackupError } from './backup.error.js';
+import { BackupRunner } from './backup-runner.service.js';
+import { BackupsRepository } from './backups.repository.js';
+import { PgToolsRepository } from './pg-tools.repository.js';
+import { BACKUP_MODEL, CONFIG_MODEL } from './settings.js';
+import { StorageRepository } from './storage.repository.js';
+
+/** PostgreSQL's duplicate_database. */
+const DUPLICATE_DATABASE = '42P04';
+
+/** Reading, downloading, verifying, restoring and deleting backups. */
+@Injectable()
+export class BackupsService {
+  constructor(
+    @Inject(BackupsRepository) private readonly repo: BackupsRepository,
+    @Inject(StorageRepository) private readonly storage: StorageRepository,
+    @Inject(PgToolsRepository) private readonly pg: PgToolsRepository,
+    @Inject(BackupRunner) private readonly runner: BackupRunner,
+    @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(I18nService) private readonly i18n: I18nService,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  async list(_ctx: RequestContext, query: ListBackupsQueryDto): Promise<Page<BackupResponse>> {
+    const { items, total } = await this.repo.listBackups({
+      configId: query.config_id,
+      status: query.status,
+      includeDeleted: query.include_deleted ?? false,
+      limit: query.limit,
+      offset: query.offset,
+    });
+    return { items: items.map(toBackupResponse), total, limit: query.limit, offset: query.offset };
+  }
+
+  async get(_ctx: RequestContext, id: number): Promise<BackupResponse> {
+    return toBackupResponse(await this.find(id));
+  }
+
+  /** The stored object as a stream, for a download. */
+  async download(
+    _ctx: RequestContext,
+    id: number,
+  ): Promise<{ stream: Readable; filename: string; size: number }> {
+    const backup = this.stored(await this.find(id));
+    const stream = await this.storage.read(backup.storage, backup.objectKey);
+    return { stream, filename: backup.objectKey.split('/').pop()!, size: Number(backup.size) };
+  }
+
+  /** Verifies a stored backup again (sha256 and `pg_restore --list`); one that fails becomes `failed`. */
+  async verify(_ctx: RequestContext, id: number): Promise<BackupResponse> {
+    const backup = this.stored(await this.find(id));
+    return toBackupResponse((await this.runner.reverify(backup)) ?? backup);
+  }
+
+  /**
+   * Restores a backup into a new database on the same server as the backed-up one; an existing name is refused.
+   * In the copy every backup configuration is switched off, so that it never writes into the same storage.
+   */
+  async restore(
+    ctx: RequestContext,
+    id: number,
+    into: string,
+    onProgress?: (bytes: number) => void,
+  ): Promise<RestoreResponse> {
+    const backup = this.stored(await this.find(id));
+    const config = await this.repo.findConfig(backup.configId);
+    if (!config) throw notFound(CONFIG_MODEL, backup.configId);
+    const source = this.runner.databaseUrl(config);
+    if (backup.encryptionEnv) {
+      try {
+        this.runner.passphrase(backup.encryptionEnv);
+      } catch (error) {
+        if (error instanceof BackupError) throw badRequest(error.key, error.args);
+        throw error;
+      }
+    }
+    if (await this.pg.databaseExists(source, into))
+      throw conflict('backup.errors.database_exists', { name: into });
+    try {
+      await this.pg.createDatabase(source, into);
+    } catch (error) {
+      if ((error as { code?: string }).code === DUPLICATE_DATABASE)
+        throw conflict('backup.errors.database_exists', { name: into });
+      throw error;
+    }
+    const target = new URL(source);
+    target.pathname = `/${into}`;
+    let deactivated: number;
+    try {
+      const stored = await this.runner.readArchive(backup);
+      let bytes = 0;
+      if (onProgress)
+        stored.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          onProgress(bytes);
+        });
+      await this.pg.restore(stored, target.toString());
+      deactivated = await this.pg.deactivateConfigs(
+        target.toString(),
+        this.i18n.t('backup.errors.running_in_copy', 'en'),
+      );
+    } catch (error) {
+      await this.pg.dropDatabase(source, into).catch(() => undefined);
+      throw new AppException(HttpStatus.UNPROCESSABLE_ENTITY, 'backup.errors.restore_failed', {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+    await this.chatter.log(
+      ctx,
+      { model: CONFIG_MODEL, id: config.id },
+      {
+        body: { key: 'backup.messages.restored', args: { backup: backup.id, database: into } },
+      },
+    );
+    return { backup_id: backup.id, database: into, deactivated_configs: deactivated };
+  }
+
+  /** Deletes the stored object; the record stays, marked deleted. */
+  async remove(_ctx: RequestContext, id: number): Promise<void> {
+    const backup = await this.find(id);
+    if (backup.status === 'running') throw conflict('backup.errors.backup_running');
+    if (backup.deletedAt) return;
+    await this.storage.remove(backup.storage, backup.objectKey);
+    await this.repo.markDeleted(backup.id, 'manual', this.clock.now());
+  }
+
+  private async find(id: number): Promise<Backup> {
+    const backup = await this.repo.findBackup(id);
+    if (!backup) throw notFound(BACKUP_MODEL, id);
+    return backup;
+  }
+
+  /** A done backup whose object is still stored. */
+  private stored(backup: Backup): Backup {
+    if (backup.status !== 'done' || backup.deletedAt)
+      throw conflict('backup.errors.not_stored', { id: backup.id, status: backup.status });
+    return backup;
+  }
+}

@@ -1,0 +1,55 @@
+import { defineAddon } from '../../src/index.js';
+import { backupRestoreCommand, backupRunCommand } from './backup.commands.js';
+import { BackupConfig } from './backup-config.entity.js';
+import { CONFIG_THREAD } from './backup-config.thread.js';
+import { Backup } from './backup.entity.js';
+import { BackupModule } from './backup.module.js';
+import { BackupStatisticsProvider } from './backup.statistics.js';
+import { BackupTask } from './backup.task.js';
+import { BackupInit1732600000000 } from './migrations/1732600000000-backup-init.js';
+import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED, SUBTYPE_STALE, TASK_EVERY_SECONDS } from './settings.js';
+
+export const manifest = defineAddon({
+  name: 'backup',
+  version: '1.0.0',
+  summary:
+    'Scheduled, streamed, verified and rotated PostgreSQL backups to a folder or S3, with restore and alerts',
+  depends: [],
+  entities: [BackupConfig, Backup],
+  migrations: [BackupInit1732600000000],
+  seed: {
+    subtypes: [
+      {
+        key: SUBTYPE_FAILED,
+        name: 'backup.subtypes.failed',
+        default: true,
+        internal: false,
+        model: CONFIG_MODEL,
+      },
+      {
+        key: SUBTYPE_DONE,
+        name: 'backup.subtypes.done',
+        default: false,
+        internal: true,
+        model: CONFIG_MODEL,
+      },
+      {
+        key: SUBTYPE_STALE,
+        name: 'backup.subtypes.stale',
+        default: true,
+        internal: false,
+        model: CONFIG_MODEL,
+      },
+    ],
+  },
+  tasks: [{ id: 'backup.scheduler', everySeconds: TASK_EVERY_SECONDS, provider: BackupTask }],
+  threads: [CONFIG_THREAD],
+  statistics: [BackupStatisticsProvider],
+  commands: [backupRunCommand, backupRestoreCommand],
+  web: {
+    templates: 'web/templates',
+    menus: [{ id: 'backup.backups', label: 'backup.web.nav', path: '/web/backups', sequence: 40 }],
+    recordPages: { [CONFIG_MODEL]: '/web/backups/configs/{id}' },
+  },
+  module: BackupModule,
+});

@@ -1,0 +1,242 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { Inject, Injectable } from '@nestjs/common';
+import pg from 'pg';
+import { APP_CONFIG, type AppConfig } from '../../src/index.js';
+import { ENV } from './settings.js';
+
+/** A child process's stdout and the promise of its end (rejected with its stderr when it fails). */
+export interface RunningDump {
+  stdout: Readable;
+  done: Promise<void>;
+  kill(): void;
+}
+
+/** A transaction holding an exported snapshot (`pg_export_snapshot()`), with the row counts it sees. */
+export interface HeldSnapshot {
+  id: string;
+  /** Row count of every table, inside the snapshot. */
+  counts: Record<string, number>;
+  release(): Promise<void>;
+}
+
+/** Every table outside the system schemas, quoted for SQL. */
+const TABLES_SQL = `SELECT format('%I.%I', schemaname, tablename) AS name FROM pg_tables
+  WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1`;
+
+/** Keep the end of a tool's error output: enough to say what went wrong, bounded whatever it prints. */
+const MAX_STDERR = 4000;
+
+/** The PostgreSQL client tools (pg_dump, pg_restore) and the SQL that backups and restores need. */
+@Injectable()
+export class PgToolsRepository {
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  private tool(name: 'pg_dump' | 'pg_restore'): string {
+    const bin = this.config.env[ENV.pgBin]?.trim();
+    return bin ? join(bin, name) : name;
+  }
+
+  /** The major version of the pg_dump that backups use, from `pg_dump --version`. */
+  async dumpMajorVersion(): Promise<number> {
+    const { stdout } = await this.exec(this.tool('pg_dump'), ['--version']);
+    const match = /\(PostgreSQL\)\s+(\d+)/.exec(stdout) ?? /(\d+)(?:\.\d+)?/.exec(stdout);
+    if (!match) throw new Error(`cannot read the version of pg_dump from "${stdout.trim()}"`);
+    return Number(match[1]);
+  }
+
+  async serverMajorVersion(url: string): Promise<number> {
+    const [row] = await this.query<{ v: string }>(url, "SELECT current_setting('server_version_num') AS v");
+    const major = Math.floor(Number(row.v) / 10000);
+    if (!Number.isInteger(major) || major < 1)
+      throw new Error(`cannot read the server version from "${row.v}"`);
+    return major;
+  }
+
+  /** The server's data folder, or null when this role may not read it. */
+  async dataDirectory(url: string): Promise<string | null> {
+    try {
+      const [row] = await this.query<{ data_directory: string }>(url, 'SHOW data_directory');
+      return row.data_directory;
+    } catch {
+      return null;
+    }
+  }
+
+  /** `pg_dump -Fc` of the database, streamed on stdout; inside an exported snapshot when one is given. */
+  dump(url: string, snapshot?: string): RunningDump {
+    const args = ['-Fc', '--no-password', ...(snapshot ? [`--snapshot=${snapshot}`] : [])];
+    return this.start(this.tool('pg_dump'), args, url);
+  }
+
+  /**
+   * Opens a repeatable-read transaction, exports its snapshot and counts every table's rows inside it: the
+   * counts of exactly what a `pg_dump --snapshot` of it will hold. The transaction stays open until released.
+   */
+  async exportSnapshot(url: string): Promise<HeldSnapshot> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
+      const counts = await countTables(client);
+      let released: Promise<void> | undefined;
+      return {
+        id: rows[0].id,
+        counts,
+        release: () =>
+          (released ??= client
+            .query('COMMIT')
+            .then(
+              () => undefined,
+              () => undefined,
+            )
+            .then(() => client.end())),
+      };
+    } catch (error) {
+      await client.end();
+      throw error;
+    }
+  }
+
+  /** Row count of every table of a database. */
+  async countRows(url: string): Promise<Record<string, number>> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return await countTables(client);
+    } finally {
+      await client.end();
+    }
+  }
+
+  /** `pg_restore --list` of an archive read from `input`: resolves with the table of contents. */
+  async list(input: Readable): Promise<string> {
+    const child = this.start(this.tool('pg_restore'), ['--list'], undefined, input);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    await child.done;
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  /** `pg_restore` of an archive read from `input` into the database at `url`. */
+  async restore(input: Readable, url: string): Promise<void> {
+    const child = this.start(
+      this.tool('pg_restore'),
+      ['--no-owner', '--no-privileges', '--exit-on-error', '--no-password'],
+      url,
+      input,
+    );
+    child.stdout.resume();
+    await child.done;
+  }
+
+  async databaseExists(url: string, name: string): Promise<boolean> {
+    const rows = await this.query(url, 'SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    return rows.length > 0;
+  }
+
+  async createDatabase(url: string, name: string): Promise<void> {
+    await this.query(url, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  }
+
+  async dropDatabase(url: string, name: string): Promise<void> {
+    await this.query(url, `DROP DATABASE IF EXISTS ${pg.escapeIdentifier(name)} WITH (FORCE)`);
+  }
+
+  /**
+   * In a restored copy: every backup configuration off, so the copy never writes into the same storage; the run
+   * that was in progress when the dump was taken (the dump's own) is closed without alerting anyone.
+   */
+  async deactivateConfigs(url: string, note: string): Promise<number> {
+    const [exists] = await this.query<{ t: string | null }>(
+      url,
+      "SELECT to_regclass('backup_config')::text AS t",
+    );
+    if (!exists.t) return 0;
+    const rows = await this.query(
+      url,
+      'UPDATE backup_config SET active = false, next_run_at = NULL WHERE active RETURNING id',
+    );
+    await this.query(
+      url,
+      "UPDATE backup_backup SET status = 'failed', error = $1, lease_until = NULL WHERE status = 'running'",
+      [note],
+    );
+    return rows.length;
+  }
+
+  private async query<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []) {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  private exec(command: string, args: string[]): Promise<{ stdout: string }> {
+    const child = this.start(command, args);
+    const chunks: Buffer[] = [];
+    child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
+    return child.done.then(() => ({ stdout: Buffer.concat(chunks).toString('utf8') }));
+  }
+
+  /**
+   * Spawns a tool; the database URL travels as a connection string without its password, which goes through
+   * PGPASSWORD so that it never shows in the process list.
+   */
+  private start(command: string, args: string[], url?: string, input?: Readable): RunningDump {
+    const env: NodeJS.ProcessEnv = { ...process.env };
+    const fullArgs = [...args];
+    if (url) {
+      const parsed = new URL(url);
+      if (parsed.password) env.PGPASSWORD = decodeURIComponent(parsed.password);
+      parsed.password = '';
+      fullArgs.push(`--dbname=${parsed.toString()}`);
+    }
+    const child = spawn(command, fullArgs, { env, stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString('utf8')).slice(-MAX_STDERR);
+    });
+    if (input && child.stdin) feed(input, child.stdin);
+    const done = new Promise<void>((resolve, reject) => {
+      child.on('error', (error) =>
+        reject(new Error(`cannot run ${command}: ${error.message}`, { cause: error })),
+      );
+      child.on('close', (code, signal) => {
+        if (code === 0) resolve();
+        else
+          reject(
+            new Error(
+              `${command.split('/').pop()} exited with ${code ?? signal}: ${stderr.trim() || 'no error output'}`,
+            ),
+          );
+      });
+    });
+    return { stdout: child.stdout!, done, kill: () => child.kill('SIGTERM') };
+  }
+}
+
+async function countTables(client: pg.Client): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const { rows } = await client.query<{ name: string }>(TABLES_SQL);
+  for (const { name } of rows) {
+    const result = await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${name}`);
+    counts[name] = Number(result.rows[0].n);
+  }
+  return counts;
+}
+
+/**
+ * Pipes `input` into a child's stdin. The child may stop reading early (pg_restore --list reads the table of
+ * contents only): then the rest of the input is dropped rather than failing the write.
+ */
+function feed(input: Readable, stdin: Writable): void {
+  stdin.on('error', () => input.destroy());
+  input.on('error', () => stdin.destroy());
+  input.pipe(stdin);
+}
