@@ -33,6 +33,7 @@ const ACTIVE_USER_WINDOW_MS = 5 * 60_000;
 const CLAIM_MARGIN_SECONDS = 30;
 /** Keys the check-in computes itself: statistics providers cannot override them. */
 const RESERVED_KEYS = ['database_uuid', 'cpu', 'ram', 'user_count'];
+const NO_URL = 'dead_mans_switch_client.errors.no_url';
 
 export interface ClientConfiguration {
   url?: string;
@@ -85,6 +86,7 @@ function seconds(raw: string | undefined, fallback: number): number {
 @Injectable()
 export class DeadMansSwitchClientService {
   private readonly logger = new Logger('DeadMansSwitchClient');
+  private warnedNoUrl = false;
   private readonly checkIns: Counter<'result'>;
   /** CPU is measured between two check-ins sent by this process (or since it started). */
   private cpuBaseline: CpuSample;
@@ -229,8 +231,7 @@ export class DeadMansSwitchClientService {
 
   private async attempt(now: Date, configuration: ClientConfiguration): Promise<CheckInOutcome> {
     try {
-      if (!configuration.url)
-        throw new CheckInError('dead_mans_switch_client.errors.no_url', { env: URL_ENV });
+      if (!configuration.url) throw new CheckInError(NO_URL, { env: URL_ENV });
       const sent = await this.measure(now);
       const answer = await this.server.alive(configuration.url, sent, configuration.sendTimeoutSeconds);
       await this.states.recordSuccess(now, answer);
@@ -255,9 +256,15 @@ export class DeadMansSwitchClientService {
         const retry = new Date(
           now.getTime() + backoffSeconds(failures, configuration.intervalSeconds) * 1000,
         );
-        this.logger.error(
-          `Check-in failed: ${failure.message}; retry at ${retry.toISOString()} (failure ${failures} in a row)`,
-        );
+        if (failure.key !== NO_URL) {
+          this.logger.error(
+            `Check-in failed: ${failure.message}; retry at ${retry.toISOString()} (failure ${failures} in a row)`,
+          );
+        } else if (!this.warnedNoUrl) {
+          // Not configured is a state, not an incident: said once per process; the status API keeps showing it.
+          this.warnedNoUrl = true;
+          this.logger.warn(`${failure.message}; no check-in is sent until it is set`);
+        }
       } catch (recordError) {
         const reason = recordError instanceof Error ? recordError.message : String(recordError);
         this.logger.error(

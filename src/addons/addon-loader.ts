@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { getMetadataArgsStorage } from 'typeorm';
 import { TaskSchedule } from '../scheduler/task-schedule.js';
 import { PROJECT_ROOT } from '../paths.js';
+import type { Type } from '@nestjs/common';
 import type { AddonManifest } from './manifest.js';
 
 export interface LoadedAddon {
@@ -113,4 +114,29 @@ function assertNoDuplicateEntities(manifests: { name: string; entities: Function
       }
     }
   }
+}
+
+/**
+ * Checks that every provider an addon's manifest names (tasks, statistics) is provided by the application, so that
+ * a manifest and its Nest module cannot drift apart unnoticed until a tick or a check-in needs the provider.
+ */
+export function assertManifestProviders(addons: LoadedAddon[], resolve: (token: Type) => unknown): void {
+  const problems: string[] = [];
+  for (const { manifest } of addons) {
+    const named: [string, Type][] = [
+      ...(manifest.tasks ?? []).map((t): [string, Type] => [`task "${t.id}"`, t.provider]),
+      ...(manifest.statistics ?? []).map((p): [string, Type] => ['statistics', p]),
+    ];
+    for (const [what, token] of named) {
+      try {
+        resolve(token);
+      } catch {
+        problems.push(
+          `Addon "${manifest.name}": its ${what} names ${token.name}, which no module provides: ` +
+            `add it to the providers of ${manifest.module.name}`,
+        );
+      }
+    }
+  }
+  if (problems.length) throw new AddonError(problems.join('\n'));
 }

@@ -10,6 +10,7 @@ import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import {
   DEFAULT_ADDON_PATHS,
+  assertManifestProviders,
   discoverAddons,
   resolveAddons,
   type LoadedAddon,
@@ -122,6 +123,12 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       abortOnError: false,
       bodyParser: false,
     });
+    try {
+      assertManifestProviders(addons, (token) => app.get(token, { strict: false }));
+    } catch (error) {
+      await app.close();
+      throw error;
+    }
     app.useLogger(app.get(Logger));
     app.use('/web', webSecurityHeaders(config));
     app.use('/web/assets', webAssets());

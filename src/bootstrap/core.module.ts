@@ -49,6 +49,8 @@ import { Clock } from '../scheduler/clock.js';
 import { SchedulerService, TASK_DECLARATIONS } from '../scheduler/scheduler.service.js';
 import { STATISTICS_PROVIDERS, StatisticsService } from '../statistics/statistics.service.js';
 import { SettingsController } from '../settings/settings.controller.js';
+import { ScheduledTaskRepository } from '../scheduler/scheduled-task.repository.js';
+import { SettingsRepository } from '../settings/settings.repository.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -72,6 +74,7 @@ import {
   CORE_THREADS,
   CORE_WEB_MENUS,
 } from './core-manifest.js';
+import { SeedRepository } from './seed.repository.js';
 import { SeedService } from './seed.service.js';
 
 export interface CoreModuleOptions {
@@ -90,6 +93,8 @@ const SERVICES = [
   I18nService,
   MetricsService,
   StartupState,
+  SettingsRepository,
+  ScheduledTaskRepository,
   SettingsService,
   UsersRepository,
   UsersService,
@@ -97,6 +102,7 @@ const SERVICES = [
   PartnersRepository,
   PartnersService,
   SchedulerService,
+  SeedRepository,
   SeedService,
   StatisticsService,
   ThreadRegistry,
@@ -129,10 +135,27 @@ export class CoreModule {
         LoggerModule.forRoot({
           pinoHttp: {
             level: config.logLevel,
+            // In dev, one short line per request ("GET /api/v1/partners 200 4 ms"); JSON keeps the fields.
             transport:
               config.logFormat === 'pretty'
-                ? { target: 'pino-pretty', options: { singleLine: true } }
+                ? {
+                    target: 'pino-pretty',
+                    options: { singleLine: true, ignore: 'pid,hostname,req,res,responseTime,context' },
+                  }
                 : undefined,
+            // What a request log says: its id, method, URL and status; never its headers.
+            serializers: {
+              req: (req: { id: unknown; method: string; url: string }) => ({
+                id: req.id,
+                method: req.method,
+                url: req.url,
+              }),
+              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+            },
+            customSuccessMessage: (req, res, responseTime) =>
+              `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
+            customErrorMessage: (req, res, error) =>
+              `${req.method} ${req.url} ${res.statusCode}: ${error.message}`,
             redact: ['req.headers.authorization', 'req.headers.cookie'],
             // A caller's X-Request-Id is kept (tracing across services), otherwise a fresh one; echoed back.
             genReqId: (req, res) => {

@@ -1,10 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { InjectDataSource } from '@nestjs/typeorm';
 import { SchedulerRegistry } from '@nestjs/schedule';
-import { DataSource } from 'typeorm';
 import type { TaskDeclaration } from '../addons/manifest.js';
 import { Clock } from './clock.js';
+import { ScheduledTaskRepository } from './scheduled-task.repository.js';
 import { TaskSchedule } from './task-schedule.js';
 
 export const TASK_DECLARATIONS = Symbol('TASK_DECLARATIONS');
@@ -24,7 +23,7 @@ export class SchedulerService implements OnApplicationShutdown {
   constructor(
     @Inject(TASK_DECLARATIONS) private readonly tasks: TaskDeclaration[],
     @Inject(Clock) private readonly clock: Clock,
-    @InjectDataSource() private readonly db: DataSource,
+    @Inject(ScheduledTaskRepository) private readonly taskRows: ScheduledTaskRepository,
     private readonly registry: SchedulerRegistry,
     private readonly moduleRef: ModuleRef,
   ) {
@@ -53,16 +52,10 @@ export class SchedulerService implements OnApplicationShutdown {
     const schedule = this.schedules.get(task.id)!;
     const tick = schedule.tick(now);
     if (tick === undefined) return false;
-    const claimed = await this.db.query<{ first: boolean }[]>(
-      `INSERT INTO scheduled_task (id, last_tick, last_started_at) VALUES ($1, $2, $3)
-       ON CONFLICT (id) DO UPDATE SET last_tick = EXCLUDED.last_tick, last_started_at = EXCLUDED.last_started_at
-       WHERE scheduled_task.last_tick < EXCLUDED.last_tick
-       RETURNING (xmax = 0) AS first`,
-      [task.id, tick, now],
-    );
-    if (claimed.length === 0) return false;
+    const claimed = await this.taskRows.claimTick(task.id, tick, now);
+    if (!claimed) return false;
     // A cron task's first sight only marks where it stands: a nightly job does not run at once when installed at noon.
-    if (claimed[0].first && schedule.isCron) return false;
+    if (claimed.first && schedule.isCron) return false;
     let error: string | null = null;
     try {
       await this.moduleRef.get(task.provider, { strict: false }).run(now);
@@ -70,11 +63,7 @@ export class SchedulerService implements OnApplicationShutdown {
       error = failure instanceof Error ? failure.message : String(failure);
       this.logger.error(`Scheduled task ${task.id} failed: ${error}`);
     }
-    await this.db.query('UPDATE scheduled_task SET last_finished_at = $2, last_error = $3 WHERE id = $1', [
-      task.id,
-      this.clock.now(),
-      error,
-    ]);
+    await this.taskRows.recordFinish(task.id, this.clock.now(), error);
     return true;
   }
 

@@ -1,8 +1,8 @@
-import { Injectable } from '@nestjs/common';
-import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { notFound } from '../common/app.exception.js';
-import { Setting } from './setting.entity.js';
+import type { Setting } from './setting.entity.js';
+import { SettingsRepository } from './settings.repository.js';
 
 export const DATABASE_UUID = 'database.uuid';
 
@@ -21,37 +21,29 @@ const toResponse = (s: Setting): SettingResponse => ({
 /** System parameters. Reads go to the database every time: several replicas share them. */
 @Injectable()
 export class SettingsService {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(@Inject(SettingsRepository) private readonly settings: SettingsRepository) {}
 
   async list(): Promise<SettingResponse[]> {
-    return (await this.db.getRepository(Setting).find({ order: { key: 'ASC' } })).map(toResponse);
+    return (await this.settings.list()).map(toResponse);
   }
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.db.getRepository(Setting).findOneBy({ key }))?.value;
+    return (await this.settings.find(key))?.value;
   }
 
   async getOrFail(key: string): Promise<SettingResponse> {
-    const setting = await this.db.getRepository(Setting).findOneBy({ key });
+    const setting = await this.settings.find(key);
     if (!setting) throw notFound('setting', key);
     return toResponse(setting);
   }
 
   async set(key: string, value: string): Promise<SettingResponse> {
-    await this.db.getRepository(Setting).upsert({ key, value }, ['key']);
+    await this.settings.upsert(key, value);
     return this.getOrFail(key);
   }
 
   /** Writes defaults for missing keys only: an administrator's value is never overwritten. */
-  async seedDefaults(
-    defaults: Record<string, string>,
-    manager: EntityManager = this.db.manager,
-  ): Promise<void> {
-    for (const [key, value] of Object.entries(defaults)) {
-      await manager.query('INSERT INTO setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
-        key,
-        value,
-      ]);
-    }
+  seedDefaults(defaults: Record<string, string>, manager?: EntityManager): Promise<void> {
+    return this.settings.insertMissing(defaults, manager);
   }
 }

@@ -25,8 +25,13 @@ export class WebExceptionFilter implements ExceptionFilter {
     const body = this.api.render(exception, lang);
     if (body.statusCode === (HttpStatus.UNAUTHORIZED as number) && request.method === 'GET') {
       const login = `/web/login?next=${encodeURIComponent(request.originalUrl)}`;
-      // htmx follows redirects inside fetch: tell it to load the sign-in page as a whole page instead.
-      if (request.headers['hx-request']) response.setHeader('HX-Redirect', login);
+      // htmx would follow a redirect inside fetch and swap the sign-in page into a fragment: it is told to load
+      // the sign-in page as a whole page instead.
+      if (request.headers['hx-request']) {
+        response.status(401).setHeader('HX-Redirect', login);
+        response.end();
+        return;
+      }
       response.redirect(303, login);
       return;
     }

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { dropDatabase, emptyDatabase, query } from '../harness/database.js';
+import { waitFor } from '../harness/wait.js';
 import { freePort, spawnVigil, waitForHttp } from '../harness/process.js';
 
 const FIXTURES = join(PROJECT_ROOT, 'test', 'fixtures');
@@ -79,6 +80,25 @@ describe('start-up as a separate process', () => {
     }
   });
 
+  it('refuses to start when a manifest names a provider its module does not provide, naming the addon', async () => {
+    const db = await emptyDatabase();
+    try {
+      const vigil = spawnVigil({
+        DATABASE_URL: db,
+        PORT: String(await freePort()),
+        ADDONS_PATH: join(FIXTURES, 'broken-provider'),
+        ADDONS: 'forgets_provider',
+      });
+      assert.equal(await vigil.exited, 78, vigil.output());
+      assert.match(
+        vigil.output(),
+        /Addon "forgets_provider": its task "forgets_provider.sweep" names ForgottenTask, which no module provides/,
+      );
+    } finally {
+      await dropDatabase(db);
+    }
+  });
+
   it('refuses to start on a dependency cycle, showing the cycle', async () => {
     const db = await emptyDatabase();
     try {
@@ -135,9 +155,19 @@ describe('start-up as a separate process', () => {
       first.child.kill('SIGTERM');
       assert.notEqual(await first.exited, 1, first.output());
 
-      const second = spawnVigil({ ...env, PORT: port });
+      // LOG_FORMAT=pretty (dev): one short line per request, without its headers.
+      const second = spawnVigil({ ...env, PORT: port, LOG_FORMAT: 'pretty' });
       await waitForHttp(`http://127.0.0.1:${port}/monitoring/ready`, second, 120_000);
       assert.doesNotMatch(second.output(), /First administrator created/);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/v1/me`)).status, 401);
+      await waitFor(() => /GET \/api\/v1\/me 401 \d+ ms/.test(second.output()), {
+        what: 'the request line',
+      });
+      const line = second
+        .output()
+        .split('\n')
+        .find((l) => l.includes('GET /api/v1/me 401'))!;
+      assert.doesNotMatch(line, /user-agent|headers|hostname/, line);
       const marker = spawnVigil(env, ['settings:get', 'custom.marker']);
       assert.equal(await marker.exited, 0);
       assert.equal(marker.output().trim().split('\n').pop(), 'kept');

@@ -283,6 +283,13 @@ describe('web UI in a real browser', () => {
     await page.waitForURL(/\/web\/login$/, BOUND);
     await page.goto(`${app.url}/web/instances`);
     await page.waitForURL(/\/web\/login\?next=/, BOUND);
+    // The dashboard's self-refresh after the session ended: htmx is told to load the sign-in page as a page.
+    const refresh = await page.context().request.get(`${app.url}/web/instances`, {
+      headers: { 'hx-request': 'true' },
+      maxRedirects: 0,
+    });
+    assert.equal(refresh.status(), 401);
+    assert.equal(refresh.headers()['hx-redirect'], '/web/login?next=%2Fweb%2Finstances');
     await context.close();
   });
 

@@ -242,10 +242,19 @@ describe('dead_mans_switch_client: configuration', () => {
     await dropDatabase(db);
   });
 
-  it('logs an error and sends nothing without a URL; the status says what to do, translated', async () => {
+  it('warns once and sends nothing without a URL; the status says what to do, translated', async () => {
     const clock = new ManualClock(new Date('2025-03-03T10:00:00Z'));
     const app = await startTestApp({ databaseUrl: db, clock });
     try {
+      // Not configured is said once per process, as a warning, however many ticks pass.
+      const said: { level: string; message: string }[] = [];
+      const capture = (level: string) => (message: unknown) => said.push({ level, message: String(message) });
+      app.vigil.app.useLogger({
+        log: capture('log'),
+        warn: capture('warn'),
+        error: capture('error'),
+        fatal: capture('fatal'),
+      });
       assert.equal(await app.get(SchedulerService).runDue(CHECK_IN_TASK), true);
       assert.equal(server.requests.length, 0);
       const admin = await new Api(app.url).login(ADMIN.email, ADMIN.password);
@@ -270,6 +279,17 @@ describe('dead_mans_switch_client: configuration', () => {
       const overHttp = await admin.post('/api/v1/dead_mans_switch_client/check_in');
       assert.equal(overHttp.status, 502);
       assert.match(overHttp.body.message, /No dead man's switch server configured/);
+
+      for (let tick = 0; tick < 4; tick++) {
+        clock.advance(3600);
+        assert.equal(await app.get(SchedulerService).runDue(CHECK_IN_TASK), true);
+      }
+      const noUrl = said.filter((s) => s.message.includes("No dead man's switch server configured"));
+      assert.deepEqual(
+        noUrl.map((s) => s.level),
+        ['warn'],
+        JSON.stringify(said),
+      );
     } finally {
       await app.close();
     }

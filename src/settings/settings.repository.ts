@@ -1,0 +1,35 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import { Setting } from './setting.entity.js';
+
+/** The `setting` table. */
+@Injectable()
+export class SettingsRepository {
+  constructor(@InjectDataSource() private readonly db: DataSource) {}
+
+  list(): Promise<Setting[]> {
+    return this.db.getRepository(Setting).find({ order: { key: 'ASC' } });
+  }
+
+  find(key: string): Promise<Setting | null> {
+    return this.db.getRepository(Setting).findOneBy({ key });
+  }
+
+  async upsert(key: string, value: string): Promise<void> {
+    await this.db.getRepository(Setting).upsert({ key, value }, ['key']);
+  }
+
+  /** Writes the values of missing keys only. */
+  async insertMissing(
+    values: Record<string, string>,
+    manager: EntityManager = this.db.manager,
+  ): Promise<void> {
+    for (const [key, value] of Object.entries(values)) {
+      await manager.query('INSERT INTO setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [
+        key,
+        value,
+      ]);
+    }
+  }
+}
