@@ -57,6 +57,15 @@ export {
 } from './chatter/thread.js';
 export { NotificationDispatcher, type DispatchResult } from './notifications/notification-dispatcher.js';
 export { TemplateRenderer } from './notifications/template-renderer.js';
+export {
+  summary,
+  type AlertChannel,
+  type ChannelMessage,
+  type ChannelRequest,
+  type ChannelSettingSpec,
+  type RetryPolicy,
+} from './notifications/channels/alert-channel.js';
+export { signWebhook, SIGNATURE_HEADER } from './notifications/channels/webhook.channel.js';
 export type { WebDeclaration, WebMenuEntry } from './addons/manifest.js';
 export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
 export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
+import cluster from 'node:cluster';
 import exitHook from 'async-exit-hook';
 import { AddonError } from './addons/addon-loader.js';
 import { ConfigError } from './config/app-config.js';
 import { startVigil } from './bootstrap/application.js';
+import { runPrimary } from './bootstrap/cluster.js';
 import { loadConfigWithAddons } from './bootstrap/load-config.js';
 import { EnvironmentRefusal } from './environment/environment-report.js';
 
@@ -11,6 +13,8 @@ export const EXIT_CONFIG = 78;
 
 async function main(): Promise<void> {
   const config = await loadConfigWithAddons();
+  // WEB_CONCURRENCY > 1: this process only runs the workers, each of which comes back here as a server.
+  if (config.webConcurrency > 1 && cluster.isPrimary) return runPrimary(config);
   const vigil = await startVigil({ config, listen: true });
   const report = vigil.environmentReport;
   if (report && !report.ok) {

@@ -8,12 +8,12 @@
  * `GET /monitoring/status`. Absolute numbers on this shared machine move between runs; the ratios move less.
  *
  * Environment: BENCH_DURATION (seconds, default 30), BENCH_CONNECTIONS (default 32), BENCH_POOL (server pool
- * size, default 10), BENCH_ROUNDS (watchdog rounds, default 5), BENCH_WATCHDOG=0 (check-ins only), BENCH_NODE_ARGS
+ * size, default 10), BENCH_ROUNDS (watchdog rounds, default 5), BENCH_WATCHDOG=0 (check-ins only), BENCH_WEB_CONCURRENCY (HTTP workers, default 1), BENCH_NODE_ARGS
  * (node options for the Vigil server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -32,6 +32,8 @@ const POOL = process.env.BENCH_POOL ?? '10';
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 /** BENCH_WATCHDOG=0 measures the check-ins only. */
 const WATCHDOG = process.env.BENCH_WATCHDOG !== '0';
+/** HTTP workers of the Vigil server (WEB_CONCURRENCY). */
+const WORKERS = Number(process.env.BENCH_WEB_CONCURRENCY ?? 1);
 const REGISTERED = 10_000;
 const WATCHED = 100_000;
 const DUE = 1_000;
@@ -48,6 +50,7 @@ async function startServer(
   env: Record<string, string>,
   script = 'dist/src/main.js',
   ready = 'Vigil is listening',
+  readyCount = 1,
 ): Promise<{ child: ChildProcess; url: string }> {
   const port = await freePort();
   const nodeArgs = script.includes('main.js')
@@ -61,7 +64,7 @@ async function startServer(
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes(ready)) resolve();
+      if (output.split(ready).length - 1 >= readyCount) resolve();
     });
     child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${output}`)));
   });
@@ -104,16 +107,39 @@ async function load(url: string, uuids: string[], seconds: number) {
   });
 }
 
-/** CPU time (user + system, ms) a process has used so far, from /proc. */
-function cpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+/** A process and its node children (the HTTP workers of WEB_CONCURRENCY), from /proc. */
+function family(pid: number): number[] {
+  const pids = [pid];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === pid && stat.includes('(node)')) pids.push(Number(entry));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return pids;
 }
 
-/** Resident memory of a process, MiB. */
+/** CPU time (user + system, ms) a server (with its workers) has used so far, from /proc. */
+function cpuMs(pid: number): number {
+  let ticks = 0;
+  for (const p of family(pid)) {
+    const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return (ticks * 1000) / 100;
+}
+
+/** Resident memory of a server (with its workers), MiB. */
 function rssMiB(pid: number): number {
-  const line = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return Math.round(Number(line?.[1] ?? 0) / 1024);
+  let kb = 0;
+  for (const p of family(pid))
+    kb += Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${p}/status`, 'utf8'))?.[1] ?? 0);
+  return Math.round(kb / 1024);
 }
 
 interface CheckInFigures {
@@ -197,11 +223,12 @@ async function main(): Promise<void> {
     ADMIN_PASSWORD: 'bench-password-1',
     ADDONS: 'dead_mans_switch_server',
     DATABASE_POOL_SIZE: POOL,
+    WEB_CONCURRENCY: String(WORKERS),
   };
   const db = new pg.Client({ connectionString: embedded.url });
   let server: ChildProcess | undefined;
   try {
-    const started = await startServer(env);
+    const started = await startServer(env, undefined, undefined, WORKERS);
     server = started.child;
     await db.connect();
     // All the load comes from 127.0.0.1: the per-source limit (meant for the internet) is off for the benchmark.

@@ -12,6 +12,7 @@ import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED, SUBTYPE_STALE, TASK_EVERY_S
 export const manifest = defineAddon({
   name: 'backup',
   version: '1.0.0',
+  vigil: '^0.1.0',
   summary:
     'Scheduled, streamed, verified and rotated PostgreSQL backups to a folder or S3, with restore and alerts',
   depends: [],

@@ -26,6 +26,7 @@ import {
 export const manifest = defineAddon({
   name: 'cloud_platform',
   version: '1.0.0',
+  vigil: '^0.1.0',
   summary:
     'Validates the running environment at start-up and every few minutes, refuses to run misconfigured, and tells ops when a check changes',
   depends: [],

@@ -19,6 +19,7 @@ import { SystemStatisticsProvider } from './system.statistics.js';
 export const manifest = defineAddon({
   name: 'dead_mans_switch_client',
   version: '1.0.0',
+  vigil: '^0.1.0',
   summary:
     "Checks in with a dead man's switch server every few minutes (wire-compatible with Odoo's OCA client)",
   depends: [],

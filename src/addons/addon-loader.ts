@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import semver from 'semver';
 import { getMetadataArgsStorage } from 'typeorm';
+import { VIGIL_VERSION } from '../environment/version.js';
 import { TaskSchedule } from '../scheduler/task-schedule.js';
 import { PROJECT_ROOT } from '../paths.js';
 import type { Type } from '@nestjs/common';
@@ -18,6 +20,26 @@ export class AddonError extends Error {}
 
 /** The default place of addons, plus extra folders (tests add their fixtures). */
 export const DEFAULT_ADDON_PATHS = [join(PROJECT_ROOT, 'modules')];
+
+/** Refuses a manifest that cannot work here: another Vigil version, or a task declaration that is not valid. */
+export function validateManifest(manifest: AddonManifest): void {
+  if (manifest.vigil !== undefined && !semver.satisfies(VIGIL_VERSION, manifest.vigil)) {
+    throw new AddonError(
+      semver.validRange(manifest.vigil)
+        ? `Addon "${manifest.name}" works with Vigil ${manifest.vigil}; this is Vigil ${VIGIL_VERSION}`
+        : `Addon "${manifest.name}": vigil "${manifest.vigil}" is not a semver range (e.g. ^0.1.0)`,
+    );
+  }
+  for (const task of manifest.tasks ?? []) {
+    try {
+      new TaskSchedule(task);
+    } catch (error) {
+      throw new AddonError(
+        `Addon "${manifest.name}": ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+  }
+}
 
 /** Finds every `<path>/<name>/manifest.ts` and imports its compiled counterpart under `dist/`. */
 export async function discoverAddons(paths: string[]): Promise<Map<string, LoadedAddon>> {
@@ -41,15 +63,7 @@ export async function discoverAddons(paths: string[]): Promise<Map<string, Loade
           `Addon folder "${entry.name}" declares the name "${manifest.name}": they must match`,
         );
       }
-      for (const task of manifest.tasks ?? []) {
-        try {
-          new TaskSchedule(task);
-        } catch (error) {
-          throw new AddonError(
-            `Addon "${manifest.name}": ${error instanceof Error ? error.message : String(error)}`,
-          );
-        }
-      }
+      validateManifest(manifest);
       if (found.has(manifest.name)) {
         throw new AddonError(
           `Addon "${manifest.name}" is found twice: in ${found.get(manifest.name)?.dir} and ${dir}`,

@@ -1,6 +1,7 @@
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
 import type { ThreadDefinition } from '../chatter/thread.js';
+import type { AlertChannel } from '../notifications/channels/alert-channel.js';
 import type { AppConfig, RunningEnv } from '../config/app-config.js';
 import type { Role } from '../users/user.entity.js';
 
@@ -148,6 +149,8 @@ export interface AddonManifest {
   /** Must equal the addon's folder name. */
   name: string;
   version: string;
+  /** The Vigil versions this addon works with, a semver range such as `^0.1.0`; the loader refuses others. */
+  vigil?: string;
   summary: string;
   depends: string[];
   // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
@@ -165,6 +168,8 @@ export interface AddonManifest {
   /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
   statistics?: Type<StatisticsProvider>[];
   commands?: CliCommand[];
+  /** Alert channels this addon adds besides core's (webhook, slack, teams, pushover, ntfy); kinds must be unique. */
+  channels?: AlertChannel[];
   /** Largest JSON body, in bytes, per route path of this addon (default 1 MiB), e.g. `{ '/my/endpoint': 16384 }`. */
   bodyLimits?: Record<string, number>;
   /** Menu entries and page templates of the web UI; the pages are routes of the addon's own controllers. */

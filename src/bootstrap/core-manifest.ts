@@ -9,7 +9,13 @@ import { TrackingValue } from '../chatter/tracking-value.entity.js';
 import { CoreInit1732300000000 } from '../database/migrations/1732300000000-core-init.js';
 import { CoreChatter1732310000000 } from '../database/migrations/1732310000000-core-chatter.js';
 import { CoreSubtypeModel1732320000000 } from '../database/migrations/1732320000000-core-subtype-model.js';
-import { CoreUserTimeZone1732330000000 } from '../database/migrations/1732330000000-core-user-time-zone.js';
+import { CoreAlertChannels1732330000000 } from '../database/migrations/1732330000000-core-alert-channels.js';
+import { AlertChannelSubscription } from '../notifications/channels/alert-channel.entity.js';
+import {
+  ALLOW_PRIVATE_SETTING,
+  BASE_URL_SETTING,
+} from '../notifications/channels/channel-delivery.service.js';
+import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { DispatchNotificationsTask } from '../notifications/notification-dispatcher.js';
 import { Notification } from '../notifications/notification.entity.js';
 import { Partner } from '../partners/partner.entity.js';
@@ -37,17 +43,24 @@ export const CORE_ENTITIES = [
   Follower,
   FollowerSubtype,
   Notification,
+  AlertChannelSubscription,
 ];
 
 export const CORE_MIGRATIONS: MigrationClass[] = [
   CoreInit1732300000000,
   CoreChatter1732310000000,
   CoreSubtypeModel1732320000000,
-  CoreUserTimeZone1732330000000,
+  CoreAlertChannels1732330000000,
+  CoreUserTimeZone1732340000000,
 ];
 
 export const CORE_SEED: SeedData = {
-  settings: {},
+  settings: {
+    // Alert channels may not reach loopback and private networks unless an administrator allows it ('1').
+    [ALLOW_PRIVATE_SETTING]: '0',
+    // Where links in alerts point (e.g. https://vigil.example.com); none when empty.
+    [BASE_URL_SETTING]: '',
+  },
   subtypes: [
     { key: MT_COMMENT, name: 'mail.subtypes.comment', default: true, internal: false },
     { key: MT_NOTE, name: 'mail.subtypes.note', default: false, internal: true },

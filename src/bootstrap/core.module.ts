@@ -40,6 +40,17 @@ import {
   NotificationDispatcher,
 } from '../notifications/notification-dispatcher.js';
 import { NotificationsRepository } from '../notifications/notifications.repository.js';
+import { AlertChannelsRepository } from '../notifications/channels/alert-channels.repository.js';
+import { ChannelDeliveryService } from '../notifications/channels/channel-delivery.service.js';
+import { ChannelHttpRepository } from '../notifications/channels/channel-http.repository.js';
+import { ALERT_CHANNELS, ChannelRegistry } from '../notifications/channels/channel-registry.js';
+import {
+  ChannelKindsController,
+  MyChannelsController,
+  PartnerChannelsController,
+} from '../notifications/channels/channels.controller.js';
+import { ChannelsService } from '../notifications/channels/channels.service.js';
+import { CORE_CHANNELS } from '../notifications/channels/core-channels.js';
 import { TEMPLATE_FOLDERS, TemplateRenderer } from '../notifications/template-renderer.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { PartnersController } from '../partners/partners.controller.js';
@@ -115,6 +126,11 @@ const SERVICES = [
   NotificationDispatcher,
   DispatchNotificationsTask,
   InboxService,
+  AlertChannelsRepository,
+  ChannelHttpRepository,
+  ChannelRegistry,
+  ChannelDeliveryService,
+  ChannelsService,
   EnvironmentService,
   WebSessionService,
   WebRenderer,
@@ -195,6 +211,9 @@ export class CoreModule {
         ThreadsController,
         SubtypesController,
         InboxController,
+        MyChannelsController,
+        PartnerChannelsController,
+        ChannelKindsController,
         WebAuthController,
         WebInboxController,
         WebCustomersController,
@@ -214,6 +233,10 @@ export class CoreModule {
         {
           provide: TASK_DECLARATIONS,
           useValue: [...CORE_TASKS, ...addons.flatMap((a) => a.manifest.tasks ?? [])],
+        },
+        {
+          provide: ALERT_CHANNELS,
+          useValue: [...CORE_CHANNELS, ...addons.flatMap((a) => a.manifest.channels ?? [])],
         },
         {
           provide: THREAD_DEFINITIONS,

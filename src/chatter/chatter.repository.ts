@@ -9,22 +9,30 @@ import type { Translatable } from './thread.js';
 
 /**
  * The notification rows of the `recipients` CTE (`message_id, partner_id, email, is_user`), given SQL for
- * whether e-mail is enabled, the time, and whether the subtype is internal: users get the inbox; anyone with an
- * address gets e-mail when it is enabled (only users for an internal subtype), with a Message-ID made from the
- * row's id that stays the same on every retry.
+ * whether e-mail is enabled, the time, whether the subtype is internal and the subtype's id: users get the inbox;
+ * anyone with an address gets e-mail when it is enabled (only users for an internal subtype), with a Message-ID
+ * made from the row's id that stays the same on every retry; and each active alert channel of the recipient gets
+ * one row, when the channel takes every subtype its owner follows or lists this one (the row's id is the
+ * `Idempotency-Key` its receiver sees on every retry).
  */
-function insertChannels(emailEnabled: string, now: string, internal: string): string {
+function insertChannels(emailEnabled: string, now: string, internal: string, subtype: string): string {
   return `, channels AS (
       SELECT gen_random_uuid() AS id, message_id, partner_id, 'inbox' AS channel, 'sent' AS state,
-        NULL::timestamptz AS next_attempt_at
+        NULL::timestamptz AS next_attempt_at, NULL::integer AS channel_id
       FROM recipients WHERE is_user
       UNION ALL
-      SELECT gen_random_uuid(), message_id, partner_id, 'email', 'pending', ${now}::timestamptz
+      SELECT gen_random_uuid(), message_id, partner_id, 'email', 'pending', ${now}::timestamptz, NULL
       FROM recipients WHERE email IS NOT NULL AND ${emailEnabled}::boolean AND (is_user OR NOT ${internal}::boolean)
+      UNION ALL
+      SELECT gen_random_uuid(), r.message_id, r.partner_id, c.kind, 'pending', ${now}::timestamptz, c.id
+      FROM recipients r
+      JOIN mail_channel c ON c.partner_id = r.partner_id AND c.active
+        AND (c.subtype_ids IS NULL OR ${subtype}::integer = ANY(c.subtype_ids))
+      WHERE r.is_user OR NOT ${internal}::boolean
     )
-    INSERT INTO mail_notification (id, message_id, partner_id, channel, state, email_message_id,
+    INSERT INTO mail_notification (id, message_id, partner_id, channel, channel_id, state, email_message_id,
       next_attempt_at, created_at)
-    SELECT id, message_id, partner_id, channel, state,
+    SELECT id, message_id, partner_id, channel, channel_id, state,
       CASE WHEN channel = 'email' THEN '<' || id || '@vigil>' END, next_attempt_at, ${now}::timestamptz
     FROM channels`;
 }
@@ -55,6 +63,7 @@ export interface MessageRow {
   notifications: {
     partnerId: number;
     channel: NotificationChannel;
+    channelId: number | null;
     state: NotificationState;
     attempts: number;
     error: string | null;
@@ -205,7 +214,7 @@ export class ChatterRepository {
          JOIN partner pa ON pa.id = f.partner_id AND pa.active
          WHERE pa.id IS DISTINCT FROM $5
        )
-       ${insertChannels('$8', '$7', '$6')}`,
+       ${insertChannels('$8', '$7', '$6', '$4')}`,
       [
         input.messages.map((m) => m.messageId),
         input.messages.map((m) => m.resId),
@@ -230,7 +239,7 @@ export class ChatterRepository {
            EXISTS (SELECT 1 FROM users u WHERE u.partner_id = pa.id AND u.active) AS is_user
          FROM partner pa WHERE pa.id = ANY($2) AND pa.active
        )
-       ${insertChannels('$3', '$4', 'false')}`,
+       ${insertChannels('$3', '$4', 'false', 'NULL')}`,
       [input.messageId, input.partnerIds, input.email, input.now],
     );
   }
@@ -349,7 +358,7 @@ export const MESSAGE_SELECT = `
         'newValue', t.new_value) ORDER BY t.id) FROM mail_tracking_value t WHERE t.message_id = m.id), '[]')
       AS tracking,
     coalesce((SELECT json_agg(json_build_object('partnerId', n.partner_id, 'channel', n.channel,
-        'state', n.state, 'attempts', n.attempts, 'error', n.last_error) ORDER BY n.partner_id, n.channel)
+        'channelId', n.channel_id, 'state', n.state, 'attempts', n.attempts, 'error', n.last_error) ORDER BY n.partner_id, n.channel, n.channel_id)
       FROM mail_notification n WHERE n.message_id = m.id), '[]') AS notifications
   FROM mail_message m
   LEFT JOIN mail_subtype s ON s.id = m.subtype_id

@@ -64,6 +64,8 @@ export interface MessageResponse {
   notifications: {
     partner_id: number;
     channel: string;
+    /** The alert channel subscription; null for inbox and e-mail. */
+    channel_id: number | null;
     state: string;
     attempts: number;
     error: string | null;

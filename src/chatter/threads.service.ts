@@ -132,6 +132,7 @@ export class ThreadsService {
       notifications: row.notifications.map((n) => ({
         partner_id: n.partnerId,
         channel: n.channel,
+        channel_id: n.channelId,
         state: n.state,
         attempts: n.attempts,
         error: n.error,

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 
 export const RUNNING_ENVS = ['prod', 'integration', 'labs', 'test', 'dev'] as const;
@@ -26,6 +27,8 @@ export interface AppConfig {
   databasePoolSize: number;
   /** Behind one reverse proxy: the client address comes from X-Forwarded-For (TRUST_PROXY). */
   trustProxy: boolean;
+  /** HTTP worker processes of one server (WEB_CONCURRENCY; `auto` = one per core). */
+  webConcurrency: number;
   /** Every variable, for addons that read their own. */
   env: Readonly<Record<string, string | undefined>>;
 }
@@ -85,6 +88,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     problems.push(`TRUST_PROXY must be 1, true, 0 or false, got "${trustProxyRaw}"`);
   }
 
+  const rawConcurrency = (blank(env.WEB_CONCURRENCY) ?? '1').toLowerCase();
+  const webConcurrency = rawConcurrency === 'auto' ? availableParallelism() : Number(rawConcurrency);
+  if (
+    rawConcurrency !== 'auto' &&
+    (!/^\d+$/.test(rawConcurrency) || webConcurrency < 1 || webConcurrency > 64)
+  ) {
+    problems.push(`WEB_CONCURRENCY must be a whole number from 1 to 64 or "auto", got "${rawConcurrency}"`);
+  }
+
   const smtpUrl = blank(env.SMTP_URL);
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
 
@@ -125,6 +137,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     cloudPlatformUnsafe: unsafeRaw === '1' || unsafeRaw === 'true',
     databasePoolSize,
     trustProxy: trustProxyRaw === '1' || trustProxyRaw === 'true',
+    webConcurrency,
     env: { ...env },
   };
 }

@@ -7,6 +7,8 @@ import type { ScheduledTask } from '../addons/manifest.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { Clock } from '../scheduler/clock.js';
+import { ChannelDeliveryService } from './channels/channel-delivery.service.js';
+import { ChannelRegistry } from './channels/channel-registry.js';
 import { MailerRepository } from './mailer.repository.js';
 import { NotificationsRepository, type ClaimedNotification } from './notifications.repository.js';
 import { TemplateRenderer } from './template-renderer.js';
@@ -34,7 +36,8 @@ export interface DispatchResult {
 type Outcome = keyof DispatchResult;
 
 /**
- * Delivers pending e-mail notifications. Each delivery is one transaction that claims one due row
+ * Delivers pending notifications: e-mail, and every alert channel (webhook, Slack…) with its own sender and retry
+ * policy. Each delivery is one transaction that claims one due row
  * (`FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the work), renders it in its recipient's language,
  * sends it and records the outcome. The row lock is the claim: nobody else sends the row while it is held, however
  * slow the SMTP server is, and it is released the moment the sender's connection ends — a crash, a shutdown or a
@@ -53,21 +56,23 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     private readonly mailer: MailerRepository,
     private readonly renderer: TemplateRenderer,
     private readonly i18n: I18nService,
+    private readonly channels: ChannelDeliveryService,
+    private readonly registry: ChannelRegistry,
     @Inject(Clock) private readonly clock: Clock,
     metrics: MetricsService,
   ) {
-    this.outcomes = metrics.counter('vigil_notifications_total', 'E-mail notification attempts by result', [
+    this.outcomes = metrics.counter('vigil_notifications_total', 'Notification attempts by result', [
       'result',
     ]);
     this.latency = metrics.histogram(
       'vigil_notification_delivery_seconds',
-      "Time from a notification's creation to the SMTP server accepting its e-mail",
+      "Time from a notification's creation to the SMTP server or the channel's receiver accepting it",
       [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600],
     );
     const pending = () => this.repo.countPending();
     metrics.gauge(
       'vigil_notifications_pending',
-      'E-mail notifications waiting to be sent',
+      'Notifications waiting to be sent (e-mail and alert channels)',
       [],
       async function () {
         this.set(await pending());
@@ -81,14 +86,15 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
    */
   async dispatchDue({ maxRows = 1000, workers = DISPATCH_WORKERS } = {}): Promise<DispatchResult> {
     const result: DispatchResult = { sent: 0, retried: 0, failed: 0 };
-    if (!this.mailer.enabled) return result;
+    const channels = [...(this.mailer.enabled ? ['email'] : []), ...this.registry.kinds];
+    if (!channels.length) return result;
     // Rows whose delivery met a database error in this call: retried by a later one, not in a loop here.
     const skipped: string[] = [];
     let budget = maxRows;
     const worker = async () => {
       while (budget > 0 && !this.stopping) {
         budget--;
-        const outcome = await this.deliverNext(skipped);
+        const outcome = await this.deliverNext(skipped, channels);
         if (outcome === 'idle' || outcome === 'unavailable') return;
         result[outcome]++;
         this.outcomes.inc({ result: outcome });
@@ -102,12 +108,26 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     this.stopping = true;
   }
 
-  private async deliverNext(skipped: string[]): Promise<Outcome | 'idle' | 'unavailable'> {
+  private async deliverNext(
+    skipped: string[],
+    channels: string[],
+  ): Promise<Outcome | 'idle' | 'unavailable'> {
     let claimed: ClaimedNotification | undefined;
     try {
       return await this.repo.transaction(async (manager) => {
-        claimed = await this.repo.claimOne(this.clock.now(), skipped, CLAIM_IDLE_LIMIT_SECONDS, manager);
-        return claimed ? this.deliver(claimed, manager) : 'idle';
+        claimed = await this.repo.claimOne(
+          this.clock.now(),
+          skipped,
+          CLAIM_IDLE_LIMIT_SECONDS,
+          channels,
+          manager,
+        );
+        if (!claimed) return 'idle';
+        const outcome = await (claimed.channel === 'email'
+          ? this.deliver(claimed, manager)
+          : this.channels.deliver(claimed, manager));
+        if (outcome === 'sent') this.observeLatency(claimed);
+        return outcome;
       });
     } catch (failure) {
       const error = failure instanceof Error ? failure.message : String(failure);
@@ -145,7 +165,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
       await withTimeout(
         this.mailer.send({
           to: { name: recipient.name, address: recipient.email },
-          messageId: notification.emailMessageId,
+          messageId: notification.emailMessageId!,
           ...mail,
         }),
         SEND_TIMEOUT_SECONDS * 1000,
@@ -169,8 +189,12 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     }
     const now = this.clock.now();
     await this.repo.markSent(notification.id, recipient.email, now, manager);
-    this.latency.observe(Math.max(0, (now.getTime() - new Date(notification.createdAt).getTime()) / 1000));
     return 'sent';
+  }
+
+  private observeLatency(notification: ClaimedNotification): void {
+    const now = this.clock.now();
+    this.latency.observe(Math.max(0, (now.getTime() - new Date(notification.createdAt).getTime()) / 1000));
   }
 
   /** Exponential backoff after the `attempts`-th try. */

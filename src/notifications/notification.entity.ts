@@ -1,6 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export type NotificationChannel = 'inbox' | 'email';
+/** Built-in `inbox` and `email`, or the kind of an alert channel (`webhook`, `slack`…). */
+export type NotificationChannel = 'inbox' | 'email' | (string & {});
 export type NotificationState = 'pending' | 'sent' | 'failed';
 
 /** One recipient of one message on one channel: the outbox row the dispatcher works from. */
@@ -17,6 +18,10 @@ export class Notification {
 
   @Column('text')
   channel: NotificationChannel;
+
+  /** The alert channel subscription the row goes to; null for inbox and e-mail. */
+  @Column('integer', { nullable: true })
+  channelId: number | null;
 
   @Column('text')
   state: NotificationState;

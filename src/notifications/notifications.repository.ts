@@ -7,7 +7,11 @@ export interface ClaimedNotification {
   id: string;
   messageId: number;
   partnerId: number;
-  emailMessageId: string;
+  /** `email`, or the kind of an alert channel (`webhook`, `slack`…). */
+  channel: string;
+  /** The alert channel subscription; null for e-mail. */
+  channelId: number | null;
+  emailMessageId: string | null;
   attempts: number;
   createdAt: Date;
 }
@@ -36,7 +40,7 @@ export class NotificationsRepository {
   }
 
   /**
-   * Claims one due e-mail row for the rest of the transaction: its row lock is the claim. Rows another dispatcher
+   * Claims one due row of the given channels (`email`, `webhook`…) for the rest of the transaction: its row lock is the claim. Rows another dispatcher
    * holds, and `excluded` ones, are skipped. The lock is released the moment the transaction ends or its
    * connection dies (a crashed process, a restarted database), so an unfinished row is due again at once; and
    * the session is ended by PostgreSQL if it stays idle in the transaction longer than `idleLimitSeconds`
@@ -46,6 +50,7 @@ export class NotificationsRepository {
     now: Date,
     excluded: string[],
     idleLimitSeconds: number,
+    channels: string[],
     manager: EntityManager,
   ): Promise<ClaimedNotification | undefined> {
     await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '${Math.ceil(idleLimitSeconds)}s'`);
@@ -53,12 +58,13 @@ export class NotificationsRepository {
       `UPDATE mail_notification SET attempts = attempts + 1
        WHERE id = (
          SELECT id FROM mail_notification
-         WHERE state = 'pending' AND channel = 'email' AND next_attempt_at <= $1 AND id <> ALL($2::uuid[])
+         WHERE state = 'pending' AND channel = ANY($3::text[]) AND next_attempt_at <= $1
+           AND id <> ALL($2::uuid[])
          ORDER BY next_attempt_at LIMIT 1
          FOR UPDATE SKIP LOCKED)
-       RETURNING id, message_id AS "messageId", partner_id AS "partnerId",
+       RETURNING id, message_id AS "messageId", partner_id AS "partnerId", channel, channel_id AS "channelId",
          email_message_id AS "emailMessageId", attempts, created_at AS "createdAt"`,
-      [now, excluded],
+      [now, excluded, channels],
     );
     return rows[0];
   }
@@ -76,7 +82,7 @@ export class NotificationsRepository {
     return rows[0];
   }
 
-  async markSent(id: string, to: string, now: Date, manager: EntityManager): Promise<void> {
+  async markSent(id: string, to: string | null, now: Date, manager: EntityManager): Promise<void> {
     await manager.query(
       `UPDATE mail_notification SET state = 'sent', sent_at = $2, email_to = $3, last_error = NULL,
          next_attempt_at = NULL WHERE id = $1`,
@@ -102,6 +108,12 @@ export class NotificationsRepository {
       `UPDATE mail_notification SET state = 'failed', last_error = $2, next_attempt_at = NULL WHERE id = $1`,
       [id, error],
     );
+  }
+
+  /** `web.base_url`, `mail.channels.allow_private_networks`… */
+  async setting(key: string, manager: EntityManager): Promise<string | undefined> {
+    const rows = await manager.query<{ value: string }[]>('SELECT value FROM setting WHERE key = $1', [key]);
+    return rows[0]?.value;
   }
 
   async countPending(): Promise<number> {

@@ -6,7 +6,10 @@
  * restarted; once all of those are down, they check in again. It asserts, per instance: exactly one down message
  * and one recovery message in the chatter, exactly one e-mail of each per follower (by Message-ID; a re-delivery
  * after a crash between the SMTP reply and the commit carries the same Message-ID, and is counted and reported),
- * and nothing for the instances that kept checking in. Exits 0 when every assertion holds, 1 otherwise.
+ * and nothing for the instances that kept checking in. Each follower also has a signed webhook channel on a real
+ * receiver that verifies the signature: per instance and follower, exactly one webhook notification of each kind,
+ * received with its notification's Idempotency-Key (one distinct key per alert per channel; a re-delivery carries the
+ * same key and is counted and reported). Exits 0 when every assertion holds, 1 otherwise.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +20,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
 import { query } from '../harness/database.js';
 import { freePort, spawnVigil, waitForHttp, type VigilProcess } from '../harness/process.js';
+import { webhookReceiver, type Receiver } from '../harness/receivers.js';
 import { startSmtp } from '../harness/smtp.js';
 
 const INSTANCES = 30;
@@ -25,6 +29,7 @@ const SILENT = 15;
 const DELAY = 20;
 const CHECK_IN_EVERY_MS = 5_000;
 const ADMIN = { email: 'admin@chaos.test', password: 'chaos-admin-password' };
+const WEBHOOK_SECRET = 'chaos-webhook-secret-0123456789';
 
 const log = (line: string) => console.log(`[chaos ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
@@ -33,6 +38,7 @@ async function main(): Promise<number> {
   const database = await startEmbeddedDatabase({ dataDir, database: 'vigil_chaos' });
   const db = database.url;
   const smtp = await startSmtp();
+  const hooks: Receiver[] = [];
   const ports = [await freePort(), await freePort(), await freePort()];
   const replicas: (VigilProcess | undefined)[] = [undefined, undefined, undefined];
   const start = (i: number) => {
@@ -57,6 +63,8 @@ async function main(): Promise<number> {
       db,
       "UPDATE setting SET value = '1000' WHERE key = 'dead_mans_switch.max_registrations_per_hour'",
     );
+    // The webhook receivers live on 127.0.0.1.
+    await query(db, "UPDATE setting SET value = '1' WHERE key = 'mail.channels.allow_private_networks'");
 
     const api = (path: string, token: string, method = 'GET', body?: unknown) =>
       fetch(`http://127.0.0.1:${ports[0]}${path}`, {
@@ -70,7 +78,7 @@ async function main(): Promise<number> {
       body: JSON.stringify(ADMIN),
     }).then((r) => r.json() as Promise<{ access_token: string }>);
     const token = login.access_token;
-    const followers: { partnerId: number; email: string }[] = [];
+    const followers: { partnerId: number; email: string; hook: Receiver }[] = [];
     for (const name of ['Ann', 'Bob']) {
       const email = `${name.toLowerCase()}@chaos.test`;
       const user = await api('/api/v1/users', token, 'POST', {
@@ -80,7 +88,20 @@ async function main(): Promise<number> {
         roles: ['viewer'],
       });
       if (user.status !== 201) throw new Error(`user: ${JSON.stringify(user.body)}`);
-      followers.push({ partnerId: user.body.partner_id as number, email });
+      const hook = await webhookReceiver(WEBHOOK_SECRET).start();
+      hooks.push(hook);
+      const own = await fetch(`http://127.0.0.1:${ports[0]}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email, password: 'follower-password-1' }),
+      }).then((r) => r.json() as Promise<{ access_token: string }>);
+      const channel = await api('/api/v1/me/channels', own.access_token, 'POST', {
+        kind: 'webhook',
+        name: `${name}'s webhook`,
+        settings: { url: `${hook.url}/vigil`, secret: WEBHOOK_SECRET },
+      });
+      if (channel.status !== 201) throw new Error(`channel: ${JSON.stringify(channel.body)}`);
+      followers.push({ partnerId: user.body.partner_id as number, email, hook });
     }
 
     // Check-ins go to a random replica; one that is down or answers 503 is tried again on another.
@@ -189,10 +210,10 @@ async function main(): Promise<number> {
       (
         await query<{ n: number }>(
           db,
-          "SELECT count(*)::int AS n FROM mail_notification WHERE channel = 'email' AND state <> 'sent'",
+          "SELECT count(*)::int AS n FROM mail_notification WHERE channel IN ('email', 'webhook') AND state <> 'sent'",
         )
       )[0].n;
-    await waitUntil('every e-mail sent', async () => (await pendingMail()) === 0, 180);
+    await waitUntil('every e-mail and webhook sent', async () => (await pendingMail()) === 0, 180);
     chaos = false;
     await monkey;
     alive = false;
@@ -248,6 +269,50 @@ async function main(): Promise<number> {
         }
       }
     }
+    // Webhooks: one notification per alert per follower's channel, each received under its own Idempotency-Key.
+    const calls = await query<{ id: string; res_id: number; key: string; body: string; partner_id: number }>(
+      db,
+      `SELECT n.id, m.res_id, s.key, m.body->>'key' AS body, n.partner_id FROM mail_notification n
+       JOIN mail_message m ON m.id = n.message_id JOIN mail_subtype s ON s.id = m.subtype_id
+       WHERE n.channel = 'webhook' AND m.model = 'dead_mans_switch.instance'`,
+    );
+    let hookDuplicates = 0;
+    let hookKeys = 0;
+    for (const f of followers) {
+      const keys = new Map<string, number>();
+      for (const request of f.hook.accepted) {
+        const key = String(request.headers['idempotency-key']);
+        keys.set(key, (keys.get(key) ?? 0) + 1);
+      }
+      hookKeys += keys.size;
+      hookDuplicates += [...keys.values()].reduce((sum, n) => sum + n - 1, 0);
+      const own = calls.filter((c) => c.partner_id === f.partnerId);
+      if (f.hook.requests.length !== f.hook.accepted.length)
+        failures.push(
+          `${f.email}'s webhook refused ${f.hook.requests.length - f.hook.accepted.length} requests`,
+        );
+      for (const id of ids) {
+        const expected = silent.has(id) ? 1 : 0;
+        for (const kind of ['down', 'up']) {
+          const rows = own.filter((c) => c.res_id === id && kindOf(c) === kind);
+          if (rows.length !== expected)
+            failures.push(
+              `instance ${id}: ${rows.length} ${kind} webhooks for ${f.email}, expected ${expected}`,
+            );
+          for (const row of rows)
+            if (!keys.has(row.id))
+              failures.push(
+                `instance ${id}: the ${kind} webhook ${row.id} never reached ${f.email}'s receiver`,
+              );
+        }
+      }
+      const strayKeys = [...keys.keys()].filter((key) => !own.some((c) => c.id === key));
+      if (strayKeys.length) failures.push(`${strayKeys.length} webhooks with an unknown Idempotency-Key`);
+    }
+    log(
+      `webhooks: ${calls.length} to send, ${hookKeys} distinct Idempotency-Keys received, ` +
+        `${hookDuplicates} re-delivered with the same key`,
+    );
     const duplicates = [...received.values()].reduce((sum, n) => sum + n - 1, 0);
     const downMails = mails.filter((m) => kindOf(m) === 'down').length;
     const upMails = mails.filter((m) => kindOf(m) === 'up').length;
@@ -265,6 +330,7 @@ async function main(): Promise<number> {
     for (const r of replicas) r?.child.kill('SIGKILL');
     await Promise.all(replicas.map((r) => r?.exited ?? Promise.resolve(null)));
     await smtp.stop();
+    for (const hook of hooks) await hook.stop();
     await database.stop();
     await rm(dataDir, { recursive: true, force: true });
   }

@@ -2,11 +2,23 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Module } from '@nestjs/common';
 import { Entity, PrimaryColumn } from 'typeorm';
-import { AddonError, resolveAddons, type LoadedAddon } from '../../src/addons/addon-loader.js';
+import {
+  AddonError,
+  resolveAddons,
+  validateManifest,
+  type LoadedAddon,
+} from '../../src/addons/addon-loader.js';
+import { VIGIL_VERSION } from '../../src/environment/version.js';
 import type { AddonManifest } from '../../src/addons/manifest.js';
 
 @Module({})
 class EmptyModule {}
+
+class NoTask {
+  run(): Promise<void> {
+    return Promise.resolve();
+  }
+}
 
 @Entity('shared_table')
 class First {
@@ -77,6 +89,36 @@ describe('addon resolution', () => {
     assert.throws(
       () => resolveAddons(new Map([addon('one', [], [First])]), undefined, [Second]),
       /Addons "base" and "one"/,
+    );
+  });
+});
+
+describe('manifest validation', () => {
+  const [, { manifest }] = addon('versioned');
+
+  it('accepts an addon made for this Vigil and refuses one made for another, naming both versions', () => {
+    validateManifest({ ...manifest, vigil: `^${VIGIL_VERSION}` });
+    validateManifest(manifest);
+    assert.throws(
+      () => validateManifest({ ...manifest, vigil: '^99.0.0' }),
+      (error: Error) =>
+        error instanceof AddonError &&
+        error.message === `Addon "versioned" works with Vigil ^99.0.0; this is Vigil ${VIGIL_VERSION}`,
+    );
+    assert.throws(
+      () => validateManifest({ ...manifest, vigil: 'soon' }),
+      /vigil "soon" is not a semver range/,
+    );
+  });
+
+  it('refuses a task declaration that is not valid, naming the addon and the task', () => {
+    assert.throws(
+      () =>
+        validateManifest({
+          ...manifest,
+          tasks: [{ id: 'versioned.x', cron: 'nope', provider: NoTask }],
+        }),
+      /Addon "versioned": task versioned\.x/,
     );
   });
 });

@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /** The time zone a user reads dates in (the web UI); null: the browser's. */
-export class CoreUserTimeZone1732330000000 implements MigrationInterface {
+export class CoreUserTimeZone1732340000000 implements MigrationInterface {
   async up(db: QueryRunner): Promise<void> {
     await db.query('ALTER TABLE users ADD COLUMN time_zone text');
   }

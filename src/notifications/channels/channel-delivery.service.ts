@@ -1,0 +1,231 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { MessageRow } from '../../chatter/chatter.repository.js';
+import { ChatterService } from '../../chatter/chatter.service.js';
+import { renderTranslatable } from '../../chatter/translatable.js';
+import { systemContext } from '../../common/request-context.js';
+import { I18nService } from '../../i18n/i18n.service.js';
+import { Clock } from '../../scheduler/clock.js';
+import { NotificationsRepository, type ClaimedNotification } from '../notifications.repository.js';
+import type { AlertChannel, ChannelMessage, RetryPolicy } from './alert-channel.js';
+import { AlertChannelsRepository } from './alert-channels.repository.js';
+import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
+import { ChannelRegistry } from './channel-registry.js';
+
+/** Default retry policy of a channel; a channel class may change any part of it. */
+export const CHANNEL_RETRY: RetryPolicy = { maxAttempts: 8, backoffSeconds: 30, timeoutSeconds: 15 };
+/** Notifications in a row that a channel could not deliver before it is disabled and its owner told. */
+export const CHANNEL_FAILURE_LIMIT = 3;
+/** A `Retry-After` longer than this is cut down to it. */
+export const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
+/** Setting: channels may reach loopback and private networks ('1') or not (anything else, the default). */
+export const ALLOW_PRIVATE_SETTING = 'mail.channels.allow_private_networks';
+/** Setting: the web address links in alerts start with (none when empty). */
+export const BASE_URL_SETTING = 'web.base_url';
+
+export type SendResult =
+  | { ok: true; status: number }
+  | { ok: false; retryable: boolean; error: string; status?: number; retryAfterSeconds?: number };
+
+export type ChannelOutcome = 'sent' | 'retried' | 'failed';
+
+/**
+ * Delivers one claimed notification of an alert channel, inside the dispatcher's transaction (whose row lock is
+ * the claim): renders it in its recipient's language, sends it with the channel's retry policy (429, 5xx,
+ * timeouts and connection errors retried with backoff or the receiver's `Retry-After`; other answers fail at
+ * once), and disables a channel that could not deliver CHANNEL_FAILURE_LIMIT notifications in a row, telling its
+ * owner by e-mail and inbox.
+ */
+@Injectable()
+export class ChannelDeliveryService {
+  private readonly logger = new Logger(ChannelDeliveryService.name);
+
+  constructor(
+    private readonly notifications: NotificationsRepository,
+    private readonly channels: AlertChannelsRepository,
+    private readonly http: ChannelHttpRepository,
+    private readonly registry: ChannelRegistry,
+    private readonly chatter: ChatterService,
+    private readonly i18n: I18nService,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  policy(channel: AlertChannel): RetryPolicy {
+    const policy = { ...CHANNEL_RETRY, ...channel.retry };
+    // The claim's transaction sits idle while the request runs: it must end well within the claim's idle limit.
+    return { ...policy, timeoutSeconds: Math.min(policy.timeoutSeconds, 60) };
+  }
+
+  async deliver(notification: ClaimedNotification, manager: EntityManager): Promise<ChannelOutcome> {
+    const subscription = await this.channels.find(notification.channelId!, manager);
+    const channel = subscription && this.registry.find(subscription.kind);
+    const [recipient, message] = await Promise.all([
+      this.notifications.recipient(notification.partnerId, manager),
+      this.notifications.message(notification.messageId, manager),
+    ]);
+    if (!subscription?.active || !channel || !recipient || !message) {
+      await this.notifications.markFailed(notification.id, 'The channel is disabled or removed', manager);
+      return 'failed';
+    }
+    const baseUrl = await this.notifications.setting(BASE_URL_SETTING, manager);
+    const allowPrivate = (await this.notifications.setting(ALLOW_PRIVATE_SETTING, manager)) === '1';
+    const policy = this.policy(channel);
+    const result = await this.send(
+      channel,
+      subscription.settings,
+      this.toChannelMessage(notification, message, recipient.lang, baseUrl),
+      allowPrivate,
+    );
+    const now = this.clock.now();
+    if (result.ok) {
+      await this.notifications.markSent(notification.id, null, now, manager);
+      await this.channels.recordSuccess(subscription.id, manager);
+      return 'sent';
+    }
+    if (result.retryable && notification.attempts < policy.maxAttempts) {
+      const wait = result.retryAfterSeconds ?? policy.backoffSeconds * 2 ** (notification.attempts - 1);
+      const next = new Date(now.getTime() + wait * 1000);
+      this.logger.warn(
+        `Notification ${notification.id} (${channel.kind} channel ${subscription.id}) try ${notification.attempts} failed (${result.error}); retry at ${next.toISOString()}`,
+      );
+      await this.notifications.markRetry(notification.id, result.error, next, manager);
+      return 'retried';
+    }
+    this.logger.warn(
+      `Notification ${notification.id} (${channel.kind} channel ${subscription.id}) failed: ${result.error}`,
+    );
+    await this.notifications.markFailed(notification.id, result.error, manager);
+    const streak = await this.channels.recordFailure(subscription.id, result.error, manager);
+    if (streak?.active && streak.failures >= CHANNEL_FAILURE_LIMIT) {
+      await this.disable(subscription, channel.kind, streak.failures, result.error, manager);
+    }
+    return 'failed';
+  }
+
+  /** One try, no bookkeeping: the dispatcher's and the "send a test" action's. */
+  async send(
+    channel: AlertChannel,
+    settings: Record<string, string>,
+    message: ChannelMessage,
+    allowPrivate: boolean,
+  ): Promise<SendResult> {
+    const policy = this.policy(channel);
+    try {
+      const request = channel.request(message, withDefaults(channel, settings), this.clock.now());
+      const response = await this.http.post(request, {
+        timeoutMs: policy.timeoutSeconds * 1000,
+        allowPrivate,
+      });
+      const { status } = response;
+      if (status >= 200 && status < 300) {
+        const refused = channel.refusal?.(status, response.body);
+        return refused ? { ok: false, retryable: false, status, error: refused } : { ok: true, status };
+      }
+      const error = `HTTP ${status}${response.body ? `: ${response.body.slice(0, 300)}` : ''}`;
+      const retryable = status === 429 || status >= 500 || status === 408;
+      return {
+        ok: false,
+        retryable,
+        status,
+        error,
+        retryAfterSeconds: retryable ? retryAfter(response.retryAfter, this.clock.now()) : undefined,
+      };
+    } catch (failure) {
+      const error = failure instanceof Error ? describe(failure) : String(failure);
+      return { ok: false, retryable: !(failure instanceof AddressRefusedError), error };
+    }
+  }
+
+  /** The message as channels send it, in the recipient's language. */
+  toChannelMessage(
+    notification: { id: string; createdAt: Date },
+    message: MessageRow,
+    lang: string,
+    baseUrl: string | undefined,
+  ): ChannelMessage {
+    const record = message.recordName;
+    const subject =
+      renderTranslatable(this.i18n, message.subject, lang) ??
+      (record
+        ? this.i18n.t('mail.email.subject_record', lang, { record })
+        : this.i18n.t('mail.email.subject_default', lang));
+    const base = baseUrl?.replace(/\/+$/, '');
+    return {
+      id: notification.id,
+      createdAt: new Date(notification.createdAt).toISOString(),
+      subject,
+      text: renderTranslatable(this.i18n, message.body, lang),
+      author: message.authorName,
+      subtype: message.subtype,
+      record:
+        message.model !== null && message.resId !== null
+          ? { model: message.model, id: message.resId, name: record }
+          : null,
+      link:
+        base && message.model !== null
+          ? `${base}/api/v1/threads/${message.model}/${message.resId}/messages`
+          : null,
+      tracking: message.tracking.map((t) => ({
+        field: t.field,
+        label: this.i18n.t(t.label, lang),
+        old_value: t.oldValue,
+        new_value: t.newValue,
+      })),
+      test: false,
+    };
+  }
+
+  private async disable(
+    subscription: { id: number; partnerId: number; name: string },
+    kind: string,
+    failures: number,
+    error: string,
+    manager: EntityManager,
+  ): Promise<void> {
+    const args = { name: subscription.name, kind, failures, error };
+    this.logger.warn(`Channel ${subscription.id} (${kind}) disabled after ${failures} failed notifications`);
+    await this.channels.disable(
+      subscription.id,
+      `The channel was disabled after ${failures} failed notifications`,
+      this.clock.now(),
+      manager,
+    );
+    // In the same transaction: the owner hears of it exactly when the channel is disabled.
+    await this.chatter.notify(
+      systemContext(),
+      [subscription.partnerId],
+      {
+        subject: { key: 'mail.channels.disabled_subject', args },
+        body: { key: 'mail.channels.disabled_body', args },
+      },
+      manager,
+    );
+  }
+}
+
+/** Settings with the channel's defaults filled in. */
+export function withDefaults(
+  channel: AlertChannel,
+  settings: Record<string, string>,
+): Record<string, string> {
+  const filled = { ...settings };
+  for (const spec of channel.settings)
+    if (filled[spec.name] === undefined && spec.default !== undefined) filled[spec.name] = spec.default;
+  return filled;
+}
+
+/** `Retry-After` in seconds (a number of seconds or an HTTP date), bounded; undefined when absent or unreadable. */
+export function retryAfter(value: string | undefined, now: Date): number | undefined {
+  if (!value) return undefined;
+  const seconds = /^\d+$/.test(value.trim())
+    ? Number(value.trim())
+    : (Date.parse(value) - now.getTime()) / 1000;
+  if (!Number.isFinite(seconds)) return undefined;
+  return Math.min(MAX_RETRY_AFTER_SECONDS, Math.max(1, Math.ceil(seconds)));
+}
+
+/** The error and its cause (`fetch failed` says little; ECONNREFUSED says what happened). */
+function describe(error: Error): string {
+  const cause = (error as { cause?: unknown }).cause;
+  return cause instanceof Error ? `${error.message}: ${cause.message}` : error.message;
+}
