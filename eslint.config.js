@@ -42,5 +42,15 @@ export default tseslint.config(
       '@typescript-eslint/no-non-null-assertion': 'off',
     },
   },
+  {
+    // The web UI's browser scripts: plain JavaScript served as is (no build step), run in the page.
+    files: ['src/web/assets/**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      sourceType: 'script',
+      parserOptions: { projectService: false },
+      globals: { document: 'readonly', uPlot: 'readonly' },
+    },
+  },
   prettier,
 );

@@ -9,9 +9,10 @@ import { BackupsRepository } from './backups.repository.js';
 import { BackupsService } from './backups.service.js';
 import { PgToolsRepository } from './pg-tools.repository.js';
 import { StorageRepository } from './storage.repository.js';
+import { BackupsWebController } from './web/backups-web.controller.js';
 
 @Module({
-  controllers: [BackupConfigsController, BackupsController],
+  controllers: [BackupConfigsController, BackupsController, BackupsWebController],
   providers: [
     BackupsRepository,
     StorageRepository,

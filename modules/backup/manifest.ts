@@ -47,5 +47,10 @@ export const manifest = defineAddon({
   threads: [CONFIG_THREAD],
   statistics: [BackupStatisticsProvider],
   commands: [backupRunCommand, backupRestoreCommand],
+  web: {
+    templates: 'web/templates',
+    menus: [{ id: 'backup.backups', label: 'backup.web.nav', path: '/web/backups', sequence: 40 }],
+    recordPages: { [CONFIG_MODEL]: '/web/backups/configs/{id}' },
+  },
   module: BackupModule,
 });

@@ -8,9 +8,10 @@ import { PlatformEnvironmentService } from './platform-environment.service.js';
 import { PlatformReportRepository } from './platform-report.repository.js';
 import { S3Repository } from './s3.repository.js';
 import { SmtpRepository } from './smtp.repository.js';
+import { EnvironmentWebController } from './web/environment-web.controller.js';
 
 @Module({
-  controllers: [CloudPlatformController],
+  controllers: [CloudPlatformController, EnvironmentWebController],
   providers: [
     PlatformReportRepository,
     PlatformEnvironmentRepository,

@@ -70,5 +70,17 @@ export const manifest = defineAddon({
     pgDumpCheck,
   ],
   commands: [envCheckCommand],
+  web: {
+    templates: 'web/templates',
+    menus: [
+      {
+        id: 'cloud_platform.environment',
+        label: 'cloud_platform.web.nav',
+        path: '/web/environment',
+        role: 'ops',
+        sequence: 90,
+      },
+    ],
+  },
   module: CloudPlatformModule,
 });

@@ -43,6 +43,11 @@ export class PlatformEnvironmentService {
    * replicas reporting at once post a change once. The report is kept even when posting fails; the statuses are
    * then left as they were and the next report posts the change.
    */
+  /** The id of this backend's environment record (its chatter thread), once a report created it. */
+  async currentId(): Promise<number | undefined> {
+    return (await this.environments.findByName(this.config.runningEnvRaw))?.id;
+  }
+
   async record(report: EnvironmentReport): Promise<void> {
     const environmentId = await this.environments.ensure(
       report.environmentRaw,

@@ -16,6 +16,7 @@ import { InstanceAlertsService } from './instance-alerts.service.js';
 import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
 import { InstancesService } from './instances/instances.service.js';
+import { InstancesWebController } from './web/instances-web.controller.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
@@ -28,7 +29,13 @@ import { WatchdogTask } from './watchdog/watchdog.task.js';
 import { INSTANCE_ENDPOINTS } from './settings.js';
 
 @Module({
-  controllers: [AliveController, InstancesController, InstanceEventsController, MaintenanceWindowsController],
+  controllers: [
+    AliveController,
+    InstancesController,
+    InstanceEventsController,
+    MaintenanceWindowsController,
+    InstancesWebController,
+  ],
   providers: [
     SourceRateLimiter,
     AliveExceptionFilter,

@@ -93,5 +93,25 @@ export const manifest = defineAddon({
       }
     }),
   bodyLimits: Object.fromEntries(INSTANCE_ENDPOINTS.map((path) => [path, MAX_BODY_BYTES])),
+  web: {
+    templates: 'web/templates',
+    home: '/web/instances',
+    menus: [
+      {
+        id: 'dead_mans_switch.instances',
+        label: 'dead_mans_switch_server.web.nav.instances',
+        path: '/web/instances',
+        sequence: 10,
+      },
+    ],
+    recordPages: { [INSTANCE_MODEL]: '/web/instances/{id}' },
+    recordLinks: [
+      {
+        model: 'partner',
+        label: 'dead_mans_switch_server.web.customer_instances',
+        path: '/web/instances?partner_id={id}',
+      },
+    ],
+  },
   module: DeadMansSwitchServerModule,
 });

@@ -3,6 +3,7 @@ import type { MigrationInterface } from 'typeorm';
 import type { ThreadDefinition } from '../chatter/thread.js';
 import type { AlertChannel } from '../notifications/channels/alert-channel.js';
 import type { AppConfig, RunningEnv } from '../config/app-config.js';
+import type { Role } from '../users/user.entity.js';
 
 export type MigrationClass = new () => MigrationInterface;
 
@@ -114,6 +115,36 @@ export interface CliCommand {
   run(app: INestApplicationContext, options: Record<string, unknown>, args: string[]): Promise<number>;
 }
 
+/** An entry of the web UI's navigation (Odoo's menu item). */
+export interface WebMenuEntry {
+  /** Unique id, `<addon>.<entry>`. */
+  id: string;
+  /** Translation key of its label. */
+  label: string;
+  /** Where it leads, under `/web`. */
+  path: string;
+  /** Role needed to see it (default `viewer`); the pages behind it check the same role. */
+  role?: Role;
+  /** Order in the navigation, lowest first (core: customers 50, inbox 80, administration 100). */
+  sequence: number;
+}
+
+/**
+ * What an addon adds to the web UI at `/web`: its menu entries, the folder of its page templates (rendered inside
+ * core's layout, `{{> <addon>/<partial>}}` for its partials) and, optionally, the home page.
+ */
+export interface WebDeclaration {
+  menus?: WebMenuEntry[];
+  /** Folder of handlebars page templates relative to the addon's folder, with an optional `partials/`. */
+  templates?: string;
+  /** The page of one record of this addon's thread models, e.g. `{ 'dead_mans_switch.instance': '/web/instances/{id}' }`. */
+  recordPages?: Record<string, string>;
+  /** Links an addon adds to the form of another model's record, e.g. a customer's instances; `{id}` is the record's. */
+  recordLinks?: { model: string; label: string; path: string; role?: Role }[];
+  /** The page `/web` leads to when this addon is installed (the first such addon in load order wins). */
+  home?: string;
+}
+
 export interface AddonManifest {
   /** Must equal the addon's folder name. */
   name: string;
@@ -141,6 +172,8 @@ export interface AddonManifest {
   channels?: AlertChannel[];
   /** Largest JSON body, in bytes, per route path of this addon (default 1 MiB), e.g. `{ '/my/endpoint': 16384 }`. */
   bodyLimits?: Record<string, number>;
+  /** Menu entries and page templates of the web UI; the pages are routes of the addon's own controllers. */
+  web?: WebDeclaration;
   module: Type;
 }
 

@@ -30,12 +30,18 @@ export class AuthService {
   ) {}
 
   async login(email: string, password: string): Promise<LoginResult> {
+    const userId = await this.verifyCredentials(email, password);
+    const access_token = await this.jwt.signAsync({ sub: userId }, { expiresIn: TOKEN_TTL_SECONDS });
+    return { access_token, token_type: 'Bearer', expires_in: TOKEN_TTL_SECONDS };
+  }
+
+  /** The id of the active user with these credentials (401 otherwise), marked active: the API's and the web UI's sign-in. */
+  async verifyCredentials(email: string, password: string): Promise<number> {
     const user = await this.users.findByEmailWithHash(email);
     const valid = user?.active && (await argon2.verify(user.passwordHash, password).catch(() => false));
     if (!user || !valid) throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.bad_credentials');
     await this.users.touch(user.id, this.clock.now());
-    const access_token = await this.jwt.signAsync({ sub: user.id }, { expiresIn: TOKEN_TTL_SECONDS });
-    return { access_token, token_type: 'Bearer', expires_in: TOKEN_TTL_SECONDS };
+    return user.id;
   }
 
   /** The user behind a bearer token (an access token or a personal API key), or undefined. */
@@ -48,12 +54,24 @@ export class AuthService {
       userId = payload?.sub;
     }
     if (!userId) return undefined;
+    return this.userById(userId);
+  }
+
+  /** An active user as a caller (a bearer token's or a web session's), marked active at most once a minute. */
+  async userById(userId: number): Promise<AuthUser | undefined> {
     const user = await this.users.findAuthUser(userId);
     if (!user) return undefined;
     const now = this.clock.now();
     if (!user.lastActiveAt || now.getTime() - user.lastActiveAt.getTime() > ACTIVITY_RESOLUTION_MS) {
       await this.users.touch(user.id, now);
     }
-    return { id: user.id, email: user.email, roles: user.roles, partnerId: user.partnerId, lang: user.lang };
+    return {
+      id: user.id,
+      email: user.email,
+      roles: user.roles,
+      partnerId: user.partnerId,
+      lang: user.lang,
+      timeZone: user.timeZone,
+    };
   }
 }

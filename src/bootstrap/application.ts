@@ -27,6 +27,7 @@ import { Clock, SystemClock } from '../scheduler/clock.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { UsersService } from '../users/users.service.js';
 import { CORE_ENTITIES, CORE_MIGRATIONS, CORE_NAME } from './core-manifest.js';
+import { webAssets, webSecurityHeaders } from '../web/web-assets.js';
 import { bodyParsers } from './body-parsers.js';
 import { CoreModule } from './core.module.js';
 import { SeedService } from './seed.service.js';
@@ -129,6 +130,8 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       throw error;
     }
     app.useLogger(app.get(Logger));
+    app.use('/web', webSecurityHeaders(config));
+    app.use('/web/assets', webAssets());
     app.use(bodyParsers(addons));
     app.useGlobalPipes(validationPipe());
     app.set('trust proxy', config.trustProxy ? 1 : false);

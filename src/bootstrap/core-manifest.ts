@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { InstalledAddon } from '../addons/installed-addon.entity.js';
-import type { MigrationClass, SeedData, TaskDeclaration } from '../addons/manifest.js';
+import type { MigrationClass, SeedData, TaskDeclaration, WebMenuEntry } from '../addons/manifest.js';
 import { Follower, FollowerSubtype } from '../chatter/follower.entity.js';
 import { Message } from '../chatter/message.entity.js';
 import { Subtype } from '../chatter/subtype.entity.js';
@@ -15,6 +15,7 @@ import {
   ALLOW_PRIVATE_SETTING,
   BASE_URL_SETTING,
 } from '../notifications/channels/channel-delivery.service.js';
+import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { DispatchNotificationsTask } from '../notifications/notification-dispatcher.js';
 import { Notification } from '../notifications/notification.entity.js';
 import { Partner } from '../partners/partner.entity.js';
@@ -50,6 +51,7 @@ export const CORE_MIGRATIONS: MigrationClass[] = [
   CoreChatter1732310000000,
   CoreSubtypeModel1732320000000,
   CoreAlertChannels1732330000000,
+  CoreUserTimeZone1732340000000,
 ];
 
 export const CORE_SEED: SeedData = {
@@ -77,3 +79,10 @@ export const CORE_TEMPLATES = {
   namespace: 'mail',
   dir: join(PROJECT_ROOT, 'src', 'notifications', 'templates'),
 };
+
+/** Core's entries of the web UI's navigation; addons add theirs (manifest `web.menus`). */
+export const CORE_WEB_MENUS: WebMenuEntry[] = [
+  { id: 'base.customers', label: 'web.nav.customers', path: '/web/customers', sequence: 50 },
+  { id: 'base.inbox', label: 'web.nav.inbox', path: '/web/inbox', sequence: 80 },
+  { id: 'base.admin', label: 'web.nav.admin', path: '/web/admin', role: 'admin', sequence: 100 },
+];

@@ -66,7 +66,25 @@ import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
 import { UsersRepository } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
-import { CORE_ENTITIES, CORE_NAME, CORE_TASKS, CORE_TEMPLATES, CORE_THREADS } from './core-manifest.js';
+import { WebAdminController } from '../web/web-admin.controller.js';
+import { WebAuthController } from '../web/web-auth.controller.js';
+import { WebChatterService } from '../web/web-chatter.service.js';
+import { WEB_RECORD_LINKS, WebCustomersController } from '../web/web-customers.controller.js';
+import { WebExceptionFilter } from '../web/web-exception.filter.js';
+import { WebInboxController } from '../web/web-inbox.controller.js';
+import { WEB_HOME, WEB_MENUS, WEB_RECORD_PAGES, WebPageService } from '../web/web-page.service.js';
+import { WebPreferencesController } from '../web/web-preferences.controller.js';
+import { CORE_WEB_TEMPLATES, WEB_TEMPLATE_FOLDERS, WebRenderer } from '../web/web-renderer.service.js';
+import { SESSION_SECRET, WebSessionService } from '../web/web-session.service.js';
+import { WebThreadsController } from '../web/web-threads.controller.js';
+import {
+  CORE_ENTITIES,
+  CORE_NAME,
+  CORE_TASKS,
+  CORE_TEMPLATES,
+  CORE_THREADS,
+  CORE_WEB_MENUS,
+} from './core-manifest.js';
 import { SeedRepository } from './seed.repository.js';
 import { SeedService } from './seed.service.js';
 
@@ -114,6 +132,11 @@ const SERVICES = [
   ChannelDeliveryService,
   ChannelsService,
   EnvironmentService,
+  WebSessionService,
+  WebRenderer,
+  WebPageService,
+  WebChatterService,
+  WebExceptionFilter,
 ];
 
 /** Core services, global so that every addon module can inject them. */
@@ -191,6 +214,12 @@ export class CoreModule {
         MyChannelsController,
         PartnerChannelsController,
         ChannelKindsController,
+        WebAuthController,
+        WebInboxController,
+        WebCustomersController,
+        WebAdminController,
+        WebPreferencesController,
+        WebThreadsController,
       ],
       providers: [
         ...SERVICES,
@@ -232,6 +261,36 @@ export class CoreModule {
           ],
         },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
+        { provide: SESSION_SECRET, useValue: options.sessionSecret },
+        {
+          provide: WEB_MENUS,
+          useValue: [...CORE_WEB_MENUS, ...addons.flatMap((a) => a.manifest.web?.menus ?? [])].sort(
+            (a, b) => a.sequence - b.sequence,
+          ),
+        },
+        {
+          provide: WEB_HOME,
+          useValue: addons.find((a) => a.manifest.web?.home)?.manifest.web?.home ?? '/web/inbox',
+        },
+        {
+          provide: WEB_RECORD_PAGES,
+          useValue: Object.assign(
+            { partner: '/web/customers/{id}' },
+            ...addons.map((a) => a.manifest.web?.recordPages ?? {}),
+          ) as Record<string, string>,
+        },
+        { provide: WEB_RECORD_LINKS, useValue: addons.flatMap((a) => a.manifest.web?.recordLinks ?? []) },
+        {
+          provide: WEB_TEMPLATE_FOLDERS,
+          useValue: [
+            CORE_WEB_TEMPLATES,
+            ...addons.flatMap(({ manifest, dir }) =>
+              manifest.web?.templates
+                ? [{ namespace: manifest.name, dir: join(dir, manifest.web.templates) }]
+                : [],
+            ),
+          ],
+        },
         { provide: I18N_FOLDERS, useValue: addons.map((a) => join(a.dir, 'i18n')) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AppExceptionFilter },

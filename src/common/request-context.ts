@@ -16,6 +16,8 @@ export interface AuthUser {
   roles: Role[];
   partnerId: number;
   lang: string;
+  /** The time zone chosen in the user's preferences, if any. */
+  timeZone?: string | null;
 }
 
 export interface VigilRequest extends Request {

@@ -27,6 +27,10 @@ export class User {
   @Column('timestamptz', { nullable: true })
   lastActiveAt: Date | null;
 
+  /** IANA time zone the user reads dates in; null: the browser's. */
+  @Column('text', { nullable: true })
+  timeZone: string | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

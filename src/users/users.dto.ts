@@ -98,6 +98,8 @@ export interface UserResponse {
   partner_id: number;
   active: boolean;
   last_active_at: string | null;
+  /** The time zone of the web UI's dates; null: the browser's. */
+  time_zone: string | null;
 }
 
 export const toUserResponse = (user: UserWithPartner): UserResponse => ({
@@ -109,4 +111,5 @@ export const toUserResponse = (user: UserWithPartner): UserResponse => ({
   partner_id: user.partnerId,
   active: user.active,
   last_active_at: user.lastActiveAt?.toISOString() ?? null,
+  time_zone: user.timeZone ?? null,
 });

@@ -92,7 +92,14 @@ export class UsersRepository {
 
   async update(
     id: number,
-    changes: { roles?: Role[]; active?: boolean; passwordHash?: string; name?: string; lang?: string },
+    changes: {
+      roles?: Role[];
+      active?: boolean;
+      passwordHash?: string;
+      name?: string;
+      lang?: string;
+      timeZone?: string | null;
+    },
   ): Promise<void> {
     await this.db.transaction(async (manager) => {
       const { name, lang, ...own } = changes;

@@ -67,6 +67,15 @@ export class UsersService {
     return this.get(ctx, id);
   }
 
+  /** What every user may change about themselves (the web UI's preferences). */
+  async updateOwnPreferences(
+    ctx: RequestContext,
+    prefs: { lang: string; timeZone: string | null },
+  ): Promise<UserResponse> {
+    await this.users.update(ctx.user!.id, { lang: prefs.lang, timeZone: prefs.timeZone });
+    return this.get(ctx, ctx.user!.id);
+  }
+
   async createApiKey(ctx: RequestContext, name: string) {
     const token = newApiKeyToken();
     const key = await this.users.createApiKey(ctx.user!.id, name, hashApiKey(token));

@@ -87,7 +87,42 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/dead_mans_switch/maintenance_windows': 'viewer',
   'POST /api/v1/dead_mans_switch/maintenance_windows': 'manager',
   'DELETE /api/v1/dead_mans_switch/maintenance_windows/:id': 'manager',
+  // The web UI: signed in by its session cookie or, like the API, a bearer token (no CSRF token needed then).
+  'GET /web': 'viewer',
+  'GET /web/login': 'public',
+  'POST /web/login': 'public',
+  'POST /web/logout': 'viewer',
+  'GET /web/inbox': 'viewer',
+  'POST /web/inbox/:id/read': 'viewer',
+  'POST /web/inbox/read-all': 'viewer',
+  'GET /web/customers': 'viewer',
+  'POST /web/customers': 'manager',
+  'GET /web/customers/:id': 'viewer',
+  'POST /web/customers/:id': 'manager',
+  'POST /web/customers/:id/contacts': 'manager',
+  'GET /web/admin': 'admin',
+  'POST /web/admin/users/:id': 'admin',
+  'POST /web/admin/settings': 'admin',
+  'GET /web/preferences': 'viewer',
+  'POST /web/preferences': 'viewer',
+  'POST /web/threads/:model/:id/messages': 'viewer',
+  'POST /web/threads/:model/:id/followers': 'viewer',
+  'POST /web/threads/:model/:id/followers/:partner_id/remove': 'viewer',
+  'GET /web/instances': 'viewer',
+  'GET /web/instances/:id': 'viewer',
+  'POST /web/instances/:id': 'manager',
+  'POST /web/instances/:id/activate': 'manager',
+  'POST /web/instances/:id/suspend': 'manager',
+  'GET /web/environment': 'ops',
+  'GET /web/backups': 'viewer',
+  'GET /web/backups/configs/:id': 'viewer',
+  'POST /web/backups/configs/:id/run': 'ops',
+  'POST /web/backups/:id/restore': 'ops',
+  'POST /web/environment/check': 'admin',
 };
+
+/** Web pages send an anonymous visitor to the sign-in page instead of answering 401. */
+const isWebPage = (route: string) => /^GET \/web(\/|$)/.test(route);
 
 /** The OpenAPI UI and document: public, served by the Swagger module. */
 const DOCS = /^\/api\/docs/;
@@ -168,6 +203,8 @@ describe('every route × every kind of caller', () => {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       body: body === undefined ? undefined : JSON.stringify(body),
+      // A redirect is an answer of its own (web pages, forms): not followed.
+      redirect: 'manual',
     });
     const text = await response.text();
     let parsed: unknown = text;
@@ -193,6 +230,8 @@ describe('every route × every kind of caller', () => {
         const who = caller ?? 'anonymous';
         if (ACCESS[route] === 'public') {
           assert.ok(status !== 401 && status !== 403 && status < 500, `${route} as ${who}: ${status}`);
+        } else if (isWebPage(route)) {
+          assert.equal(status, 303, `${route} as ${who}: ${status}`);
         } else {
           assert.equal(status, 401, `${route} as ${who}: ${status} ${JSON.stringify(body)}`);
         }

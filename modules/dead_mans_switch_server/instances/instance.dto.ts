@@ -36,6 +36,12 @@ export class ListInstancesQueryDto extends PaginationQueryDto {
   @IsInt()
   partner_id?: number;
 
+  @ApiPropertyOptional({ description: 'The responsible user' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  user_id?: number;
+
   @ApiPropertyOptional({ description: 'Searches the customer name, the description and the uuid' })
   @IsOptional()
   @IsString()

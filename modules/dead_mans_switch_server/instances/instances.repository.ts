@@ -42,6 +42,7 @@ export interface InstanceFilter {
   state?: InstanceState;
   health?: Health;
   partnerId?: number;
+  userId?: number;
   q?: string;
   limit: number;
   offset: number;
@@ -114,6 +115,7 @@ export class InstancesRepository {
     if (filter.state) where.push(`i.state = ${param(filter.state)}`);
     if (filter.health) where.push(`${healthSql('i', at())} = ${param(filter.health)}`);
     if (filter.partnerId !== undefined) where.push(`i.partner_id = ${param(filter.partnerId)}`);
+    if (filter.userId !== undefined) where.push(`i.user_id = ${param(filter.userId)}`);
     if (filter.q) {
       const like = param(`%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
       where.push(
@@ -226,6 +228,22 @@ export class InstancesRepository {
        WHERE instance_id = $1 AND received_at >= $2 AND received_at < $3
        ORDER BY received_at DESC LIMIT $4`,
       [instanceId, from, to, limit],
+    );
+  }
+
+  /** Average CPU per hour of several instances between two times, for sparklines: one query for a whole page. */
+  hourlyCpu(
+    ids: number[],
+    from: Date,
+    to: Date,
+  ): Promise<{ instance_id: number; hour: Date; cpu: number | null }[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.db.query(
+      `SELECT instance_id, date_trunc('hour', received_at, 'UTC') AS hour, avg(cpu)::double precision AS cpu
+       FROM dead_mans_switch_log
+       WHERE instance_id = ANY($1) AND received_at >= $2 AND received_at < $3
+       GROUP BY 1, 2 ORDER BY 1, 2`,
+      [ids, from, to],
     );
   }
 

@@ -78,6 +78,7 @@ export class InstancesService {
         state: query.state,
         health: query.health,
         partnerId: query.partner_id,
+        userId: query.user_id,
         q: query.q,
         limit: query.limit,
         offset: query.offset,
@@ -92,6 +93,26 @@ export class InstancesService {
       limit: query.limit,
       offset: query.offset,
     };
+  }
+
+  /** How many instances are up, late, down (active ones) and new or suspended. */
+  async countByHealth(_ctx: RequestContext): Promise<Record<string, number>> {
+    return this.instances.countByHealth(this.clock.now());
+  }
+
+  /** Each instance's average CPU per hour over the last `hours` hours, oldest first (null for an hour without check-in). */
+  async hourlyCpu(_ctx: RequestContext, ids: number[], hours = 24): Promise<Map<number, (number | null)[]>> {
+    const now = this.clock.now();
+    const end = Math.floor(now.getTime() / 3_600_000) * 3_600_000 + 3_600_000;
+    const from = new Date(end - hours * 3_600_000);
+    const rows = await this.instances.hourlyCpu(ids, from, new Date(end));
+    const series = new Map(ids.map((id) => [id, new Array<number | null>(hours).fill(null)]));
+    for (const row of rows) {
+      const index = Math.floor((new Date(row.hour).getTime() - from.getTime()) / 3_600_000);
+      const values = series.get(row.instance_id);
+      if (values && index >= 0 && index < hours) values[index] = row.cpu;
+    }
+    return series;
   }
 
   async get(_ctx: RequestContext, id: number): Promise<InstanceResponse> {

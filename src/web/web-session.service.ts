@@ -1,0 +1,132 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import type { Request, Response } from 'express';
+import type { AppConfig } from '../config/app-config.js';
+import { APP_CONFIG } from '../config/config.tokens.js';
+import { TOKEN_TTL_SECONDS } from '../auth/auth.service.js';
+
+/** The resolved session secret (SESSION_SECRET, or the one generated into DATA_DIR). */
+export const SESSION_SECRET = Symbol('SESSION_SECRET');
+
+export const SESSION_COOKIE = 'vigil_session';
+/** Double-submit cookie of the login form, the only form posted before a session exists. */
+export const LOGIN_CSRF_COOKIE = 'vigil_login_csrf';
+/** The browser's time zone, set by /web/assets/js/app.js; used until the user chooses one. */
+export const TIME_ZONE_COOKIE = 'vigil_tz';
+export const CSRF_FIELD = '_csrf';
+export const CSRF_HEADER = 'x-csrf-token';
+
+export interface WebSession {
+  userId: number;
+  /** Random per sign-in: the CSRF token is derived from it, so a token is worth nothing in another session. */
+  sid: string;
+}
+
+/** Reads a cookie from the raw header (no cookie-parser: three cookies do not need a dependency). */
+export function readCookie(request: Request, name: string): string | undefined {
+  const header = request.headers.cookie;
+  if (!header) return undefined;
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index > 0 && part.slice(0, index).trim() === name) {
+      try {
+        return decodeURIComponent(part.slice(index + 1).trim());
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+const equal = (a: string, b: string) => {
+  const left = Buffer.from(a);
+  const right = Buffer.from(b);
+  return left.length === right.length && timingSafeEqual(left, right);
+};
+
+/**
+ * The web UI's sessions: a cookie holding a token signed with SESSION_SECRET (HttpOnly, SameSite=Lax, Secure
+ * outside dev), and CSRF tokens bound to the session (an HMAC of its id), checked on every form.
+ */
+@Injectable()
+export class WebSessionService {
+  constructor(
+    private readonly jwt: JwtService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(SESSION_SECRET) private readonly sessionSecret: string,
+  ) {}
+
+  private cookieOptions(maxAgeSeconds: number) {
+    return {
+      httpOnly: true,
+      sameSite: 'lax' as const,
+      secure: this.config.runningEnv !== 'dev',
+      path: '/web',
+      maxAge: maxAgeSeconds * 1000,
+    };
+  }
+
+  async open(response: Response, userId: number): Promise<void> {
+    const sid = randomBytes(18).toString('base64url');
+    const token = await this.jwt.signAsync(
+      { sub: userId, sid, typ: 'web' },
+      { expiresIn: TOKEN_TTL_SECONDS },
+    );
+    response.cookie(SESSION_COOKIE, token, this.cookieOptions(TOKEN_TTL_SECONDS));
+    response.clearCookie(LOGIN_CSRF_COOKIE, { path: '/web' });
+  }
+
+  close(response: Response): void {
+    response.clearCookie(SESSION_COOKIE, { path: '/web' });
+  }
+
+  async read(request: Request): Promise<WebSession | undefined> {
+    const token = readCookie(request, SESSION_COOKIE);
+    if (!token) return undefined;
+    const payload = await this.jwt
+      .verifyAsync<{ sub: number; sid?: string; typ?: string }>(token)
+      .catch(() => undefined);
+    if (!payload || payload.typ !== 'web' || !payload.sid) return undefined;
+    return { userId: payload.sub, sid: payload.sid };
+  }
+
+  csrfToken(session: WebSession): string {
+    return createHmac('sha256', this.secret()).update(`csrf:${session.sid}`).digest('base64url');
+  }
+
+  /** The token a request carries, in the form field or (htmx, fetch) the header. */
+  private presented(request: Request): string | undefined {
+    const header = request.headers[CSRF_HEADER];
+    if (typeof header === 'string') return header;
+    const body = request.body as Record<string, unknown> | undefined;
+    const field = body?.[CSRF_FIELD];
+    return typeof field === 'string' ? field : undefined;
+  }
+
+  verifyCsrf(request: Request, session: WebSession): boolean {
+    const presented = this.presented(request);
+    return presented !== undefined && equal(presented, this.csrfToken(session));
+  }
+
+  /** The login form's token: a random value in a cookie, echoed by the form. */
+  loginCsrf(request: Request, response: Response): string {
+    const existing = readCookie(request, LOGIN_CSRF_COOKIE);
+    if (existing && /^[\w-]{24,}$/.test(existing)) return existing;
+    const token = randomBytes(24).toString('base64url');
+    response.cookie(LOGIN_CSRF_COOKIE, token, this.cookieOptions(3600));
+    return token;
+  }
+
+  verifyLoginCsrf(request: Request): boolean {
+    const cookie = readCookie(request, LOGIN_CSRF_COOKIE);
+    const presented = this.presented(request);
+    return !!cookie && presented !== undefined && equal(cookie, presented);
+  }
+
+  private secret(): string {
+    // A key of its own, derived from the session secret rather than reused as is.
+    return createHmac('sha256', this.sessionSecret).update('vigil-web-csrf').digest('base64url');
+  }
+}

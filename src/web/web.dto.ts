@@ -1,0 +1,148 @@
+import { Transform } from 'class-transformer';
+import {
+  IsArray,
+  IsEmail,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  MaxLength,
+  Min,
+} from 'class-validator';
+import { ROLES, type Role } from '../users/user.entity.js';
+
+/** An empty form field means "none". */
+const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** A number field of a form: empty means `none` (undefined: any, null: clear); anything else must be a number. */
+const optionalNumber =
+  (none: null | undefined) =>
+  ({ value }: { value: unknown }) =>
+    value === '' || value === undefined || value === null
+      ? none
+      : typeof value === 'string'
+        ? Number(value)
+        : value;
+/** A checkbox group arrives as one string or several. */
+const toArray = ({ value }: { value: unknown }) =>
+  value === undefined ? undefined : Array.isArray(value) ? value : [value];
+
+export class LoginFormDto {
+  @IsEmail({ require_tld: false })
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @MaxLength(200)
+  password: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  next?: string;
+}
+
+/** A form that sends the browser back to the page it came from (a path under /web, checked). */
+export class BackFormDto {
+  @IsOptional()
+  @IsString()
+  @MaxLength(2000)
+  next?: string;
+}
+
+export class PostMessageFormDto extends BackFormDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(20_000)
+  body: string;
+
+  @IsOptional()
+  @IsIn(['comment', 'note'])
+  type?: 'comment' | 'note';
+}
+
+export class AddFollowerFormDto extends BackFormDto {
+  @IsOptional()
+  @Transform(optionalNumber(undefined))
+  @IsInt()
+  @Min(1)
+  partner_id?: number;
+
+  @IsOptional()
+  @Transform(toArray)
+  @IsArray()
+  @IsString({ each: true })
+  subtypes?: string[];
+}
+
+export class PartnerFormDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsEmail({ require_tld: false })
+  @MaxLength(254)
+  email?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(50)
+  phone?: string;
+
+  /** The account manager; empty clears it. */
+  @IsOptional()
+  @Transform(optionalNumber(undefined))
+  @IsInt()
+  @Min(1)
+  user_id?: number;
+}
+
+export class ContactFormDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsEmail({ require_tld: false })
+  @MaxLength(254)
+  email?: string;
+}
+
+export class UserFormDto {
+  @IsOptional()
+  @Transform(toArray)
+  @IsArray()
+  @IsIn(ROLES, { each: true })
+  roles?: Role[];
+
+  @IsOptional()
+  @IsIn(['true', 'false'])
+  active?: 'true' | 'false';
+}
+
+export class SettingFormDto {
+  @IsString()
+  @MaxLength(200)
+  key: string;
+
+  @IsString()
+  @MaxLength(10_000)
+  value: string;
+}
+
+export class PreferencesFormDto {
+  @IsString()
+  @MaxLength(10)
+  lang: string;
+
+  /** Empty: the browser's. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  time_zone?: string;
+}
