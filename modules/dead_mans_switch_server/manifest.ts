@@ -30,6 +30,7 @@ import { WatchdogTask } from './watchdog/watchdog.task.js';
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
   version: '1.0.0',
+  vigil: '^0.1.0',
   summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
   depends: [],
   entities: [Instance, InstanceLog, InstanceAlert, InstanceEvent, MaintenanceWindow],
