@@ -24,6 +24,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { WatchdogRepository } from '../../modules/dead_mans_switch_server/watchdog/watchdog.repository.js';
+import { median, timeWatchdogRounds } from '../watchdog-rounds.js';
 import { WatchdogService } from '../../modules/dead_mans_switch_server/watchdog/watchdog.service.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 30);
@@ -202,8 +203,6 @@ const ratio = (a: number, b: number) => `${Math.round((a / b) * 100)} %`;
 
 class Rollback extends Error {}
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-'));
   // Like the test runner: the embedded server prepares (and owns) its own folder.
@@ -285,27 +284,7 @@ async function main(): Promise<void> {
       scheduler: false,
     });
     const watchdog = vigil.app.get(WatchdogService);
-    await watchdog.runPass();
-    const passes: number[] = [];
-    const empty: number[] = [];
-    const passCpu: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      let t = performance.now();
-      await watchdog.runPass();
-      empty.push(performance.now() - t);
-      await db.query(
-        `UPDATE dead_mans_switch_instance SET next_deadline = now() - interval '1 minute'
-         WHERE id > $1 AND id <= $2`,
-        [round * DUE, (round + 1) * DUE],
-      );
-      t = performance.now();
-      const cpu = process.cpuUsage();
-      const report = await watchdog.runPass();
-      passes.push(performance.now() - t);
-      const used = process.cpuUsage(cpu);
-      passCpu.push((used.user + used.system) / 1000);
-      if (report.alerts !== DUE) throw new Error(`round ${round}: ${report.alerts} alerts instead of ${DUE}`);
-    }
+    const { passes, empty, cpu: passCpu } = await timeWatchdogRounds(watchdog, db, DUE, ROUNDS);
     // The watchdog's own decision for 1,000 due instances (claim through the index, compare-and-set), without
     // posting the messages: rolled back, to show what the chatter's per-message work costs.
     const repository = vigil.app.get(WatchdogRepository);

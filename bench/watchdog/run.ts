@@ -12,13 +12,12 @@ import pg from 'pg';
 import { startVigil } from '../../src/bootstrap/application.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
+import { median, timeWatchdogRounds } from '../watchdog-rounds.js';
 import { WatchdogService } from '../../modules/dead_mans_switch_server/watchdog/watchdog.service.js';
 
 const INSTANCES = Number(process.env.BENCH_INSTANCES ?? 1_000_000);
 const DUE = Number(process.env.BENCH_DUE ?? 10_000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 async function main(): Promise<void> {
   const dataDir = join(tmpdir(), `vigil-bench-watchdog-${process.pid}`);
@@ -41,7 +40,7 @@ async function main(): Promise<void> {
   try {
     const vigil = await startVigil({ config: loadConfig(env), listen: false, scheduler: false });
     await db.connect();
-    let t = performance.now();
+    const t = performance.now();
     await db.query(
       `INSERT INTO dead_mans_switch_instance (database_uuid, state, last_seen, last_cpu, last_ram, last_user_count,
          alive_max_delay, next_deadline, created_at, updated_at)
@@ -69,27 +68,7 @@ async function main(): Promise<void> {
     console.log(`seeded ${INSTANCES} instances in ${Math.round((performance.now() - t) / 1000)} s`);
 
     const watchdog = vigil.app.get(WatchdogService);
-    await watchdog.runPass();
-    const empty: number[] = [];
-    const passes: number[] = [];
-    const cpu: number[] = [];
-    for (let round = 0; round < ROUNDS; round++) {
-      t = performance.now();
-      await watchdog.runPass();
-      empty.push(performance.now() - t);
-      await db.query(
-        `UPDATE dead_mans_switch_instance SET next_deadline = now() - interval '1 minute'
-         WHERE id > $1 AND id <= $2`,
-        [round * DUE, (round + 1) * DUE],
-      );
-      t = performance.now();
-      const before = process.cpuUsage();
-      const report = await watchdog.runPass();
-      passes.push(performance.now() - t);
-      const used = process.cpuUsage(before);
-      cpu.push((used.user + used.system) / 1000);
-      if (report.alerts !== DUE) throw new Error(`round ${round}: ${report.alerts} alerts instead of ${DUE}`);
-    }
+    const { passes, empty, cpu } = await timeWatchdogRounds(watchdog, db, DUE, ROUNDS);
     const notifications = Number((await db.query('SELECT count(*) FROM mail_notification')).rows[0].count);
     await vigil.close();
     console.log(
