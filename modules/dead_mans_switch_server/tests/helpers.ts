@@ -1,7 +1,8 @@
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { TestApp } from '../../../test/harness/app.js';
 import { query } from '../../../test/harness/database.js';
-import type { HttpResult } from '../../../test/harness/http.js';
+import type { Api, HttpResult } from '../../../test/harness/http.js';
 import type { ManualClock } from '../../../src/index.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
 
@@ -94,4 +95,26 @@ export async function alerts(db: string, instanceId: number): Promise<string[]> 
   if (JSON.stringify(trail.map((t) => t.message_id)) !== JSON.stringify(messages.map((m) => m.id)))
     throw new Error(`The alert trail of instance ${instanceId} does not match its chatter`);
   return messages.map((m) => /\.(down|reminder|up)_body$/.exec(m.key)?.[1] ?? m.key);
+}
+
+/**
+ * Registers an instance by a check-in, then activates it through the API with `delay` seconds (default a minute,
+ * the API's floor) and, when given, a customer.
+ */
+export async function activeInstance(
+  app: TestApp,
+  admin: Api,
+  { delay = 60, partnerId }: { delay?: number; partnerId?: number } = {},
+): Promise<{ id: number; uuid: string }> {
+  const uuid = newUuid();
+  assert.equal(
+    (await postAlive(app, jsonRpc({ database_uuid: uuid, cpu: 1, ram: 2, user_count: 1 }))).status,
+    200,
+  );
+  const { id } = (await instanceByUuid(app.vigil.databaseUrl, uuid)) as { id: number };
+  const patch = { alive_max_delay: delay, ...(partnerId ? { partner_id: partnerId } : {}) };
+  const patched = await admin.patch(`/api/v1/dead_mans_switch/instances/${id}`, patch);
+  assert.equal(patched.status, 200, JSON.stringify(patched.body));
+  assert.equal((await admin.post(`/api/v1/dead_mans_switch/instances/${id}/activate`)).status, 200);
+  return { id, uuid };
 }

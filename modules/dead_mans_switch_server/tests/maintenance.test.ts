@@ -6,7 +6,7 @@ import { cloneTemplate, dropDatabase } from '../../../test/harness/database.js';
 import { newPartner } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
-import { alerts, elapse, instanceByUuid, newUuid, postAlive } from './helpers.js';
+import { activeInstance, alerts, elapse } from './helpers.js';
 
 const DELAY = 60;
 const INSTANCES = '/api/v1/dead_mans_switch/instances';
@@ -18,16 +18,6 @@ describe('maintenance windows', () => {
   let admin: Api;
   // 02:30 in Brussels (summer time).
   const clock = new ManualClock(new Date('2025-09-01T00:30:00Z'));
-
-  async function activeInstance(partnerId?: number): Promise<{ id: number; uuid: string }> {
-    const uuid = newUuid();
-    assert.equal((await postAlive(app, { database_uuid: uuid })).status, 200);
-    const { id } = await instanceByUuid(db, uuid);
-    const patch = { alive_max_delay: DELAY, ...(partnerId ? { partner_id: partnerId } : {}) };
-    assert.equal((await admin.patch(`${INSTANCES}/${id}`, patch)).status, 200);
-    assert.equal((await admin.post(`${INSTANCES}/${id}/activate`)).status, 200);
-    return { id, uuid };
-  }
 
   const at = (seconds: number) => new Date(clock.now().getTime() + seconds * 1000).toISOString();
 
@@ -44,8 +34,8 @@ describe('maintenance windows', () => {
   });
 
   it('a one-off window suppresses the down alert; still down at its end, the instance alerts then, once', async () => {
-    const { id } = await activeInstance();
-    const { id: outside } = await activeInstance();
+    const { id } = await activeInstance(app, admin);
+    const { id: outside } = await activeInstance(app, admin);
     const end = at(600);
     const created = await admin.post(WINDOWS, { instance_id: id, starts_at: at(60), ends_at: end });
     assert.equal(created.status, 201, JSON.stringify(created.body));
@@ -86,8 +76,8 @@ describe('maintenance windows', () => {
     assert.equal(window.body.scope, 'customer');
     assert.equal(window.body.open_until, null);
     // Its deadline is 03:00, inside the window.
-    const { id } = await activeInstance(acme.id);
-    const { id: other } = await activeInstance();
+    const { id } = await activeInstance(app, admin, { partnerId: acme.id });
+    const { id: other } = await activeInstance(app, admin);
 
     // Until 03:59:30.
     await elapse(app, clock, 120 + 3600 - 30);

@@ -7,6 +7,7 @@ import { cloneTemplate, dropDatabase } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
 import {
+  activeInstance,
   alerts,
   count,
   elapse,
@@ -26,16 +27,6 @@ describe('next_in and self-cancel', () => {
   let admin: Api;
   const clock = new ManualClock(new Date('2025-06-01T08:00:00Z'));
 
-  /** Registers an instance by a check-in and activates it with a one-minute delay. */
-  async function activeInstance(): Promise<{ id: number; uuid: string }> {
-    const uuid = newUuid();
-    assert.equal((await postAlive(app, jsonRpc({ database_uuid: uuid }))).status, 200);
-    const { id } = await instanceByUuid(db, uuid);
-    assert.equal((await admin.patch(`${INSTANCES}/${id}`, { alive_max_delay: DELAY })).status, 200);
-    assert.equal((await admin.post(`${INSTANCES}/${id}/activate`)).status, 200);
-    return { id, uuid };
-  }
-
   before(async () => {
     db = await cloneTemplate();
     app = await startTestApp({ databaseUrl: db, clock });
@@ -51,7 +42,7 @@ describe('next_in and self-cancel', () => {
   });
 
   it('a check-in with next_in: 86400 is alerted after its own deadline, not after 2x the delay', async () => {
-    const { id, uuid } = await activeInstance();
+    const { id, uuid } = await activeInstance(app, admin);
     const checkedIn = await postAlive(app, jsonRpc({ database_uuid: uuid, next_in: 86_400 }));
     assert.deepEqual(checkedIn.body.result, { status: 'ok', instance_state: 'active' });
     const shown = await admin.get(`${INSTANCES}/${id}`);
@@ -92,7 +83,7 @@ describe('next_in and self-cancel', () => {
   });
 
   it('a cancelled instance never alerts, and a later check-in is logged but leaves it suspended', async () => {
-    const { id, uuid } = await activeInstance();
+    const { id, uuid } = await activeInstance(app, admin);
     const cancelled = await postInstanceEndpoint(app, 'cancel', jsonRpc({ database_uuid: uuid }));
     assert.equal(cancelled.status, 200);
     assert.deepEqual(cancelled.body, {

@@ -4,7 +4,7 @@ import { ManualClock } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
-import { alerts, elapse, jsonRpc, newUuid, postAlive } from './helpers.js';
+import { activeInstance, alerts, elapse } from './helpers.js';
 
 const DELAY = 60;
 
@@ -25,29 +25,13 @@ describe('watchdog: an instance whose alert cannot be written', () => {
     await dropDatabase(db);
   });
 
-  async function activeInstance(): Promise<number> {
-    const uuid = newUuid();
-    assert.equal((await postAlive(app, jsonRpc({ database_uuid: uuid }))).status, 200);
-    const [{ id }] = await query<{ id: number }>(
-      db,
-      'SELECT id FROM dead_mans_switch_instance WHERE database_uuid = $1',
-      [uuid],
-    );
-    assert.equal(
-      (await admin.patch(`/api/v1/dead_mans_switch/instances/${id}`, { alive_max_delay: DELAY })).status,
-      200,
-    );
-    assert.equal((await admin.post(`/api/v1/dead_mans_switch/instances/${id}/activate`)).status, 200);
-    return id;
-  }
-
   it('alerts every other due instance, reports the failure, and alerts the poisoned one once it can', async () => {
     // The poisoned instance is due first, so a retry in deadline order meets it before the others.
-    const poisoned = await activeInstance();
+    const { id: poisoned } = await activeInstance(app, admin);
     const others: number[] = [];
     for (let i = 0; i < 4; i++) {
       clock.advance(1);
-      others.push(await activeInstance());
+      others.push((await activeInstance(app, admin)).id);
     }
     await query(
       db,

@@ -7,31 +7,18 @@ import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js'
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
-import { alerts, count, elapse, instanceByUuid, jsonRpc, newUuid, postAlive } from './helpers.js';
+import {
+  activeInstance,
+  alerts,
+  count,
+  elapse,
+  instanceByUuid,
+  jsonRpc,
+  newUuid,
+  postAlive,
+} from './helpers.js';
 
 const DELAY = 60;
-
-/** Registers an instance by a check-in, then activates it with a short delay through the API. */
-async function activeInstance(
-  app: TestApp,
-  admin: Api,
-  delay = DELAY,
-): Promise<{ id: number; uuid: string }> {
-  const uuid = newUuid();
-  assert.equal(
-    (await postAlive(app, jsonRpc({ database_uuid: uuid, cpu: 1, ram: 2, user_count: 1 }))).status,
-    200,
-  );
-  const [{ id }] = await query<{ id: number }>(
-    app.vigil.databaseUrl,
-    'SELECT id FROM dead_mans_switch_instance WHERE database_uuid = $1',
-    [uuid],
-  );
-  const patched = await admin.patch(`/api/v1/dead_mans_switch/instances/${id}`, { alive_max_delay: delay });
-  assert.equal(patched.status, 200, JSON.stringify(patched.body));
-  assert.equal((await admin.post(`/api/v1/dead_mans_switch/instances/${id}/activate`)).status, 200);
-  return { id, uuid };
-}
 
 describe('watchdog: down alert, reminders, recovery', () => {
   let app: TestApp;
