@@ -183,6 +183,12 @@ export const healthSql = (i: string, now: string) => `CASE
       THEN 'late'
     ELSE 'up' END`;
 
+/** What the dashboard shows of an instance (its dot, its counts): its health when active, else its state. */
+export const statusOf = (i: { health: Health | null; state: InstanceState }) => i.health ?? i.state;
+
+/** SQL twin of `statusOf`. */
+export const statusSql = (i: string, now: string) => `coalesce(${healthSql(i, now)}, ${i}.state)`;
+
 // After a watchdog outage.
 
 /** Whether the previous pass is so old that the watchdog (or its database) was away: a gap. */

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Partner, User } from '../../../src/index.js';
-import { healthSql } from '../health/instance-health.js';
+import { healthSql, statusSql } from '../health/instance-health.js';
 import { Instance, type Health, type InstanceState } from '../instance.entity.js';
 import { INSTANCE_MODEL } from '../settings.js';
 
@@ -236,7 +236,7 @@ export class InstancesRepository {
 
   async countByHealth(now: Date): Promise<Record<string, number>> {
     const rows = await this.db.query<{ key: string; count: number }[]>(
-      `SELECT coalesce(${healthSql('i', '$1')}, i.state) AS key, count(*)::int AS count
+      `SELECT ${statusSql('i', '$1')} AS key, count(*)::int AS count
        FROM dead_mans_switch_instance i GROUP BY 1`,
       [now],
     );

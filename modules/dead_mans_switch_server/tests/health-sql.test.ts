@@ -20,6 +20,8 @@ import {
   recoversSql,
   reminderDeadline,
   reminderDeadlineSql,
+  statusOf,
+  statusSql,
   type HealthFacts,
 } from '../health/instance-health.js';
 
@@ -120,6 +122,7 @@ describe('health rules: TypeScript and SQL agree on every case, on PostgreSQL', 
     const { rows: computed } = await client.query<{
       id: number;
       health: string | null;
+      status: string;
       due: boolean;
       recovers: boolean;
       reminder: Date;
@@ -127,7 +130,7 @@ describe('health rules: TypeScript and SQL agree on every case, on PostgreSQL', 
       graced: Date | null;
       delay_decides: boolean;
     }>(
-      `SELECT i.id, ${healthSql('i', '$1::timestamptz')} AS health,
+      `SELECT i.id, ${healthSql('i', '$1::timestamptz')} AS health, ${statusSql('i', '$1::timestamptz')} AS status,
          coalesce(${isDueSql('$1::timestamptz', 'i.')}, false) AS due,
          ${recoversSql('i.')} AS recovers,
          ${reminderDeadlineSql('$1::timestamptz', 'i.')} AS reminder,
@@ -145,6 +148,7 @@ describe('health rules: TypeScript and SQL agree on every case, on PostgreSQL', 
       const label = JSON.stringify(row);
       assert.equal(sql.id, row.id);
       assert.equal(sql.health, healthOf(f, NOW), `health of ${label}`);
+      assert.equal(sql.status, statusOf({ health: healthOf(f, NOW), state: f.state }), `status of ${label}`);
       assert.equal(sql.due, isDue(f, NOW), `due: ${label}`);
       assert.equal(sql.recovers, recovers(f), `recovers: ${label}`);
       assert.equal(time(sql.reminder), time(reminderDeadline(f, NOW)), `reminder: ${label}`);
