@@ -3,10 +3,13 @@ import type { ThreadDefinition } from '../../src/index.js';
 import { Instance } from './instance.entity.js';
 import { INSTANCE_MODEL } from './settings.js';
 
-/** What the display name is made of, as `displayName` reads it: columns over `dead_mans_switch_instance i LEFT JOIN partner p`. */
+/** What `displayName` reads, as columns over `dead_mans_switch_instance i LEFT JOIN partner p`. */
 export const DISPLAY_NAME_COLUMNS = 'p.name AS partner_name, i.database_uuid, i.description';
 
-/** The display name of an instance, the one definition: the customer's name or the uuid, plus ` (description)` when there is one. */
+/**
+ * The display name of an instance (the only definition; SQL selects its columns): the customer's name or the
+ * uuid, plus ` (description)` when there is one.
+ */
 export const displayName = (row: {
   partner_name: string | null;
   database_uuid: string;

@@ -40,8 +40,10 @@ const statistics = (c: CheckIn, receivedAt: Date) => [
   c.nextIn,
 ];
 
-/** The deadline of a check-in when the delay decides (`health/instance-health.ts`), `next_in` being $12. */
+/** The deadline of a check-in (`health/instance-health.ts`), `next_in` being $12: when the delay decides. */
 const DELAY_DEADLINE = deadlineAfterSql('$2::timestamptz', delayInForceSql('', '$12::integer'));
+/** The same, but $16 when not null: the deadline `cronDeadline` computed. */
+const DEADLINE = deadlineAfterSql('$2::timestamptz', delayInForceSql('', '$12::integer'), '$16::timestamptz');
 
 // The last statistics: cpu, ram and users as sent (null included); the optional ones keep their last value.
 const setLast = (
@@ -131,7 +133,7 @@ export class CheckInRepository {
     const updated = await manager.query<unknown[]>(
       // In a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
       `WITH checked AS (
-         UPDATE dead_mans_switch_instance SET ${setLast(deadlineAfterSql('$2::timestamptz', delayInForceSql('', '$12::integer'), '$16::timestamptz'))}
+         UPDATE dead_mans_switch_instance SET ${setLast(DEADLINE)}
            ${recovering ? `, alert_state = 'ok'` : ''}
          WHERE database_uuid = $1::uuid AND id = $13 AND state = $14 AND alert_state = $15
          RETURNING id)

@@ -3,9 +3,10 @@ import type { AlertState, Health, InstanceState } from '../instance.entity.js';
 import type { MaintenanceWindow } from '../maintenance-window.entity.js';
 
 /**
- * When an instance is up, late or down, when the watchdog looks at it next and when it recovers: every rule once.
- * Each rule is a pure function, and where the database applies it set-based (a check-in, the watchdog's batches,
- * the health filter of the API), its SQL twin sits right below it, over the instance table (`i.` or no alias).
+ * When an instance is up, late or down, when the watchdog looks at it next and when it recovers: each rule
+ * once. Each is a pure function; where the database applies it set-based (a check-in, the watchdog's
+ * batches, the health filter of the API), its SQL twin sits right below it, over the instance table (alias
+ * `i.` or none).
  * `health-sql.test.ts` runs both on one table of cases against PostgreSQL: they must agree.
  */
 
@@ -73,7 +74,7 @@ function storedSchedule(pattern: string, timeZone: string): Schedule | null {
   }
 }
 
-/** Whether the cron expectation decides the deadline: there is one and the check-in announced no `next_in`. */
+/** Whether the cron expectation decides the deadline: there is one, and the check-in sent no `next_in`. */
 export const cronDecides = (i: Pick<HealthFacts, 'expectCron' | 'expectTimeZone' | 'nextIn'>) =>
   i.expectCron !== null && i.expectTimeZone !== null && i.nextIn === null;
 
@@ -84,7 +85,7 @@ export const cronDecides = (i: Pick<HealthFacts, 'expectCron' | 'expectTimeZone'
 export const delayDecidesSql = (alias = '', nextIn = `${alias}next_in`) =>
   `(${alias}expect_cron IS NULL OR ${nextIn} IS NOT NULL)`;
 
-/** The cron expectation's deadline after `at`: its next occurrence plus the grace; null when the delay decides. */
+/** The cron expectation's deadline after `at`: next occurrence + the grace; null when the delay decides. */
 export function cronDeadline(
   i: Pick<HealthFacts, 'expectCron' | 'expectTimeZone' | 'nextIn' | 'expectGrace'>,
   at: Date,
@@ -109,8 +110,8 @@ export function deadlineAfter(
 }
 
 /**
- * SQL twin of `deadlineAfter` when the delay decides: `at` plus twice `delay` (a `delayInForceSql`). `cron`: the
- * cron expectation's deadline computed by `cronDeadline`, used when not null.
+ * SQL twin of `deadlineAfter` when the delay decides: `at` plus twice `delay` (a `delayInForceSql`). `cron`:
+ * the cron expectation's deadline computed by `cronDeadline`, used when not null.
  */
 export const deadlineAfterSql = (at: string, delay: string, cron?: string) =>
   cron
@@ -149,7 +150,7 @@ export const alertKind = (previous: AlertState): 'down' | 'reminder' =>
 
 // Recovery.
 
-/** Whether a check-in brings the instance back (and posts the recovery): it is active and was alerted down. */
+/** Whether a check-in brings the instance back (posts the recovery): it is active and was alerted down. */
 export const recovers = (i: Pick<HealthFacts, 'state' | 'alertState'>) =>
   i.state === 'active' && i.alertState === 'down';
 
@@ -162,7 +163,8 @@ export const recoversSql = (alias = '') => `(${alias}state = 'active' AND ${alia
  * Health of an active instance at `now` (null for the others): down once the watchdog alerted or its deadline
  * passed (or it has none); with a cron expectation, late once the expected occurrence (deadline minus the
  * grace) passed; else late after one delay without check-in (or never seen); up otherwise. The deadline, not
- * the last check-in, decides `down`: after a watchdog outage or in a maintenance window, it is late, not down.
+ * the last check-in, decides `down`: after a watchdog outage or in a maintenance window, it is late, not
+ * down.
  */
 export function healthOf(i: HealthFacts, now: Date): Health | null {
   if (i.state !== 'active') return null;
@@ -179,8 +181,8 @@ export const healthSql = (i: string, now: string) => `CASE
     WHEN ${i}.alert_state = 'down' OR ${i}.next_deadline IS NULL OR ${i}.next_deadline <= ${now} THEN 'down'
     WHEN ${i}.expect_cron IS NOT NULL THEN CASE
       WHEN ${i}.next_deadline - make_interval(secs => ${i}.expect_grace) <= ${now} THEN 'late' ELSE 'up' END
-    WHEN ${i}.last_seen IS NULL OR ${i}.last_seen + make_interval(secs => ${delayInForceSql(`${i}.`)}) <= ${now}
-      THEN 'late'
+    WHEN ${i}.last_seen IS NULL
+      OR ${i}.last_seen + make_interval(secs => ${delayInForceSql(`${i}.`)}) <= ${now} THEN 'late'
     ELSE 'up' END`;
 
 /** What the dashboard shows of an instance (its dot, its counts): its health when active, else its state. */
@@ -196,9 +198,9 @@ export const isGap = (previousPass: Date, now: Date, thresholdSeconds: number) =
   now.getTime() - previousPass.getTime() > ms(thresholdSeconds);
 
 /**
- * After a gap from `gapStart` to `now`, an active instance whose deadline fell in it (or comes before the grace
- * would end) gets a fresh grace period: twice its delay from now, as if it had just checked in (it could not
- * reach a server that was not listening). Returns the new deadline, or null when it keeps its own.
+ * After a gap from `gapStart` to `now`, an active instance whose deadline fell in it (or comes before the
+ * grace would end) gets a fresh grace: twice its delay from now, as if it had just checked in (it could
+ * not reach a server that was not listening). Returns the new deadline, or null when it keeps its own.
  */
 export function gapGrace(i: HealthFacts, gapStart: Date, now: Date): Date | null {
   const grace = plus(now, DOWN_AFTER_DELAYS * delayInForce(i));
@@ -211,7 +213,8 @@ export const gapGraceSql = (gapStart: string, now: string, alias = '') => {
   const grace = plusSql(now, DOWN_AFTER_DELAYS, delayInForceSql(alias));
   return {
     deadline: grace,
-    where: `${alias}state = 'active' AND ${alias}next_deadline > ${gapStart} AND ${alias}next_deadline < ${grace}`,
+    where: `${alias}state = 'active' AND ${alias}next_deadline > ${gapStart}
+      AND ${alias}next_deadline < ${grace}`,
   };
 };
 
