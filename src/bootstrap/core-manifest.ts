@@ -1,23 +1,20 @@
 import { join } from 'node:path';
 import { InstalledAddon } from '../addons/installed-addon.entity.js';
 import type { MigrationClass, SeedData, TaskDeclaration, WebMenuEntry } from '../addons/manifest.js';
-import { Follower, FollowerSubtype } from '../chatter/follower.entity.js';
-import { Message } from '../chatter/message.entity.js';
-import { Subtype } from '../chatter/subtype.entity.js';
-import { MT_COMMENT, MT_NOTE, type ThreadDefinition } from '../chatter/thread.js';
-import { TrackingValue } from '../chatter/tracking-value.entity.js';
+import { Follower, FollowerSubtype } from '../mail/chatter/follower.entity.js';
+import { Message } from '../mail/chatter/message.entity.js';
+import { Subtype } from '../mail/chatter/subtype.entity.js';
+import { MT_COMMENT, MT_NOTE, type ThreadDefinition } from '../mail/chatter/thread.js';
+import { TrackingValue } from '../mail/chatter/tracking-value.entity.js';
 import { CoreInit1732300000000 } from '../database/migrations/1732300000000-core-init.js';
 import { CoreChatter1732310000000 } from '../database/migrations/1732310000000-core-chatter.js';
 import { CoreSubtypeModel1732320000000 } from '../database/migrations/1732320000000-core-subtype-model.js';
 import { CoreAlertChannels1732330000000 } from '../database/migrations/1732330000000-core-alert-channels.js';
-import { AlertChannelSubscription } from '../notifications/channels/alert-channel.entity.js';
-import {
-  ALLOW_PRIVATE_SETTING,
-  BASE_URL_SETTING,
-} from '../notifications/channels/channel-delivery.service.js';
+import { AlertChannelSubscription } from '../mail/channels/alert-channel.entity.js';
+import { ALLOW_PRIVATE_SETTING, BASE_URL_SETTING } from '../mail/channels/channel-delivery.service.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
-import { DispatchNotificationsTask } from '../notifications/notification-dispatcher.js';
-import { Notification } from '../notifications/notification.entity.js';
+import { DispatchNotificationsTask } from '../mail/notifications/notification-dispatcher.js';
+import { Notification } from '../mail/notifications/notification.entity.js';
 import { Partner } from '../partners/partner.entity.js';
 import { PARTNER_THREAD } from '../partners/partner.thread.js';
 import { PROJECT_ROOT } from '../paths.js';
@@ -77,7 +74,7 @@ export const CORE_THREADS: ThreadDefinition[] = [PARTNER_THREAD];
 /** Core's e-mail templates: the layout, the default message template and their partials. */
 export const CORE_TEMPLATES = {
   namespace: 'mail',
-  dir: join(PROJECT_ROOT, 'src', 'notifications', 'templates'),
+  dir: join(PROJECT_ROOT, 'src', 'mail', 'email', 'templates'),
 };
 
 /** Core's entries of the web UI's navigation; addons add theirs (manifest `web.menus`). */

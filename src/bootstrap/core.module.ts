@@ -15,12 +15,12 @@ import { AuthService } from '../auth/auth.service.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
-import { ChatterRepository } from '../chatter/chatter.repository.js';
-import { ChatterService } from '../chatter/chatter.service.js';
-import { ThreadRegistry } from '../chatter/thread-registry.js';
-import { THREAD_DEFINITIONS } from '../chatter/thread.js';
-import { SubtypesController, ThreadsController } from '../chatter/threads.controller.js';
-import { ThreadsService } from '../chatter/threads.service.js';
+import { ChatterRepository } from '../mail/chatter/chatter.repository.js';
+import { ChatterService } from '../mail/chatter/chatter.service.js';
+import { ThreadRegistry } from '../mail/chatter/thread-registry.js';
+import { THREAD_DEFINITIONS } from '../mail/chatter/thread.js';
+import { SubtypesController, ThreadsController } from '../mail/chatter/threads.controller.js';
+import { ThreadsService } from '../mail/chatter/threads.service.js';
 import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
 import { CORE_CHECKS } from '../environment/database.check.js';
 import {
@@ -32,26 +32,26 @@ import { I18N_FOLDERS, I18nService } from '../i18n/i18n.service.js';
 import { HttpMetricsInterceptor } from '../monitoring/http-metrics.interceptor.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { MonitoringController } from '../monitoring/monitoring.controller.js';
-import { InboxController } from '../notifications/inbox.controller.js';
-import { InboxService } from '../notifications/inbox.service.js';
-import { MailerRepository } from '../notifications/mailer.repository.js';
+import { InboxController } from '../mail/notifications/inbox.controller.js';
+import { InboxService } from '../mail/notifications/inbox.service.js';
+import { MailerRepository } from '../mail/email/mailer.repository.js';
 import {
   DispatchNotificationsTask,
   NotificationDispatcher,
-} from '../notifications/notification-dispatcher.js';
-import { NotificationsRepository } from '../notifications/notifications.repository.js';
-import { AlertChannelsRepository } from '../notifications/channels/alert-channels.repository.js';
-import { ChannelDeliveryService } from '../notifications/channels/channel-delivery.service.js';
-import { ChannelHttpRepository } from '../notifications/channels/channel-http.repository.js';
-import { ALERT_CHANNELS, ChannelRegistry } from '../notifications/channels/channel-registry.js';
+} from '../mail/notifications/notification-dispatcher.js';
+import { NotificationsRepository } from '../mail/notifications/notifications.repository.js';
+import { AlertChannelsRepository } from '../mail/channels/alert-channels.repository.js';
+import { ChannelDeliveryService } from '../mail/channels/channel-delivery.service.js';
+import { ChannelHttpRepository } from '../mail/channels/channel-http.repository.js';
+import { ALERT_CHANNELS, ChannelRegistry } from '../mail/channels/channel-registry.js';
 import {
   ChannelKindsController,
   MyChannelsController,
   PartnerChannelsController,
-} from '../notifications/channels/channels.controller.js';
-import { ChannelsService } from '../notifications/channels/channels.service.js';
-import { CORE_CHANNELS } from '../notifications/channels/core-channels.js';
-import { TEMPLATE_FOLDERS, TemplateRenderer } from '../notifications/template-renderer.js';
+} from '../mail/channels/channels.controller.js';
+import { ChannelsService } from '../mail/channels/channels.service.js';
+import { CORE_CHANNELS } from '../mail/channels/core-channels.js';
+import { TEMPLATE_FOLDERS, TemplateRenderer } from '../mail/email/template-renderer.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { PartnersController } from '../partners/partners.controller.js';
 import { PartnersRepository } from '../partners/partners.repository.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoadedAddon } from '../addons/addon-loader.js';
-import { ChatterRepository } from '../chatter/chatter.repository.js';
+import { ChatterRepository } from '../mail/chatter/chatter.repository.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { CORE_NAME, CORE_SEED, CORE_VERSION } from './core-manifest.js';
 import { SeedRepository } from './seed.repository.js';

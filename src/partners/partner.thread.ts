@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { ThreadDefinition } from '../chatter/thread.js';
+import type { ThreadDefinition } from '../mail/chatter/thread.js';
 import { Partner } from './partner.entity.js';
 
 async function userName(value: unknown, manager: EntityManager): Promise<string | null> {

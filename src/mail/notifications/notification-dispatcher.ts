@@ -3,15 +3,15 @@ import type { EntityManager } from 'typeorm';
 import type { Counter, Histogram } from 'prom-client';
 import type { MessageRow } from '../chatter/chatter.repository.js';
 import { renderTranslatable } from '../chatter/translatable.js';
-import type { ScheduledTask } from '../addons/manifest.js';
-import { I18nService } from '../i18n/i18n.service.js';
-import { MetricsService } from '../monitoring/metrics.service.js';
-import { Clock } from '../scheduler/clock.js';
-import { ChannelDeliveryService } from './channels/channel-delivery.service.js';
-import { ChannelRegistry } from './channels/channel-registry.js';
-import { MailerRepository } from './mailer.repository.js';
+import type { ScheduledTask } from '../../addons/manifest.js';
+import { I18nService } from '../../i18n/i18n.service.js';
+import { MetricsService } from '../../monitoring/metrics.service.js';
+import { Clock } from '../../scheduler/clock.js';
+import { ChannelDeliveryService } from '../channels/channel-delivery.service.js';
+import { ChannelRegistry } from '../channels/channel-registry.js';
+import { MailerRepository } from '../email/mailer.repository.js';
 import { NotificationsRepository, type ClaimedNotification } from './notifications.repository.js';
-import { TemplateRenderer } from './template-renderer.js';
+import { TemplateRenderer } from '../email/template-renderer.js';
 
 /** Tries per notification before it is marked failed. */
 export const MAX_ATTEMPTS = 8;

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { badRequest, notFound } from '../common/app.exception.js';
-import type { RequestContext } from '../common/request-context.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.tokens.js';
-import { Clock } from '../scheduler/clock.js';
+import { badRequest, notFound } from '../../common/app.exception.js';
+import type { RequestContext } from '../../common/request-context.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.tokens.js';
+import { Clock } from '../../scheduler/clock.js';
 import { ChatterRepository } from './chatter.repository.js';
 import type { Message, MessageType } from './message.entity.js';
 import type { Subtype } from './subtype.entity.js';

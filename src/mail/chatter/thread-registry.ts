@@ -1,6 +1,6 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { In, type EntityManager } from 'typeorm';
-import { AppException } from '../common/app.exception.js';
+import { AppException } from '../../common/app.exception.js';
 import { THREAD_DEFINITIONS, type ThreadDefinition } from './thread.js';
 
 /** The thread models that core and the loaded addons declare. */

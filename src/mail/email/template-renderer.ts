@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
-import { I18nService, type TranslationArgs } from '../i18n/i18n.service.js';
+import { I18nService, type TranslationArgs } from '../../i18n/i18n.service.js';
 
 /** A folder of handlebars templates and the namespace its names live in (`mail`, or an addon's name). */
 export interface TemplateFolder {

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Role } from '../users/user.entity.js';
+import type { Role } from '../../users/user.entity.js';
 
 /** A record addressed as a thread: Odoo-style model name and id. */
 export interface ThreadRef {

@@ -1,12 +1,15 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { MessageRow } from '../../chatter/chatter.repository.js';
-import { ChatterService } from '../../chatter/chatter.service.js';
-import { renderTranslatable } from '../../chatter/translatable.js';
+import type { MessageRow } from '../chatter/chatter.repository.js';
+import { ChatterService } from '../chatter/chatter.service.js';
+import { renderTranslatable } from '../chatter/translatable.js';
 import { systemContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
-import { NotificationsRepository, type ClaimedNotification } from '../notifications.repository.js';
+import {
+  NotificationsRepository,
+  type ClaimedNotification,
+} from '../notifications/notifications.repository.js';
 import type { AlertChannel, ChannelMessage, RetryPolicy } from './alert-channel.js';
 import { AlertChannelsRepository } from './alert-channels.repository.js';
 import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
