@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { NotificationChannel, NotificationState } from '../notifications/notification.entity.js';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
+import { DataSource, In, type EntityManager } from 'typeorm';
 import type { SubtypeSeed } from '../../addons/manifest.js';
 import type { Message, MessageType } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
@@ -77,11 +77,6 @@ export class ChatterRepository {
 
   private m(manager?: EntityManager): EntityManager {
     return manager ?? this.db.manager;
-  }
-
-  /** The default manager, for reads outside a transaction. */
-  get manager(): EntityManager {
-    return this.db.manager;
   }
 
   transaction<T>(
@@ -297,6 +292,19 @@ export class ChatterRepository {
        GROUP BY f.id, p.id ORDER BY lower(p.name), p.id`,
       [thread.model, thread.id],
     );
+  }
+
+  /** Which of these records of a thread model's entity exist, in one query. */
+  async existingIds(
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
+    entity: Function,
+    ids: number[],
+    manager?: EntityManager,
+  ): Promise<Set<number>> {
+    const rows = await this.m(manager)
+      .getRepository<{ id: number }>(entity)
+      .find({ select: { id: true }, where: { id: In(ids) } });
+    return new Set(rows.map((row) => row.id));
   }
 
   async partnerExists(id: number, manager?: EntityManager): Promise<boolean> {

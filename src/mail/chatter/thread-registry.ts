@@ -1,5 +1,4 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { In, type EntityManager } from 'typeorm';
 import { AppException } from '../../common/app.exception.js';
 import { THREAD_DEFINITIONS, type ThreadDefinition } from './thread.js';
 
@@ -25,21 +24,5 @@ export class ThreadRegistry {
     const definition = this.byModel.get(model);
     if (!definition) throw new AppException(HttpStatus.NOT_FOUND, 'mail.errors.unknown_model', { model });
     return definition;
-  }
-
-  async exists(definition: ThreadDefinition, id: number, manager: EntityManager): Promise<boolean> {
-    return (await this.existingIds(definition, [id], manager)).has(id);
-  }
-
-  /** Which of these records exist, in one query. */
-  async existingIds(
-    definition: ThreadDefinition,
-    ids: number[],
-    manager: EntityManager,
-  ): Promise<Set<number>> {
-    const rows = await manager
-      .getRepository<{ id: number }>(definition.entity)
-      .find({ select: { id: true }, where: { id: In(ids) } });
-    return new Set(rows.map((row) => row.id));
   }
 }

@@ -101,7 +101,7 @@ export class ThreadsService {
     const role = definition.readRole ?? 'viewer';
     if (!hasRole(ctx.user, role))
       throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden_role', { role });
-    if (!(await this.threads.exists(definition, thread.id, this.repo.manager)))
+    if (!(await this.repo.existingIds(definition.entity, [thread.id])).has(thread.id))
       throw notFound(thread.model, thread.id);
   }
 
