@@ -6,6 +6,7 @@ import { renderTranslatable } from '../chatter/translatable.js';
 import { systemContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
+import { notificationSubject, notificationTracking } from '../notifications/notification-text.js';
 import {
   NotificationsRepository,
   type ClaimedNotification,
@@ -20,7 +21,7 @@ export const CHANNEL_RETRY: RetryPolicy = { maxAttempts: 8, backoffSeconds: 30, 
 /** Notifications in a row that a channel could not deliver before it is disabled and its owner told. */
 export const CHANNEL_FAILURE_LIMIT = 3;
 /** A `Retry-After` longer than this is cut down to it. */
-export const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
+const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
 /** Setting: channels may reach loopback and private networks ('1') or not (anything else, the default). */
 export const ALLOW_PRIVATE_SETTING = 'mail.channels.allow_private_networks';
 /** Setting: the web address links in alerts start with (none when empty). */
@@ -140,23 +141,18 @@ export class ChannelDeliveryService {
   }
 
   /** The message as channels send it, in the recipient's language. */
-  toChannelMessage(
+  private toChannelMessage(
     notification: { id: string; createdAt: Date },
     message: MessageRow,
     lang: string,
     baseUrl: string | undefined,
   ): ChannelMessage {
     const record = message.recordName;
-    const subject =
-      renderTranslatable(this.i18n, message.subject, lang) ??
-      (record
-        ? this.i18n.t('mail.email.subject_record', lang, { record })
-        : this.i18n.t('mail.email.subject_default', lang));
     const base = baseUrl?.replace(/\/+$/, '');
     return {
       id: notification.id,
       createdAt: new Date(notification.createdAt).toISOString(),
-      subject,
+      subject: notificationSubject(this.i18n, message, lang),
       text: renderTranslatable(this.i18n, message.body, lang),
       author: message.authorName,
       subtype: message.subtype,
@@ -168,12 +164,7 @@ export class ChannelDeliveryService {
         base && message.model !== null
           ? `${base}/api/v1/threads/${message.model}/${message.resId}/messages`
           : null,
-      tracking: message.tracking.map((t) => ({
-        field: t.field,
-        label: this.i18n.t(t.label, lang),
-        old_value: t.oldValue,
-        new_value: t.newValue,
-      })),
+      tracking: notificationTracking(this.i18n, message, lang),
       test: false,
     };
   }
@@ -207,10 +198,7 @@ export class ChannelDeliveryService {
 }
 
 /** Settings with the channel's defaults filled in. */
-export function withDefaults(
-  channel: AlertChannel,
-  settings: Record<string, string>,
-): Record<string, string> {
+function withDefaults(channel: AlertChannel, settings: Record<string, string>): Record<string, string> {
   const filled = { ...settings };
   for (const spec of channel.settings)
     if (filled[spec.name] === undefined && spec.default !== undefined) filled[spec.name] = spec.default;

@@ -15,10 +15,6 @@ export class ThreadRegistry {
     }
   }
 
-  find(model: string): ThreadDefinition | undefined {
-    return this.byModel.get(model);
-  }
-
   /** The definition, or a 404 that names the model. */
   get(model: string): ThreadDefinition {
     const definition = this.byModel.get(model);

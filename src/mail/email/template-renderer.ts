@@ -58,10 +58,6 @@ export class TemplateRenderer {
     }
   }
 
-  has(name: string): boolean {
-    return this.templates.has(name);
-  }
-
   /** Renders `<namespace>/<name>` in a language, preferring its `<name>.<lang>.hbs` variant. */
   render(name: string, lang: string, context: object): string {
     const template = this.templates.get(`${name}.${lang}`) ?? this.templates.get(name);
@@ -82,7 +78,7 @@ export class TemplateRenderer {
 }
 
 /** The text part: the content's markup flattened, entities decoded. */
-export function htmlToText(html: string): string {
+function htmlToText(html: string): string {
   return html
     .replace(/<br\s*\/?>\n?/gi, '\n')
     .replace(/<\/(p|div|li|tr|h\d)>/gi, '\n')

@@ -12,18 +12,19 @@ import { ChannelRegistry } from '../channels/channel-registry.js';
 import { MailerRepository } from '../email/mailer.repository.js';
 import { NotificationsRepository, type ClaimedNotification } from './notifications.repository.js';
 import { TemplateRenderer } from '../email/template-renderer.js';
+import { notificationSubject, notificationTracking } from './notification-text.js';
 
 /** Tries per notification before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
 /** First retry delay; doubled after each failure. */
 export const BACKOFF_SECONDS = 30;
 /** Longest one send may take (nodemailer's own timeouts are per step); past it the try counts as failed. */
-export const SEND_TIMEOUT_SECONDS = 60;
+const SEND_TIMEOUT_SECONDS = 60;
 /**
  * A claim is a row lock held by the sender's transaction. PostgreSQL releases it when that connection dies, and
  * ends a session that stays idle in its transaction longer than this (a sender that vanished without closing).
  */
-export const CLAIM_IDLE_LIMIT_SECONDS = SEND_TIMEOUT_SECONDS + 30;
+const CLAIM_IDLE_LIMIT_SECONDS = SEND_TIMEOUT_SECONDS + 30;
 /** Deliveries one dispatcher runs side by side; each holds one database connection while it sends. */
 export const DISPATCH_WORKERS = 4;
 
@@ -203,27 +204,18 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
   }
 
   /** The e-mail in the recipient's language. */
-  render(message: MessageRow, recipientName: string, lang: string) {
-    const record = message.recordName;
-    const subject =
-      renderTranslatable(this.i18n, message.subject, lang) ??
-      (record
-        ? this.i18n.t('mail.email.subject_record', lang, { record })
-        : this.i18n.t('mail.email.subject_default', lang));
+  private render(message: MessageRow, recipientName: string, lang: string) {
+    const subject = notificationSubject(this.i18n, message, lang);
     const context = {
       subject,
       recipient: recipientName,
-      record_name: record,
+      record_name: message.recordName,
       model: message.model,
       res_id: message.resId,
       followed: message.model !== null,
       author: message.authorName,
       body: renderTranslatable(this.i18n, message.body, lang),
-      tracking: message.tracking.map((t) => ({
-        label: this.i18n.t(t.label, lang),
-        old_value: t.oldValue,
-        new_value: t.newValue,
-      })),
+      tracking: notificationTracking(this.i18n, message, lang),
       values: message.templateValues ?? {},
     };
     return { subject, ...this.renderer.renderEmail(message.template ?? 'mail/message', lang, context) };
