@@ -55,7 +55,7 @@ export {
   type TrackingValueInput,
   type Translatable,
 } from './mail/chatter/thread.js';
-export { NotificationDispatcher, type DispatchResult } from './mail/notifications/notification-dispatcher.js';
+export { NotificationDispatcher, type DispatchResult } from './mail/notification-dispatcher.js';
 export { TemplateRenderer } from './mail/email/template-renderer.js';
 export {
   summary,

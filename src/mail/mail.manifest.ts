@@ -9,7 +9,7 @@ import { Subtype } from './chatter/subtype.entity.js';
 import { MT_COMMENT, MT_NOTE } from './chatter/thread.js';
 import { TrackingValue } from './chatter/tracking-value.entity.js';
 import type { TemplateFolder } from './email/template-renderer.js';
-import { DispatchNotificationsTask } from './notifications/notification-dispatcher.js';
+import { DispatchNotificationsTask } from './notification-dispatcher.js';
 import { Notification } from './notifications/notification.entity.js';
 
 // The mail area's share of core's manifest (src/bootstrap/core-manifest.ts); its migrations are core's.

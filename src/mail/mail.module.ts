@@ -22,10 +22,7 @@ import { TEMPLATE_FOLDERS, TemplateRenderer, type TemplateFolder } from './email
 import { MAIL_TEMPLATES } from './mail.manifest.js';
 import { InboxController } from './notifications/inbox.controller.js';
 import { InboxService } from './notifications/inbox.service.js';
-import {
-  DispatchNotificationsTask,
-  NotificationDispatcher,
-} from './notifications/notification-dispatcher.js';
+import { DispatchNotificationsTask, NotificationDispatcher } from './notification-dispatcher.js';
 import { NotificationsRepository } from './notifications/notifications.repository.js';
 
 export interface MailModuleOptions {

@@ -10,7 +10,7 @@ import {
   CHANNEL_RETRY,
 } from '../../src/mail/channels/channel-delivery.service.js';
 import { MASK } from '../../src/mail/channels/channels.dto.js';
-import { NotificationDispatcher } from '../../src/mail/notifications/notification-dispatcher.js';
+import { NotificationDispatcher } from '../../src/mail/notification-dispatcher.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { SettingsService } from '../../src/settings/settings.service.js';
 import { startTestApp, type TestApp } from '../harness/app.js';

@@ -8,10 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { ChatterService } from '../../src/mail/chatter/chatter.service.js';
 import { systemContext } from '../../src/common/request-context.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded-database.js';
-import {
-  DISPATCH_WORKERS,
-  NotificationDispatcher,
-} from '../../src/mail/notifications/notification-dispatcher.js';
+import { DISPATCH_WORKERS, NotificationDispatcher } from '../../src/mail/notification-dispatcher.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../harness/database.js';

@@ -5,7 +5,7 @@ import {
   BACKOFF_SECONDS,
   MAX_ATTEMPTS,
   NotificationDispatcher,
-} from '../../src/mail/notifications/notification-dispatcher.js';
+} from '../../src/mail/notification-dispatcher.js';
 import { ChatterService } from '../../src/mail/chatter/chatter.service.js';
 import { TemplateRenderer } from '../../src/mail/email/template-renderer.js';
 import { ManualClock } from '../../src/scheduler/clock.js';

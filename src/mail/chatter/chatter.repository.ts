@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { NotificationChannel, NotificationState } from '../notifications/notification.entity.js';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import type { SubtypeSeed } from '../../addons/manifest.js';
-import type { Message, MessageType } from './message.entity.js';
+import type { Message, MessageType, NotificationChannel, NotificationState } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
 import type { Translatable } from './thread.js';
 

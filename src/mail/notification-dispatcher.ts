@@ -1,18 +1,21 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Counter, Histogram } from 'prom-client';
-import type { MessageRow } from '../chatter/chatter.repository.js';
-import { renderTranslatable } from '../chatter/translatable.js';
-import type { ScheduledTask } from '../../addons/manifest.js';
-import { I18nService } from '../../i18n/i18n.service.js';
-import { MetricsService } from '../../monitoring/metrics.service.js';
-import { Clock } from '../../scheduler/clock.js';
-import { ChannelDeliveryService } from '../channels/channel-delivery.service.js';
-import { ChannelRegistry } from '../channels/channel-registry.js';
-import { MailerRepository } from '../email/mailer.repository.js';
-import { NotificationsRepository, type ClaimedNotification } from './notifications.repository.js';
-import { TemplateRenderer } from '../email/template-renderer.js';
-import { notificationSubject, notificationTracking } from './notification-text.js';
+import type { MessageRow } from './chatter/chatter.repository.js';
+import { renderTranslatable } from './chatter/translatable.js';
+import type { ScheduledTask } from '../addons/manifest.js';
+import { I18nService } from '../i18n/i18n.service.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
+import { Clock } from '../scheduler/clock.js';
+import { ChannelDeliveryService } from './channels/channel-delivery.service.js';
+import { ChannelRegistry } from './channels/channel-registry.js';
+import { MailerRepository } from './email/mailer.repository.js';
+import {
+  NotificationsRepository,
+  type ClaimedNotification,
+} from './notifications/notifications.repository.js';
+import { TemplateRenderer } from './email/template-renderer.js';
+import { notificationSubject, notificationTracking } from './notifications/notification-text.js';
 
 /** Tries per notification before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
