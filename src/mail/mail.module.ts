@@ -43,7 +43,9 @@ const PUBLIC = [ChatterService, ThreadsService, InboxService, NotificationDispat
 
 /**
  * Odoo's `mail` for Vigil: messages, followers, subtypes and tracking (the chatter), the notification outbox and
- * its dispatcher, the inbox, e-mail and alert channels. The only module that reads or writes the `mail_*` tables.
+ * its dispatcher, the inbox, e-mail and alert channels; in core, the only code that reads or writes the `mail_*`
+ * tables. CoreModule imports it and re-exports its public services to every module; it injects core's global
+ * providers (configuration, clock, i18n, settings, metrics).
  */
 @Module({})
 export class MailModule {
