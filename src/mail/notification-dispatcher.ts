@@ -1,7 +1,7 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Counter, Histogram } from 'prom-client';
-import type { MessageRow } from './chatter/chatter.repository.js';
+import { ChatterRepository, type MessageRow } from './chatter/chatter.repository.js';
 import { renderTranslatable } from './chatter/translatable.js';
 import type { ScheduledTask } from '../addons/manifest.js';
 import { I18nService } from '../i18n/i18n.service.js';
@@ -57,6 +57,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
 
   constructor(
     private readonly repo: NotificationsRepository,
+    private readonly messages: ChatterRepository,
     private readonly mailer: MailerRepository,
     private readonly renderer: TemplateRenderer,
     private readonly i18n: I18nService,
@@ -158,7 +159,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
   private async deliver(notification: ClaimedNotification, manager: EntityManager): Promise<Outcome> {
     const [recipient, message] = await Promise.all([
       this.repo.recipient(notification.partnerId, manager),
-      this.repo.message(notification.messageId, manager),
+      this.messages.findMessage(notification.messageId, manager),
     ]);
     if (!recipient?.email || !message) {
       await this.repo.markFailed(notification.id, 'The recipient has no e-mail address', manager);

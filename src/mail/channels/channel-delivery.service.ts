@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { MessageRow } from '../chatter/chatter.repository.js';
+import { ChatterRepository, type MessageRow } from '../chatter/chatter.repository.js';
 import { ChatterService } from '../chatter/chatter.service.js';
 import { renderTranslatable } from '../chatter/translatable.js';
 import { systemContext } from '../../common/request-context.js';
@@ -46,6 +46,7 @@ export class ChannelDeliveryService {
 
   constructor(
     private readonly notifications: NotificationsRepository,
+    private readonly messages: ChatterRepository,
     private readonly channels: AlertChannelsRepository,
     private readonly http: ChannelHttpRepository,
     private readonly registry: ChannelRegistry,
@@ -65,7 +66,7 @@ export class ChannelDeliveryService {
     const channel = subscription && this.registry.find(subscription.kind);
     const [recipient, message] = await Promise.all([
       this.notifications.recipient(notification.partnerId, manager),
-      this.notifications.message(notification.messageId, manager),
+      this.messages.findMessage(notification.messageId, manager),
     ]);
     if (!subscription?.active || !channel || !recipient || !message) {
       await this.notifications.markFailed(notification.id, 'The channel is disabled or removed', manager);
