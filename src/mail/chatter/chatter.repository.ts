@@ -4,7 +4,7 @@ import { DataSource, In, type EntityManager } from 'typeorm';
 import type { SubtypeSeed } from '../../addons/manifest.js';
 import type { Message, MessageType, NotificationChannel, NotificationState } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
-import type { Translatable } from './thread.js';
+import type { ThreadDefinition, Translatable } from './thread.js';
 
 /**
  * The notification rows of the `recipients` CTE (`message_id, partner_id, email, is_user`), given SQL for
@@ -295,8 +295,7 @@ export class ChatterRepository {
 
   /** Which of these records of a thread model's entity exist, in one query. */
   async existingIds(
-    // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-    entity: Function,
+    entity: ThreadDefinition['entity'],
     ids: number[],
     manager?: EntityManager,
   ): Promise<Set<number>> {
