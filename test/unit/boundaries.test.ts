@@ -61,19 +61,6 @@ describe('boundaries between core and addons', () => {
     }
     assert.deepEqual(offending, []);
   });
-
-  it('the mail area is layered: its sub-folders import each other without a cycle, and none its root files', () => {
-    const mail = join(SRC, 'mail');
-    assert.deepEqual(findCycle(folderImportGraph(mail)), undefined);
-    const upward = sources(mail)
-      .filter((file) => folderOf(mail, file) !== undefined)
-      .flatMap((file) =>
-        relativeImports(file)
-          .filter((target) => target.startsWith(mail + '/') && folderOf(mail, target) === undefined)
-          .map((target) => `${relative(PROJECT_ROOT, file)} -> ${relative(PROJECT_ROOT, target)}`),
-      );
-    assert.deepEqual(upward, []);
-  });
 });
 
 /** The folder of `root` (`mail`, `users`… under src/) a file belongs to; undefined for files at the root itself. */
