@@ -30,3 +30,53 @@ describe('loadConfig: invalid variables', () => {
     assert.equal(config.trustProxy, true);
   });
 });
+
+describe('loadConfig: defaults and every rule', () => {
+  it('reads blank as unset and applies the defaults', () => {
+    const config = loadConfig({ PORT: ' ', LOG_LEVEL: '', DATA_DIR: '  ' });
+    assert.equal(config.port, 3000);
+    assert.equal(config.logLevel, 'info');
+    assert.equal(config.logFormat, 'pretty', 'pretty in dev');
+    assert.equal(config.databasePoolSize, 10);
+    assert.equal(config.webConcurrency, 1);
+    assert.equal(config.cloudPlatformUnsafe, false);
+    assert.equal(config.trustProxy, false);
+    assert.equal(config.mailFrom, 'Vigil <vigil@localhost>');
+    assert.equal(config.addons, undefined);
+    assert.deepEqual(config.addonsPath, []);
+    assert.equal(loadConfig({ RUNNING_ENV: 'prod' }).logFormat, 'json', 'json elsewhere');
+    assert.equal(loadConfig({ RUNNING_ENV: 'labs-42' }).runningEnv, 'labs');
+    assert.deepEqual(loadConfig({ ADDONS: ' backup , ,cloud_platform ' }).addons, [
+      'backup',
+      'cloud_platform',
+    ]);
+    assert.ok(loadConfig({ WEB_CONCURRENCY: 'AUTO' }).webConcurrency >= 1);
+  });
+
+  it('names each invalid variable once, in a fixed order', () => {
+    assert.throws(
+      () =>
+        loadConfig({
+          ADMIN_PASSWORD: 'short',
+          SMTP_URL: 'mail.example.com',
+          WEB_CONCURRENCY: '0',
+          LOG_LEVEL: 'loud',
+          LOG_FORMAT: 'xml',
+          DATABASE_URL: 'mysql://x',
+          PORT: '70000',
+        }),
+      (error: Error & { problems?: string[] }) => {
+        assert.deepEqual(error.problems, [
+          'PORT must be a port number, got "70000"',
+          'DATABASE_URL must start with postgres:// or postgresql://',
+          'LOG_FORMAT must be "json" or "pretty", got "xml"',
+          'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent',
+          'WEB_CONCURRENCY must be a whole number from 1 to 64 or "auto", got "0"',
+          'SMTP_URL must start with smtp:// or smtps://',
+          'ADMIN_PASSWORD must have at least 8 characters',
+        ]);
+        return true;
+      },
+    );
+  });
+});
