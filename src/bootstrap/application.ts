@@ -81,7 +81,7 @@ async function sessionSecret(config: AppConfig): Promise<string> {
 }
 
 /** The database to use: DATABASE_URL, or the embedded server under DATA_DIR. */
-export async function openDatabase(config: AppConfig): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+async function openDatabase(config: AppConfig): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   if (config.databaseUrl) return { url: config.databaseUrl };
   const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir });
   return { url: embedded.url, embedded };

@@ -35,7 +35,7 @@ import { CoreModule } from './core.module.js';
  * bootstrap reads its entities, migrations, seed data, tasks, threads, checks and menus with the addons'.
  * Its module is built by `CoreModule.forRoot` (core's services are global) rather than imported as it is.
  */
-export const coreManifest = defineAddon({
+const coreManifest = defineAddon({
   name: 'base',
   version: '0.1.0',
   summary:

@@ -73,7 +73,7 @@ const Variable =
     Expose()(target, key);
     Transform(({ value }) => (lowerCase ? text(value, fallback)?.toLowerCase() : text(value, fallback)))(
       target,
-      key as string,
+      key,
     );
   };
 
