@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  Database,
   badRequest,
   ChatterService,
   Clock,
   conflict,
+  Database,
   notFound,
   Schedule,
   ScheduleError,

@@ -4,10 +4,10 @@ import { Transform, type Readable } from 'node:stream';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
-  Database,
   APP_CONFIG,
   ChatterService,
   Clock,
+  Database,
   I18nService,
   Schedule,
   systemContext,

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
-  Database,
   APP_CONFIG,
   ChatterService,
+  Database,
   EnvironmentService,
   SettingsService,
   systemContext,

@@ -18,6 +18,7 @@ import {
   BASE_URL_SETTING,
 } from '../notifications/channels/channel-delivery.service.js';
 import { databaseCheck } from '../environment/database.check.js';
+import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { DispatchNotificationsTask } from '../notifications/notification-dispatcher.js';
 import { Notification } from '../notifications/notification.entity.js';
@@ -37,7 +38,7 @@ import { CoreModule } from './core.module.js';
  */
 const coreManifest = defineAddon({
   name: 'base',
-  version: '0.1.0',
+  version: VIGIL_VERSION,
   summary:
     'Partners, users and roles, settings, the chatter and notifications, the scheduler and the web shell',
   depends: [],

@@ -56,7 +56,7 @@ describe('SeedService (unit)', () => {
       return Promise.resolve();
     });
     assert.deepEqual(events, [
-      'addon base@0.1.0',
+      `addon base@${CORE.manifest.version}`,
       'settings mail.channels.allow_private_networks,web.base_url',
       'subtypes mail.mt_comment,mail.mt_note',
       'addon plain@2.0.0',

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
-import { Database, Clock, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
+import { Clock, Database, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
 import { CachedSettings } from '../cached-settings.service.js';
 import { cronDeadline } from '../cron-schedule.js';
 import { DmsMetrics } from '../dms-metrics.service.js';

@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { Database, Clock, I18nService, type RequestContext } from '../../../src/index.js';
+import { Clock, Database, I18nService, type RequestContext } from '../../../src/index.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { InstancesRepository } from '../instances/instances.repository.js';

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import {
-  Database,
   badRequest,
   Clock,
+  Database,
   I18nService,
   type Page,
   type RequestContext,

@@ -1,11 +1,11 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
-  Database,
   AppException,
   Clock,
   badRequest,
   conflict,
+  Database,
   notFound,
   type Page,
   type RequestContext,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Database, ChatterService, SettingsService, systemContext } from '../../../src/index.js';
+import { ChatterService, Database, SettingsService, systemContext } from '../../../src/index.js';
 import { instanceDisplayNames } from '../instance.thread.js';
 import { SETTINGS, numericSetting } from '../settings.js';
 import { StormRepository, type PendingStorm } from './storm.repository.js';
