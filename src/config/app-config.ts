@@ -173,10 +173,9 @@ const on = (flag: string) => flag === '1' || flag === 'true';
  * ConfigError. Takes the variables and returns the validated configuration, as a `validate` function does.
  */
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const variables = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: true });
-  const errors = validateSync(variables, { stopAtFirstError: true });
+  const v = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: true });
+  const errors = validateSync(v, { stopAtFirstError: true });
   if (errors.length) throw new ConfigError(errors.flatMap((error) => Object.values(error.constraints ?? {})));
-  const v = variables;
   return {
     port: Number(v.PORT),
     databaseUrl: v.DATABASE_URL,
