@@ -22,6 +22,9 @@ import {
 } from './instance.dto.js';
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
 import { MaintenanceWindowsService, coveredUntil } from '../maintenance/maintenance-windows.service.js';
+import { ProbesRepository } from '../probes/probes.repository.js';
+
+const NO_PROBES = { total: 0, up: 0, down: 0 };
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
@@ -69,6 +72,7 @@ export class InstancesService {
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
+    @Inject(ProbesRepository) private readonly probes: ProbesRepository,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
@@ -85,10 +89,12 @@ export class InstancesService {
       },
       this.clock.now(),
     );
+    const probes = await this.probes.summaries(items.map((row) => row.id));
     return {
-      items: items.map((row) =>
-        toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
-      ),
+      items: items.map((row) => ({
+        ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
+        probes: probes.get(row.id) ?? NO_PROBES,
+      })),
       total,
       limit: query.limit,
       offset: query.offset,
@@ -120,7 +126,11 @@ export class InstancesService {
     const row = await this.instances.findRow(id, now);
     if (!row) throw notFound(INSTANCE_MODEL, id);
     const open = await this.maintenance.openAt(now);
-    return toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open));
+    const probes = (await this.probes.summaries([id])).get(id) ?? NO_PROBES;
+    return {
+      ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
+      probes,
+    };
   }
 
   async update(ctx: RequestContext, id: number, dto: UpdateInstanceDto): Promise<InstanceResponse> {
