@@ -162,7 +162,8 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
     const wrongStatus = await create(instance.id, {
       kind: 'http',
       url: web.url('/'),
-      expect_status_max: 199,
+      expect_status_min: 201,
+      expect_status_max: 299,
     });
     const listening = await create(instance.id, { kind: 'tcp', host: '127.0.0.1', port: tcp.port });
     const closed = await create(instance.id, { kind: 'tcp', host: '127.0.0.1', port: await closedPort() });
@@ -180,7 +181,7 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
     const text = await last(wrongText.id);
     assert.equal(text.ok, false);
     assert.match(text.detail, /the text "Odoo" is not in the response/);
-    assert.match((await last(wrongStatus.id)).detail, /HTTP 200, expected 200-199/);
+    assert.match((await last(wrongStatus.id)).detail, /HTTP 200, expected 201-299/);
     assert.equal((await last(listening.id)).ok, true);
     const refused = await last(closed.id);
     assert.equal(refused.ok, false);
