@@ -46,9 +46,9 @@ export async function tcpListener(): Promise<{ port: number; stop(): Promise<voi
 
 /** A port on 127.0.0.1 that nothing listens on (bound, then released). */
 export async function closedPort(): Promise<number> {
-  const { port, stop } = await tcpListener();
-  await stop();
-  return port;
+  const listener = await tcpListener();
+  await listener.stop();
+  return listener.port;
 }
 
 /** `SHA256:…` of an OpenSSH public key, as `ssh-keygen -lf` prints it. */
