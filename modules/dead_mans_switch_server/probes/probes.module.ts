@@ -10,6 +10,6 @@ import { ProbesService } from './probes.service.js';
 @Module({
   controllers: [ProbesController],
   providers: [ProbesRepository, ProbeNetworkRepository, ProbesService, ProbeRunnerTask, ProbeRetentionTask],
-  exports: [ProbesRepository],
+  exports: [ProbesRepository, ProbesService],
 })
 export class ProbesModule {}

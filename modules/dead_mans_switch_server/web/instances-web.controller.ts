@@ -20,6 +20,7 @@ import {
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import type { InstanceResponse } from '../instances/instance.dto.js';
 import { InstancesService } from '../instances/instances.service.js';
+import { ProbesService } from '../probes/probes.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
   DashboardQueryDto,
@@ -52,6 +53,7 @@ export class InstancesWebController {
     @Inject(WebPageService) private readonly pages: WebPageService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(ProbesService) private readonly probes: ProbesService,
   ) {}
 
   @WebPage()
@@ -116,6 +118,7 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
+    const probes = await this.probes.list(ctx, id);
     const buckets = logs.items as {
       start: Date | string;
       cpu_avg: number | null;
@@ -132,6 +135,7 @@ export class InstancesWebController {
       charts: true,
       instance: { ...instance, status: status(instance) },
       responsible,
+      probes,
       customers: customers?.items ?? [],
       users: users?.items.filter((u) => u.active) ?? [],
       chatter,
