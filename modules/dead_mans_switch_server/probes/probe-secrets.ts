@@ -12,13 +12,19 @@ const INFO = 'vigil dead_mans_switch.probe secret';
  * it makes stored probe secrets unreadable (the probe then fails and says so: enter the secret again).
  */
 export class ProbeSecrets {
-  private readonly key: Buffer;
+  private derived?: Buffer;
 
-  constructor(config: AppConfig) {
-    // Core keeps a generated secret in DATA_DIR/session-secret when SESSION_SECRET is not set.
-    const secret =
-      config.sessionSecret ?? readFileSync(join(config.dataDir, 'session-secret'), 'utf8').trim();
-    this.key = Buffer.from(hkdfSync('sha256', secret, 'vigil', INFO, 32));
+  constructor(private readonly config: AppConfig) {}
+
+  /** Derived at first use: a process that never touches a probe secret never needs the session secret. */
+  private get key(): Buffer {
+    if (!this.derived) {
+      // Core keeps a generated secret in DATA_DIR/session-secret when SESSION_SECRET is not set.
+      const secret =
+        this.config.sessionSecret ?? readFileSync(join(this.config.dataDir, 'session-secret'), 'utf8').trim();
+      this.derived = Buffer.from(hkdfSync('sha256', secret, 'vigil', INFO, 32));
+    }
+    return this.derived;
   }
 
   encrypt(plain: string): string {

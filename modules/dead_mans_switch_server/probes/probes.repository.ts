@@ -131,7 +131,7 @@ export class ProbesRepository {
    */
   async claimDue(now: Date, excluded: number[], manager: EntityManager): Promise<ProbeRow | undefined> {
     const [row] = await manager.query<ProbeRow[]>(
-      `SELECT ${COLUMNS.replace(/(\w+)/g, 'p.$1')} FROM dead_mans_switch_probe p
+      `SELECT p.* FROM dead_mans_switch_probe p
        WHERE p.active AND p.next_run_at <= $1 AND p.id <> ALL($2::int[])
          AND EXISTS (SELECT 1 FROM dead_mans_switch_instance i WHERE i.id = p.instance_id AND i.state = 'active')
        ORDER BY p.next_run_at
