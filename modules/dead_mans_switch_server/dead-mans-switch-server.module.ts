@@ -22,10 +22,12 @@ import { MaintenanceWindowsController } from './maintenance/maintenance-windows.
 import { MaintenanceWindowsRepository } from './maintenance/maintenance-windows.repository.js';
 import { MaintenanceWindowsService } from './maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from './storm/storm-breaker.service.js';
+import { ProbesModule } from './probes/probes.module.js';
 import { StormRepository } from './storm/storm.repository.js';
 import { INSTANCE_ENDPOINTS } from './settings.js';
 
 @Module({
+  imports: [ProbesModule],
   controllers: [
     AliveController,
     InstancesController,

@@ -12,6 +12,10 @@ import { DeadMansSwitchServerNextInCancelEvents1732800000000 } from './migration
 import { DeadMansSwitchServerCronExpectation1733100000000 } from './migrations/1733100000000-dead_mans_switch_server-cron-expectation.js';
 import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/1733000000000-dead_mans_switch_server-maintenance.js';
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
+import { DeadMansSwitchServerProbes1733300000000 } from './migrations/1733300000000-dead_mans_switch_server-probes.js';
+import { PROBE_SETTING_DEFAULTS, PROBE_SUBTYPES } from './probes/probe-settings.js';
+import { ProbeRetentionTask } from './probes/probe-retention.task.js';
+import { ProbeRunnerTask } from './probes/probe-runner.task.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
 import {
   INSTANCE_ENDPOINTS,
@@ -40,9 +44,10 @@ export const manifest = defineAddon({
     DeadMansSwitchServerStorm1732900000000,
     DeadMansSwitchServerMaintenance1733000000000,
     DeadMansSwitchServerCronExpectation1733100000000,
+    DeadMansSwitchServerProbes1733300000000,
   ],
   seed: {
-    settings: SETTING_DEFAULTS,
+    settings: { ...SETTING_DEFAULTS, ...PROBE_SETTING_DEFAULTS },
     subtypes: [
       {
         key: SUBTYPE_DOWN,
@@ -73,12 +78,15 @@ export const manifest = defineAddon({
         internal: true,
         model: INSTANCE_MODEL,
       },
+      ...PROBE_SUBTYPES,
     ],
   },
   tasks: [
     { id: 'dead_mans_switch.watchdog', everySeconds: 30, provider: WatchdogTask },
     { id: 'dead_mans_switch.log_retention', everySeconds: 86_400, provider: LogRetentionTask },
     { id: 'dead_mans_switch.event_retention', everySeconds: 86_400, provider: EventRetentionTask },
+    { id: 'dead_mans_switch.probes', everySeconds: 15, provider: ProbeRunnerTask },
+    { id: 'dead_mans_switch.probe_retention', everySeconds: 86_400, provider: ProbeRetentionTask },
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],

@@ -87,6 +87,13 @@ const ACCESS: Record<string, Access> = {
   'GET /api/v1/dead_mans_switch/maintenance_windows': 'viewer',
   'POST /api/v1/dead_mans_switch/maintenance_windows': 'manager',
   'DELETE /api/v1/dead_mans_switch/maintenance_windows/:id': 'manager',
+  'GET /api/v1/dead_mans_switch/instances/:id/probes': 'viewer',
+  'POST /api/v1/dead_mans_switch/instances/:id/probes': 'manager',
+  'GET /api/v1/dead_mans_switch/probes/:id': 'viewer',
+  'PATCH /api/v1/dead_mans_switch/probes/:id': 'manager',
+  'DELETE /api/v1/dead_mans_switch/probes/:id': 'manager',
+  'GET /api/v1/dead_mans_switch/probes/:id/results': 'viewer',
+  'POST /api/v1/dead_mans_switch/probes/:id/run': 'manager',
   // The web UI: signed in by its session cookie or, like the API, a bearer token (no CSRF token needed then).
   'GET /web': 'viewer',
   'GET /web/login': 'public',

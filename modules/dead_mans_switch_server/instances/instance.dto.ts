@@ -173,6 +173,8 @@ export interface InstanceResponse {
   expect_grace: number;
   /** When the maintenance window open now for this instance closes; null outside maintenance. */
   maintenance_until: string | null;
+  /** Its active probes: how many, how many up and down (none: all zero). */
+  probes?: { total: number; up: number; down: number };
   created_at: string;
   updated_at: string;
 }

@@ -23,6 +23,9 @@ import {
 } from './instance.dto.js';
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
+import { ProbesRepository } from '../probes/probes.repository.js';
+
+const NO_PROBES = { total: 0, up: 0, down: 0 };
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
@@ -46,6 +49,7 @@ export class InstancesService {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
     @Inject(Database) private readonly database: Database,
+    @Inject(ProbesRepository) private readonly probes: ProbesRepository,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
@@ -62,10 +66,12 @@ export class InstancesService {
       },
       this.clock.now(),
     );
+    const probes = await this.probes.summaries(items.map((row) => row.id));
     return {
-      items: items.map((row) =>
-        toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
-      ),
+      items: items.map((row) => ({
+        ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
+        probes: probes.get(row.id) ?? NO_PROBES,
+      })),
       total,
       limit: query.limit,
       offset: query.offset,
@@ -97,7 +103,11 @@ export class InstancesService {
     const row = await this.instances.findRow(id, now);
     if (!row) throw notFound(INSTANCE_MODEL, id);
     const open = await this.maintenance.openAt(now);
-    return toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open));
+    const probes = (await this.probes.summaries([id])).get(id) ?? NO_PROBES;
+    return {
+      ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
+      probes,
+    };
   }
 
   async update(ctx: RequestContext, id: number, dto: UpdateInstanceDto): Promise<InstanceResponse> {

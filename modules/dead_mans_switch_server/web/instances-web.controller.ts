@@ -20,6 +20,7 @@ import {
 import { statusOf } from '../health/instance-health.js';
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
+import { ProbesService } from '../probes/probes.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
   DashboardQueryDto,
@@ -49,6 +50,7 @@ export class InstancesWebController {
     @Inject(WebPageService) private readonly pages: WebPageService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(ProbesService) private readonly probes: ProbesService,
   ) {}
 
   @WebPage()
@@ -113,6 +115,7 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
+    const probes = await this.probes.list(ctx, id);
     const buckets = logs.items as {
       start: Date | string;
       cpu_avg: number | null;
@@ -129,6 +132,7 @@ export class InstancesWebController {
       charts: true,
       instance: { ...instance, status: statusOf(instance) },
       responsible,
+      probes,
       customers: customers?.items ?? [],
       users: users?.items.filter((u) => u.active) ?? [],
       chatter,

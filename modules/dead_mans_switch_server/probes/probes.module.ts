@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { ProbeNetworkRepository } from './probe-network.repository.js';
+import { ProbesController } from './probes.controller.js';
+import { ProbesRepository } from './probes.repository.js';
+import { ProbesService } from './probes.service.js';
+
+/** Active probes (http, tcp, ssh) of instances: imported by the addon's module (its tasks come from the manifest). */
+@Module({
+  controllers: [ProbesController],
+  providers: [ProbesRepository, ProbeNetworkRepository, ProbesService],
+  exports: [ProbesRepository, ProbesService],
+})
+export class ProbesModule {}

@@ -1,0 +1,395 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import {
+  APP_CONFIG,
+  ChatterService,
+  Clock,
+  Database,
+  SettingsService,
+  badRequest,
+  notFound,
+  systemContext,
+  type AppConfig,
+  type Page,
+  type PaginationQueryDto,
+  type RequestContext,
+} from '../../../src/index.js';
+import { instanceDisplayName } from '../instance.thread.js';
+import { INSTANCE_MODEL } from '../settings.js';
+import { ProbeAddressRefused } from './probe-address.js';
+import { ProbeNetworkRepository } from './probe-network.repository.js';
+import { ProbeSecrets } from './probe-secrets.js';
+import {
+  PROBE_MODEL,
+  PROBE_SETTINGS,
+  SUBTYPE_PROBE_DOWN,
+  SUBTYPE_PROBE_UP,
+  probeSetting,
+} from './probe-settings.js';
+import {
+  toProbeResponse,
+  toProbeResultResponse,
+  type CreateProbeDto,
+  type ProbeResponse,
+  type ProbeResultResponse,
+  type UpdateProbeDto,
+} from './probe.dto.js';
+import type {
+  HttpTarget,
+  ProbeKind,
+  ProbeOutcome,
+  ProbeRow,
+  ProbeState,
+  ProbeTarget,
+  SshTarget,
+  TcpTarget,
+} from './probe.types.js';
+import { ProbesRepository, type ProbeUpdate } from './probes.repository.js';
+
+/** Probes a runner pass runs side by side (each holds one database connection while its probe runs). */
+export const PROBE_WORKERS = 4;
+
+const E = 'dead_mans_switch_server.probes.errors';
+
+/** What a run changes: the probe's new state and, on a transition, the alert to post. */
+export function decide(
+  probe: Pick<ProbeRow, 'state' | 'consecutive_failures'>,
+  ok: boolean,
+  failuresBeforeAlert: number,
+): { state: ProbeState; consecutiveFailures: number; alert?: 'down' | 'up' } {
+  if (ok) return { state: 'up', consecutiveFailures: 0, ...(probe.state === 'down' ? { alert: 'up' } : {}) };
+  const failures = probe.consecutive_failures + 1;
+  if (probe.state !== 'down' && failures >= Math.max(1, failuresBeforeAlert))
+    return { state: 'down', consecutiveFailures: failures, alert: 'down' };
+  return { state: probe.state, consecutiveFailures: failures };
+}
+
+/**
+ * Active probes of instances: configuration (with the address policy and secrets), runs and their alerts. A run is
+ * one transaction that holds its probe's row lock from the claim to the commit of its result, its new state and
+ * its alert, so that any number of replicas run each due probe once and post each transition once.
+ */
+@Injectable()
+export class ProbesService {
+  private readonly logger = new Logger('DeadMansSwitchProbes');
+  private readonly secrets: ProbeSecrets;
+
+  constructor(
+    @Inject(ProbesRepository) private readonly probes: ProbesRepository,
+    @Inject(ProbeNetworkRepository) private readonly network: ProbeNetworkRepository,
+    @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(SettingsService) private readonly settings: SettingsService,
+    @Inject(Clock) private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(Database) private readonly database: Database,
+  ) {
+    this.secrets = new ProbeSecrets(config);
+  }
+
+  async list(_ctx: RequestContext, instanceId: number): Promise<ProbeResponse[]> {
+    if (!(await this.probes.instanceExists(instanceId))) throw notFound(INSTANCE_MODEL, instanceId);
+    return (await this.probes.listByInstance(instanceId)).map(toProbeResponse);
+  }
+
+  async get(_ctx: RequestContext, id: number): Promise<ProbeResponse> {
+    return toProbeResponse(await this.find(id));
+  }
+
+  async create(_ctx: RequestContext, instanceId: number, dto: CreateProbeDto): Promise<ProbeResponse> {
+    if (!(await this.probes.instanceExists(instanceId))) throw notFound(INSTANCE_MODEL, instanceId);
+    const target = await this.target(dto.kind, dto);
+    const secret = this.secret(dto.kind, dto, undefined);
+    const row = await this.probes.insert(
+      {
+        instanceId,
+        name: dto.name?.trim() || defaultName(dto.kind, target),
+        kind: dto.kind,
+        active: dto.active ?? true,
+        intervalSeconds: dto.interval_seconds ?? 300,
+        timeoutSeconds: dto.timeout_seconds ?? 10,
+        target: secret.auth ? { ...(target as SshTarget), auth: secret.auth } : target,
+        secretEnv: secret.env,
+        secretEncrypted: secret.encrypted,
+      },
+      this.clock.now(),
+    );
+    this.logger.log(`Probe ${row.id} (${row.kind}) created on instance ${instanceId}`);
+    return toProbeResponse(row);
+  }
+
+  async update(_ctx: RequestContext, id: number, dto: UpdateProbeDto): Promise<ProbeResponse> {
+    const before = await this.find(id);
+    const target = await this.target(before.kind, dto, before.target);
+    const secret = this.secret(before.kind, dto, before);
+    await this.probes.update(
+      {
+        ...before,
+        name: dto.name?.trim() || before.name,
+        active: dto.active ?? before.active,
+        interval_seconds: dto.interval_seconds ?? before.interval_seconds,
+        timeout_seconds: dto.timeout_seconds ?? before.timeout_seconds,
+        target: secret.auth ? { ...(target as SshTarget), auth: secret.auth } : target,
+        secret_env: secret.env,
+        secret_encrypted: secret.encrypted,
+      },
+      this.clock.now(),
+    );
+    return this.get(_ctx, id);
+  }
+
+  async delete(_ctx: RequestContext, id: number): Promise<void> {
+    if (!(await this.probes.delete(id))) throw notFound(PROBE_MODEL, id);
+  }
+
+  async results(
+    _ctx: RequestContext,
+    id: number,
+    page: PaginationQueryDto,
+  ): Promise<Page<ProbeResultResponse>> {
+    await this.find(id);
+    const { items, total } = await this.probes.results(id, page.limit, page.offset);
+    return { items: items.map(toProbeResultResponse), total, limit: page.limit, offset: page.offset };
+  }
+
+  /** Runs one probe now (waiting for a run in progress elsewhere) and returns its result. */
+  async runNow(_ctx: RequestContext, id: number): Promise<ProbeResultResponse> {
+    const options = await this.runOptions();
+    const result = await this.database.transaction(async (manager) => {
+      const probe = await this.probes.lock(id, manager);
+      if (!probe) throw notFound(PROBE_MODEL, id);
+      return this.runAndRecord(probe, options, manager);
+    });
+    return toProbeResultResponse(result);
+  }
+
+  /**
+   * Runs every due probe of active instances, a few side by side; returns how many ran. A probe whose run cannot
+   * be recorded is rolled back (it stays due) and skipped until the next pass.
+   */
+  async runDue(): Promise<number> {
+    const now = this.clock.now();
+    const options = await this.runOptions();
+    const failed: number[] = [];
+    const counts = await Promise.all(
+      Array.from({ length: PROBE_WORKERS }, async () => {
+        let ran = 0;
+        for (;;) {
+          let claimed: number | undefined;
+          try {
+            const done = await this.database.transaction(async (manager) => {
+              const probe = await this.probes.claimDue(now, failed, manager);
+              if (!probe) return false;
+              claimed = probe.id;
+              await this.runAndRecord(probe, options, manager);
+              return true;
+            });
+            if (!done) return ran;
+            ran++;
+          } catch (error) {
+            if (claimed === undefined) {
+              this.logger.error(`Probes could not be claimed; the next pass retries: ${String(error)}`);
+              return ran;
+            }
+            failed.push(claimed);
+            this.logger.error(
+              `Probe ${claimed} could not be recorded; the next pass retries: ${String(error)}`,
+            );
+          }
+        }
+      }),
+    );
+    return counts.reduce((a, b) => a + b, 0);
+  }
+
+  /** Deletes results older than the retention setting; returns how many. */
+  async deleteOldResults(now: Date): Promise<number> {
+    const days = probeSetting(
+      PROBE_SETTINGS.retentionDays,
+      await this.settings.get(PROBE_SETTINGS.retentionDays),
+    );
+    if (days === 0) return 0;
+    return this.probes.deleteResultsBefore(new Date(now.getTime() - days * 86_400_000), 10_000);
+  }
+
+  private async runOptions(): Promise<{ allowPrivate: boolean; threshold: number }> {
+    return {
+      allowPrivate: (await this.settings.get(PROBE_SETTINGS.privateNetworks))?.trim() === '1',
+      threshold: probeSetting(
+        PROBE_SETTINGS.failuresBeforeAlert,
+        await this.settings.get(PROBE_SETTINGS.failuresBeforeAlert),
+      ),
+    };
+  }
+
+  /** Runs the locked probe, then writes its result, its new state and any alert in the caller's transaction. */
+  private async runAndRecord(
+    probe: ProbeRow,
+    options: { allowPrivate: boolean; threshold: number },
+    manager: EntityManager,
+  ) {
+    let outcome: ProbeOutcome;
+    try {
+      outcome = await this.network.run(probe, {
+        allowPrivate: options.allowPrivate,
+        secret: this.readSecret(probe),
+      });
+    } catch (error) {
+      // The secret could not be read: a failed run that says why.
+      outcome = { ok: false, latencyMs: 0, detail: (error as Error).message, missingProcesses: [] };
+    }
+    const at = this.clock.now();
+    const decision = decide(probe, outcome.ok, options.threshold);
+    const update: ProbeUpdate = {
+      state: decision.state,
+      consecutiveFailures: decision.consecutiveFailures,
+      nextRunAt: new Date(at.getTime() + probe.interval_seconds * 1000),
+    };
+    const result = await this.probes.record(probe, outcome, at, update, manager);
+    if (decision.alert) {
+      await this.alert(probe, decision.alert, decision.consecutiveFailures, outcome, manager);
+      this.logger.warn(
+        `Probe ${probe.id} (${probe.name}) of instance ${probe.instance_id} is ${decision.alert}: ${outcome.detail}`,
+      );
+    }
+    return result;
+  }
+
+  private async alert(
+    probe: ProbeRow,
+    kind: 'down' | 'up',
+    failures: number,
+    outcome: ProbeOutcome,
+    manager: EntityManager,
+  ): Promise<void> {
+    const name = await instanceDisplayName(probe.instance_id, manager);
+    const args = { name, probe: probe.name, kind: probe.kind, count: failures, detail: outcome.detail };
+    await this.chatter.post(
+      systemContext(),
+      { model: INSTANCE_MODEL, id: probe.instance_id },
+      {
+        subtype: kind === 'down' ? SUBTYPE_PROBE_DOWN : SUBTYPE_PROBE_UP,
+        type: 'notification',
+        subject: { key: `dead_mans_switch_server.probes.alerts.${kind}_subject`, args },
+        body: { key: `dead_mans_switch_server.probes.alerts.${kind}_body`, args },
+      },
+      manager,
+    );
+  }
+
+  private readSecret(probe: ProbeRow): string | undefined {
+    if (probe.kind !== 'ssh') return undefined;
+    if (probe.secret_env) {
+      const value = this.config.env[probe.secret_env];
+      if (!value) throw new Error(`the environment variable ${probe.secret_env} is not set`);
+      return value;
+    }
+    return probe.secret_encrypted ? this.secrets.decrypt(probe.secret_encrypted) : undefined;
+  }
+
+  private async find(id: number): Promise<ProbeRow> {
+    const probe = await this.probes.find(id);
+    if (!probe) throw notFound(PROBE_MODEL, id);
+    return probe;
+  }
+
+  /** The kind's target from the request (and, on an edit, the current one), with its addresses checked. */
+  private async target(kind: ProbeKind, dto: UpdateProbeDto, current?: ProbeTarget): Promise<ProbeTarget> {
+    switch (kind) {
+      case 'http': {
+        const was = current as HttpTarget | undefined;
+        const target: HttpTarget = {
+          url: dto.url ?? was?.url ?? '',
+          method: dto.method ?? was?.method ?? 'GET',
+          expect_status_min: dto.expect_status_min ?? was?.expect_status_min ?? 200,
+          expect_status_max: dto.expect_status_max ?? was?.expect_status_max ?? 399,
+          expect_text: dto.expect_text !== undefined ? dto.expect_text || null : (was?.expect_text ?? null),
+          cert_warning_days: dto.cert_warning_days ?? was?.cert_warning_days ?? 14,
+        };
+        let url: URL;
+        try {
+          url = new URL(target.url);
+        } catch {
+          throw badRequest(`${E}.url`);
+        }
+        if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password)
+          throw badRequest(`${E}.url`);
+        if (target.expect_status_min > target.expect_status_max) throw badRequest(`${E}.status_range`);
+        await this.checkHost(url.hostname);
+        return target;
+      }
+      case 'tcp': {
+        const was = current as TcpTarget | undefined;
+        const target: TcpTarget = { host: dto.host ?? was?.host ?? '', port: dto.port ?? was?.port ?? 0 };
+        if (!target.host) throw badRequest(`${E}.required`, { field: 'host' });
+        if (!target.port) throw badRequest(`${E}.required`, { field: 'port' });
+        await this.checkHost(target.host);
+        return target;
+      }
+      case 'ssh': {
+        const was = current as SshTarget | undefined;
+        const target: SshTarget = {
+          host: dto.host ?? was?.host ?? '',
+          port: dto.port ?? was?.port ?? 22,
+          user: dto.user ?? was?.user ?? '',
+          auth: was?.auth ?? 'password',
+          host_key_sha256: dto.host_key_sha256 ?? was?.host_key_sha256 ?? '',
+          processes: dto.processes ?? was?.processes ?? [],
+          command: dto.command !== undefined ? dto.command || null : (was?.command ?? null),
+        };
+        for (const field of ['host', 'user', 'host_key_sha256'] as const)
+          if (!target[field]) throw badRequest(`${E}.required`, { field });
+        if (!target.processes.length && !target.command) throw badRequest(`${E}.nothing_to_check`);
+        await this.checkHost(target.host);
+        return target;
+      }
+    }
+  }
+
+  /** At configuration: a literal address, or every address a name resolves to now, must pass the policy. */
+  private async checkHost(host: string): Promise<void> {
+    const allowPrivate = (await this.settings.get(PROBE_SETTINGS.privateNetworks))?.trim() === '1';
+    try {
+      await this.network.resolver.checked(host, allowPrivate);
+    } catch (error) {
+      if (error instanceof ProbeAddressRefused)
+        throw badRequest(`${E}.address_refused`, { reason: error.message });
+      // A name that does not resolve yet is accepted: each run checks it again.
+    }
+  }
+
+  /** Where an SSH probe's secret comes from: exactly one of four fields on creation, any one on an edit. */
+  private secret(
+    kind: ProbeKind,
+    dto: UpdateProbeDto,
+    before: ProbeRow | undefined,
+  ): { env: string | null; encrypted: string | null; auth?: 'password' | 'key' } {
+    const given = (['password', 'password_env', 'private_key', 'private_key_env'] as const).filter(
+      (field) => dto[field] !== undefined,
+    );
+    if (kind !== 'ssh') {
+      if (given.length) throw badRequest(`${E}.secret_not_ssh`);
+      return { env: null, encrypted: null };
+    }
+    if (given.length > 1) throw badRequest(`${E}.one_secret`);
+    if (given.length === 0) {
+      if (!before) throw badRequest(`${E}.one_secret`);
+      return {
+        env: before.secret_env,
+        encrypted: before.secret_encrypted,
+        auth: (before.target as SshTarget).auth,
+      };
+    }
+    const auth = given[0].startsWith('password') ? 'password' : 'key';
+    if (dto.password_env) return { env: dto.password_env, encrypted: null, auth };
+    if (dto.private_key_env) return { env: dto.private_key_env, encrypted: null, auth };
+    const value = (dto.password ?? dto.private_key)!;
+    if (!value) throw badRequest(`${E}.one_secret`);
+    return { env: null, encrypted: this.secrets.encrypt(value), auth };
+  }
+}
+
+function defaultName(kind: ProbeKind, target: ProbeTarget): string {
+  if (kind === 'http') return (target as HttpTarget).url.slice(0, 100);
+  const { host, port } = target as TcpTarget;
+  return `${kind} ${host}:${port}`.slice(0, 100);
+}
