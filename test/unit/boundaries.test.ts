@@ -143,6 +143,8 @@ const MAIL_ENTRY_POINTS = [
   'email/template-renderer.ts',
   'channels/alert-channel.ts',
   'channels/webhook.channel.ts',
+  // The SSRF address rules, shared with the addons' outgoing connections (probes).
+  'channels/address-policy.ts',
 ];
 
 describe('boundaries between core folders', () => {
