@@ -77,7 +77,8 @@ export class AuthGuard implements CanActivate {
   private decide(request: VigilRequest & WebRequest, access: RouteAccess): boolean {
     const negotiated = this.i18n.negotiate(request.headers['accept-language']);
     // The API answers in the language asked for; the web UI in the user's own, the browser's for visitors.
-    request.lang = (access.web ? (request.user?.lang ?? negotiated) : (negotiated ?? request.user?.lang)) ?? 'en';
+    request.lang =
+      (access.web ? (request.user?.lang ?? negotiated) : (negotiated ?? request.user?.lang)) ?? 'en';
     if (access.public) return true;
     if (!request.user) throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
     if (!hasRole(request.user, access.role))

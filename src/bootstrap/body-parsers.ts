@@ -9,10 +9,14 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, '') || '/';
 
 /** The content types the common case sends, spelled as clients (and the OCA module) spell them. */
-const PLAIN_JSON = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8']);
+const PLAIN_JSON = new Set([
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json;charset=utf-8',
+]);
 
 /** JSON's insignificant white space, which may precede the first character. */
-const FIRST_CHAR = /^[\x20\x09\x0a\x0d]*(.)/;
+const FIRST_CHAR = /^[ \t\n\r]*(.)/;
 
 /**
  * Parses JSON and form bodies with a size limit per path: an addon's manifest `bodyLimits` lowers it for its

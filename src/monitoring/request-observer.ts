@@ -56,7 +56,11 @@ export function requestObserver(options: RequestObserverOptions): RequestHandler
     if (status < 400 && path === '/monitoring/status') return;
     const time = Math.round(ms);
     logger[level](
-      { req: { id: request.id, method: request.method, path }, res: { statusCode: status }, responseTime: time },
+      {
+        req: { id: request.id, method: request.method, path },
+        res: { statusCode: status },
+        responseTime: time,
+      },
       `${request.method} ${path} ${status} ${time} ms`,
     );
   }

@@ -6,7 +6,11 @@ import { TokenBuckets } from './token-buckets.js';
 /** How long the limit read from the settings is trusted before it is read again. */
 const SETTINGS_TTL_MS = 30_000;
 
-/** The per-source-address limit of check-ins, `dead_mans_switch.checkins_per_source_per_minute` (0: off). */
+/**
+ * The per-source-address limit of check-ins, `dead_mans_switch.checkins_per_source_per_minute` (0: off). Token
+ * buckets rather than `@nestjs/throttler`'s guard, which would cost each check-in 20-40 % more CPU (measured: see
+ * `token-buckets.ts` and `bench/checkin/throttler-cost.ts`).
+ */
 @Injectable()
 export class SourceRateLimiter {
   private current?: { limit: number; buckets: TokenBuckets; readAt: number };
@@ -22,7 +26,8 @@ export class SourceRateLimiter {
    */
   take(source: string): number | Promise<number> {
     const current = this.current;
-    if (current && performance.now() - current.readAt <= SETTINGS_TTL_MS) return this.takeFrom(current, source);
+    if (current && performance.now() - current.readAt <= SETTINGS_TTL_MS)
+      return this.takeFrom(current, source);
     return this.read().then((fresh) => this.takeFrom(fresh, source));
   }
 
