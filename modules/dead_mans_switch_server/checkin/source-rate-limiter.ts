@@ -8,7 +8,7 @@ const SETTINGS_TTL_MS = 30_000;
 
 /**
  * The per-source-address limit of check-ins, `dead_mans_switch.checkins_per_source_per_minute` (0: off). Token
- * buckets rather than `@nestjs/throttler`'s guard, which would cost each check-in 20-40 % more CPU (measured: see
+ * buckets rather than `@nestjs/throttler`'s guard, which would cost each check-in 10-40 % more CPU (measured: see
  * `token-buckets.ts` and `bench/checkin/throttler-cost.ts`).
  */
 @Injectable()
