@@ -194,6 +194,8 @@ interface StatusFigures {
 }
 
 async function measureStatus(url: string, pid: number): Promise<StatusFigures> {
+  // Warm-up, as for the check-ins: the first seconds of a fresh process are the JIT's.
+  await autocannon({ url: `${url}/monitoring/status`, connections: CONNECTIONS, duration: 3 });
   const cpuBefore = cpuMs(pid);
   const result = await autocannon({
     url: `${url}/monitoring/status`,
