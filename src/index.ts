@@ -45,7 +45,7 @@ export { PartnersService } from './partners/partners.service.js';
 export { User, type Role } from './users/user.entity.js';
 export { UsersRepository } from './users/users.repository.js';
 export { UsersService } from './users/users.service.js';
-export { ChatterService, type PostMessage } from './chatter/chatter.service.js';
+export { ChatterService, type PostMessage } from './mail/chatter/chatter.service.js';
 export {
   MT_COMMENT,
   MT_NOTE,
@@ -54,9 +54,9 @@ export {
   type TrackedField,
   type TrackingValueInput,
   type Translatable,
-} from './chatter/thread.js';
-export { NotificationDispatcher, type DispatchResult } from './notifications/notification-dispatcher.js';
-export { TemplateRenderer } from './notifications/template-renderer.js';
+} from './mail/chatter/thread.js';
+export { NotificationDispatcher, type DispatchResult } from './mail/notification-dispatcher.js';
+export { TemplateRenderer } from './mail/email/template-renderer.js';
 export {
   summary,
   type AlertChannel,
@@ -64,8 +64,8 @@ export {
   type ChannelRequest,
   type ChannelSettingSpec,
   type RetryPolicy,
-} from './notifications/channels/alert-channel.js';
-export { signWebhook, SIGNATURE_HEADER } from './notifications/channels/webhook.channel.js';
+} from './mail/channels/alert-channel.js';
+export { signWebhook, SIGNATURE_HEADER } from './mail/channels/webhook.channel.js';
 export type { WebDeclaration, WebMenuEntry } from './addons/manifest.js';
 export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
 export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';

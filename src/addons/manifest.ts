@@ -1,7 +1,7 @@
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
-import type { ThreadDefinition } from '../chatter/thread.js';
-import type { AlertChannel } from '../notifications/channels/alert-channel.js';
+import type { ThreadDefinition } from '../mail/chatter/thread.js';
+import type { AlertChannel } from '../mail/channels/alert-channel.js';
 import type { AppConfig, RunningEnv } from '../config/app-config.js';
 import type { Role } from '../users/user.entity.js';
 

@@ -13,12 +13,6 @@ import { AuthService } from '../auth/auth.service.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
-import { ChatterRepository } from '../chatter/chatter.repository.js';
-import { ChatterService } from '../chatter/chatter.service.js';
-import { ThreadRegistry } from '../chatter/thread-registry.js';
-import { THREAD_DEFINITIONS } from '../chatter/thread.js';
-import { SubtypesController, ThreadsController } from '../chatter/threads.controller.js';
-import { ThreadsService } from '../chatter/threads.service.js';
 import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
 import { CORE_CHECKS } from '../environment/database.check.js';
 import {
@@ -29,26 +23,7 @@ import {
 import { I18N_FOLDERS, I18nService } from '../i18n/i18n.service.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { MonitoringController } from '../monitoring/monitoring.controller.js';
-import { InboxController } from '../notifications/inbox.controller.js';
-import { InboxService } from '../notifications/inbox.service.js';
-import { MailerRepository } from '../notifications/mailer.repository.js';
-import {
-  DispatchNotificationsTask,
-  NotificationDispatcher,
-} from '../notifications/notification-dispatcher.js';
-import { NotificationsRepository } from '../notifications/notifications.repository.js';
-import { AlertChannelsRepository } from '../notifications/channels/alert-channels.repository.js';
-import { ChannelDeliveryService } from '../notifications/channels/channel-delivery.service.js';
-import { ChannelHttpRepository } from '../notifications/channels/channel-http.repository.js';
-import { ALERT_CHANNELS, ChannelRegistry } from '../notifications/channels/channel-registry.js';
-import {
-  ChannelKindsController,
-  MyChannelsController,
-  PartnerChannelsController,
-} from '../notifications/channels/channels.controller.js';
-import { ChannelsService } from '../notifications/channels/channels.service.js';
-import { CORE_CHANNELS } from '../notifications/channels/core-channels.js';
-import { TEMPLATE_FOLDERS, TemplateRenderer } from '../notifications/template-renderer.js';
+import { MailModule } from '../mail/mail.module.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { PartnersController } from '../partners/partners.controller.js';
 import { PartnersRepository } from '../partners/partners.repository.js';
@@ -74,14 +49,7 @@ import { WebPreferencesController } from '../web/web-preferences.controller.js';
 import { CORE_WEB_TEMPLATES, WEB_TEMPLATE_FOLDERS, WebRenderer } from '../web/web-renderer.service.js';
 import { SESSION_SECRET, WebSessionService } from '../web/web-session.service.js';
 import { WebThreadsController } from '../web/web-threads.controller.js';
-import {
-  CORE_ENTITIES,
-  CORE_NAME,
-  CORE_TASKS,
-  CORE_TEMPLATES,
-  CORE_THREADS,
-  CORE_WEB_MENUS,
-} from './core-manifest.js';
+import { CORE_ENTITIES, CORE_NAME, CORE_TASKS, CORE_THREADS, CORE_WEB_MENUS } from './core-manifest.js';
 import { SeedRepository } from './seed.repository.js';
 import { SeedService } from './seed.service.js';
 
@@ -113,21 +81,6 @@ const SERVICES = [
   SeedRepository,
   SeedService,
   StatisticsService,
-  ThreadRegistry,
-  ChatterRepository,
-  ChatterService,
-  ThreadsService,
-  NotificationsRepository,
-  MailerRepository,
-  TemplateRenderer,
-  NotificationDispatcher,
-  DispatchNotificationsTask,
-  InboxService,
-  AlertChannelsRepository,
-  ChannelHttpRepository,
-  ChannelRegistry,
-  ChannelDeliveryService,
-  ChannelsService,
   EnvironmentService,
   WebSessionService,
   WebRenderer,
@@ -162,6 +115,13 @@ export class CoreModule {
         ScheduleModule.forRoot(),
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: 100 }]),
         TerminusModule,
+        MailModule.forRoot({
+          threads: [...CORE_THREADS, ...addons.flatMap((a) => a.manifest.threads ?? [])],
+          channels: addons.flatMap((a) => a.manifest.channels ?? []),
+          templates: addons.flatMap(({ manifest, dir }) =>
+            manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
+          ),
+        }),
       ],
       controllers: [
         MonitoringController,
@@ -170,12 +130,6 @@ export class CoreModule {
         UsersController,
         PartnersController,
         SettingsController,
-        ThreadsController,
-        SubtypesController,
-        InboxController,
-        MyChannelsController,
-        PartnerChannelsController,
-        ChannelKindsController,
         WebAuthController,
         WebInboxController,
         WebCustomersController,
@@ -195,23 +149,6 @@ export class CoreModule {
         {
           provide: TASK_DECLARATIONS,
           useValue: [...CORE_TASKS, ...addons.flatMap((a) => a.manifest.tasks ?? [])],
-        },
-        {
-          provide: ALERT_CHANNELS,
-          useValue: [...CORE_CHANNELS, ...addons.flatMap((a) => a.manifest.channels ?? [])],
-        },
-        {
-          provide: THREAD_DEFINITIONS,
-          useValue: [...CORE_THREADS, ...addons.flatMap((a) => a.manifest.threads ?? [])],
-        },
-        {
-          provide: TEMPLATE_FOLDERS,
-          useValue: [
-            CORE_TEMPLATES,
-            ...addons.flatMap(({ manifest, dir }) =>
-              manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
-            ),
-          ],
         },
         {
           provide: ENVIRONMENT_CHECKS,
@@ -258,7 +195,7 @@ export class CoreModule {
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         AppExceptionFilter,
       ],
-      exports: [...SERVICES, APP_CONFIG, Clock, LOADED_ADDONS, AppExceptionFilter],
+      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, LOADED_ADDONS, AppExceptionFilter],
     };
   }
 }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoadedAddon } from '../addons/addon-loader.js';
-import { ChatterRepository } from '../chatter/chatter.repository.js';
+import { ChatterService } from '../mail/chatter/chatter.service.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { CORE_NAME, CORE_SEED, CORE_VERSION } from './core-manifest.js';
 import { SeedRepository } from './seed.repository.js';
@@ -14,7 +14,7 @@ export class SeedService {
   constructor(
     @Inject(SeedRepository) private readonly seeds: SeedRepository,
     @Inject(SettingsService) private readonly settings: SettingsService,
-    @Inject(ChatterRepository) private readonly chatter: ChatterRepository,
+    @Inject(ChatterService) private readonly chatter: ChatterService,
   ) {}
 
   async seed(addons: LoadedAddon[], afterSeed?: () => Promise<unknown>): Promise<void> {

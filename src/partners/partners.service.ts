@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ChatterService } from '../chatter/chatter.service.js';
+import { ChatterService } from '../mail/chatter/chatter.service.js';
 import { badRequest, notFound } from '../common/app.exception.js';
 import type { Page } from '../common/pagination.dto.js';
 import type { RequestContext } from '../common/request-context.js';
