@@ -16,7 +16,13 @@ export type {
   SubtypeSeed,
   TaskDeclaration,
 } from './addons/manifest.js';
-export { RUNNING_ENVS, normalizeRunningEnv, type AppConfig, type RunningEnv } from './config/app-config.js';
+export {
+  EXIT_CONFIG,
+  RUNNING_ENVS,
+  normalizeRunningEnv,
+  type AppConfig,
+  type RunningEnv,
+} from './config/app-config.js';
 export { EnvironmentService, type ReportListener } from './environment/environment.service.js';
 export {
   EnvironmentRefusal,
@@ -26,6 +32,7 @@ export {
   type ReportTrigger,
 } from './environment/environment-report.js';
 export { VIGIL_VERSION } from './environment/version.js';
+export { Database } from './database/database.js';
 export { APP_CONFIG } from './config/config.tokens.js';
 export { AppException, badRequest, conflict, forbidden, notFound } from './common/app.exception.js';
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';

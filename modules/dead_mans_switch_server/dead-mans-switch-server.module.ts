@@ -8,7 +8,6 @@ import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
 import { InstanceCancelService } from './checkin/instance-cancel.service.js';
 import { CachedSettings } from './cached-settings.service.js';
 import { DmsMetrics } from './dms-metrics.service.js';
-import { EventRetentionTask } from './events/event-retention.task.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
 import { InstanceEventsRepository } from './events/instance-events.repository.js';
 import { InstanceEventsService } from './events/instance-events.service.js';
@@ -17,7 +16,6 @@ import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
 import { InstancesService } from './instances/instances.service.js';
 import { InstancesWebController } from './web/instances-web.controller.js';
-import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
 import { MaintenanceWindowsController } from './maintenance/maintenance-windows.controller.js';
@@ -25,7 +23,6 @@ import { MaintenanceWindowsRepository } from './maintenance/maintenance-windows.
 import { MaintenanceWindowsService } from './maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from './storm/storm-breaker.service.js';
 import { StormRepository } from './storm/storm.repository.js';
-import { WatchdogTask } from './watchdog/watchdog.task.js';
 import { INSTANCE_ENDPOINTS } from './settings.js';
 
 @Module({
@@ -47,13 +44,10 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     InstancesService,
     WatchdogRepository,
     WatchdogService,
-    WatchdogTask,
-    LogRetentionTask,
     CachedSettings,
     InstanceCancelService,
     InstanceEventsRepository,
     InstanceEventsService,
-    EventRetentionTask,
     StormRepository,
     StormBreakerService,
     MaintenanceWindowsRepository,

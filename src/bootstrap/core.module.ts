@@ -13,8 +13,9 @@ import { AuthService } from '../auth/auth.service.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
+import { Database } from '../database/database.js';
+import { DatabaseServerRepository } from '../database/database-server.repository.js';
 import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
-import { CORE_CHECKS } from '../environment/database.check.js';
 import {
   EMBEDDED_DATABASE,
   ENVIRONMENT_CHECKS,
@@ -33,6 +34,7 @@ import { SchedulerService, TASK_DECLARATIONS } from '../scheduler/scheduler.serv
 import { STATISTICS_PROVIDERS, StatisticsService } from '../statistics/statistics.service.js';
 import { SettingsController } from '../settings/settings.controller.js';
 import { ScheduledTaskRepository } from '../scheduler/scheduled-task.repository.js';
+import { TimersRepository } from '../scheduler/timers.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
@@ -49,13 +51,14 @@ import { WebPreferencesController } from '../web/web-preferences.controller.js';
 import { CORE_WEB_TEMPLATES, WEB_TEMPLATE_FOLDERS, WebRenderer } from '../web/web-renderer.service.js';
 import { SESSION_SECRET, WebSessionService } from '../web/web-session.service.js';
 import { WebThreadsController } from '../web/web-threads.controller.js';
-import { CORE_ENTITIES, CORE_NAME, CORE_TASKS, CORE_THREADS, CORE_WEB_MENUS } from './core-manifest.js';
 import { SeedRepository } from './seed.repository.js';
 import { SeedService } from './seed.service.js';
 
 export interface CoreModuleOptions {
   config: AppConfig;
   databaseUrl: string;
+  /** Core's manifest, read like the addons'. */
+  core: LoadedAddon;
   addons: LoadedAddon[];
   clock: Clock;
   sessionSecret: string;
@@ -63,14 +66,16 @@ export interface CoreModuleOptions {
   embeddedDatabase: boolean;
 }
 
-export const LOADED_ADDONS = Symbol('LOADED_ADDONS');
-
+/** Core's e-mail templates: the layout, the default message template and their partials. */
 const SERVICES = [
+  Database,
+  DatabaseServerRepository,
   I18nService,
   MetricsService,
   StartupState,
   SettingsRepository,
   ScheduledTaskRepository,
+  TimersRepository,
   SettingsService,
   UsersRepository,
   UsersService,
@@ -94,6 +99,8 @@ const SERVICES = [
 export class CoreModule {
   static forRoot(options: CoreModuleOptions): DynamicModule {
     const { config, addons } = options;
+    // Core and the addons, core first: what every manifest contributes.
+    const manifests = [options.core, ...addons].map((a) => a.manifest);
     return {
       module: CoreModule,
       global: true,
@@ -101,7 +108,7 @@ export class CoreModule {
         TypeOrmModule.forRoot({
           type: 'postgres',
           url: options.databaseUrl,
-          entities: [...CORE_ENTITIES, ...options.addons.flatMap((a) => a.manifest.entities)],
+          entities: manifests.flatMap((m) => m.entities),
           namingStrategy: new SnakeNamingStrategy(),
           synchronize: false,
           migrationsRun: false,
@@ -116,8 +123,8 @@ export class CoreModule {
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: 100 }]),
         TerminusModule,
         MailModule.forRoot({
-          threads: [...CORE_THREADS, ...addons.flatMap((a) => a.manifest.threads ?? [])],
-          channels: addons.flatMap((a) => a.manifest.channels ?? []),
+          threads: manifests.flatMap((m) => m.threads ?? []),
+          channels: manifests.flatMap((m) => m.channels ?? []),
           templates: addons.flatMap(({ manifest, dir }) =>
             manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
           ),
@@ -139,33 +146,27 @@ export class CoreModule {
       ],
       providers: [
         ...SERVICES,
+        // Core's task providers, as the loader adds an addon's (addonModule).
+        ...(options.core.manifest.tasks ?? []).map((task) => task.provider),
         { provide: APP_CONFIG, useValue: config },
         { provide: Clock, useValue: options.clock },
-        { provide: LOADED_ADDONS, useValue: options.addons },
         {
           provide: STATISTICS_PROVIDERS,
-          useValue: options.addons.flatMap((a) => a.manifest.statistics ?? []),
+          useValue: manifests.flatMap((m) => m.statistics ?? []),
         },
         {
           provide: TASK_DECLARATIONS,
-          useValue: [...CORE_TASKS, ...addons.flatMap((a) => a.manifest.tasks ?? [])],
+          useValue: manifests.flatMap((m) => m.tasks ?? []),
         },
         {
           provide: ENVIRONMENT_CHECKS,
-          useValue: [
-            ...CORE_CHECKS.map((check) => ({ addon: CORE_NAME, check })),
-            ...addons.flatMap((a) =>
-              (a.manifest.checks ?? []).map((check) => ({ addon: a.manifest.name, check })),
-            ),
-          ],
+          useValue: manifests.flatMap((m) => (m.checks ?? []).map((check) => ({ addon: m.name, check }))),
         },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: SESSION_SECRET, useValue: options.sessionSecret },
         {
           provide: WEB_MENUS,
-          useValue: [...CORE_WEB_MENUS, ...addons.flatMap((a) => a.manifest.web?.menus ?? [])].sort(
-            (a, b) => a.sequence - b.sequence,
-          ),
+          useValue: manifests.flatMap((m) => m.web?.menus ?? []).sort((a, b) => a.sequence - b.sequence),
         },
         {
           provide: WEB_HOME,
@@ -195,7 +196,7 @@ export class CoreModule {
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         AppExceptionFilter,
       ],
-      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, LOADED_ADDONS, AppExceptionFilter],
+      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter],
     };
   }
 }

@@ -1,8 +1,10 @@
 import { join } from 'node:path';
 import type { SeedData, TaskDeclaration } from '../addons/manifest.js';
 import { PROJECT_ROOT } from '../paths.js';
+import type { AlertChannel } from './channels/alert-channel.js';
 import { AlertChannelSubscription } from './channels/alert-channel.entity.js';
 import { ALLOW_PRIVATE_SETTING, BASE_URL_SETTING } from './channels/channel-delivery.service.js';
+import { CORE_CHANNELS } from './channels/core-channels.js';
 import { Follower, FollowerSubtype } from './chatter/follower.entity.js';
 import { Message } from './chatter/message.entity.js';
 import { Subtype } from './chatter/subtype.entity.js';
@@ -40,6 +42,9 @@ export const MAIL_SEED = {
 export const MAIL_TASKS: TaskDeclaration[] = [
   { id: 'mail.dispatch', everySeconds: 5, provider: DispatchNotificationsTask },
 ];
+
+/** The alert channels core brings (webhook, Slack, Teams, Pushover, ntfy); addons add theirs. */
+export const MAIL_CHANNELS: AlertChannel[] = CORE_CHANNELS;
 
 /** Core's e-mail templates (`mail/layout`, `mail/message`, partials): every e-mail is rendered in the layout. */
 export const MAIL_TEMPLATES: TemplateFolder = {

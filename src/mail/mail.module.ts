@@ -10,7 +10,6 @@ import {
   PartnerChannelsController,
 } from './channels/channels.controller.js';
 import { ChannelsService } from './channels/channels.service.js';
-import { CORE_CHANNELS } from './channels/core-channels.js';
 import { ChatterRepository } from './chatter/chatter.repository.js';
 import { ChatterService } from './chatter/chatter.service.js';
 import { ThreadRegistry } from './chatter/thread-registry.js';
@@ -28,7 +27,7 @@ import { NotificationsRepository } from './notifications/notifications.repositor
 export interface MailModuleOptions {
   /** Thread models of core and of the loaded addons (manifest `threads`). */
   threads: ThreadDefinition[];
-  /** Alert channels the loaded addons add to core's (manifest `channels`). */
+  /** Alert channels of core and of the loaded addons (manifest `channels`). */
   channels: AlertChannel[];
   /** E-mail template folders of the loaded addons (manifest `templates`). */
   templates: TemplateFolder[];
@@ -73,7 +72,7 @@ export class MailModule {
         ChannelDeliveryService,
         ChannelsService,
         { provide: THREAD_DEFINITIONS, useValue: options.threads },
-        { provide: ALERT_CHANNELS, useValue: [...CORE_CHANNELS, ...options.channels] },
+        { provide: ALERT_CHANNELS, useValue: options.channels },
         { provide: TEMPLATE_FOLDERS, useValue: [MAIL_TEMPLATES, ...options.templates] },
       ],
       exports: PUBLIC,

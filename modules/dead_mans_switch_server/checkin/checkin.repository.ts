@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import { Database } from '../../../src/index.js';
 import {
   deadlineAfterSql,
   delayDecidesSql,
@@ -80,11 +81,10 @@ export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryC
 
 @Injectable()
 export class CheckInRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+  ) {}
 
   /**
    * The common case in one statement (one implicit transaction, committed when it returns): a known instance
@@ -93,10 +93,8 @@ export class CheckInRepository {
    * check-in needs the full transaction.
    */
   async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
-    // The hot path goes to the pool TypeORM owns, as a named (prepared) statement: no query runner to set up
-    // per call, no parse and plan per call on the server.
-    const pool = (this.db.driver as unknown as { master: pg.Pool }).master;
-    const { rows } = await pool.query<CheckedIn>(quickCheckInQuery(checkIn, receivedAt));
+    // A named (prepared) statement: no parse and plan per call on the server.
+    const rows = await this.database.queryNamed<CheckedIn>(quickCheckInQuery(checkIn, receivedAt));
     return rows[0];
   }
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
+import { Clock, Database, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
 import { CachedSettings } from '../cached-settings.service.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { cronDeadline } from '../health/instance-health.js';
@@ -37,6 +37,7 @@ export class CheckInService {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(CachedSettings) private readonly cachedSettings: CachedSettings,
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   /**
@@ -99,7 +100,7 @@ export class CheckInService {
     for (let attempt = 1; ; attempt++) {
       const quick = await this.checkIns.quickCheckIn(checkIn, now);
       if (quick) return quick;
-      const outcome = await this.checkIns.transaction(async (manager) => {
+      const outcome = await this.database.transaction(async (manager) => {
         const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
         if (locked) {
           // The cron expectation's deadline, when it decides (else the statement computes the delay's).

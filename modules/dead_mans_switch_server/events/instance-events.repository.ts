@@ -30,10 +30,6 @@ export interface EventFilter {
 export class InstanceEventsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   async insert(
     event: { instanceId: number; receivedAt: Date; level: number; message: string },
     manager: EntityManager,

@@ -85,10 +85,6 @@ export class InstancesRepository {
     return row.n;
   }
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   async list(filter: InstanceFilter, now: Date): Promise<{ items: InstanceRow[]; total: number }> {
     const where: string[] = [];
     const params: unknown[] = [];

@@ -5,6 +5,7 @@ import {
   Clock,
   badRequest,
   conflict,
+  Database,
   notFound,
   type Page,
   type RequestContext,
@@ -44,6 +45,7 @@ export class InstancesService {
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
@@ -190,7 +192,7 @@ export class InstancesService {
     id: number,
     decide: (before: Instance, manager: EntityManager) => Promise<Instance>,
   ): Promise<void> {
-    await this.instances.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const before = await this.instances.findForUpdate(id, manager);
       if (!before) throw notFound(INSTANCE_MODEL, id);
       const after = await decide(before, manager);

@@ -20,10 +20,6 @@ export interface PendingStorm {
 export class StormRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   /**
    * Followers (subscribed to down alerts) of more than `threshold` instances due at `now` (a down alert or a
    * reminder). Through the partial index on the deadline: O(due).

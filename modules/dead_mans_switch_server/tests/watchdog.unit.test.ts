@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EntityManager } from 'typeorm';
-import { ManualClock, type SettingsService } from '../../../src/index.js';
+import { ManualClock, type Database, type SettingsService } from '../../../src/index.js';
 import type { DmsMetrics } from '../dms-metrics.service.js';
 import type { OpenWindow } from '../health/instance-health.js';
 import type { InstanceAlertsService } from '../instance-alerts.service.js';
@@ -53,7 +53,6 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
   };
   let claimable = options.claimable ?? [];
   const repository = strict<WatchdogRepository>('watchdog', {
-    transaction: (work: (manager: EntityManager) => Promise<unknown>) => work(MANAGER),
     recordPass: () => Promise.resolve(options.previousPass),
     grantGrace: (gapStart: Date, now: Date) => {
       calls.graced.push([gapStart, now]);
@@ -88,6 +87,9 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
   const maintenance = strict<MaintenanceWindowsService>('maintenance', {
     openAt: () => Promise.resolve(options.open ?? []),
   });
+  const database = strict<Database>('database', {
+    transaction: (work: (manager: EntityManager) => Promise<unknown>) => work(MANAGER),
+  });
   const service = new WatchdogService(
     repository,
     alerts,
@@ -96,6 +98,7 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
     new ManualClock(NOW),
     storms,
     maintenance,
+    database,
   );
   return { service, calls };
 }

@@ -26,10 +26,6 @@ export interface Transition {
 export class WatchdogRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   /**
    * Records this pass and returns the previous one, under the row's lock: of two replicas, the second waits
    * for the first to finish its gap handling, then sees its pass.

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Clock, SettingsService } from '../../../src/index.js';
+import { Clock, Database, SettingsService } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { SETTINGS, numericSetting } from '../settings.js';
@@ -53,6 +53,7 @@ export class WatchdogService {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -88,7 +89,7 @@ export class WatchdogService {
     const now = pass.now;
     const result = { alerts: 0, lag: 0 };
     for (;;) {
-      const batch = await this.watchdog
+      const batch = await this.database
         .transaction(async (manager) => {
           const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, [...failed], manager);
           return { due, transitions: await this.alert(due, pass, manager) };
@@ -138,7 +139,7 @@ export class WatchdogService {
     for (;;) {
       let claimed: DueInstance | undefined;
       try {
-        const done = await this.watchdog.transaction(async (manager) => {
+        const done = await this.database.transaction(async (manager) => {
           const due = await this.watchdog.claimDue(pass.now, 1, [...failed], manager);
           claimed = due[0];
           return { due, transitions: await this.alert(due, pass, manager) };
@@ -170,7 +171,7 @@ export class WatchdogService {
       SETTINGS.watchdogGapSeconds,
       await this.settings.get(SETTINGS.watchdogGapSeconds),
     );
-    await this.watchdog.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const previous = await this.watchdog.recordPass(now, manager);
       if (!previous) return;
       if (!isGap(previous, now, threshold)) return;
