@@ -9,7 +9,8 @@
  *
  * Environment: BENCH_DURATION (seconds, default 30), BENCH_CONNECTIONS (default 32), BENCH_POOL (server pool
  * size, default 10), BENCH_ROUNDS (watchdog rounds, default 5), BENCH_WATCHDOG=0 (check-ins only), BENCH_WEB_CONCURRENCY (HTTP workers, default 1), BENCH_NODE_ARGS
- * (node options for the Vigil server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`).
+ * (node options for the Vigil server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_ADAPTERS=1 (also measures
+ * `nest-prototype.ts`, a minimal Nest app on Express and on Fastify; needs `@nestjs/platform-fastify` installed).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -36,6 +37,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const WATCHDOG = process.env.BENCH_WATCHDOG !== '0';
 /** HTTP workers of the Vigil server (WEB_CONCURRENCY). */
 const WORKERS = Number(process.env.BENCH_WEB_CONCURRENCY ?? 1);
+/** BENCH_ADAPTERS=1: also the minimal Nest prototypes on Express and Fastify. */
+const ADAPTERS = process.env.BENCH_ADAPTERS === '1';
 const REGISTERED = 10_000;
 const WATCHED = 100_000;
 const DUE = 1_000;
@@ -185,7 +188,15 @@ async function measureCheckIns(
   };
 }
 
-async function measureStatus(url: string, pid: number) {
+interface StatusFigures {
+  per_second: number;
+  p99_ms: number;
+  server_cpu_ms_per_request: number;
+}
+
+async function measureStatus(url: string, pid: number): Promise<StatusFigures> {
+  // Warm-up, as for the check-ins: the first seconds of a fresh process are the JIT's.
+  await autocannon({ url: `${url}/monitoring/status`, connections: CONNECTIONS, duration: 3 });
   const cpuBefore = cpuMs(pid);
   const result = await autocannon({
     url: `${url}/monitoring/status`,
@@ -245,6 +256,32 @@ async function main(): Promise<void> {
     const referenceCheckIns = await measureCheckIns(db, reference.url, reference.child.pid!, uuids, DURATION);
     reference.child.kill('SIGTERM');
     const checkIns = await measureCheckIns(db, started.url, server.pid!, uuids, DURATION);
+    const prototypes: Record<string, { status: StatusFigures; checkIns: CheckInFigures }> = {};
+    if (ADAPTERS) {
+      for (const adapter of ['express', 'fastify']) {
+        const prototype = await startServer(
+          { ...env, PROTOTYPE_ADAPTER: adapter },
+          'dist/bench/checkin/nest-prototype.js',
+          'prototype listening',
+        );
+        const pid = prototype.child.pid!;
+        prototypes[adapter] = {
+          status: await measureStatus(prototype.url, pid),
+          checkIns: await measureCheckIns(db, prototype.url, pid, uuids, DURATION),
+        };
+        prototype.child.kill('SIGTERM');
+        await new Promise((resolve) => prototype.child.once('exit', resolve));
+      }
+    }
+    for (const [adapter, figures] of Object.entries(prototypes)) {
+      console.log(
+        `Nest prototype on ${adapter} / reference: check-ins/s ${ratio(figures.checkIns.per_second, referenceCheckIns.per_second)}, ` +
+          `CPU per check-in ${ratio(figures.checkIns.server_cpu_ms_per_checkin, referenceCheckIns.server_cpu_ms_per_checkin)}, ` +
+          `GET /monitoring/status ${ratio(figures.status.per_second, referenceStatus.per_second)}; ` +
+          `p99 ${figures.checkIns.latency_ms.p99} ms; RSS ${figures.checkIns.server_rss_mib} MiB ` +
+          `(${figures.checkIns.per_second}/s, ${figures.checkIns.server_cpu_ms_per_checkin} ms CPU)`,
+      );
+    }
     console.log('status', JSON.stringify({ reference: referenceStatus, vigil: vigilStatus }, null, 2));
     console.log('check-ins', JSON.stringify({ reference: referenceCheckIns, vigil: checkIns }, null, 2));
     console.log(

@@ -17,6 +17,12 @@ import { AuthService } from './auth.service.js';
  */
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+interface RouteAccess {
+  web: boolean;
+  public: boolean;
+  role: Role;
+}
+
 @Injectable()
 export class AuthGuard implements CanActivate {
   constructor(
@@ -26,27 +32,57 @@ export class AuthGuard implements CanActivate {
     private readonly sessions: WebSessionService,
   ) {}
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  /** A route's decorators, read once per handler instead of through the reflector on every request. */
+  private readonly routes = new WeakMap<object, { controller: object; access: RouteAccess }>();
+
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
     const request = context.switchToHttp().getRequest<VigilRequest & WebRequest>();
-    const targets = [context.getHandler(), context.getClass()];
-    const web = this.reflector.getAllAndOverride<boolean>(WEB_KEY, targets) ?? false;
+    const access = this.access(context);
     const header = request.headers.authorization;
+    // Without credentials to resolve (the check-in and other public calls), no promise is made.
+    if (!header?.startsWith('Bearer ') && !access.web) return this.decide(request, access);
+    return this.authenticate(request, header, access).then(() => this.decide(request, access));
+  }
+
+  private access(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    const controller = context.getClass();
+    const known = this.routes.get(handler);
+    if (known?.controller === controller) return known.access;
+    const targets = [handler, controller];
+    const access: RouteAccess = {
+      web: this.reflector.getAllAndOverride<boolean>(WEB_KEY, targets) ?? false,
+      public: this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) ?? false,
+      role: this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer',
+    };
+    this.routes.set(handler, { controller, access });
+    return access;
+  }
+
+  private async authenticate(
+    request: VigilRequest & WebRequest,
+    header: string | undefined,
+    access: RouteAccess,
+  ): Promise<void> {
     if (header?.startsWith('Bearer ')) request.user = await this.auth.authenticate(header.slice(7).trim());
-    else if (web) {
+    else if (access.web) {
       // Only the web UI reads the cookie: the API stays bearer-only, out of reach of cross-site forms.
       const session = await this.sessions.read(request);
       request.user = session && (await this.auth.userById(session.userId));
       if (request.user) request.webSession = session;
     }
+  }
+
+  private decide(request: VigilRequest & WebRequest, access: RouteAccess): boolean {
     const negotiated = this.i18n.negotiate(request.headers['accept-language']);
     // The API answers in the language asked for; the web UI in the user's own, the browser's for visitors.
-    request.lang = (web ? (request.user?.lang ?? negotiated) : (negotiated ?? request.user?.lang)) ?? 'en';
-    if (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets)) return true;
+    request.lang =
+      (access.web ? (request.user?.lang ?? negotiated) : (negotiated ?? request.user?.lang)) ?? 'en';
+    if (access.public) return true;
     if (!request.user) throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
-    const role = this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer';
-    if (!hasRole(request.user, role))
-      throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden_role', { role });
+    if (!hasRole(request.user, access.role))
+      throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden_role', { role: access.role });
     if (
       request.webSession &&
       !SAFE_METHODS.has(request.method) &&

@@ -6,7 +6,7 @@ import { type INestApplication, Module, type DynamicModule } from '@nestjs/commo
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import {
   DEFAULT_ADDON_PATHS,
@@ -22,6 +22,8 @@ import { EnvironmentRefusal, type EnvironmentReport } from '../environment/envir
 import { EnvironmentService } from '../environment/environment.service.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { validationPipe } from '../common/validation.js';
+import { MetricsService } from '../monitoring/metrics.service.js';
+import { requestObserver } from '../monitoring/request-observer.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { Clock, SystemClock } from '../scheduler/clock.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
@@ -29,6 +31,7 @@ import { UsersService } from '../users/users.service.js';
 import { CORE } from './core-manifest.js';
 import { webAssets, webSecurityHeaders } from '../web/web-assets.js';
 import { bodyParsers } from './body-parsers.js';
+import { createRootLogger, PinoNestLogger } from './logger.js';
 import { CoreModule } from './core.module.js';
 import { SeedService } from './seed.service.js';
 
@@ -46,6 +49,8 @@ export interface StartOptions {
    * (default true). The CLI skips them: its commands are how some failures get fixed.
    */
   environmentChecks?: boolean;
+  /** Where log lines go instead of stdout (tests read them). */
+  logDestination?: DestinationStream;
 }
 
 export interface Vigil {
@@ -123,17 +128,30 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       abortOnError: false,
       bodyParser: false,
     });
-    app.useLogger(app.get(Logger));
+    const logger = createRootLogger(config, options.logDestination);
+    app.useLogger(new PinoNestLogger(logger));
+    // ETags would hash every JSON answer (and turn its string into a Buffer, written apart from the headers);
+    // API clients do not revalidate. Static assets keep theirs (serve-static).
+    app.set('etag', false);
+    app.use(
+      requestObserver({
+        logger,
+        everyRequest: config.runningEnv === 'dev',
+        httpDuration: app.get(MetricsService).httpDuration,
+      }),
+    );
     app.use('/web', webSecurityHeaders(config));
     app.use('/web/assets', webAssets());
     app.use(bodyParsers(addons));
     app.useGlobalPipes(validationPipe());
     app.set('trust proxy', config.trustProxy ? 1 : false);
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder().setTitle('Vigil').setVersion('1').addBearerAuth().build(),
+    // Built on the first request for it: most processes never serve it, and it is large.
+    SwaggerModule.setup('api/docs', app, () =>
+      SwaggerModule.createDocument(
+        app,
+        new DocumentBuilder().setTitle('Vigil').setVersion('1').addBearerAuth().build(),
+      ),
     );
-    SwaggerModule.setup('api/docs', app, document);
     await app.init();
 
     // After the database connection, before seeding and listening: every check runs, every failure is listed,

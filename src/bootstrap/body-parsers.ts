@@ -8,24 +8,95 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** A path as the router matches it: case-insensitive, with or without a trailing slash. */
 const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, '') || '/';
 
+/** The content types the common case sends, spelled as clients (and the OCA module) spell them. */
+const PLAIN_JSON = new Set([
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json;charset=utf-8',
+]);
+
+/** JSON's insignificant white space, which may precede the first character. */
+const FIRST_CHAR = /^[ \t\n\r]*(.)/;
+
 /**
  * Parses JSON and form bodies with a size limit per path: an addon's manifest `bodyLimits` lowers it for its
  * routes (the unauthenticated check-in endpoint takes 16 KiB), so an oversized body is refused with 413 while it
  * is read, not after a megabyte was buffered.
+ *
+ * The common case — `application/json` in UTF-8, not compressed, with a `Content-Length` within the limit — is
+ * read here in one pass, without body-parser's content negotiation, charset decoder and stream plumbing; its
+ * errors are body-parser's (same status, `type` and `limit`), so they render the same. Anything else (no length,
+ * over the limit, compressed, another charset or type) goes to body-parser, which refuses or inflates within the
+ * same limit.
  */
 export function bodyParsers(addons: LoadedAddon[]): RequestHandler {
-  const limited = new Map<string, RequestHandler>();
+  const limited = new Map<string, { limit: number; parser: RequestHandler }>();
   for (const { manifest } of addons) {
     for (const [path, limit] of Object.entries(manifest.bodyLimits ?? {}))
-      limited.set(routeKey(path), json({ limit }));
+      limited.set(routeKey(path), { limit, parser: json({ limit }) });
   }
   const defaultJson = json({ limit: DEFAULT_BODY_LIMIT });
   const form = urlencoded({ extended: true, limit: DEFAULT_BODY_LIMIT });
   return (request: Request, response: Response, next: NextFunction) => {
     const own = limited.get(routeKey(request.path));
-    if (own) return own(request, response, next);
+    const limit = own?.limit ?? DEFAULT_BODY_LIMIT;
+    if (readsPlainJson(request, limit)) return readJson(request, next);
+    if (own) return own.parser(request, response, next);
     defaultJson(request, response, (error?: unknown) =>
       error ? next(error) : form(request, response, next),
     );
   };
+}
+
+function readsPlainJson(request: Request, limit: number): boolean {
+  const { headers } = request;
+  const type = headers['content-type'];
+  if (type === undefined || !PLAIN_JSON.has(type.toLowerCase())) return false;
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return false;
+  const length = headers['content-length'];
+  if (length === undefined || headers['transfer-encoding'] !== undefined) return false;
+  const size = Number(length);
+  return Number.isInteger(size) && size >= 0 && size <= limit;
+}
+
+/** Reads a body whose length the headers gave (and Node's parser enforces), then parses it. */
+function readJson(request: Request, next: NextFunction): void {
+  const chunks: Buffer[] = [];
+  let done = false;
+  const finish = (error?: Error) => {
+    if (done) return;
+    done = true;
+    request.off('data', onData).off('end', onEnd).off('error', onError).off('aborted', onAborted);
+    next(error);
+  };
+  const onData = (chunk: Buffer) => chunks.push(chunk);
+  const onEnd = () => {
+    const text = (chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)).toString('utf8');
+    try {
+      request.body = parseStrict(text);
+    } catch (error) {
+      return finish(httpError(new SyntaxError((error as Error).message), 400, 'entity.parse.failed'));
+    }
+    finish();
+  };
+  const onError = (error: Error) => finish(httpError(error, 400, 'request.aborted'));
+  const onAborted = () => finish(httpError(new Error('request aborted'), 400, 'request.aborted'));
+  request.on('data', onData).on('end', onEnd).on('error', onError).on('aborted', onAborted);
+}
+
+/** As body-parser's `json()` (strict): an object or an array, an empty body being `{}`. */
+function parseStrict(text: string): unknown {
+  // A byte order mark, which body-parser's decoder drops.
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  if (body.length === 0) return {};
+  const first = FIRST_CHAR.exec(body)?.[1];
+  if (first !== undefined && first !== '{' && first !== '[')
+    throw new SyntaxError(`Unexpected token ${first} in JSON at position 0`);
+  return JSON.parse(body);
+}
+
+/** An error shaped like http-errors' (what body-parser passes on), so Nest and our filter map it the same. */
+function httpError(error: Error, status: number, type: string): Error {
+  return Object.assign(error, { status, statusCode: status, expose: true, type });
 }

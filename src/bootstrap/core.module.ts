@@ -1,13 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { LoggerModule } from 'nestjs-pino';
 import type { LoadedAddon } from '../addons/addon-loader.js';
 import { AuthController } from '../auth/auth.controller.js';
 import { AuthGuard } from '../auth/auth.guard.js';
@@ -24,7 +22,6 @@ import {
   EnvironmentService,
 } from '../environment/environment.service.js';
 import { I18N_FOLDERS, I18nService } from '../i18n/i18n.service.js';
-import { HttpMetricsInterceptor } from '../monitoring/http-metrics.interceptor.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { MonitoringController } from '../monitoring/monitoring.controller.js';
 import { MailModule } from '../mail/mail.module.js';
@@ -108,41 +105,6 @@ export class CoreModule {
       module: CoreModule,
       global: true,
       imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            // In dev, one short line per request ("GET /api/v1/partners 200 4 ms"); JSON keeps the fields.
-            transport:
-              config.logFormat === 'pretty'
-                ? {
-                    target: 'pino-pretty',
-                    options: { singleLine: true, ignore: 'pid,hostname,req,res,responseTime,context' },
-                  }
-                : undefined,
-            // What a request log says: its id, method, URL and status; never its headers.
-            serializers: {
-              req: (req: { id: unknown; method: string; url: string }) => ({
-                id: req.id,
-                method: req.method,
-                url: req.url,
-              }),
-              res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-            },
-            customSuccessMessage: (req, res, responseTime) =>
-              `${req.method} ${req.url} ${res.statusCode} ${Math.round(responseTime)} ms`,
-            customErrorMessage: (req, res, error) =>
-              `${req.method} ${req.url} ${res.statusCode}: ${error.message}`,
-            redact: ['req.headers.authorization', 'req.headers.cookie'],
-            // A caller's X-Request-Id is kept (tracing across services), otherwise a fresh one; echoed back.
-            genReqId: (req, res) => {
-              const given = req.headers['x-request-id'];
-              const id = typeof given === 'string' && /^[\w.:-]{1,100}$/.test(given) ? given : randomUUID();
-              res.setHeader('x-request-id', id);
-              return id;
-            },
-            autoLogging: { ignore: (req) => req.url === '/monitoring/status' },
-          },
-        }),
         TypeOrmModule.forRoot({
           type: 'postgres',
           url: options.databaseUrl,
@@ -232,7 +194,6 @@ export class CoreModule {
         { provide: I18N_FOLDERS, useValue: addons.map((a) => join(a.dir, 'i18n')) },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
-        { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
         AppExceptionFilter,
       ],
       exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter],

@@ -23,6 +23,8 @@ export interface AuthUser {
 export interface VigilRequest extends Request {
   user?: AuthUser;
   lang?: string;
+  /** Set by the request observer, the first middleware: the caller's `X-Request-Id` or a fresh UUID. */
+  id?: string;
 }
 
 export const systemContext = (lang = 'en'): RequestContext => ({ lang });
@@ -32,7 +34,7 @@ export const Ctx = createParamDecorator((_: unknown, context: ExecutionContext):
   return {
     user: request.user,
     lang: request.lang ?? request.user?.lang ?? 'en',
-    requestId: typeof request.id === 'object' ? undefined : String(request.id),
+    requestId: request.id,
   };
 });
 

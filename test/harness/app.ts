@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { DestinationStream } from 'pino';
 import { loadConfig } from '../../src/config/app-config.js';
 import { startVigil, type Vigil } from '../../src/bootstrap/application.js';
 import { type Clock } from '../../src/scheduler/clock.js';
@@ -14,6 +15,8 @@ export interface TestAppOptions {
   /** Extra environment variables (ADDONS, SMTP_URL, …). */
   env?: Record<string, string>;
   scheduler?: boolean;
+  /** Where log lines go instead of stdout. */
+  logDestination?: DestinationStream;
 }
 
 export interface TestApp {
@@ -45,6 +48,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     listen: true,
     host: '127.0.0.1',
     scheduler: options.scheduler ?? false,
+    logDestination: options.logDestination,
   });
   return {
     vigil,

@@ -24,29 +24,51 @@ export class AliveMiddleware implements NestMiddleware {
   }
 
   use(request: Request, response: Response, next: NextFunction): void {
-    this.check(request, response).then(() => next(), next);
+    try {
+      this.checkTransport(request, response);
+      const wait = this.perSource.take(sourceAddress(request.ip));
+      // The limit is cached: most requests are decided without a promise.
+      if (typeof wait === 'number') {
+        this.checkWait(wait, request, response);
+        next();
+      } else {
+        wait.then((seconds) => this.checkWait(seconds, request, response)).then(() => next(), next);
+      }
+    } catch (error) {
+      next(error);
+    }
   }
 
-  private async check(request: Request, response: Response): Promise<void> {
-    const refuse = (result: string, error: AppException) => {
-      // The check-in metric counts the alive endpoint only; cancel and event share the defences.
-      if (/\/alive\/?$/i.test(request.path)) this.metrics.checkIns.inc({ form: 'unknown', result });
-      if (error instanceof RateLimitedException) response.setHeader('Retry-After', error.retryAfterSeconds);
-      throw error;
-    };
+  private refuse(request: Request, response: Response, result: string, error: AppException): never {
+    // The check-in metric counts the alive endpoint only; cancel and event share the defences.
+    if (/\/alive\/?$/i.test(request.path)) this.metrics.checkIns.inc({ form: 'unknown', result });
+    if (error instanceof RateLimitedException) response.setHeader('Retry-After', error.retryAfterSeconds);
+    throw error;
+  }
+
+  private checkTransport(request: Request, response: Response): void {
     if (!this.allowed.allows(request.ip))
-      refuse(
+      this.refuse(
+        request,
+        response,
         'forbidden',
         new AppException(HttpStatus.FORBIDDEN, 'dead_mans_switch_server.errors.source_refused'),
       );
-    if (!request.is('application/json'))
-      refuse(
+    const type = request.headers['content-type'];
+    if (type !== 'application/json' && !request.is('application/json'))
+      this.refuse(
+        request,
+        response,
         'unsupported_type',
         new AppException(HttpStatus.UNSUPPORTED_MEDIA_TYPE, 'dead_mans_switch_server.errors.content_type'),
       );
-    const wait = await this.perSource.take(sourceAddress(request.ip));
+  }
+
+  private checkWait(wait: number, request: Request, response: Response): void {
     if (wait > 0)
-      refuse(
+      this.refuse(
+        request,
+        response,
         'rate_limited',
         new RateLimitedException('dead_mans_switch_server.errors.too_many_from_source', wait),
       );
