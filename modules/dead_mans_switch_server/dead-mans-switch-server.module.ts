@@ -17,6 +17,9 @@ import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
 import { InstancesService } from './instances/instances.service.js';
 import { InstancesWebController } from './web/instances-web.controller.js';
+import { LogPartitionsRepository } from './logs/log-partitions.repository.js';
+import { LogPartitionsTask } from './logs/log-partitions.task.js';
+import { LogRollupTask } from './logs/log-rollup.task.js';
 import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
@@ -49,6 +52,9 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     WatchdogService,
     WatchdogTask,
     LogRetentionTask,
+    LogPartitionsRepository,
+    LogPartitionsTask,
+    LogRollupTask,
     CachedSettings,
     InstanceCancelService,
     InstanceEventsRepository,

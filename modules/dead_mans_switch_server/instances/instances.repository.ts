@@ -201,7 +201,12 @@ export class InstancesRepository {
     return (manager ?? this.db.manager).getRepository(User).existsBy({ id, active: true });
   }
 
-  /** Check-ins per hour or day (in `timeZone`) between two times, for charts. */
+  /**
+   * Check-ins per hour or day (in `timeZone`) between two times, for charts. The hours already rolled up are read
+   * from the hourly roll-up, the others (the recent hours, and the partial hour at `from`) from the raw rows, and
+   * both are merged per bucket. A time zone whose offset in the range is not a whole number of hours (India,
+   * Newfoundland…) cuts UTC hours in two: then every bucket is computed from the raw rows.
+   */
   aggregatedLogs(
     instanceId: number,
     interval: 'hour' | 'day',
@@ -210,12 +215,40 @@ export class InstancesRepository {
     timeZone: string,
   ): Promise<LogBucket[]> {
     return this.db.query<LogBucket[]>(
-      `SELECT date_trunc($2, received_at, $5) AS start, count(*)::int AS count,
-              avg(cpu) AS cpu_avg, max(cpu) AS cpu_max, avg(ram) AS ram_avg, max(ram) AS ram_max,
-              avg(user_count)::double precision AS user_count_avg, max(user_count) AS user_count_max
-       FROM dead_mans_switch_log
-       WHERE instance_id = $1 AND received_at >= $3 AND received_at < $4
-       GROUP BY 1 ORDER BY 1`,
+      `WITH edges AS (
+         SELECT date_trunc('hour', $3::timestamptz - interval '1 microsecond', 'UTC') + interval '1 hour' AS first,
+                least(coalesce((SELECT rolled_up_until FROM dead_mans_switch_log_rollup), '-infinity'),
+                      date_trunc('hour', $4::timestamptz, 'UTC')) AS last)
+       , span AS (
+         -- [lo, hi): the hours read from the roll-up; an empty span (lo = hi = to) reads everything raw.
+         SELECT CASE WHEN rolled THEN first ELSE $4::timestamptz END AS lo,
+                CASE WHEN rolled THEN last ELSE $4::timestamptz END AS hi
+         FROM (SELECT first, last, first < last AND NOT EXISTS (
+                 -- A daily look at the offset finds any period of a non-whole-hour offset (they last months).
+                 SELECT 1 FROM (SELECT generate_series(first, last, interval '1 day') UNION ALL SELECT last) AS t(at)
+                 WHERE extract(epoch FROM (at AT TIME ZONE $5) - (at AT TIME ZONE 'UTC'))::bigint % 3600 <> 0)
+                 AS rolled
+               FROM edges) AS e)
+       , parts AS (
+         SELECT date_trunc($2, r.hour, $5) AS start, r.count::bigint AS count,
+                r.cpu_count::bigint AS cpu_n, r.cpu_avg * r.cpu_count AS cpu_sum, r.cpu_max,
+                r.ram_count::bigint AS ram_n, r.ram_avg * r.ram_count AS ram_sum, r.ram_max,
+                r.user_count_count::bigint AS user_count_n, r.user_count_avg * r.user_count_count AS user_count_sum,
+                r.user_count_max
+         FROM dead_mans_switch_log_hourly r, span
+         WHERE r.instance_id = $1 AND r.hour >= span.lo AND r.hour < span.hi
+         UNION ALL
+         SELECT date_trunc($2, l.received_at, $5), count(*), count(l.cpu), sum(l.cpu), max(l.cpu), count(l.ram),
+                sum(l.ram), max(l.ram), count(l.user_count), sum(l.user_count)::double precision, max(l.user_count)
+         FROM dead_mans_switch_log l, span
+         WHERE l.instance_id = $1 AND l.received_at >= $3 AND l.received_at < $4
+           AND (l.received_at < span.lo OR l.received_at >= span.hi)
+         GROUP BY 1)
+       SELECT start, sum(count)::int AS count,
+              sum(cpu_sum) / nullif(sum(cpu_n), 0) AS cpu_avg, max(cpu_max) AS cpu_max,
+              sum(ram_sum) / nullif(sum(ram_n), 0) AS ram_avg, max(ram_max) AS ram_max,
+              sum(user_count_sum) / nullif(sum(user_count_n), 0) AS user_count_avg, max(user_count_max) AS user_count_max
+       FROM parts GROUP BY 1 ORDER BY 1`,
       [instanceId, interval, from, to, timeZone],
     );
   }
