@@ -58,9 +58,7 @@ export class LogPartitionsRepository {
    * fell into the default partition meanwhile move into it. Returns the partitions created and the rows moved.
    */
   async createDays(from: Date, days: number): Promise<{ created: string[]; moved: number }> {
-    const existing = new Set(
-      (await this.partitions('dead_mans_switch_log')).map((p) => p.from.getTime()),
-    );
+    const existing = new Set((await this.partitions('dead_mans_switch_log')).map((p) => p.from.getTime()));
     const created: string[] = [];
     let moved = 0;
     for (let i = 0; i <= days; i++) {

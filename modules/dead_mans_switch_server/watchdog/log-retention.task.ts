@@ -23,7 +23,10 @@ export class LogRetentionTask implements ScheduledTask {
   async run(now: Date): Promise<void> {
     const days = await this.days(SETTINGS.logRetentionDays);
     if (days > 0) {
-      const { dropped, deleted } = await this.partitions.dropLogsBefore(this.before(now, days), RETENTION_BATCH);
+      const { dropped, deleted } = await this.partitions.dropLogsBefore(
+        this.before(now, days),
+        RETENTION_BATCH,
+      );
       if (dropped.length > 0 || deleted > 0)
         this.logger.log(
           `Dropped ${dropped.length} day(s) of check-in logs older than ${days} days` +
@@ -34,7 +37,9 @@ export class LogRetentionTask implements ScheduledTask {
     if (rollupDays > 0) {
       const dropped = await this.partitions.dropRollupsBefore(this.before(now, rollupDays));
       if (dropped.length > 0)
-        this.logger.log(`Dropped ${dropped.length} month(s) of hourly roll-ups older than ${rollupDays} days`);
+        this.logger.log(
+          `Dropped ${dropped.length} month(s) of hourly roll-ups older than ${rollupDays} days`,
+        );
     }
   }
 
