@@ -207,49 +207,52 @@ export class InstancesRepository {
    * both are merged per bucket. A time zone whose offset in the range is not a whole number of hours (India,
    * Newfoundland…) cuts UTC hours in two: then every bucket is computed from the raw rows.
    */
-  aggregatedLogs(
+  async aggregatedLogs(
     instanceId: number,
     interval: 'hour' | 'day',
     from: Date,
     to: Date,
     timeZone: string,
   ): Promise<LogBucket[]> {
+    // [lo, hi): the hours read from the roll-up, worked out first so that the planner sees constants and reads
+    // only the partitions and index ranges outside them; an empty span (lo = hi = to) reads everything raw.
+    const [{ lo, hi }] = await this.db.query<{ lo: Date; hi: Date }[]>(
+      `SELECT CASE WHEN rolled THEN first ELSE $2::timestamptz END AS lo,
+              CASE WHEN rolled THEN last ELSE $2::timestamptz END AS hi
+       FROM (SELECT first, last, first < last AND NOT EXISTS (
+               -- A daily look at the offset finds any period of a non-whole-hour offset (they last months).
+               SELECT 1 FROM (SELECT generate_series(first, last, interval '1 day') UNION ALL SELECT last) AS t(at)
+               WHERE extract(epoch FROM (at AT TIME ZONE $3) - (at AT TIME ZONE 'UTC'))::bigint % 3600 <> 0)
+               AS rolled
+             FROM (SELECT date_trunc('hour', $1::timestamptz - interval '1 microsecond', 'UTC') + interval '1 hour'
+                            AS first,
+                          least(coalesce((SELECT rolled_up_until FROM dead_mans_switch_log_rollup), '-infinity'),
+                                date_trunc('hour', $2::timestamptz, 'UTC')) AS last) AS edges) AS span`,
+      [from, to, timeZone],
+    );
+    const raw = (start: string, end: string) => `
+      SELECT date_trunc($2, received_at, $5), count(*), count(cpu), sum(cpu), max(cpu), count(ram), sum(ram),
+             max(ram), count(user_count), sum(user_count)::double precision, max(user_count)
+      FROM dead_mans_switch_log
+      WHERE instance_id = $1 AND received_at >= ${start} AND received_at < ${end}
+      GROUP BY 1`;
     return this.db.query<LogBucket[]>(
-      `WITH edges AS (
-         SELECT date_trunc('hour', $3::timestamptz - interval '1 microsecond', 'UTC') + interval '1 hour' AS first,
-                least(coalesce((SELECT rolled_up_until FROM dead_mans_switch_log_rollup), '-infinity'),
-                      date_trunc('hour', $4::timestamptz, 'UTC')) AS last)
-       , span AS (
-         -- [lo, hi): the hours read from the roll-up; an empty span (lo = hi = to) reads everything raw.
-         SELECT CASE WHEN rolled THEN first ELSE $4::timestamptz END AS lo,
-                CASE WHEN rolled THEN last ELSE $4::timestamptz END AS hi
-         FROM (SELECT first, last, first < last AND NOT EXISTS (
-                 -- A daily look at the offset finds any period of a non-whole-hour offset (they last months).
-                 SELECT 1 FROM (SELECT generate_series(first, last, interval '1 day') UNION ALL SELECT last) AS t(at)
-                 WHERE extract(epoch FROM (at AT TIME ZONE $5) - (at AT TIME ZONE 'UTC'))::bigint % 3600 <> 0)
-                 AS rolled
-               FROM edges) AS e)
-       , parts AS (
-         SELECT date_trunc($2, r.hour, $5) AS start, r.count::bigint AS count,
-                r.cpu_count::bigint AS cpu_n, r.cpu_avg * r.cpu_count AS cpu_sum, r.cpu_max,
-                r.ram_count::bigint AS ram_n, r.ram_avg * r.ram_count AS ram_sum, r.ram_max,
-                r.user_count_count::bigint AS user_count_n, r.user_count_avg * r.user_count_count AS user_count_sum,
-                r.user_count_max
-         FROM dead_mans_switch_log_hourly r, span
-         WHERE r.instance_id = $1 AND r.hour >= span.lo AND r.hour < span.hi
-         UNION ALL
-         SELECT date_trunc($2, l.received_at, $5), count(*), count(l.cpu), sum(l.cpu), max(l.cpu), count(l.ram),
-                sum(l.ram), max(l.ram), count(l.user_count), sum(l.user_count)::double precision, max(l.user_count)
-         FROM dead_mans_switch_log l, span
-         WHERE l.instance_id = $1 AND l.received_at >= $3 AND l.received_at < $4
-           AND (l.received_at < span.lo OR l.received_at >= span.hi)
-         GROUP BY 1)
+      `WITH parts AS (
+         SELECT date_trunc($2, hour, $5) AS start, count::bigint AS count,
+                cpu_count::bigint AS cpu_n, cpu_avg * cpu_count AS cpu_sum, cpu_max,
+                ram_count::bigint AS ram_n, ram_avg * ram_count AS ram_sum, ram_max,
+                user_count_count::bigint AS user_count_n, user_count_avg * user_count_count AS user_count_sum,
+                user_count_max
+         FROM dead_mans_switch_log_hourly
+         WHERE instance_id = $1 AND hour >= $6 AND hour < $7
+         UNION ALL ${raw('$3', '$6')}
+         UNION ALL ${raw('$7', '$4')})
        SELECT start, sum(count)::int AS count,
               sum(cpu_sum) / nullif(sum(cpu_n), 0) AS cpu_avg, max(cpu_max) AS cpu_max,
               sum(ram_sum) / nullif(sum(ram_n), 0) AS ram_avg, max(ram_max) AS ram_max,
               sum(user_count_sum) / nullif(sum(user_count_n), 0) AS user_count_avg, max(user_count_max) AS user_count_max
        FROM parts GROUP BY 1 ORDER BY 1`,
-      [instanceId, interval, from, to, timeZone],
+      [instanceId, interval, from, to, timeZone, lo, hi],
     );
   }
 
