@@ -6,10 +6,27 @@ const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
 /**
- * How long a partition statement waits for its lock before giving up until the task's next run: dropping a
- * partition needs the log table to itself for an instant, and must not queue the check-ins behind a long query.
+ * How long a partition statement waits for its lock. Dropping a partition needs the log table to itself for an
+ * instant, and attaching one a lock on the instance table (its foreign key) that check-ins' updates conflict
+ * with: while the statement waits, check-ins queue behind it, so it gives up soon and tries again a little later.
  */
-export const PARTITION_LOCK_TIMEOUT = '5s';
+export const PARTITION_LOCK_TIMEOUT = '2s';
+/** Tries per partition statement before leaving it to the task's next run. */
+const PARTITION_LOCK_TRIES = 5;
+
+/** Runs `work` again after a pause when it gave up waiting for a lock (SQLSTATE 55P03), a few times. */
+async function retryOnLockTimeout<T>(work: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await work();
+    } catch (error) {
+      const failure = error as { driverError?: { code?: string }; code?: string };
+      const code = failure.code ?? failure.driverError?.code;
+      if (code !== '55P03' || attempt >= PARTITION_LOCK_TRIES) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
+  }
+}
 
 /** The partition of one UTC day: `dead_mans_switch_log_20261130`. */
 export const dayPartitionName = (day: Date) =>
@@ -73,29 +90,31 @@ export class LogPartitionsRepository {
   private createDay(day: Date): Promise<number> {
     const name = dayPartitionName(day);
     const to = new Date(day.getTime() + DAY_MS);
-    return this.db.transaction(async (manager) => {
-      await manager.query(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}'`);
-      // No new row may fall into the default partition for this day until it is attached: check-ins of other days
-      // never touch the default partition, so they are not held.
-      await manager.query('LOCK TABLE dead_mans_switch_log_default IN SHARE ROW EXCLUSIVE MODE');
-      await manager.query(
-        `CREATE TABLE ${name} (LIKE dead_mans_switch_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+    return retryOnLockTimeout(() =>
+      this.db.transaction(async (manager) => {
+        await manager.query(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}'`);
+        // No new row may fall into the default partition for this day until it is attached: check-ins of other days
+        // never touch the default partition, so they are not held.
+        await manager.query('LOCK TABLE dead_mans_switch_log_default IN SHARE ROW EXCLUSIVE MODE');
+        await manager.query(
+          `CREATE TABLE ${name} (LIKE dead_mans_switch_log INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
            CHECK (received_at >= '${day.toISOString()}' AND received_at < '${to.toISOString()}'))`,
-      );
-      const [{ count }] = await manager.query<{ count: number }[]>(
-        `WITH moved AS (
+        );
+        const [{ count }] = await manager.query<{ count: number }[]>(
+          `WITH moved AS (
            DELETE FROM dead_mans_switch_log_default WHERE received_at >= $1 AND received_at < $2 RETURNING *)
          , copied AS (INSERT INTO ${name} SELECT * FROM moved RETURNING 1)
          SELECT count(*)::int AS count FROM copied`,
-        [day, to],
-      );
-      // The CHECK spares the scan of the new partition; attaching then builds its (empty) indexes.
-      await manager.query(
-        `ALTER TABLE dead_mans_switch_log ATTACH PARTITION ${name}
+          [day, to],
+        );
+        // The CHECK spares the scan of the new partition; attaching then builds its (empty) indexes.
+        await manager.query(
+          `ALTER TABLE dead_mans_switch_log ATTACH PARTITION ${name}
            FOR VALUES FROM ('${day.toISOString()}') TO ('${to.toISOString()}')`,
-      );
-      return count;
-    });
+        );
+        return count;
+      }),
+    );
   }
 
   /**
@@ -129,10 +148,12 @@ export class LogPartitionsRepository {
     const old = (await this.partitions(table)).filter((p) => p.to.getTime() <= before.getTime());
     for (const partition of old) {
       // One partition per transaction: each holds the table's lock for an instant only.
-      await this.db.transaction(async (manager) => {
-        await manager.query(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}'`);
-        await manager.query(`DROP TABLE ${partition.name}`);
-      });
+      await retryOnLockTimeout(() =>
+        this.db.transaction(async (manager) => {
+          await manager.query(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}'`);
+          await manager.query(`DROP TABLE ${partition.name}`);
+        }),
+      );
     }
     return old.map((p) => p.name);
   }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ManualClock, SettingsService } from '../../../src/index.js';
 import { CORE_MIGRATIONS, CORE_NAME } from '../../../src/bootstrap/core-manifest.js';
@@ -204,6 +205,23 @@ describe('check-in logs: day partitions, retention by partition, hourly roll-ups
         ['2030-03-13T06:00:00.000Z', '2030-03-13T18:00:00.000Z'],
       );
       await app.get(SettingsService).set(SETTINGS.logRetentionDays, '365');
+    });
+
+    it('a partition statement that waits too long for its lock gives up and tries again', async () => {
+      await partitionsTask().run(new Date('2030-02-01T00:00:00Z'));
+      // A long reader of the log holds its lock for 3 s: the drop gives up after 2 s and succeeds on a later try.
+      const reader = new pg.Client({ connectionString: db });
+      await reader.connect();
+      await reader.query('BEGIN');
+      await reader.query('SELECT count(*) FROM dead_mans_switch_log');
+      const released = new Promise((resolve) => setTimeout(resolve, 3000)).then(() => reader.query('COMMIT'));
+      const t = performance.now();
+      await app.get(LogRetentionTask).run(new Date('2031-02-05T00:00:00Z'));
+      const waited = performance.now() - t;
+      await released;
+      await reader.end();
+      assert.ok(waited > 2500, `${waited} ms`);
+      assert.ok(!(await partitionsOf(db, 'dead_mans_switch_log')).includes(dayName('2030-02-01')));
     });
 
     it('rolls up each complete hour once, matching the raw aggregates, across reruns', async () => {
