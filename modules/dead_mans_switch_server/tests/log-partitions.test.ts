@@ -3,11 +3,10 @@ import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { ManualClock, SettingsService } from '../../../src/index.js';
-import { CORE_MIGRATIONS, CORE_NAME } from '../../../src/bootstrap/core-manifest.js';
-import { runMigrations } from '../../../src/database/migration-runner.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
+import { migrateAddon } from '../../../test/harness/migrations.js';
 import { SourceRateLimiter } from '../checkin/source-rate-limiter.js';
 import { LogPartitionsTask } from '../logs/log-partitions.task.js';
 import { LogRollupTask } from '../logs/log-rollup.task.js';
@@ -35,47 +34,45 @@ const dayName = (day: string) => `dead_mans_switch_log_${day.replaceAll('-', '')
 describe('check-in logs: day partitions, retention by partition, hourly roll-ups', () => {
   it('the migration partitions an existing log table and keeps every row, its id and the id sequence', async () => {
     const db = await emptyDatabase();
-    const dataSource = new DataSource({ type: 'postgres', url: db });
-    await dataSource.initialize();
     try {
       const previous = manifest.migrations.filter(
         (m) => m !== DeadMansSwitchServerLogPartitions1733200000000,
       );
-      const groups = (migrations: typeof previous) => [
-        { addon: CORE_NAME, migrations: CORE_MIGRATIONS },
-        { addon: manifest.name, migrations },
-      ];
-      await runMigrations(dataSource, groups(previous));
-      // The old shape: one table, rows over three days (one far in the past), ids from the identity.
-      const [{ id }] = await dataSource.query<{ id: number }[]>(
+      await migrateAddon(db, manifest.name, previous);
+      // The old shape: one table, rows over four days and one far in the past, ids from the identity.
+      const [{ id }] = await query<{ id: number }>(
+        db,
         `INSERT INTO dead_mans_switch_instance (database_uuid) VALUES (gen_random_uuid()) RETURNING id`,
       );
-      await dataSource.query(
+      await query(
+        db,
         `INSERT INTO dead_mans_switch_log (instance_id, received_at, cpu, ram, user_count, db_size, version)
          SELECT $1, t, n, n * 2, n::int % 7, n * 1000, 'v' || n
          FROM generate_series(1, 300) AS n, LATERAL (SELECT timestamptz '2024-02-28 23:30:00+00' + n * interval '10 minutes') AS x(t)`,
         [id],
       );
-      await dataSource.query(
+      await query(
+        db,
         `INSERT INTO dead_mans_switch_log (instance_id, received_at, cpu) VALUES ($1, '2019-06-01 12:00:00+00', 42)`,
         [id],
       );
-      const snapshot = () =>
-        dataSource.query<Record<string, unknown>[]>('SELECT * FROM dead_mans_switch_log ORDER BY id');
+      const snapshot = () => query(db, 'SELECT * FROM dead_mans_switch_log ORDER BY id');
       const rowsBefore = await snapshot();
       assert.equal(rowsBefore.length, 301);
 
-      assert.deepEqual(await runMigrations(dataSource, groups(manifest.migrations)), [
+      assert.deepEqual(await migrateAddon(db, manifest.name, manifest.migrations), [
         `${manifest.name}/DeadMansSwitchServerLogPartitions1733200000000`,
       ]);
 
-      const [{ relkind }] = await dataSource.query<{ relkind: string }[]>(
+      const [{ relkind }] = await query<{ relkind: string }>(
+        db,
         `SELECT relkind FROM pg_class WHERE relname = 'dead_mans_switch_log'`,
       );
       assert.equal(relkind, 'p');
       assert.deepEqual(await snapshot(), rowsBefore);
       // Each row sits in its day's partition; the default partition is empty.
-      const placed = await dataSource.query<{ partition: string; n: number }[]>(
+      const placed = await query(
+        db,
         `SELECT tableoid::regclass::text AS partition, count(*)::int AS n FROM dead_mans_switch_log GROUP BY 1 ORDER BY 1`,
       );
       assert.deepEqual(placed, [
@@ -94,18 +91,19 @@ describe('check-in logs: day partitions, retention by partition, hourly roll-ups
           partitions.includes(dayName(new Date(today.getTime() + i * DAY_MS).toISOString().slice(0, 10))),
         );
       // The numbering goes on after the highest id.
-      const [{ id: next }] = await dataSource.query<{ id: string }[]>(
+      const [{ id: next }] = await query<{ id: string }>(
+        db,
         `INSERT INTO dead_mans_switch_log (instance_id, received_at) VALUES ($1, now()) RETURNING id`,
         [id],
       );
       assert.equal(Number(next), 302);
       // The roll-up starts at the oldest check-in's hour.
-      const [{ rolled_up_until }] = await dataSource.query<{ rolled_up_until: Date }[]>(
+      const [{ rolled_up_until }] = await query<{ rolled_up_until: Date }>(
+        db,
         'SELECT rolled_up_until FROM dead_mans_switch_log_rollup',
       );
       assert.equal(rolled_up_until.toISOString(), '2019-06-01T12:00:00.000Z');
     } finally {
-      await dataSource.destroy();
       await dropDatabase(db);
     }
   });
@@ -142,6 +140,12 @@ describe('check-in logs: day partitions, retention by partition, hourly roll-ups
          JOIN dead_mans_switch_instance i ON i.id = l.instance_id WHERE i.database_uuid = $1 ORDER BY l.received_at`,
         [uuid],
       );
+
+    it('leaves the partitioned tables to migrations: TypeORM never synchronizes the schema', () => {
+      const options = app.get(DataSource).options;
+      assert.equal(options.synchronize, false);
+      assert.equal(options.migrationsRun, false);
+    });
 
     it('creates the partitions of today and a week ahead, by the injected clock', async () => {
       await partitionsTask().run(new Date('2030-03-10T08:00:00Z'));
@@ -351,6 +355,9 @@ describe('check-in logs: day partitions, retention by partition, hourly roll-ups
     });
 
     it('drops the roll-up months older than dead_mans_switch.rollup_retention_days', async () => {
+      // Seeded with the addon: two years of roll-ups, one of raw rows (DESIGN section 4).
+      assert.equal(await app.get(SettingsService).get(SETTINGS.rollupRetentionDays), '730');
+      assert.equal(await app.get(SettingsService).get(SETTINGS.logRetentionDays), '365');
       await app.get(SettingsService).set(SETTINGS.rollupRetentionDays, '30');
       await app.get(LogRetentionTask).run(new Date('2030-04-30T00:00:00Z'));
       assert.deepEqual(await partitionsOf(db, 'dead_mans_switch_log_hourly'), [
