@@ -71,8 +71,9 @@ export class LogPartitionsRepository {
 
   /**
    * Creates the missing day partitions of the log from `from`'s day through `days` days later. Each is created
-   * apart and attached, which needs no exclusive lock on the log table (check-ins go on); rows of that day that
-   * fell into the default partition meanwhile move into it. Returns the partitions created and the rows moved.
+   * apart and attached: that takes no exclusive lock on the log table, but its foreign key needs the instance
+   * table's SHARE ROW EXCLUSIVE lock for an instant, which check-ins' updates wait for. Rows of that day that fell
+   * into the default partition meanwhile move into it. Returns the partitions created and the rows moved.
    */
   async createDays(from: Date, days: number): Promise<{ created: string[]; moved: number }> {
     const existing = new Set((await this.partitions('dead_mans_switch_log')).map((p) => p.from.getTime()));
