@@ -16,7 +16,13 @@ export type {
   SubtypeSeed,
   TaskDeclaration,
 } from './addons/manifest.js';
-export { RUNNING_ENVS, normalizeRunningEnv, type AppConfig, type RunningEnv } from './config/app-config.js';
+export {
+  EXIT_CONFIG,
+  RUNNING_ENVS,
+  normalizeRunningEnv,
+  type AppConfig,
+  type RunningEnv,
+} from './config/app-config.js';
 export { EnvironmentService, type ReportListener } from './environment/environment.service.js';
 export {
   EnvironmentRefusal,
@@ -26,6 +32,7 @@ export {
   type ReportTrigger,
 } from './environment/environment-report.js';
 export { VIGIL_VERSION } from './environment/version.js';
+export { Database } from './database/database.js';
 export { APP_CONFIG } from './config/config.tokens.js';
 export { AppException, badRequest, conflict, forbidden, notFound } from './common/app.exception.js';
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';
@@ -45,7 +52,7 @@ export { PartnersService } from './partners/partners.service.js';
 export { User, type Role } from './users/user.entity.js';
 export { UsersRepository } from './users/users.repository.js';
 export { UsersService } from './users/users.service.js';
-export { ChatterService, type PostMessage } from './chatter/chatter.service.js';
+export { ChatterService, type PostMessage } from './mail/chatter/chatter.service.js';
 export {
   MT_COMMENT,
   MT_NOTE,
@@ -54,9 +61,9 @@ export {
   type TrackedField,
   type TrackingValueInput,
   type Translatable,
-} from './chatter/thread.js';
-export { NotificationDispatcher, type DispatchResult } from './notifications/notification-dispatcher.js';
-export { TemplateRenderer } from './notifications/template-renderer.js';
+} from './mail/chatter/thread.js';
+export { NotificationDispatcher, type DispatchResult } from './mail/notification-dispatcher.js';
+export { TemplateRenderer } from './mail/email/template-renderer.js';
 export {
   summary,
   type AlertChannel,
@@ -64,8 +71,8 @@ export {
   type ChannelRequest,
   type ChannelSettingSpec,
   type RetryPolicy,
-} from './notifications/channels/alert-channel.js';
-export { signWebhook, SIGNATURE_HEADER } from './notifications/channels/webhook.channel.js';
+} from './mail/channels/alert-channel.js';
+export { signWebhook, SIGNATURE_HEADER } from './mail/channels/webhook.channel.js';
 export type { WebDeclaration, WebMenuEntry } from './addons/manifest.js';
 export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
 export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';

@@ -2,14 +2,11 @@ import 'reflect-metadata';
 import cluster from 'node:cluster';
 import exitHook from 'async-exit-hook';
 import { AddonError } from './addons/addon-loader.js';
-import { ConfigError } from './config/app-config.js';
+import { ConfigError, EXIT_CONFIG } from './config/app-config.js';
 import { startVigil } from './bootstrap/application.js';
 import { runPrimary } from './bootstrap/cluster.js';
 import { loadConfigWithAddons } from './bootstrap/load-config.js';
 import { EnvironmentRefusal } from './environment/environment-report.js';
-
-/** Exit code for a configuration problem (sysexits EX_CONFIG). */
-export const EXIT_CONFIG = 78;
 
 async function main(): Promise<void> {
   const config = await loadConfigWithAddons();

@@ -21,6 +21,7 @@ import autocannon from 'autocannon';
 import pg from 'pg';
 import { startVigil } from '../../src/bootstrap/application.js';
 import { loadConfig } from '../../src/config/app-config.js';
+import { Database } from '../../src/database/database.js';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { WatchdogRepository } from '../../modules/dead_mans_switch_server/watchdog/watchdog.repository.js';
@@ -296,7 +297,8 @@ async function main(): Promise<void> {
         [round * DUE, (round + 1) * DUE],
       );
       const t = performance.now();
-      await repository
+      await vigil.app
+        .get(Database)
         .transaction(async (manager) => {
           const due = await repository.claimDue(new Date(), DUE, [], manager);
           const moved = await repository.transition(due, new Date(), manager);

@@ -4,6 +4,7 @@ import {
   ChatterService,
   Clock,
   conflict,
+  Database,
   notFound,
   Schedule,
   ScheduleError,
@@ -34,6 +35,7 @@ export class BackupConfigsService {
     @Inject(BackupRunner) private readonly runner: BackupRunner,
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   async list(_ctx: RequestContext, limit: number, offset: number): Promise<Page<BackupConfigResponse>> {
@@ -74,7 +76,7 @@ export class BackupConfigsService {
     this.assertPassphrase(fields.encryptionEnv ?? null);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
-    const id = await this.repo.transaction(async (manager) => {
+    const id = await this.database.transaction(async (manager) => {
       const saved = await this.repo.saveConfig(fields, manager);
       if (saved.userId !== null)
         await this.chatter.followUser({ model: CONFIG_MODEL, id: saved.id }, saved.userId, manager);
@@ -84,7 +86,7 @@ export class BackupConfigsService {
   }
 
   async update(ctx: RequestContext, id: number, dto: UpdateBackupConfigDto): Promise<BackupConfigResponse> {
-    await this.repo.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const before = await this.repo.findConfigForUpdate(id, manager);
       if (!before) throw notFound(CONFIG_MODEL, id);
       const after: BackupConfig = { ...before };
@@ -124,7 +126,7 @@ export class BackupConfigsService {
 
   /** Deletes a configuration with its records; refused while a stored backup or a run remains. */
   async remove(_ctx: RequestContext, id: number): Promise<void> {
-    await this.repo.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const config = await this.repo.findConfigForUpdate(id, manager);
       if (!config) throw notFound(CONFIG_MODEL, id);
       const stored = await this.repo.storedBackups(id, manager);
@@ -141,7 +143,7 @@ export class BackupConfigsService {
     id: number,
     options: { wait?: boolean; onProgress?: (bytes: number) => void } = {},
   ): Promise<BackupResponse> {
-    const backup: Backup = await this.repo.transaction(async (manager) => {
+    const backup: Backup = await this.database.transaction(async (manager) => {
       const config = await this.repo.findConfigForUpdate(id, manager);
       if (!config) throw notFound(CONFIG_MODEL, id);
       const started = await this.runner.start(config, 'manual', manager);

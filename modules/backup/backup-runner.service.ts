@@ -7,6 +7,7 @@ import {
   APP_CONFIG,
   ChatterService,
   Clock,
+  Database,
   I18nService,
   Schedule,
   systemContext,
@@ -52,6 +53,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   /** The scheduled task's pass: dead runs failed, due configurations run, stale configurations alerted. */
@@ -68,7 +70,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
    * a replica racing for the same run finds it either locked (skipped) or no longer due.
    */
   claimDue(now: Date): Promise<Backup | null> {
-    return this.repo.transaction(async (manager) => {
+    return this.database.transaction(async (manager) => {
       for (;;) {
         const config = await this.repo.lockDueConfig(now, manager);
         if (!config) return null;

@@ -2,8 +2,6 @@ import { Module } from '@nestjs/common';
 import { BackupConfigsController } from './backup-configs.controller.js';
 import { BackupConfigsService } from './backup-configs.service.js';
 import { BackupRunner } from './backup-runner.service.js';
-import { BackupStatisticsProvider } from './backup.statistics.js';
-import { BackupTask } from './backup.task.js';
 import { BackupsController } from './backups.controller.js';
 import { BackupsRepository } from './backups.repository.js';
 import { BackupsService } from './backups.service.js';
@@ -20,8 +18,6 @@ import { BackupsWebController } from './web/backups-web.controller.js';
     BackupRunner,
     BackupConfigsService,
     BackupsService,
-    BackupTask,
-    BackupStatisticsProvider,
   ],
 })
 export class BackupModule {}

@@ -36,10 +36,6 @@ export class BackupsRepository {
     return (this.db.options as { url: string }).url;
   }
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   private configs(manager?: EntityManager) {
     return (manager ?? this.db.manager).getRepository(BackupConfig);
   }

@@ -1,7 +1,6 @@
 import { Module } from '@nestjs/common';
 import { CloudPlatformController } from './cloud-platform.controller.js';
 import { CloudPlatformService } from './cloud-platform.service.js';
-import { EnvironmentCheckTask } from './environment-check.task.js';
 import { PgDumpRepository } from './pg-dump.repository.js';
 import { PlatformEnvironmentRepository } from './platform-environment.repository.js';
 import { PlatformEnvironmentService } from './platform-environment.service.js';
@@ -17,7 +16,6 @@ import { EnvironmentWebController } from './web/environment-web.controller.js';
     PlatformEnvironmentRepository,
     PlatformEnvironmentService,
     CloudPlatformService,
-    EnvironmentCheckTask,
     SmtpRepository,
     S3Repository,
     PgDumpRepository,

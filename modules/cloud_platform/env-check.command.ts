@@ -1,7 +1,4 @@
-import { EnvironmentService, type CliCommand } from '../../src/index.js';
-
-/** sysexits EX_CONFIG, as the server's refusal to start. */
-const EXIT_CONFIG = 78;
+import { EnvironmentService, EXIT_CONFIG, type CliCommand } from '../../src/index.js';
 
 /** `npx vigil env:check [--json] [--lang fr]`: runs every environment check now; exit 0 when none fails, else 78. */
 export const envCheckCommand: CliCommand = {

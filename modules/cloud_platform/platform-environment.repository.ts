@@ -8,10 +8,6 @@ import { PlatformEnvironment } from './platform-environment.entity.js';
 export class PlatformEnvironmentRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   /** The environment's id, creating its record the first time it is seen (replicas may race: one row). */
   async ensure(name: string, environment: RunningEnv, now: Date, manager?: EntityManager): Promise<number> {
     const m = manager ?? this.db.manager;

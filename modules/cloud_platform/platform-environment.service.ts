@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   APP_CONFIG,
   ChatterService,
+  Database,
   EnvironmentService,
   SettingsService,
   systemContext,
@@ -36,6 +37,7 @@ export class PlatformEnvironmentService {
     private readonly chatter: ChatterService,
     private readonly settings: SettingsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   /**
@@ -55,7 +57,7 @@ export class PlatformEnvironmentService {
       report.checkedAt,
     );
     const reportId = await this.reports.insert(report, environmentId);
-    await this.environments.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const record = await this.environments.lock(environmentId, manager);
       // A report that lost a race against a newer one says nothing new.
       if (record.lastCheckedAt && report.checkedAt < record.lastCheckedAt) return;

@@ -8,7 +8,6 @@ import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
 import { InstanceCancelService } from './checkin/instance-cancel.service.js';
 import { CachedSettings } from './cached-settings.service.js';
 import { DmsMetrics } from './dms-metrics.service.js';
-import { EventRetentionTask } from './events/event-retention.task.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
 import { InstanceEventsRepository } from './events/instance-events.repository.js';
 import { InstanceEventsService } from './events/instance-events.service.js';
@@ -18,9 +17,6 @@ import { InstancesRepository } from './instances/instances.repository.js';
 import { InstancesService } from './instances/instances.service.js';
 import { InstancesWebController } from './web/instances-web.controller.js';
 import { LogPartitionsRepository } from './logs/log-partitions.repository.js';
-import { LogPartitionsTask } from './logs/log-partitions.task.js';
-import { LogRollupTask } from './logs/log-rollup.task.js';
-import { LogRetentionTask } from './watchdog/log-retention.task.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
 import { MaintenanceWindowsController } from './maintenance/maintenance-windows.controller.js';
@@ -28,7 +24,6 @@ import { MaintenanceWindowsRepository } from './maintenance/maintenance-windows.
 import { MaintenanceWindowsService } from './maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from './storm/storm-breaker.service.js';
 import { StormRepository } from './storm/storm.repository.js';
-import { WatchdogTask } from './watchdog/watchdog.task.js';
 import { INSTANCE_ENDPOINTS } from './settings.js';
 
 @Module({
@@ -50,16 +45,11 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     InstancesService,
     WatchdogRepository,
     WatchdogService,
-    WatchdogTask,
-    LogRetentionTask,
     LogPartitionsRepository,
-    LogPartitionsTask,
-    LogRollupTask,
     CachedSettings,
     InstanceCancelService,
     InstanceEventsRepository,
     InstanceEventsService,
-    EventRetentionTask,
     StormRepository,
     StormBreakerService,
     MaintenanceWindowsRepository,

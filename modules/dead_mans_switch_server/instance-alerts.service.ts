@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { ChatterService, systemContext, type RequestContext } from '../../src/index.js';
 import type { AlertKind } from './instance-alert.entity.js';
 import type { Instance } from './instance.entity.js';
-import { DISPLAY_NAME_SQL, instanceDisplayName } from './instance.thread.js';
+import { DISPLAY_NAME_COLUMNS, displayName, instanceDisplayName } from './instance.thread.js';
 import type { EventLevel } from './instance-event.entity.js';
 import { INSTANCE_MODEL, SUBTYPE_CANCELLED, SUBTYPE_DOWN, SUBTYPE_EVENT, SUBTYPE_UP } from './settings.js';
 
@@ -51,9 +51,16 @@ export class InstanceAlertsService {
   ): Promise<{ kind: AlertKind; instanceId: number; messageId: number }[]> {
     if (alerts.length === 0) return [];
     const rows = await manager.query<
-      { id: number; database_uuid: string; last_seen: Date | null; alive_max_delay: number; name: string }[]
+      {
+        id: number;
+        database_uuid: string;
+        last_seen: Date | null;
+        alive_max_delay: number;
+        partner_name: string | null;
+        description: string | null;
+      }[]
     >(
-      `SELECT i.id, i.database_uuid, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_SQL} AS name
+      `SELECT i.id, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_COLUMNS}
        FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = ANY($1)`,
       [alerts.map((a) => a.instanceId)],
     );
@@ -63,7 +70,7 @@ export class InstanceAlertsService {
       alerts.map(({ kind, instanceId }) => {
         const instance = instances.get(instanceId)!;
         const lastSeen = instance.last_seen?.toISOString() ?? '-';
-        const args = { name: instance.name, last_seen: lastSeen };
+        const args = { name: displayName(instance), last_seen: lastSeen };
         const message = MESSAGES[kind];
         return {
           thread: { model: INSTANCE_MODEL, id: instanceId },

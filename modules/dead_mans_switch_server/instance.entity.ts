@@ -11,9 +11,6 @@ export type AlertState = 'ok' | 'down';
 /** `alive_max_delay` of a new instance, in seconds. */
 export const DEFAULT_DELAY = 600;
 
-/** In SQL over the instance table (alias `i`, or none): the delay in force, `next_in` before `alive_max_delay`. */
-export const effectiveDelaySql = (alias = '') => `coalesce(${alias}next_in, ${alias}alive_max_delay)`;
-
 /** `dead_mans_switch.instance`: a customer's database that checks in, identified by its database uuid. */
 @Entity('dead_mans_switch_instance')
 export class Instance {
@@ -37,7 +34,7 @@ export class Instance {
   @Column('text', { nullable: true })
   description: string | null;
 
-  /** Seconds between check-ins before the instance counts as late; down at twice this. */
+  /** Seconds between check-ins before the instance counts as late (the rules: `health/instance-health.ts`). */
   @Column('integer', { default: 600 })
   aliveMaxDelay: number;
 

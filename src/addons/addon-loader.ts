@@ -7,7 +7,7 @@ import { getMetadataArgsStorage } from 'typeorm';
 import { VIGIL_VERSION } from '../environment/version.js';
 import { TaskSchedule } from '../scheduler/task-schedule.js';
 import { PROJECT_ROOT } from '../paths.js';
-import type { Type } from '@nestjs/common';
+import type { DynamicModule } from '@nestjs/common';
 import type { AddonManifest } from './manifest.js';
 
 export interface LoadedAddon {
@@ -77,13 +77,13 @@ export async function discoverAddons(paths: string[]): Promise<Map<string, Loade
 
 /**
  * The addons to load, dependencies first: the requested ones (all when none is requested) and what they depend
- * on. Refuses a missing dependency, a cycle and two addons that declare the same entity or table.
+ * on. Refuses a missing dependency, a cycle and two addons (core included, when given) that declare the same
+ * entity or table.
  */
 export function resolveAddons(
   available: Map<string, LoadedAddon>,
   requested?: string[],
-  // eslint-disable-next-line @typescript-eslint/no-unsafe-function-type
-  coreEntities: Function[] = [],
+  core?: AddonManifest,
 ): LoadedAddon[] {
   const ordered: LoadedAddon[] = [];
   const state = new Map<string, 'visiting' | 'done'>();
@@ -108,7 +108,7 @@ export function resolveAddons(
     ordered.push(addon);
   };
   for (const name of requested ?? [...available.keys()].sort()) visit(name, []);
-  assertNoDuplicateEntities([{ name: 'base', entities: coreEntities }, ...ordered.map((a) => a.manifest)]);
+  assertNoDuplicateEntities([...(core ? [core] : []), ...ordered.map((a) => a.manifest)]);
   return ordered;
 }
 
@@ -131,26 +131,10 @@ function assertNoDuplicateEntities(manifests: { name: string; entities: Function
 }
 
 /**
- * Checks that every provider an addon's manifest names (tasks, statistics) is provided by the application, so that
- * a manifest and its Nest module cannot drift apart unnoticed until a tick or a check-in needs the provider.
+ * The addon's Nest module as the application imports it: the module of its manifest plus the providers the manifest
+ * names (task and statistics providers), so that they are declared once, in the manifest.
  */
-export function assertManifestProviders(addons: LoadedAddon[], resolve: (token: Type) => unknown): void {
-  const problems: string[] = [];
-  for (const { manifest } of addons) {
-    const named: [string, Type][] = [
-      ...(manifest.tasks ?? []).map((t): [string, Type] => [`task "${t.id}"`, t.provider]),
-      ...(manifest.statistics ?? []).map((p): [string, Type] => ['statistics', p]),
-    ];
-    for (const [what, token] of named) {
-      try {
-        resolve(token);
-      } catch {
-        problems.push(
-          `Addon "${manifest.name}": its ${what} names ${token.name}, which no module provides: ` +
-            `add it to the providers of ${manifest.module.name}`,
-        );
-      }
-    }
-  }
-  if (problems.length) throw new AddonError(problems.join('\n'));
+export function addonModule({ manifest }: LoadedAddon): DynamicModule {
+  const providers = [...(manifest.tasks ?? []).map((task) => task.provider), ...(manifest.statistics ?? [])];
+  return { module: manifest.module, providers: [...new Set(providers)] };
 }

@@ -1,7 +1,7 @@
 import type { INestApplicationContext, Type } from '@nestjs/common';
 import type { MigrationInterface } from 'typeorm';
-import type { ThreadDefinition } from '../chatter/thread.js';
-import type { AlertChannel } from '../notifications/channels/alert-channel.js';
+import type { ThreadDefinition } from '../mail/chatter/thread.js';
+import type { AlertChannel } from '../mail/channels/alert-channel.js';
 import type { AppConfig, RunningEnv } from '../config/app-config.js';
 import type { Role } from '../users/user.entity.js';
 
@@ -41,7 +41,7 @@ export interface TaskDeclaration {
   cron?: string;
   /** IANA time zone of `cron`, e.g. `Europe/Brussels`; default UTC. */
   timeZone?: string;
-  /** The provider (declared in the addon's Nest module) that runs it. */
+  /** The provider class that runs it: the loader adds it to the addon's Nest module. */
   provider: Type<ScheduledTask>;
 }
 
@@ -50,7 +50,8 @@ export type StatisticValue = number | string | null;
 
 /**
  * Contributes statistics (e.g. `last_backup_at`) to whoever reports on this backend, such as the dead man's
- * switch check-in, without the reporter depending on the contributing addon. Declared in the addon's Nest module.
+ * switch check-in, without the reporter depending on the contributing addon. The loader adds it to the addon's Nest
+ * module.
  */
 export interface StatisticsProvider {
   collect(): Promise<Record<string, StatisticValue>>;
@@ -165,7 +166,7 @@ export interface AddonManifest {
   checks?: EnvironmentCheck[];
   /** Validates this addon's environment variables before anything starts: one line per problem (exit 78). */
   variables?: (env: Readonly<Record<string, string | undefined>>) => string[];
-  /** Statistics providers (declared in the addon's Nest module), gathered by core's StatisticsService. */
+  /** Statistics providers, gathered by core's StatisticsService; the loader adds them to the addon's Nest module. */
   statistics?: Type<StatisticsProvider>[];
   commands?: CliCommand[];
   /** Alert channels this addon adds besides core's (webhook, slack, teams, pushover, ntfy); kinds must be unique. */
@@ -174,6 +175,7 @@ export interface AddonManifest {
   bodyLimits?: Record<string, number>;
   /** Menu entries and page templates of the web UI; the pages are routes of the addon's own controllers. */
   web?: WebDeclaration;
+  /** The addon's Nest module: its controllers and services (the loader adds the task and statistics providers). */
   module: Type;
 }
 

@@ -10,14 +10,14 @@ import { Logger } from 'nestjs-pino';
 import { DataSource } from 'typeorm';
 import {
   DEFAULT_ADDON_PATHS,
-  assertManifestProviders,
+  addonModule,
   discoverAddons,
   resolveAddons,
   type LoadedAddon,
 } from '../addons/addon-loader.js';
 import type { AppConfig } from '../config/app-config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../database/embedded-database.js';
-import { runMigrations } from '../database/migration-runner.js';
+import { MigrationsRepository } from '../database/migrations.repository.js';
 import { EnvironmentRefusal, type EnvironmentReport } from '../environment/environment-report.js';
 import { EnvironmentService } from '../environment/environment.service.js';
 import { I18nService } from '../i18n/i18n.service.js';
@@ -26,7 +26,7 @@ import { StartupState } from '../monitoring/startup-state.js';
 import { Clock, SystemClock } from '../scheduler/clock.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { UsersService } from '../users/users.service.js';
-import { CORE_ENTITIES, CORE_MIGRATIONS, CORE_NAME } from './core-manifest.js';
+import { CORE } from './core-manifest.js';
 import { webAssets, webSecurityHeaders } from '../web/web-assets.js';
 import { bodyParsers } from './body-parsers.js';
 import { CoreModule } from './core.module.js';
@@ -66,7 +66,7 @@ export interface Vigil {
 @Module({})
 class AppModule {
   static forRoot(core: DynamicModule, addons: LoadedAddon[]): DynamicModule {
-    return { module: AppModule, imports: [core, ...addons.map((a) => a.manifest.module)] };
+    return { module: AppModule, imports: [core, ...addons.map(addonModule)] };
   }
 }
 
@@ -81,7 +81,7 @@ async function sessionSecret(config: AppConfig): Promise<string> {
 }
 
 /** The database to use: DATABASE_URL, or the embedded server under DATA_DIR. */
-export async function openDatabase(config: AppConfig): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
+async function openDatabase(config: AppConfig): Promise<{ url: string; embedded?: EmbeddedDatabase }> {
   if (config.databaseUrl) return { url: config.databaseUrl };
   const embedded = await startEmbeddedDatabase({ dataDir: config.dataDir });
   return { url: embedded.url, embedded };
@@ -90,14 +90,13 @@ export async function openDatabase(config: AppConfig): Promise<{ url: string; em
 /** Loads the addons and brings the database schema up to date. */
 export async function prepareDatabase(config: AppConfig, url: string) {
   const paths = [...DEFAULT_ADDON_PATHS, ...config.addonsPath];
-  const addons = resolveAddons(await discoverAddons(paths), config.addons, CORE_ENTITIES);
+  const addons = resolveAddons(await discoverAddons(paths), config.addons, CORE.manifest);
   const dataSource = new DataSource({ type: 'postgres', url });
   await dataSource.initialize();
   try {
-    const ran = await runMigrations(dataSource, [
-      { addon: CORE_NAME, migrations: CORE_MIGRATIONS },
-      ...addons.map((a) => ({ addon: a.manifest.name, migrations: a.manifest.migrations })),
-    ]);
+    const ran = await new MigrationsRepository(dataSource).runPending(
+      [CORE, ...addons].map(({ manifest }) => ({ addon: manifest.name, migrations: manifest.migrations })),
+    );
     return { addons, ran };
   } finally {
     await dataSource.destroy();
@@ -113,6 +112,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
     const core = CoreModule.forRoot({
       config,
       databaseUrl: database.url,
+      core: CORE,
       addons,
       clock: options.clock ?? new SystemClock(),
       sessionSecret: await sessionSecret(config),
@@ -123,12 +123,6 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       abortOnError: false,
       bodyParser: false,
     });
-    try {
-      assertManifestProviders(addons, (token) => app.get(token, { strict: false }));
-    } catch (error) {
-      await app.close();
-      throw error;
-    }
     app.useLogger(app.get(Logger));
     app.use('/web', webSecurityHeaders(config));
     app.use('/web/assets', webAssets());
@@ -158,10 +152,10 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       }
     }
     let createdAdmin: Vigil['createdAdmin'];
-    await app.get(SeedService).seed(addons, async () => {
+    await app.get(SeedService).seed([CORE, ...addons], async () => {
       createdAdmin = await app.get(UsersService).ensureFirstAdmin();
     });
-    app.get(StartupState).validated = true;
+    app.get(StartupState).started = true;
     if (options.scheduler !== false) app.get(SchedulerService).start();
 
     let url: string | undefined;

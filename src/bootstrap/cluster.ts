@@ -1,11 +1,9 @@
 import cluster, { type Worker } from 'node:cluster';
 import { setTimeout as delay } from 'node:timers/promises';
 import exitHook from 'async-exit-hook';
-import type { AppConfig } from '../config/app-config.js';
+import { EXIT_CONFIG, type AppConfig } from '../config/app-config.js';
 import { startEmbeddedDatabase } from '../database/embedded-database.js';
 
-/** Exit code of a worker that refused its configuration: every worker would, so the server stops. */
-const EXIT_CONFIG = 78;
 /** Pause before replacing a worker that died, so that a crash at start-up does not spin. */
 const RESPAWN_DELAY_MS = 1000;
 
@@ -26,6 +24,7 @@ export async function runPrimary(config: AppConfig): Promise<void> {
     worker.once('exit', (code, signal) => {
       workers.delete(worker);
       if (stopping) return;
+      // A worker that refused its configuration: every worker would, so the server stops.
       if (code === EXIT_CONFIG) {
         console.error('A worker refused the configuration (exit code 78): stopping every worker');
         void stopAll().then(() => process.exit(EXIT_CONFIG));

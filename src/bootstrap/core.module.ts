@@ -15,14 +15,9 @@ import { AuthService } from '../auth/auth.service.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
-import { ChatterRepository } from '../chatter/chatter.repository.js';
-import { ChatterService } from '../chatter/chatter.service.js';
-import { ThreadRegistry } from '../chatter/thread-registry.js';
-import { THREAD_DEFINITIONS } from '../chatter/thread.js';
-import { SubtypesController, ThreadsController } from '../chatter/threads.controller.js';
-import { ThreadsService } from '../chatter/threads.service.js';
+import { Database } from '../database/database.js';
+import { DatabaseServerRepository } from '../database/database-server.repository.js';
 import { SnakeNamingStrategy } from '../database/snake-naming.strategy.js';
-import { CORE_CHECKS } from '../environment/database.check.js';
 import {
   EMBEDDED_DATABASE,
   ENVIRONMENT_CHECKS,
@@ -32,26 +27,7 @@ import { I18N_FOLDERS, I18nService } from '../i18n/i18n.service.js';
 import { HttpMetricsInterceptor } from '../monitoring/http-metrics.interceptor.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { MonitoringController } from '../monitoring/monitoring.controller.js';
-import { InboxController } from '../notifications/inbox.controller.js';
-import { InboxService } from '../notifications/inbox.service.js';
-import { MailerRepository } from '../notifications/mailer.repository.js';
-import {
-  DispatchNotificationsTask,
-  NotificationDispatcher,
-} from '../notifications/notification-dispatcher.js';
-import { NotificationsRepository } from '../notifications/notifications.repository.js';
-import { AlertChannelsRepository } from '../notifications/channels/alert-channels.repository.js';
-import { ChannelDeliveryService } from '../notifications/channels/channel-delivery.service.js';
-import { ChannelHttpRepository } from '../notifications/channels/channel-http.repository.js';
-import { ALERT_CHANNELS, ChannelRegistry } from '../notifications/channels/channel-registry.js';
-import {
-  ChannelKindsController,
-  MyChannelsController,
-  PartnerChannelsController,
-} from '../notifications/channels/channels.controller.js';
-import { ChannelsService } from '../notifications/channels/channels.service.js';
-import { CORE_CHANNELS } from '../notifications/channels/core-channels.js';
-import { TEMPLATE_FOLDERS, TemplateRenderer } from '../notifications/template-renderer.js';
+import { MailModule } from '../mail/mail.module.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { PartnersController } from '../partners/partners.controller.js';
 import { PartnersRepository } from '../partners/partners.repository.js';
@@ -61,6 +37,7 @@ import { SchedulerService, TASK_DECLARATIONS } from '../scheduler/scheduler.serv
 import { STATISTICS_PROVIDERS, StatisticsService } from '../statistics/statistics.service.js';
 import { SettingsController } from '../settings/settings.controller.js';
 import { ScheduledTaskRepository } from '../scheduler/scheduled-task.repository.js';
+import { TimersRepository } from '../scheduler/timers.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
@@ -77,20 +54,14 @@ import { WebPreferencesController } from '../web/web-preferences.controller.js';
 import { CORE_WEB_TEMPLATES, WEB_TEMPLATE_FOLDERS, WebRenderer } from '../web/web-renderer.service.js';
 import { SESSION_SECRET, WebSessionService } from '../web/web-session.service.js';
 import { WebThreadsController } from '../web/web-threads.controller.js';
-import {
-  CORE_ENTITIES,
-  CORE_NAME,
-  CORE_TASKS,
-  CORE_TEMPLATES,
-  CORE_THREADS,
-  CORE_WEB_MENUS,
-} from './core-manifest.js';
 import { SeedRepository } from './seed.repository.js';
 import { SeedService } from './seed.service.js';
 
 export interface CoreModuleOptions {
   config: AppConfig;
   databaseUrl: string;
+  /** Core's manifest, read like the addons'. */
+  core: LoadedAddon;
   addons: LoadedAddon[];
   clock: Clock;
   sessionSecret: string;
@@ -98,14 +69,16 @@ export interface CoreModuleOptions {
   embeddedDatabase: boolean;
 }
 
-export const LOADED_ADDONS = Symbol('LOADED_ADDONS');
-
+/** Core's e-mail templates: the layout, the default message template and their partials. */
 const SERVICES = [
+  Database,
+  DatabaseServerRepository,
   I18nService,
   MetricsService,
   StartupState,
   SettingsRepository,
   ScheduledTaskRepository,
+  TimersRepository,
   SettingsService,
   UsersRepository,
   UsersService,
@@ -116,21 +89,6 @@ const SERVICES = [
   SeedRepository,
   SeedService,
   StatisticsService,
-  ThreadRegistry,
-  ChatterRepository,
-  ChatterService,
-  ThreadsService,
-  NotificationsRepository,
-  MailerRepository,
-  TemplateRenderer,
-  NotificationDispatcher,
-  DispatchNotificationsTask,
-  InboxService,
-  AlertChannelsRepository,
-  ChannelHttpRepository,
-  ChannelRegistry,
-  ChannelDeliveryService,
-  ChannelsService,
   EnvironmentService,
   WebSessionService,
   WebRenderer,
@@ -144,6 +102,8 @@ const SERVICES = [
 export class CoreModule {
   static forRoot(options: CoreModuleOptions): DynamicModule {
     const { config, addons } = options;
+    // Core and the addons, core first: what every manifest contributes.
+    const manifests = [options.core, ...addons].map((a) => a.manifest);
     return {
       module: CoreModule,
       global: true,
@@ -186,7 +146,7 @@ export class CoreModule {
         TypeOrmModule.forRoot({
           type: 'postgres',
           url: options.databaseUrl,
-          entities: [...CORE_ENTITIES, ...options.addons.flatMap((a) => a.manifest.entities)],
+          entities: manifests.flatMap((m) => m.entities),
           namingStrategy: new SnakeNamingStrategy(),
           synchronize: false,
           migrationsRun: false,
@@ -200,6 +160,13 @@ export class CoreModule {
         ScheduleModule.forRoot(),
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: 100 }]),
         TerminusModule,
+        MailModule.forRoot({
+          threads: manifests.flatMap((m) => m.threads ?? []),
+          channels: manifests.flatMap((m) => m.channels ?? []),
+          templates: addons.flatMap(({ manifest, dir }) =>
+            manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
+          ),
+        }),
       ],
       controllers: [
         MonitoringController,
@@ -208,12 +175,6 @@ export class CoreModule {
         UsersController,
         PartnersController,
         SettingsController,
-        ThreadsController,
-        SubtypesController,
-        InboxController,
-        MyChannelsController,
-        PartnerChannelsController,
-        ChannelKindsController,
         WebAuthController,
         WebInboxController,
         WebCustomersController,
@@ -223,50 +184,27 @@ export class CoreModule {
       ],
       providers: [
         ...SERVICES,
+        // Core's task providers, as the loader adds an addon's (addonModule).
+        ...(options.core.manifest.tasks ?? []).map((task) => task.provider),
         { provide: APP_CONFIG, useValue: config },
         { provide: Clock, useValue: options.clock },
-        { provide: LOADED_ADDONS, useValue: options.addons },
         {
           provide: STATISTICS_PROVIDERS,
-          useValue: options.addons.flatMap((a) => a.manifest.statistics ?? []),
+          useValue: manifests.flatMap((m) => m.statistics ?? []),
         },
         {
           provide: TASK_DECLARATIONS,
-          useValue: [...CORE_TASKS, ...addons.flatMap((a) => a.manifest.tasks ?? [])],
-        },
-        {
-          provide: ALERT_CHANNELS,
-          useValue: [...CORE_CHANNELS, ...addons.flatMap((a) => a.manifest.channels ?? [])],
-        },
-        {
-          provide: THREAD_DEFINITIONS,
-          useValue: [...CORE_THREADS, ...addons.flatMap((a) => a.manifest.threads ?? [])],
-        },
-        {
-          provide: TEMPLATE_FOLDERS,
-          useValue: [
-            CORE_TEMPLATES,
-            ...addons.flatMap(({ manifest, dir }) =>
-              manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
-            ),
-          ],
+          useValue: manifests.flatMap((m) => m.tasks ?? []),
         },
         {
           provide: ENVIRONMENT_CHECKS,
-          useValue: [
-            ...CORE_CHECKS.map((check) => ({ addon: CORE_NAME, check })),
-            ...addons.flatMap((a) =>
-              (a.manifest.checks ?? []).map((check) => ({ addon: a.manifest.name, check })),
-            ),
-          ],
+          useValue: manifests.flatMap((m) => (m.checks ?? []).map((check) => ({ addon: m.name, check }))),
         },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: SESSION_SECRET, useValue: options.sessionSecret },
         {
           provide: WEB_MENUS,
-          useValue: [...CORE_WEB_MENUS, ...addons.flatMap((a) => a.manifest.web?.menus ?? [])].sort(
-            (a, b) => a.sequence - b.sequence,
-          ),
+          useValue: manifests.flatMap((m) => m.web?.menus ?? []).sort((a, b) => a.sequence - b.sequence),
         },
         {
           provide: WEB_HOME,
@@ -297,7 +235,7 @@ export class CoreModule {
         { provide: APP_INTERCEPTOR, useClass: HttpMetricsInterceptor },
         AppExceptionFilter,
       ],
-      exports: [...SERVICES, APP_CONFIG, Clock, LOADED_ADDONS, AppExceptionFilter],
+      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter],
     };
   }
 }

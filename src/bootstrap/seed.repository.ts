@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 
-export const SEED_LOCK = 74_110_002;
+const SEED_LOCK = 74_110_002;
 
 /** The `addon` table and the advisory lock under which replicas seed one at a time. */
 @Injectable()

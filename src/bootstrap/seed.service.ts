@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { LoadedAddon } from '../addons/addon-loader.js';
-import { ChatterRepository } from '../chatter/chatter.repository.js';
+import { ChatterService } from '../mail/chatter/chatter.service.js';
 import { SettingsService } from '../settings/settings.service.js';
-import { CORE_NAME, CORE_SEED, CORE_VERSION } from './core-manifest.js';
 import { SeedRepository } from './seed.repository.js';
 
 /**
@@ -14,23 +13,16 @@ export class SeedService {
   constructor(
     @Inject(SeedRepository) private readonly seeds: SeedRepository,
     @Inject(SettingsService) private readonly settings: SettingsService,
-    @Inject(ChatterRepository) private readonly chatter: ChatterRepository,
+    @Inject(ChatterService) private readonly chatter: ChatterService,
   ) {}
 
+  /** `addons`: core first, then the addons in load order. */
   async seed(addons: LoadedAddon[], afterSeed?: () => Promise<unknown>): Promise<void> {
-    const entries = [
-      { name: CORE_NAME, version: CORE_VERSION, seed: CORE_SEED },
-      ...addons.map(({ manifest }) => ({
-        name: manifest.name,
-        version: manifest.version,
-        seed: manifest.seed,
-      })),
-    ];
     await this.seeds.underLock(async (manager) => {
-      for (const entry of entries) {
-        await this.seeds.recordAddon(entry.name, entry.version, manager);
-        if (entry.seed?.settings) await this.settings.seedDefaults(entry.seed.settings, manager);
-        if (entry.seed?.subtypes) await this.chatter.upsertSubtypes(entry.seed.subtypes, manager);
+      for (const { manifest } of addons) {
+        await this.seeds.recordAddon(manifest.name, manifest.version, manager);
+        if (manifest.seed?.settings) await this.settings.seedDefaults(manifest.seed.settings, manager);
+        if (manifest.seed?.subtypes) await this.chatter.upsertSubtypes(manifest.seed.subtypes, manager);
       }
       if (afterSeed) await afterSeed();
     });

@@ -4,13 +4,10 @@ import { AddonError, DEFAULT_ADDON_PATHS, discoverAddons, resolveAddons } from '
 import { startVigil, type Vigil } from '../bootstrap/application.js';
 import { loadConfigWithAddons } from '../bootstrap/load-config.js';
 import { systemContext } from '../common/request-context.js';
-import { ConfigError, loadConfig } from '../config/app-config.js';
+import { ConfigError, EXIT_CONFIG, loadConfig } from '../config/app-config.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { ROLES, type Role } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
-
-/** sysexits EX_CONFIG: the environment or the addons are misconfigured. */
-const EXIT_CONFIG = 78;
 
 /**
  * Boots Vigil without HTTP or timers, on the same environment as the server. With the embedded database it

@@ -1,5 +1,16 @@
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
+import { Expose, plainToInstance, Transform, type TransformFnParams } from 'class-transformer';
+import {
+  IsIn,
+  IsOptional,
+  Matches,
+  MinLength,
+  ValidateBy,
+  ValidateIf,
+  validateSync,
+  type ValidationArguments,
+} from 'class-validator';
 
 export const RUNNING_ENVS = ['prod', 'integration', 'labs', 'test', 'dev'] as const;
 export type RunningEnv = (typeof RUNNING_ENVS)[number];
@@ -33,6 +44,9 @@ export interface AppConfig {
   env: Readonly<Record<string, string | undefined>>;
 }
 
+/** Exit code of a process that refuses its configuration or its addons (sysexits EX_CONFIG). */
+export const EXIT_CONFIG = 78;
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -40,104 +54,148 @@ export class ConfigError extends Error {
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const FLAGS = ['0', '1', 'true', 'false'];
 
 export function normalizeRunningEnv(raw: string): RunningEnv | undefined {
   if (raw.startsWith('labs')) return 'labs';
   return (RUNNING_ENVS as readonly string[]).includes(raw) ? (raw as RunningEnv) : undefined;
 }
 
-function blank(value: string | undefined): string | undefined {
-  return value === undefined || value.trim() === '' ? undefined : value.trim();
+/** A variable's value, trimmed; blank counts as unset (then `fallback`). */
+function text(value: unknown, fallback?: string): string | undefined {
+  return typeof value === 'string' && value.trim() !== '' ? value.trim() : fallback;
 }
 
-/** Reads and validates the environment; every problem is reported at once. */
-export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
-  const problems: string[] = [];
-  const rawPort = blank(env.PORT) ?? '3000';
-  const port = Number(rawPort);
-  if (!/^\d+$/.test(rawPort) || port > 65535) problems.push(`PORT must be a port number, got "${rawPort}"`);
+/** A variable read even when unset, trimmed, blank as unset, then `fallback`. */
+const Variable =
+  (fallback?: string, lowerCase = false): PropertyDecorator =>
+  (target, key) => {
+    Expose()(target, key);
+    Transform(({ value }) => (lowerCase ? text(value, fallback)?.toLowerCase() : text(value, fallback)))(
+      target,
+      key,
+    );
+  };
 
-  const runningEnvRaw = blank(env.RUNNING_ENV) ?? 'dev';
-  const runningEnv = normalizeRunningEnv(runningEnvRaw) ?? 'dev';
+const got = (name: string, rule: string) => (args: ValidationArguments) =>
+  `${name} ${rule}, got "${String(args.value)}"`;
 
-  const databaseUrl = blank(env.DATABASE_URL);
-  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    problems.push('DATABASE_URL must start with postgres:// or postgresql://');
-  }
+/** A whole number (digits only) from `min` to `max`. */
+const WholeNumber = (min: number, max: number, message: (args: ValidationArguments) => string) =>
+  ValidateBy({
+    name: 'wholeNumber',
+    validator: {
+      validate: (value) => typeof value === 'string' && /^\d+$/.test(value) && +value >= min && +value <= max,
+      defaultMessage: message,
+    },
+  });
 
-  const logFormat = blank(env.LOG_FORMAT) ?? (runningEnv === 'dev' ? 'pretty' : 'json');
-  if (logFormat !== 'json' && logFormat !== 'pretty') {
-    problems.push(`LOG_FORMAT must be "json" or "pretty", got "${logFormat}"`);
-  }
-  const logLevel = blank(env.LOG_LEVEL) ?? 'info';
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+const Flag = (name: string) => IsIn(FLAGS, { message: got(name, 'must be 1, true, 0 or false') });
 
-  const unsafeRaw = (blank(env.CLOUD_PLATFORM_UNSAFE) ?? '0').toLowerCase();
-  if (!['0', '1', 'true', 'false'].includes(unsafeRaw)) {
-    problems.push(`CLOUD_PLATFORM_UNSAFE must be 1, true, 0 or false, got "${unsafeRaw}"`);
-  }
+/**
+ * The environment variables core reads, with their defaults and rules. Blank counts as unset. Problems are listed
+ * in the order of the properties, one per variable.
+ */
+export class EnvironmentVariables {
+  @Variable('3000')
+  @WholeNumber(0, 65535, got('PORT', 'must be a port number'))
+  PORT: string;
 
-  const rawPoolSize = blank(env.DATABASE_POOL_SIZE) ?? '10';
-  const databasePoolSize = Number(rawPoolSize);
-  if (!/^\d+$/.test(rawPoolSize) || databasePoolSize < 1 || databasePoolSize > 1000) {
-    problems.push(`DATABASE_POOL_SIZE must be a whole number from 1 to 1000, got "${rawPoolSize}"`);
-  }
+  @Variable('dev')
+  RUNNING_ENV: string;
 
-  const trustProxyRaw = (blank(env.TRUST_PROXY) ?? '0').toLowerCase();
-  if (!['0', '1', 'true', 'false'].includes(trustProxyRaw)) {
-    problems.push(`TRUST_PROXY must be 1, true, 0 or false, got "${trustProxyRaw}"`);
-  }
+  @Variable()
+  @IsOptional()
+  @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must start with postgres:// or postgresql://' })
+  DATABASE_URL?: string;
 
-  const rawConcurrency = (blank(env.WEB_CONCURRENCY) ?? '1').toLowerCase();
-  const webConcurrency = rawConcurrency === 'auto' ? availableParallelism() : Number(rawConcurrency);
-  if (
-    rawConcurrency !== 'auto' &&
-    (!/^\d+$/.test(rawConcurrency) || webConcurrency < 1 || webConcurrency > 64)
-  ) {
-    problems.push(`WEB_CONCURRENCY must be a whole number from 1 to 64 or "auto", got "${rawConcurrency}"`);
-  }
+  // The default depends on the environment: pretty in dev (an unknown RUNNING_ENV counts as dev), else json.
+  @Expose()
+  @Transform(({ value, obj }: TransformFnParams) => {
+    const runningEnv =
+      normalizeRunningEnv(text((obj as Record<string, unknown>).RUNNING_ENV, 'dev')!) ?? 'dev';
+    return text(value, runningEnv === 'dev' ? 'pretty' : 'json');
+  })
+  @IsIn(['json', 'pretty'], { message: got('LOG_FORMAT', 'must be "json" or "pretty"') })
+  LOG_FORMAT: 'json' | 'pretty';
 
-  const smtpUrl = blank(env.SMTP_URL);
-  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
+  @Variable('info')
+  @IsIn(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` })
+  LOG_LEVEL: string;
 
-  const adminEmail = blank(env.ADMIN_EMAIL);
-  const adminPassword = blank(env.ADMIN_PASSWORD);
-  if (adminPassword !== undefined && adminPassword.length < 8) {
-    problems.push('ADMIN_PASSWORD must have at least 8 characters');
-  }
+  @Variable('0', true)
+  @Flag('CLOUD_PLATFORM_UNSAFE')
+  CLOUD_PLATFORM_UNSAFE: string;
 
-  const addons = blank(env.ADDONS)
-    ?.split(',')
-    .map((name) => name.trim())
+  @Variable('10')
+  @WholeNumber(1, 1000, got('DATABASE_POOL_SIZE', 'must be a whole number from 1 to 1000'))
+  DATABASE_POOL_SIZE: string;
+
+  @Variable('0', true)
+  @Flag('TRUST_PROXY')
+  TRUST_PROXY: string;
+
+  @Variable('1', true)
+  @ValidateIf((variables: EnvironmentVariables) => variables.WEB_CONCURRENCY !== 'auto')
+  @WholeNumber(1, 64, got('WEB_CONCURRENCY', 'must be a whole number from 1 to 64 or "auto"'))
+  WEB_CONCURRENCY: string;
+
+  @Variable()
+  @IsOptional()
+  @Matches(/^smtps?:\/\//, { message: 'SMTP_URL must start with smtp:// or smtps://' })
+  SMTP_URL?: string;
+
+  @Variable()
+  @IsOptional()
+  @MinLength(8, { message: 'ADMIN_PASSWORD must have at least 8 characters' })
+  ADMIN_PASSWORD?: string;
+
+  // Read as they are.
+  @Variable('./var') DATA_DIR: string;
+  @Variable() ADDONS?: string;
+  @Variable() ADDONS_PATH?: string;
+  @Variable() ADMIN_EMAIL?: string;
+  @Variable() SESSION_SECRET?: string;
+  @Variable('Vigil <vigil@localhost>') MAIL_FROM: string;
+  @Variable() METRICS_TOKEN?: string;
+}
+
+const list = (value: string | undefined) =>
+  (value ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
     .filter(Boolean);
 
-  const addonsPath = (blank(env.ADDONS_PATH) ?? '')
-    .split(',')
-    .map((folder) => folder.trim())
-    .filter(Boolean)
-    .map((folder) => resolve(folder));
+const on = (flag: string) => flag === '1' || flag === 'true';
 
-  if (problems.length) throw new ConfigError(problems);
+/**
+ * Reads and validates the environment against `EnvironmentVariables`; every problem is reported at once, in one
+ * ConfigError. Takes the variables and returns the validated configuration, as a `validate` function does.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const v = plainToInstance(EnvironmentVariables, env, { excludeExtraneousValues: true });
+  const errors = validateSync(v, { stopAtFirstError: true });
+  if (errors.length) throw new ConfigError(errors.flatMap((error) => Object.values(error.constraints ?? {})));
   return {
-    port,
-    databaseUrl,
-    dataDir: resolve(blank(env.DATA_DIR) ?? './var'),
-    runningEnv,
-    runningEnvRaw,
-    addons,
-    addonsPath,
-    adminEmail,
-    adminPassword,
-    sessionSecret: blank(env.SESSION_SECRET),
-    smtpUrl,
-    mailFrom: blank(env.MAIL_FROM) ?? 'Vigil <vigil@localhost>',
-    logFormat: logFormat as 'json' | 'pretty',
-    logLevel,
-    metricsToken: blank(env.METRICS_TOKEN),
-    cloudPlatformUnsafe: unsafeRaw === '1' || unsafeRaw === 'true',
-    databasePoolSize,
-    trustProxy: trustProxyRaw === '1' || trustProxyRaw === 'true',
-    webConcurrency,
+    port: Number(v.PORT),
+    databaseUrl: v.DATABASE_URL,
+    dataDir: resolve(v.DATA_DIR),
+    runningEnv: normalizeRunningEnv(v.RUNNING_ENV) ?? 'dev',
+    runningEnvRaw: v.RUNNING_ENV,
+    addons: v.ADDONS === undefined ? undefined : list(v.ADDONS),
+    addonsPath: list(v.ADDONS_PATH).map((folder) => resolve(folder)),
+    adminEmail: v.ADMIN_EMAIL,
+    adminPassword: v.ADMIN_PASSWORD,
+    sessionSecret: v.SESSION_SECRET,
+    smtpUrl: v.SMTP_URL,
+    mailFrom: v.MAIL_FROM,
+    logFormat: v.LOG_FORMAT,
+    logLevel: v.LOG_LEVEL,
+    metricsToken: v.METRICS_TOKEN,
+    cloudPlatformUnsafe: on(v.CLOUD_PLATFORM_UNSAFE),
+    databasePoolSize: Number(v.DATABASE_POOL_SIZE),
+    trustProxy: on(v.TRUST_PROXY),
+    webConcurrency: v.WEB_CONCURRENCY === 'auto' ? availableParallelism() : Number(v.WEB_CONCURRENCY),
     env: { ...env },
   };
 }

@@ -1,6 +1,6 @@
-import { DataSource } from 'typeorm';
 import type { CheckResult, EnvironmentCheck } from '../addons/manifest.js';
 import { RUNNING_ENVS } from '../config/app-config.js';
+import { DatabaseServerRepository } from '../database/database-server.repository.js';
 
 /** Oldest PostgreSQL major version Vigil supports. */
 export const MIN_POSTGRES_MAJOR = 13;
@@ -12,8 +12,7 @@ export const databaseCheck: EnvironmentCheck = {
   async check({ get }): Promise<CheckResult> {
     let versionNum: number;
     try {
-      const rows = await get(DataSource).query<{ server_version_num: string }[]>('SHOW server_version_num');
-      versionNum = Number(rows[0].server_version_num);
+      versionNum = await get(DatabaseServerRepository).versionNum();
     } catch (error) {
       return {
         status: 'fail',
@@ -33,6 +32,3 @@ export const databaseCheck: EnvironmentCheck = {
     return { status: 'ok', message: { key: 'environment.database.ok', args: { version } } };
   },
 };
-
-/** Core's own checks, run like the addons'. */
-export const CORE_CHECKS: EnvironmentCheck[] = [databaseCheck];

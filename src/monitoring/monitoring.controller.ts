@@ -36,15 +36,14 @@ export class MonitoringController {
     return { status: 1 };
   }
 
-  /** Readiness: the database answers, start-up validation passed and no environment check fails. */
+  /** Readiness: the database answers, the start is done (migrations, checks, seed data) and no environment check fails. */
   @Get('monitoring/ready')
   @HealthCheck()
   ready() {
     return this.health.check([
       () => this.database.pingCheck('database', { timeout: 2000 }),
       () => {
-        if (!this.startup.validated)
-          throw new ServiceUnavailableException('start-up validation has not passed');
+        if (!this.startup.started) throw new ServiceUnavailableException('the start is not done yet');
         if (this.startup.environmentFailing)
           throw new ServiceUnavailableException('an environment check fails (see npx vigil env:check)');
         return { startup: { status: 'up' as const } };

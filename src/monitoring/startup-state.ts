@@ -1,9 +1,13 @@
 import { Injectable } from '@nestjs/common';
 
-/** Set by the bootstrap once migrations, seed data and environment validation are done. */
+/** What `/monitoring/ready` reports besides the database. */
 @Injectable()
 export class StartupState {
-  validated = false;
+  /**
+   * Set by the bootstrap once the start is done: migrations, the environment checks (when they run; a fail ends the
+   * start unless CLOUD_PLATFORM_UNSAFE) and seed data.
+   */
+  started = false;
   /** The last environment report has a `fail` and CLOUD_PLATFORM_UNSAFE is not set. */
   environmentFailing = false;
 }

@@ -54,8 +54,4 @@ export class PartnersRepository {
   async userExists(id: number, manager?: EntityManager): Promise<boolean> {
     return (manager ?? this.db.manager).getRepository(User).existsBy({ id });
   }
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
 }

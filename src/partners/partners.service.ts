@@ -1,9 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ChatterService } from '../chatter/chatter.service.js';
+import { ChatterService } from '../mail/chatter/chatter.service.js';
 import { badRequest, notFound } from '../common/app.exception.js';
 import type { Page } from '../common/pagination.dto.js';
 import type { RequestContext } from '../common/request-context.js';
+import { Database } from '../database/database.js';
 import type { Partner } from './partner.entity.js';
 import {
   toPartnerResponse,
@@ -19,6 +20,7 @@ export class PartnersService {
   constructor(
     private readonly partners: PartnersRepository,
     private readonly chatter: ChatterService,
+    private readonly database: Database,
   ) {}
 
   async list(_ctx: RequestContext, query: ListPartnersQueryDto): Promise<Page<PartnerResponse>> {
@@ -33,7 +35,7 @@ export class PartnersService {
   }
 
   async create(ctx: RequestContext, dto: CreatePartnerDto): Promise<PartnerResponse> {
-    const partner = await this.partners.transaction(async (manager) => {
+    const partner = await this.database.transaction(async (manager) => {
       await this.checkReferences(dto, undefined, manager);
       const created = await this.partners.save(this.fields(dto), manager);
       // The account manager follows the customer from the start.
@@ -45,7 +47,7 @@ export class PartnersService {
   }
 
   async update(ctx: RequestContext, id: number, dto: UpdatePartnerDto): Promise<PartnerResponse> {
-    await this.partners.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const partner = await this.partners.findForUpdate(id, manager);
       if (!partner) throw notFound('partner', id);
       await this.checkReferences(dto, id, manager);

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import { SchedulerRegistry } from '@nestjs/schedule';
 import type { TaskDeclaration } from '../addons/manifest.js';
 import { Clock } from './clock.js';
 import { ScheduledTaskRepository } from './scheduled-task.repository.js';
 import { TaskSchedule } from './task-schedule.js';
+import { TimersRepository } from './timers.repository.js';
 
 export const TASK_DECLARATIONS = Symbol('TASK_DECLARATIONS');
 
@@ -24,7 +24,7 @@ export class SchedulerService implements OnApplicationShutdown {
     @Inject(TASK_DECLARATIONS) private readonly tasks: TaskDeclaration[],
     @Inject(Clock) private readonly clock: Clock,
     @Inject(ScheduledTaskRepository) private readonly taskRows: ScheduledTaskRepository,
-    private readonly registry: SchedulerRegistry,
+    @Inject(TimersRepository) private readonly timers: TimersRepository,
     private readonly moduleRef: ModuleRef,
   ) {
     for (const task of tasks) this.schedules.set(task.id, new TaskSchedule(task));
@@ -33,13 +33,11 @@ export class SchedulerService implements OnApplicationShutdown {
   /** Starts polling every task (the bootstrap calls it once migrations and seed data are in place). */
   start(): void {
     for (const task of this.tasks) {
-      const period = this.schedules.get(task.id)!.pollMs;
-      const timer = setInterval(() => {
+      this.timers.every(`vigil:${task.id}`, this.schedules.get(task.id)!.pollMs, () => {
         const run = this.runDue(task.id).catch((error: unknown) => this.logger.error(error));
         this.running.add(run);
         void run.finally(() => this.running.delete(run));
-      }, period);
-      this.registry.addInterval(`vigil:${task.id}`, timer);
+      });
     }
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ThreadRef } from '../chatter/thread.js';
-import { ThreadsService } from '../chatter/threads.service.js';
+import type { ThreadRef } from '../mail/chatter/thread.js';
+import { ThreadsService } from '../mail/chatter/threads.service.js';
 import { hasRole, type RequestContext } from '../common/request-context.js';
 import { UsersService } from '../users/users.service.js';
 

@@ -1,8 +1,8 @@
 import { Inject, Param, ParseUUIDPipe, Query, Req } from '@nestjs/common';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
-import { InboxQueryDto } from '../notifications/inbox.dto.js';
-import { InboxService } from '../notifications/inbox.service.js';
+import { InboxQueryDto } from '../mail/notifications/inbox.dto.js';
+import { InboxService } from '../mail/notifications/inbox.service.js';
 import { WEB_RECORD_PAGES, WebPageService, type WebRequest } from './web-page.service.js';
 import { WebController, WebForm, WebPage, type WebRedirect } from './web.decorators.js';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { WebMenuEntry } from '../addons/manifest.js';
 import { hasRole, type RequestContext, type VigilRequest } from '../common/request-context.js';
-import { InboxService } from '../notifications/inbox.service.js';
+import { InboxService } from '../mail/notifications/inbox.service.js';
 import { Clock } from '../scheduler/clock.js';
 import { WebRenderer, type RenderData } from './web-renderer.service.js';
 import { readCookie, TIME_ZONE_COOKIE, WebSessionService, type WebSession } from './web-session.service.js';

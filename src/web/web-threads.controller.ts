@@ -1,5 +1,5 @@
 import { Body, Param, ParseIntPipe } from '@nestjs/common';
-import { ThreadsService } from '../chatter/threads.service.js';
+import { ThreadsService } from '../mail/chatter/threads.service.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { localPath } from './web-page.service.js';
 import { WebController, WebForm, type WebRedirect } from './web.decorators.js';

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { JwtService } from '@nestjs/jwt';
-import { ChatterService } from '../../src/chatter/chatter.service.js';
+import { ChatterService } from '../../src/mail/chatter/chatter.service.js';
 import { systemContext } from '../../src/common/request-context.js';
 import {
   ALLOW_PRIVATE_SETTING,
   BASE_URL_SETTING,
   CHANNEL_FAILURE_LIMIT,
   CHANNEL_RETRY,
-} from '../../src/notifications/channels/channel-delivery.service.js';
-import { MASK } from '../../src/notifications/channels/channels.dto.js';
-import { NotificationDispatcher } from '../../src/notifications/notification-dispatcher.js';
+} from '../../src/mail/channels/channel-delivery.service.js';
+import { MASK } from '../../src/mail/channels/channels.dto.js';
+import { NotificationDispatcher } from '../../src/mail/notification-dispatcher.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { SettingsService } from '../../src/settings/settings.service.js';
 import { startTestApp, type TestApp } from '../harness/app.js';

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { ChatterService } from '../../src/chatter/chatter.service.js';
+import { ChatterService } from '../../src/mail/chatter/chatter.service.js';
 import { systemContext } from '../../src/common/request-context.js';
-import { NotificationDispatcher } from '../../src/notifications/notification-dispatcher.js';
+import { NotificationDispatcher } from '../../src/mail/notification-dispatcher.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';

@@ -5,9 +5,9 @@ import {
   BACKOFF_SECONDS,
   MAX_ATTEMPTS,
   NotificationDispatcher,
-} from '../../src/notifications/notification-dispatcher.js';
-import { ChatterService } from '../../src/chatter/chatter.service.js';
-import { TemplateRenderer } from '../../src/notifications/template-renderer.js';
+} from '../../src/mail/notification-dispatcher.js';
+import { ChatterService } from '../../src/mail/chatter/chatter.service.js';
+import { TemplateRenderer } from '../../src/mail/email/template-renderer.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
 import { SchedulerService } from '../../src/scheduler/scheduler.service.js';
 import { startTestApp, type TestApp } from '../harness/app.js';

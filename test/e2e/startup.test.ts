@@ -80,25 +80,6 @@ describe('start-up as a separate process', () => {
     }
   });
 
-  it('refuses to start when a manifest names a provider its module does not provide, naming the addon', async () => {
-    const db = await emptyDatabase();
-    try {
-      const vigil = spawnVigil({
-        DATABASE_URL: db,
-        PORT: String(await freePort()),
-        ADDONS_PATH: join(FIXTURES, 'broken-provider'),
-        ADDONS: 'forgets_provider',
-      });
-      assert.equal(await vigil.exited, 78, vigil.output());
-      assert.match(
-        vigil.output(),
-        /Addon "forgets_provider": its task "forgets_provider.sweep" names ForgottenTask, which no module provides/,
-      );
-    } finally {
-      await dropDatabase(db);
-    }
-  });
-
   it('refuses to start on a dependency cycle, showing the cycle', async () => {
     const db = await emptyDatabase();
     try {

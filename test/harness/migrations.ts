@@ -1,7 +1,7 @@
 import { DataSource } from 'typeorm';
 import type { MigrationClass } from '../../src/addons/manifest.js';
-import { CORE_MIGRATIONS, CORE_NAME } from '../../src/bootstrap/core-manifest.js';
-import { runMigrations } from '../../src/database/migration-runner.js';
+import { CORE } from '../../src/bootstrap/core-manifest.js';
+import { MigrationsRepository } from '../../src/database/migrations.repository.js';
 
 /**
  * Runs core's migrations, then the given ones of one addon, on the database at `url`, as start-up does: with part
@@ -16,8 +16,8 @@ export async function migrateAddon(
   const dataSource = new DataSource({ type: 'postgres', url });
   await dataSource.initialize();
   try {
-    return await runMigrations(dataSource, [
-      { addon: CORE_NAME, migrations: CORE_MIGRATIONS },
+    return await new MigrationsRepository(dataSource).runPending([
+      { addon: CORE.manifest.name, migrations: CORE.manifest.migrations },
       { addon, migrations },
     ]);
   } finally {

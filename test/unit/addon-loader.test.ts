@@ -4,6 +4,7 @@ import { Module } from '@nestjs/common';
 import { Entity, PrimaryColumn } from 'typeorm';
 import {
   AddonError,
+  addonModule,
   resolveAddons,
   validateManifest,
   type LoadedAddon,
@@ -87,7 +88,12 @@ describe('addon resolution', () => {
       /Addons "one" and "two" both declare the table shared_table/,
     );
     assert.throws(
-      () => resolveAddons(new Map([addon('one', [], [First])]), undefined, [Second]),
+      () =>
+        resolveAddons(
+          new Map([addon('one', [], [First])]),
+          undefined,
+          addon('base', [], [Second])[1].manifest,
+        ),
       /Addons "base" and "one"/,
     );
   });
@@ -120,5 +126,23 @@ describe('manifest validation', () => {
         }),
       /Addon "versioned": task versioned\.x/,
     );
+  });
+});
+
+describe('the addon module', () => {
+  class Statistics {
+    collect(): Promise<Record<string, number>> {
+      return Promise.resolve({});
+    }
+  }
+
+  it('is the manifest module plus the task and statistics providers the manifest names, each once', () => {
+    const [, loaded] = addon('builder');
+    loaded.manifest.tasks = [
+      { id: 'builder.a', everySeconds: 60, provider: NoTask },
+      { id: 'builder.b', cron: '0 3 * * *', provider: NoTask },
+    ];
+    loaded.manifest.statistics = [Statistics];
+    assert.deepEqual(addonModule(loaded), { module: EmptyModule, providers: [NoTask, Statistics] });
   });
 });

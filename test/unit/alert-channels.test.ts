@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { classifyAddress } from '../../src/notifications/channels/address-policy.js';
-import { retryAfter } from '../../src/notifications/channels/channel-delivery.service.js';
-import { ChannelRegistry } from '../../src/notifications/channels/channel-registry.js';
-import { CORE_CHANNELS } from '../../src/notifications/channels/core-channels.js';
-import { WebhookChannel } from '../../src/notifications/channels/webhook.channel.js';
+import { classifyAddress } from '../../src/mail/channels/address-policy.js';
+import { retryAfter } from '../../src/mail/channels/channel-delivery.service.js';
+import { ChannelRegistry } from '../../src/mail/channels/channel-registry.js';
+import { CORE_CHANNELS } from '../../src/mail/channels/core-channels.js';
+import { WebhookChannel } from '../../src/mail/channels/webhook.channel.js';
 
 describe('alert channels (unit)', () => {
   it('classifies addresses: metadata and link-local forbidden, private ranges apart, the rest public', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { renderTranslatable } from '../../src/chatter/translatable.js';
+import { renderTranslatable } from '../../src/mail/chatter/translatable.js';
 import { I18nService } from '../../src/i18n/i18n.service.js';
 
 describe('translatable texts', () => {

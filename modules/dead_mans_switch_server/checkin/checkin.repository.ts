@@ -1,7 +1,15 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type pg from 'pg';
 import { DataSource, type EntityManager } from 'typeorm';
+import { Database } from '../../../src/index.js';
+import {
+  deadlineAfterSql,
+  delayDecidesSql,
+  delayInForceSql,
+  recovers,
+  recoversSql,
+} from '../health/instance-health.js';
 import { DEFAULT_DELAY, type InstanceState } from '../instance.entity.js';
 import type { CheckIn } from './alive-payload.js';
 
@@ -33,8 +41,10 @@ const statistics = (c: CheckIn, receivedAt: Date) => [
   c.nextIn,
 ];
 
-/** The deadline of a check-in: twice the delay in force (`next_in`, else `alive_max_delay`) after it. */
-const DELAY_DEADLINE = `$2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, alive_max_delay))`;
+/** The deadline of a check-in (`health/instance-health.ts`), `next_in` being $12: when the delay decides. */
+const DELAY_DEADLINE = deadlineAfterSql('$2::timestamptz', delayInForceSql('', '$12::integer'));
+/** The same, but $16 when not null: the deadline `cronDeadline` computed. */
+const DEADLINE = deadlineAfterSql('$2::timestamptz', delayInForceSql('', '$12::integer'), '$16::timestamptz');
 
 // The last statistics: cpu, ram and users as sent (null included); the optional ones keep their last value.
 const setLast = (
@@ -62,8 +72,7 @@ export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryC
     values: statistics(checkIn, receivedAt),
     text: `WITH checked AS (
        UPDATE dead_mans_switch_instance SET ${setLast()}
-       WHERE database_uuid = $1::uuid AND NOT (state = 'active' AND alert_state = 'down')
-         AND (expect_cron IS NULL OR $12::integer IS NOT NULL)
+       WHERE database_uuid = $1::uuid AND NOT ${recoversSql()} AND ${delayDecidesSql('', '$12::integer')}
        RETURNING id, state)
      , logged AS (${INSERT_LOG} SELECT id, ${LOG_VALUES} FROM checked)
      SELECT id, state FROM checked`,
@@ -72,11 +81,10 @@ export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryC
 
 @Injectable()
 export class CheckInRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+  ) {}
 
   /**
    * The common case in one statement (one implicit transaction, committed when it returns): a known instance
@@ -85,10 +93,8 @@ export class CheckInRepository {
    * check-in needs the full transaction.
    */
   async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
-    // The hot path goes to the pool TypeORM owns, as a named (prepared) statement: no query runner to set up
-    // per call, no parse and plan per call on the server.
-    const pool = (this.db.driver as unknown as { master: pg.Pool }).master;
-    const { rows } = await pool.query<CheckedIn>(quickCheckInQuery(checkIn, receivedAt));
+    // A named (prepared) statement: no parse and plan per call on the server.
+    const rows = await this.database.queryNamed<CheckedIn>(quickCheckInQuery(checkIn, receivedAt));
     return rows[0];
   }
 
@@ -121,11 +127,11 @@ export class CheckInRepository {
     deadline: Date | null,
     manager: EntityManager,
   ): Promise<boolean> {
-    const recovering = read.state === 'active' && read.alert_state === 'down';
+    const recovering = recovers({ state: read.state, alertState: read.alert_state });
     const updated = await manager.query<unknown[]>(
       // In a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
       `WITH checked AS (
-         UPDATE dead_mans_switch_instance SET ${setLast(`coalesce($16::timestamptz, ${DELAY_DEADLINE})`)}
+         UPDATE dead_mans_switch_instance SET ${setLast(DEADLINE)}
            ${recovering ? `, alert_state = 'ok'` : ''}
          WHERE database_uuid = $1::uuid AND id = $13 AND state = $14 AND alert_state = $15
          RETURNING id)
@@ -165,7 +171,7 @@ export class CheckInRepository {
          last_db_size, last_disk_free, last_disk_total, last_backup_at, last_version, last_uptime, next_in,
          next_deadline, registered_from, created_at, updated_at)
        VALUES ($1::uuid, 'new', ${LOG_VALUES}, $12::integer,
-         $2::timestamptz + make_interval(secs => 2 * coalesce($12::integer, ${DEFAULT_DELAY})), $13::inet, $2, $2)
+         ${deadlineAfterSql('$2::timestamptz', `coalesce($12::integer, ${DEFAULT_DELAY})`)}, $13::inet, $2, $2)
        ON CONFLICT (database_uuid) DO NOTHING
        RETURNING id, state`,
       [...statistics(checkIn, receivedAt), source],

@@ -1,9 +1,9 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
-import { Clock, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
+import { Clock, Database, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
 import { CachedSettings } from '../cached-settings.service.js';
-import { cronDeadline } from '../cron-schedule.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
+import { cronDeadline } from '../health/instance-health.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
@@ -37,6 +37,7 @@ export class CheckInService {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(CachedSettings) private readonly cachedSettings: CachedSettings,
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   /**
@@ -99,17 +100,19 @@ export class CheckInService {
     for (let attempt = 1; ; attempt++) {
       const quick = await this.checkIns.quickCheckIn(checkIn, now);
       if (quick) return quick;
-      const outcome = await this.checkIns.transaction(async (manager) => {
+      const outcome = await this.database.transaction(async (manager) => {
         const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
         if (locked) {
-          // A cron expectation gives the deadline, unless the check-in announced its own (next_in).
-          const deadline =
-            locked.expect_cron && locked.expect_time_zone && checkIn.nextIn === null
-              ? cronDeadline(
-                  { cron: locked.expect_cron, timeZone: locked.expect_time_zone, grace: locked.expect_grace },
-                  now,
-                )
-              : null;
+          // The cron expectation's deadline, when it decides (else the statement computes the delay's).
+          const deadline = cronDeadline(
+            {
+              expectCron: locked.expect_cron,
+              expectTimeZone: locked.expect_time_zone,
+              expectGrace: locked.expect_grace,
+              nextIn: checkIn.nextIn,
+            },
+            now,
+          );
           const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
           if (recovered) {
             const messageId = await this.alerts.alert('up', locked.id, now, manager);

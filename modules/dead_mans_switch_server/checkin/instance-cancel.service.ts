@@ -1,5 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { Clock, I18nService, type RequestContext } from '../../../src/index.js';
+import { Clock, Database, I18nService, type RequestContext } from '../../../src/index.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { InstancesRepository } from '../instances/instances.repository.js';
@@ -35,6 +35,7 @@ export class InstanceCancelService {
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   async cancel(ctx: RequestContext, body: unknown): Promise<JsonRpcReply<CancelResult> | CancelResult> {
@@ -44,7 +45,7 @@ export class InstanceCancelService {
     const now = this.clock.now();
     const wait = this.perUuid.take(parsed.databaseUuid, now);
     if (wait > 0) throw new RateLimitedException('dead_mans_switch_server.errors.too_many_checkins', wait);
-    const state = await this.checkIns.transaction(async (manager) => {
+    const state = await this.database.transaction(async (manager) => {
       const locked = await this.checkIns.lockByUuid(parsed.databaseUuid, manager);
       if (!locked) return undefined;
       const before = (await this.instances.findForUpdate(locked.id, manager))!;

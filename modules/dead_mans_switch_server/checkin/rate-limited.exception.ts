@@ -1,7 +1,7 @@
 import { HttpStatus } from '@nestjs/common';
 import { AppException } from '../../../src/index.js';
 
-/** A 429 that tells the client when to come back (the controller sets `Retry-After`). */
+/** A 429 that tells the client when to come back (AliveMiddleware and AliveExceptionFilter set `Retry-After`). */
 export class RateLimitedException extends AppException {
   constructor(
     key: string,

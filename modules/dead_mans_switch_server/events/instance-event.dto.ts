@@ -3,6 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../src/index.js';
 import { EVENT_LEVEL_NAMES, levelName, type EventLevel } from '../instance-event.entity.js';
+import { displayName } from '../instance.thread.js';
 import type { EventRow } from './instance-events.repository.js';
 
 export class ListEventsQueryDto extends PaginationQueryDto {
@@ -46,7 +47,7 @@ export interface EventResponse {
 export const toEventResponse = (row: EventRow): EventResponse => ({
   id: Number(row.id),
   instance_id: row.instance_id,
-  instance_name: row.instance_name,
+  instance_name: displayName(row),
   received_at: row.received_at.toISOString(),
   level: levelName(row.level),
   message: row.message,

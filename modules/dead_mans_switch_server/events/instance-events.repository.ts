@@ -1,12 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DISPLAY_NAME_SQL } from '../instance.thread.js';
+import { DISPLAY_NAME_COLUMNS } from '../instance.thread.js';
 
 export interface EventRow {
   id: string;
   instance_id: number;
-  instance_name: string;
+  /** What the instance's display name is made of. */
+  partner_name: string | null;
+  database_uuid: string;
+  description: string | null;
   received_at: Date;
   level: number;
   message: string;
@@ -26,10 +29,6 @@ export interface EventFilter {
 @Injectable()
 export class InstanceEventsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
 
   async insert(
     event: { instanceId: number; receivedAt: Date; level: number; message: string },
@@ -60,7 +59,7 @@ export class InstanceEventsRepository {
       params,
     );
     const items = await this.db.query<EventRow[]>(
-      `SELECT e.id, e.instance_id, ${DISPLAY_NAME_SQL} AS instance_name, e.received_at, e.level, e.message
+      `SELECT e.id, e.instance_id, ${DISPLAY_NAME_COLUMNS}, e.received_at, e.level, e.message
        FROM dead_mans_switch_event e
        JOIN dead_mans_switch_instance i ON i.id = e.instance_id LEFT JOIN partner p ON p.id = i.partner_id
        ${whereSql}

@@ -1,5 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { badRequest, Clock, I18nService, type Page, type RequestContext } from '../../../src/index.js';
+import {
+  badRequest,
+  Clock,
+  Database,
+  I18nService,
+  type Page,
+  type RequestContext,
+} from '../../../src/index.js';
 import { CachedSettings } from '../cached-settings.service.js';
 import { readEnvelope } from '../checkin/alive-payload.js';
 import { CheckInService } from '../checkin/checkin.service.js';
@@ -33,6 +40,7 @@ export class InstanceEventsService {
     @Inject(CachedSettings) private readonly settings: CachedSettings,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   async receive(
@@ -50,7 +58,7 @@ export class InstanceEventsService {
     // An unknown uuid registers as its first check-in would (same cap per source address).
     const instance = await this.checkIns.findOrRegister(databaseUuid, now, source);
     const alertFrom = EVENT_LEVELS[await this.alertLevel()];
-    await this.events.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       await this.events.insert(
         { instanceId: instance.id, receivedAt: now, level: EVENT_LEVELS[level], message },
         manager,

@@ -14,6 +14,7 @@ import {
 import { PaginationQueryDto } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import type { InstanceRow, LogInterval } from './instances.repository.js';
+import { displayName } from '../instance.thread.js';
 
 /** Shortest and longest `alive_max_delay`, in seconds: a minute to a month. */
 export const MIN_DELAY = 60;
@@ -178,9 +179,6 @@ export interface InstanceResponse {
 
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 const int = (value: string | null) => (value === null ? null : Number(value));
-
-export const displayName = (row: Pick<InstanceRow, 'partner_name' | 'database_uuid' | 'description'>) =>
-  `${row.partner_name ?? row.database_uuid}${row.description ? ` (${row.description})` : ''}`;
 
 export const toInstanceResponse = (
   row: InstanceRow,

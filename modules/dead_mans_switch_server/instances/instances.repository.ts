@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { Partner, User } from '../../../src/index.js';
-import { Instance, effectiveDelaySql, type Health, type InstanceState } from '../instance.entity.js';
+import { healthSql, statusSql } from '../health/instance-health.js';
+import { Instance, type Health, type InstanceState } from '../instance.entity.js';
 import { INSTANCE_MODEL } from '../settings.js';
 
 /** An instance as the API shows it: its row, its customer's name and its health at a given time. */
@@ -61,20 +62,6 @@ export interface LogBucket {
   user_count_max: number | null;
 }
 
-/**
- * Health of an active instance at `now`: down once the watchdog alerted or its deadline passed, late after one
- * delay without check-in, up otherwise. The deadline, not the last check-in, decides `down`: after a watchdog
- * outage an instance in its grace period is late, not down.
- */
-export const healthSql = (i: string, now: string) => `CASE
-    WHEN ${i}.state <> 'active' THEN NULL
-    WHEN ${i}.alert_state = 'down' OR ${i}.next_deadline IS NULL OR ${i}.next_deadline <= ${now} THEN 'down'
-    WHEN ${i}.expect_cron IS NOT NULL THEN CASE
-      WHEN ${i}.next_deadline - make_interval(secs => ${i}.expect_grace) <= ${now} THEN 'late' ELSE 'up' END
-    WHEN ${i}.last_seen IS NULL OR ${i}.last_seen + make_interval(secs => ${effectiveDelaySql(`${i}.`)}) <= ${now}
-      THEN 'late'
-    ELSE 'up' END`;
-
 const SELECT_ROW = (
   now: string,
 ) => `SELECT i.id, i.database_uuid, i.state, i.partner_id, p.name AS partner_name,
@@ -96,10 +83,6 @@ export class InstancesRepository {
       [INSTANCE_MODEL],
     );
     return row.n;
-  }
-
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
   }
 
   async list(filter: InstanceFilter, now: Date): Promise<{ items: InstanceRow[]; total: number }> {
@@ -285,7 +268,7 @@ export class InstancesRepository {
 
   async countByHealth(now: Date): Promise<Record<string, number>> {
     const rows = await this.db.query<{ key: string; count: number }[]>(
-      `SELECT coalesce(${healthSql('i', '$1')}, i.state) AS key, count(*)::int AS count
+      `SELECT ${statusSql('i', '$1')} AS key, count(*)::int AS count
        FROM dead_mans_switch_instance i GROUP BY 1`,
       [now],
     );

@@ -5,11 +5,12 @@ import {
   Clock,
   badRequest,
   conflict,
+  Database,
   notFound,
   type Page,
   type RequestContext,
 } from '../../../src/index.js';
-import { CronSchedule, cronDeadline } from '../cron-schedule.js';
+import { coveredUntil, deadlineAfter, nextDeadline, scheduleOf } from '../health/instance-health.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { Instance, InstanceState } from '../instance.entity.js';
 import { INSTANCE_MODEL } from '../settings.js';
@@ -21,37 +22,12 @@ import {
   type UpdateInstanceDto,
 } from './instance.dto.js';
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
-import { MaintenanceWindowsService, coveredUntil } from '../maintenance/maintenance-windows.service.js';
+import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
 const MAX_RANGE_MS = { raw: 366 * DAY_MS, hour: 93 * DAY_MS, day: 3700 * DAY_MS };
 const DEFAULT_RANGE_MS = { raw: DAY_MS, hour: DAY_MS, day: 30 * DAY_MS };
-
-const seconds = (s: number) => s * 1000;
-
-/** The delay that counts: what the last check-in announced (`next_in`), else `alive_max_delay`. */
-export const delayInForce = (instance: Instance) => instance.nextIn ?? instance.aliveMaxDelay;
-
-/** The deadline after a check-in (or an activation) at `at`: the cron expectation's, else twice the delay. */
-export function deadlineAfter(instance: Instance, at: Date): Date {
-  if (instance.expectCron && instance.expectTimeZone && instance.nextIn === null) {
-    const deadline = cronDeadline(
-      { cron: instance.expectCron, timeZone: instance.expectTimeZone, grace: instance.expectGrace },
-      at,
-    );
-    if (deadline) return deadline;
-  }
-  return new Date(at.getTime() + seconds(2 * delayInForce(instance)));
-}
-
-/** When the watchdog must look at an active instance next, given its alert state. */
-export function nextDeadline(instance: Instance, now: Date): Date {
-  if (instance.alertState === 'down' && instance.lastAlertAt) {
-    return new Date(instance.lastAlertAt.getTime() + seconds(3 * delayInForce(instance)));
-  }
-  return deadlineAfter(instance, instance.lastSeen ?? now);
-}
 
 export interface InstanceLogs {
   interval: 'raw' | 'hour' | 'day';
@@ -69,6 +45,7 @@ export class InstancesService {
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
@@ -153,8 +130,7 @@ export class InstancesService {
         after.expectTimeZone = dto.expect_time_zone;
       if (dto.expect_grace !== undefined) after.expectGrace = dto.expect_grace;
       // Refused here with a message, rather than by the watchdog later.
-      if (after.expectCron)
-        CronSchedule.parse(after.expectCron, after.expectTimeZone ?? 'UTC', 'expect_cron');
+      if (after.expectCron) scheduleOf(after.expectCron, after.expectTimeZone ?? 'UTC', 'expect_cron');
       const timing = ['alive_max_delay', 'expect_cron', 'expect_time_zone', 'expect_grace'] as const;
       if (after.state === 'active' && timing.some((field) => dto[field] !== undefined))
         after.nextDeadline = nextDeadline(after, this.clock.now());
@@ -216,7 +192,7 @@ export class InstancesService {
     id: number,
     decide: (before: Instance, manager: EntityManager) => Promise<Instance>,
   ): Promise<void> {
-    await this.instances.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const before = await this.instances.findForUpdate(id, manager);
       if (!before) throw notFound(INSTANCE_MODEL, id);
       const after = await decide(before, manager);

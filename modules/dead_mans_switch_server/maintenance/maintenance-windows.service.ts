@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { badRequest, Clock, notFound, type Page, type RequestContext } from '../../../src/index.js';
-import { CronSchedule } from '../cron-schedule.js';
+import { openUntil, scheduleOf, type OpenWindow } from '../health/instance-health.js';
 import type { MaintenanceWindow } from '../maintenance-window.entity.js';
 import {
   toWindowResponse,
@@ -12,39 +12,8 @@ import { MaintenanceWindowsRepository } from './maintenance-windows.repository.j
 
 const MODEL = 'dead_mans_switch.maintenance';
 
-/** A window open at some time, and what it covers. */
-export interface OpenWindow {
-  id: number;
-  instanceId: number | null;
-  partnerId: number | null;
-  until: Date;
-}
-
-/** When `window` closes if it is open at `now`, else null. */
-export function openUntil(window: MaintenanceWindow, now: Date): Date | null {
-  if (window.startsAt && window.endsAt)
-    return window.startsAt <= now && now < window.endsAt ? window.endsAt : null;
-  if (!window.cron || !window.timeZone || !window.durationSeconds) return null;
-  const start = CronSchedule.parse(window.cron, window.timeZone).previous(now);
-  const end = start && new Date(start.getTime() + window.durationSeconds * 1000);
-  return end && now < end ? end : null;
-}
-
-/** The latest end of the open windows that cover an instance (its own, its customer's, global), or null. */
-export function coveredUntil(
-  instance: { id: number; partnerId: number | null },
-  open: OpenWindow[],
-): Date | null {
-  let until: Date | null = null;
-  for (const w of open) {
-    const covers =
-      w.instanceId === instance.id ||
-      (w.partnerId !== null && w.partnerId === instance.partnerId) ||
-      (w.instanceId === null && w.partnerId === null);
-    if (covers && (!until || w.until > until)) until = w.until;
-  }
-  return until;
-}
+// The rules of windows (when one is open, what it covers) are in the health module; re-exported for callers.
+export { coveredUntil, openUntil, type OpenWindow } from '../health/instance-health.js';
 
 /** Maintenance windows: managed through the API, read by the watchdog (no down alert while one is open). */
 @Injectable()
@@ -90,7 +59,7 @@ export class MaintenanceWindowsService {
     } else {
       if (!dto.cron || !dto.duration_seconds) throw badRequest('dead_mans_switch_server.errors.window_kind');
       const timeZone = dto.time_zone ?? 'UTC';
-      CronSchedule.parse(dto.cron, timeZone);
+      scheduleOf(dto.cron, timeZone, 'cron');
       window = {
         ...base,
         startsAt: null,

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ChatterService, SettingsService, systemContext } from '../../../src/index.js';
+import { ChatterService, Database, SettingsService, systemContext } from '../../../src/index.js';
 import { instanceDisplayNames } from '../instance.thread.js';
 import { SETTINGS, numericSetting } from '../settings.js';
 import { StormRepository, type PendingStorm } from './storm.repository.js';
@@ -22,6 +22,7 @@ export class StormBreakerService {
     @Inject(StormRepository) private readonly storms: StormRepository,
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(SettingsService) private readonly settings: SettingsService,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   /** The followers in a storm for the pass at `now`: read once, before the pass claims any instance. */
@@ -62,7 +63,7 @@ export class StormBreakerService {
     const upBefore = new Date(now.getTime() - window * 1000);
     let told = 0;
     for (;;) {
-      const done = await this.storms.transaction(async (manager) => {
+      const done = await this.database.transaction(async (manager) => {
         const storm = await this.storms.claimReady(passAt, downBefore, upBefore, manager);
         if (!storm) return false;
         await this.tell(storm, now, manager);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { isDueSql } from '../health/instance-health.js';
 import { INSTANCE_MODEL, SUBTYPE_DOWN } from '../settings.js';
 
 export interface PendingStorm {
@@ -19,10 +20,6 @@ export interface PendingStorm {
 export class StormRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   /**
    * Followers (subscribed to down alerts) of more than `threshold` instances due at `now` (a down alert or a
    * reminder). Through the partial index on the deadline: O(due).
@@ -34,7 +31,7 @@ export class StormRepository {
        JOIN mail_follower f ON f.model = $3 AND f.res_id = i.id
        JOIN mail_follower_subtype fs ON fs.follower_id = f.id
        JOIN mail_subtype s ON s.id = fs.subtype_id AND s.key = $4
-       WHERE i.state = 'active' AND i.next_deadline <= $1
+       WHERE ${isDueSql('$1', 'i.')}
        GROUP BY f.partner_id HAVING count(*) > $2`,
       [now, threshold, INSTANCE_MODEL, SUBTYPE_DOWN],
     );

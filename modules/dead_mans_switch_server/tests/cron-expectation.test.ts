@@ -100,6 +100,11 @@ describe('cron expectations: a nightly job at 02:00 Europe/Brussels, grace 30 mi
   it('refuses an invalid expectation; clearing it goes back to the fixed delay', async () => {
     assert.equal((await admin.patch(`${INSTANCES}/${id}`, { expect_cron: 'nightly' })).status, 400);
     assert.equal((await admin.patch(`${INSTANCES}/${id}`, { expect_time_zone: 'Mars/Olympus' })).status, 400);
+    // An expression that never runs (31 February) could never be met: refused with the reason, not stored.
+    const never = await admin.patch(`${INSTANCES}/${id}`, { expect_cron: '0 0 31 2 *' });
+    assert.equal(never.status, 400);
+    assert.match(never.body.message, /expect_cron "0 0 31 2 \*" .*never runs/);
+    assert.equal((await admin.get(`${INSTANCES}/${id}`)).body.expect_cron, '0 2 * * *');
     // Back up (it was down since the last missed night), then without the expectation.
     await postAlive(app, { database_uuid: uuid });
     const cleared = await admin.patch(`${INSTANCES}/${id}`, { expect_cron: null });

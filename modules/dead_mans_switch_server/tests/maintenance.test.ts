@@ -96,6 +96,10 @@ describe('maintenance windows', () => {
 
   it('refuses windows that are neither one-off nor recurring, of two scopes, or with a bad cron', async () => {
     assert.equal((await admin.post(WINDOWS, { cron: 'every night', duration_seconds: 600 })).status, 400);
+    // A window that would never open (31 February).
+    const never = await admin.post(WINDOWS, { cron: '0 0 31 2 *', duration_seconds: 600 });
+    assert.equal(never.status, 400);
+    assert.match(never.body.message, /never runs/);
     assert.equal(
       (await admin.post(WINDOWS, { cron: '0 3 * * *', duration_seconds: 600, time_zone: 'Mars/Olympus' }))
         .status,

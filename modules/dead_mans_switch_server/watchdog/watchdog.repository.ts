@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { effectiveDelaySql } from '../instance.entity.js';
+import { gapGraceSql, isDueSql, reminderDeadlineSql } from '../health/instance-health.js';
 
 /**
  * What the watchdog read of a due instance. Times are kept as PostgreSQL wrote them (text), so that the
@@ -26,10 +26,6 @@ export interface Transition {
 export class WatchdogRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
-  }
-
   /**
    * Records this pass and returns the previous one, under the row's lock: of two replicas, the second waits
    * for the first to finish its gap handling, then sees its pass.
@@ -49,18 +45,12 @@ export class WatchdogRepository {
     return previous.getTime() < now.getTime() ? previous : undefined;
   }
 
-  /**
-   * After a gap: active instances whose deadline fell in it (or is about to) get a fresh grace period of twice
-   * their delay from now, as if they had just checked in; they cannot have reached a server that was not
-   * listening. Returns how many.
-   */
+  /** After a gap: the instances `gapGrace` names get their fresh grace period. Returns how many. */
   async grantGrace(gapStart: Date, now: Date, manager: EntityManager): Promise<number> {
+    const grace = gapGraceSql('$1::timestamptz', '$2::timestamptz');
     const rows = await manager.query<unknown[]>(
       `WITH graced AS (
-         UPDATE dead_mans_switch_instance
-         SET next_deadline = $2::timestamptz + make_interval(secs => 2 * ${effectiveDelaySql()})
-         WHERE state = 'active' AND next_deadline > $1
-           AND next_deadline < $2::timestamptz + make_interval(secs => 2 * ${effectiveDelaySql()})
+         UPDATE dead_mans_switch_instance SET next_deadline = ${grace.deadline} WHERE ${grace.where}
          RETURNING id)
        SELECT id FROM graced`,
       [gapStart, now],
@@ -77,7 +67,7 @@ export class WatchdogRepository {
       `SELECT id, partner_id, alert_state, last_seen::text AS last_seen, next_deadline::text AS next_deadline,
               extract(epoch FROM $1::timestamptz - next_deadline)::double precision AS overdue_seconds
        FROM dead_mans_switch_instance
-       WHERE state = 'active' AND next_deadline <= $1 AND id <> ALL($3::int[])
+       WHERE ${isDueSql('$1')} AND id <> ALL($3::int[])
        ORDER BY next_deadline
        LIMIT $2
        FOR UPDATE SKIP LOCKED`,
@@ -98,7 +88,7 @@ export class WatchdogRepository {
       `WITH moved AS (
          UPDATE dead_mans_switch_instance i
          SET alert_state = 'down', last_alert_at = $5,
-             next_deadline = $5::timestamptz + make_interval(secs => 3 * ${effectiveDelaySql('i.')})
+             next_deadline = ${reminderDeadlineSql('$5::timestamptz', 'i.')}
          FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
            AS read(id, alert_state, last_seen, next_deadline)
          WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state

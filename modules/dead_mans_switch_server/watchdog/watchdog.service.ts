@@ -1,14 +1,11 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { Clock, SettingsService } from '../../../src/index.js';
+import { Clock, Database, SettingsService } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { SETTINGS, numericSetting } from '../settings.js';
-import {
-  MaintenanceWindowsService,
-  coveredUntil,
-  type OpenWindow,
-} from '../maintenance/maintenance-windows.service.js';
+import { alertKind, isGap, triage, type OpenWindow } from '../health/instance-health.js';
+import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
 
@@ -56,6 +53,7 @@ export class WatchdogService {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
+    @Inject(Database) private readonly database: Database,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -91,7 +89,7 @@ export class WatchdogService {
     const now = pass.now;
     const result = { alerts: 0, lag: 0 };
     for (;;) {
-      const batch = await this.watchdog
+      const batch = await this.database
         .transaction(async (manager) => {
           const due = await this.watchdog.claimDue(now, WATCHDOG_BATCH, [...failed], manager);
           return { due, transitions: await this.alert(due, pass, manager) };
@@ -104,7 +102,7 @@ export class WatchdogService {
       result.alerts += batch.transitions.length;
       const overdue = new Map(batch.due.map((d) => [d.id, d.overdue_seconds]));
       for (const t of batch.transitions) {
-        const kind = t.previous === 'ok' ? 'down' : 'reminder';
+        const kind = alertKind(t.previous);
         this.metrics.alerts.inc({ kind });
         this.metrics.alertLatency.observe({ kind }, overdue.get(t.id) ?? 0);
       }
@@ -116,17 +114,11 @@ export class WatchdogService {
   private async alert(due: DueInstance[], pass: Pass, manager: EntityManager): Promise<Transition[]> {
     const { now, storming } = pass;
     // In a maintenance window: no alert now; the deadline moves to the window's end.
-    const deferred: (DueInstance & { until: Date })[] = [];
-    const alerting: DueInstance[] = [];
-    for (const d of due) {
-      const until = coveredUntil({ id: d.id, partnerId: d.partner_id }, pass.open);
-      if (until) deferred.push({ ...d, until });
-      else alerting.push(d);
-    }
+    const { deferred, alerting } = triage(due, pass.open);
     await this.watchdog.defer(deferred, manager);
     const transitions = await this.watchdog.transition(alerting, now, manager);
     const posted = await this.alerts.alertMany(
-      transitions.map((t) => ({ kind: t.previous === 'ok' ? 'down' : 'reminder', instanceId: t.id })),
+      transitions.map((t) => ({ kind: alertKind(t.previous), instanceId: t.id })),
       now,
       manager,
     );
@@ -147,7 +139,7 @@ export class WatchdogService {
     for (;;) {
       let claimed: DueInstance | undefined;
       try {
-        const done = await this.watchdog.transaction(async (manager) => {
+        const done = await this.database.transaction(async (manager) => {
           const due = await this.watchdog.claimDue(pass.now, 1, [...failed], manager);
           claimed = due[0];
           return { due, transitions: await this.alert(due, pass, manager) };
@@ -179,11 +171,11 @@ export class WatchdogService {
       SETTINGS.watchdogGapSeconds,
       await this.settings.get(SETTINGS.watchdogGapSeconds),
     );
-    await this.watchdog.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const previous = await this.watchdog.recordPass(now, manager);
       if (!previous) return;
+      if (!isGap(previous, now, threshold)) return;
       const gap = (now.getTime() - previous.getTime()) / 1000;
-      if (gap <= threshold) return;
       report.gapSeconds = gap;
       report.graced = await this.watchdog.grantGrace(previous, now, manager);
       this.metrics.watchdogGaps.inc();

@@ -17,8 +17,8 @@ import {
   type WebRedirect,
   type WebRequest,
 } from '../../../src/index.js';
+import { statusOf } from '../health/instance-health.js';
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
-import type { InstanceResponse } from '../instances/instance.dto.js';
 import { InstancesService } from '../instances/instances.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
@@ -37,9 +37,6 @@ const RANGE: Record<ChartRange, { ms: number; interval: 'hour' | 'day' }> = {
 };
 /** The dashboard shows at most this many instances; the filters narrow it down. */
 const DASHBOARD_LIMIT = 200;
-
-/** What the health dot and its text say: the health of an active instance, else its state. */
-const status = (instance: InstanceResponse) => instance.health ?? instance.state;
 
 /** The instances dashboard (home of the web UI) and the instance form. Rules live in InstancesService. */
 @WebController('web/instances')
@@ -71,7 +68,7 @@ export class InstancesWebController {
       title: this.i18n.t('dead_mans_switch_server.web.dashboard.title', ctx.lang),
       instances: page.items.map((instance) => ({
         ...instance,
-        status: status(instance),
+        status: statusOf(instance),
         responsible: instance.user_id ? names.get(instance.user_id) : undefined,
         sparkline: sparklines.get(instance.id),
       })),
@@ -130,7 +127,7 @@ export class InstancesWebController {
     return this.pages.render(request, ctx, 'dead_mans_switch_server/instance', {
       title: instance.display_name,
       charts: true,
-      instance: { ...instance, status: status(instance) },
+      instance: { ...instance, status: statusOf(instance) },
       responsible,
       customers: customers?.items ?? [],
       users: users?.items.filter((u) => u.active) ?? [],

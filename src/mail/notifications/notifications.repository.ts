@@ -77,11 +77,6 @@ export class NotificationsRepository {
     return rows[0];
   }
 
-  async message(id: number, manager: EntityManager): Promise<MessageRow | undefined> {
-    const rows = await manager.query<MessageRow[]>(`${MESSAGE_SELECT} WHERE m.id = $1`, [id]);
-    return rows[0];
-  }
-
   async markSent(id: string, to: string | null, now: Date, manager: EntityManager): Promise<void> {
     await manager.query(
       `UPDATE mail_notification SET state = 'sent', sent_at = $2, email_to = $3, last_error = NULL,

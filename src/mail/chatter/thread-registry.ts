@@ -1,6 +1,5 @@
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { In, type EntityManager } from 'typeorm';
-import { AppException } from '../common/app.exception.js';
+import { AppException } from '../../common/app.exception.js';
 import { THREAD_DEFINITIONS, type ThreadDefinition } from './thread.js';
 
 /** The thread models that core and the loaded addons declare. */
@@ -16,30 +15,10 @@ export class ThreadRegistry {
     }
   }
 
-  find(model: string): ThreadDefinition | undefined {
-    return this.byModel.get(model);
-  }
-
   /** The definition, or a 404 that names the model. */
   get(model: string): ThreadDefinition {
     const definition = this.byModel.get(model);
     if (!definition) throw new AppException(HttpStatus.NOT_FOUND, 'mail.errors.unknown_model', { model });
     return definition;
-  }
-
-  async exists(definition: ThreadDefinition, id: number, manager: EntityManager): Promise<boolean> {
-    return (await this.existingIds(definition, [id], manager)).has(id);
-  }
-
-  /** Which of these records exist, in one query. */
-  async existingIds(
-    definition: ThreadDefinition,
-    ids: number[],
-    manager: EntityManager,
-  ): Promise<Set<number>> {
-    const rows = await manager
-      .getRepository<{ id: number }>(definition.entity)
-      .find({ select: { id: true }, where: { id: In(ids) } });
-    return new Set(rows.map((row) => row.id));
   }
 }

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsOptional } from 'class-validator';
-import { PaginationQueryDto } from '../common/pagination.dto.js';
+import { PaginationQueryDto } from '../../common/pagination.dto.js';
 import type { MessageResponse } from '../chatter/threads.dto.js';
 
 export class InboxQueryDto extends PaginationQueryDto {

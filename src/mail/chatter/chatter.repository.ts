@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import type { NotificationChannel, NotificationState } from '../notifications/notification.entity.js';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, type EntityManager } from 'typeorm';
-import type { SubtypeSeed } from '../addons/manifest.js';
-import type { Message, MessageType } from './message.entity.js';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import type { SubtypeSeed } from '../../addons/manifest.js';
+import type { Message, MessageType, NotificationChannel, NotificationState } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
-import type { Translatable } from './thread.js';
+import type { ThreadDefinition, Translatable } from './thread.js';
 
 /**
  * The notification rows of the `recipients` CTE (`message_id, partner_id, email, is_user`), given SQL for
@@ -77,11 +76,6 @@ export class ChatterRepository {
 
   private m(manager?: EntityManager): EntityManager {
     return manager ?? this.db.manager;
-  }
-
-  /** The default manager, for reads outside a transaction. */
-  get manager(): EntityManager {
-    return this.db.manager;
   }
 
   transaction<T>(
@@ -297,6 +291,18 @@ export class ChatterRepository {
        GROUP BY f.id, p.id ORDER BY lower(p.name), p.id`,
       [thread.model, thread.id],
     );
+  }
+
+  /** Which of these records of a thread model's entity exist, in one query. */
+  async existingIds(
+    entity: ThreadDefinition['entity'],
+    ids: number[],
+    manager?: EntityManager,
+  ): Promise<Set<number>> {
+    const rows = await this.m(manager)
+      .getRepository<{ id: number }>(entity)
+      .find({ select: { id: true }, where: { id: In(ids) } });
+    return new Set(rows.map((row) => row.id));
   }
 
   async partnerExists(id: number, manager?: EntityManager): Promise<boolean> {

@@ -1,8 +1,8 @@
 import { HttpStatus, Injectable } from '@nestjs/common';
-import { AppException, badRequest, forbidden, notFound } from '../common/app.exception.js';
-import type { Page, PaginationQueryDto } from '../common/pagination.dto.js';
-import { hasRole, type RequestContext } from '../common/request-context.js';
-import { I18nService } from '../i18n/i18n.service.js';
+import { AppException, badRequest, forbidden, notFound } from '../../common/app.exception.js';
+import type { Page, PaginationQueryDto } from '../../common/pagination.dto.js';
+import { hasRole, type RequestContext } from '../../common/request-context.js';
+import { I18nService } from '../../i18n/i18n.service.js';
 import { ChatterRepository, type MessageRow } from './chatter.repository.js';
 import { ChatterService } from './chatter.service.js';
 import { ThreadRegistry } from './thread-registry.js';
@@ -101,7 +101,7 @@ export class ThreadsService {
     const role = definition.readRole ?? 'viewer';
     if (!hasRole(ctx.user, role))
       throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden_role', { role });
-    if (!(await this.threads.exists(definition, thread.id, this.repo.manager)))
+    if (!(await this.repo.existingIds(definition.entity, [thread.id])).has(thread.id))
       throw notFound(thread.model, thread.id);
   }
 

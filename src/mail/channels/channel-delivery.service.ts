@@ -1,12 +1,16 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import type { MessageRow } from '../../chatter/chatter.repository.js';
-import { ChatterService } from '../../chatter/chatter.service.js';
-import { renderTranslatable } from '../../chatter/translatable.js';
+import { ChatterRepository, type MessageRow } from '../chatter/chatter.repository.js';
+import { ChatterService } from '../chatter/chatter.service.js';
+import { renderTranslatable } from '../chatter/translatable.js';
 import { systemContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
-import { NotificationsRepository, type ClaimedNotification } from '../notifications.repository.js';
+import { notificationSubject, notificationTracking } from '../notifications/notification-text.js';
+import {
+  NotificationsRepository,
+  type ClaimedNotification,
+} from '../notifications/notifications.repository.js';
 import type { AlertChannel, ChannelMessage, RetryPolicy } from './alert-channel.js';
 import { AlertChannelsRepository } from './alert-channels.repository.js';
 import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
@@ -17,7 +21,7 @@ export const CHANNEL_RETRY: RetryPolicy = { maxAttempts: 8, backoffSeconds: 30, 
 /** Notifications in a row that a channel could not deliver before it is disabled and its owner told. */
 export const CHANNEL_FAILURE_LIMIT = 3;
 /** A `Retry-After` longer than this is cut down to it. */
-export const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
+const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
 /** Setting: channels may reach loopback and private networks ('1') or not (anything else, the default). */
 export const ALLOW_PRIVATE_SETTING = 'mail.channels.allow_private_networks';
 /** Setting: the web address links in alerts start with (none when empty). */
@@ -42,6 +46,7 @@ export class ChannelDeliveryService {
 
   constructor(
     private readonly notifications: NotificationsRepository,
+    private readonly messages: ChatterRepository,
     private readonly channels: AlertChannelsRepository,
     private readonly http: ChannelHttpRepository,
     private readonly registry: ChannelRegistry,
@@ -61,7 +66,7 @@ export class ChannelDeliveryService {
     const channel = subscription && this.registry.find(subscription.kind);
     const [recipient, message] = await Promise.all([
       this.notifications.recipient(notification.partnerId, manager),
-      this.notifications.message(notification.messageId, manager),
+      this.messages.findMessage(notification.messageId, manager),
     ]);
     if (!subscription?.active || !channel || !recipient || !message) {
       await this.notifications.markFailed(notification.id, 'The channel is disabled or removed', manager);
@@ -137,23 +142,18 @@ export class ChannelDeliveryService {
   }
 
   /** The message as channels send it, in the recipient's language. */
-  toChannelMessage(
+  private toChannelMessage(
     notification: { id: string; createdAt: Date },
     message: MessageRow,
     lang: string,
     baseUrl: string | undefined,
   ): ChannelMessage {
     const record = message.recordName;
-    const subject =
-      renderTranslatable(this.i18n, message.subject, lang) ??
-      (record
-        ? this.i18n.t('mail.email.subject_record', lang, { record })
-        : this.i18n.t('mail.email.subject_default', lang));
     const base = baseUrl?.replace(/\/+$/, '');
     return {
       id: notification.id,
       createdAt: new Date(notification.createdAt).toISOString(),
-      subject,
+      subject: notificationSubject(this.i18n, message, lang),
       text: renderTranslatable(this.i18n, message.body, lang),
       author: message.authorName,
       subtype: message.subtype,
@@ -165,12 +165,7 @@ export class ChannelDeliveryService {
         base && message.model !== null
           ? `${base}/api/v1/threads/${message.model}/${message.resId}/messages`
           : null,
-      tracking: message.tracking.map((t) => ({
-        field: t.field,
-        label: this.i18n.t(t.label, lang),
-        old_value: t.oldValue,
-        new_value: t.newValue,
-      })),
+      tracking: notificationTracking(this.i18n, message, lang),
       test: false,
     };
   }
@@ -204,10 +199,7 @@ export class ChannelDeliveryService {
 }
 
 /** Settings with the channel's defaults filled in. */
-export function withDefaults(
-  channel: AlertChannel,
-  settings: Record<string, string>,
-): Record<string, string> {
+function withDefaults(channel: AlertChannel, settings: Record<string, string>): Record<string, string> {
   const filled = { ...settings };
   for (const spec of channel.settings)
     if (filled[spec.name] === undefined && spec.default !== undefined) filled[spec.name] = spec.default;

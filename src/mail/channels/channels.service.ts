@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { ChatterRepository } from '../../chatter/chatter.repository.js';
+import { ChatterRepository } from '../chatter/chatter.repository.js';
 import { AppException, badRequest, notFound } from '../../common/app.exception.js';
 import type { RequestContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';

@@ -1,8 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-
-/** Built-in `inbox` and `email`, or the kind of an alert channel (`webhook`, `slack`…). */
-export type NotificationChannel = 'inbox' | 'email' | (string & {});
-export type NotificationState = 'pending' | 'sent' | 'failed';
+import type { NotificationChannel, NotificationState } from '../chatter/message.entity.js';
 
 /** One recipient of one message on one channel: the outbox row the dispatcher works from. */
 @Entity('mail_notification')

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Ctx, type RequestContext } from '../common/request-context.js';
+import { Ctx, type RequestContext } from '../../common/request-context.js';
 import { InboxQueryDto } from './inbox.dto.js';
 import { InboxService } from './inbox.service.js';
 

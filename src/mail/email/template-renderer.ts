@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import Handlebars from 'handlebars';
-import { I18nService, type TranslationArgs } from '../i18n/i18n.service.js';
+import { I18nService, type TranslationArgs } from '../../i18n/i18n.service.js';
 
 /** A folder of handlebars templates and the namespace its names live in (`mail`, or an addon's name). */
 export interface TemplateFolder {
@@ -58,10 +58,6 @@ export class TemplateRenderer {
     }
   }
 
-  has(name: string): boolean {
-    return this.templates.has(name);
-  }
-
   /** Renders `<namespace>/<name>` in a language, preferring its `<name>.<lang>.hbs` variant. */
   render(name: string, lang: string, context: object): string {
     const template = this.templates.get(`${name}.${lang}`) ?? this.templates.get(name);
@@ -82,7 +78,7 @@ export class TemplateRenderer {
 }
 
 /** The text part: the content's markup flattened, entities decoded. */
-export function htmlToText(html: string): string {
+function htmlToText(html: string): string {
   return html
     .replace(/<br\s*\/?>\n?/gi, '\n')
     .replace(/<\/(p|div|li|tr|h\d)>/gi, '\n')

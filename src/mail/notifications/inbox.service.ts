@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { notFound } from '../common/app.exception.js';
-import type { Page } from '../common/pagination.dto.js';
-import type { RequestContext } from '../common/request-context.js';
+import { notFound } from '../../common/app.exception.js';
+import type { Page } from '../../common/pagination.dto.js';
+import type { RequestContext } from '../../common/request-context.js';
 import { ThreadsService } from '../chatter/threads.service.js';
-import { Clock } from '../scheduler/clock.js';
+import { Clock } from '../../scheduler/clock.js';
 import type { InboxItemResponse, InboxQueryDto } from './inbox.dto.js';
 import { NotificationsRepository } from './notifications.repository.js';
 

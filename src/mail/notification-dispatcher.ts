@@ -1,29 +1,33 @@
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Counter, Histogram } from 'prom-client';
-import type { MessageRow } from '../chatter/chatter.repository.js';
-import { renderTranslatable } from '../chatter/translatable.js';
+import { ChatterRepository, type MessageRow } from './chatter/chatter.repository.js';
+import { renderTranslatable } from './chatter/translatable.js';
 import type { ScheduledTask } from '../addons/manifest.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { Clock } from '../scheduler/clock.js';
 import { ChannelDeliveryService } from './channels/channel-delivery.service.js';
 import { ChannelRegistry } from './channels/channel-registry.js';
-import { MailerRepository } from './mailer.repository.js';
-import { NotificationsRepository, type ClaimedNotification } from './notifications.repository.js';
-import { TemplateRenderer } from './template-renderer.js';
+import { MailerRepository } from './email/mailer.repository.js';
+import {
+  NotificationsRepository,
+  type ClaimedNotification,
+} from './notifications/notifications.repository.js';
+import { TemplateRenderer } from './email/template-renderer.js';
+import { notificationSubject, notificationTracking } from './notifications/notification-text.js';
 
 /** Tries per notification before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
 /** First retry delay; doubled after each failure. */
 export const BACKOFF_SECONDS = 30;
 /** Longest one send may take (nodemailer's own timeouts are per step); past it the try counts as failed. */
-export const SEND_TIMEOUT_SECONDS = 60;
+const SEND_TIMEOUT_SECONDS = 60;
 /**
  * A claim is a row lock held by the sender's transaction. PostgreSQL releases it when that connection dies, and
  * ends a session that stays idle in its transaction longer than this (a sender that vanished without closing).
  */
-export const CLAIM_IDLE_LIMIT_SECONDS = SEND_TIMEOUT_SECONDS + 30;
+const CLAIM_IDLE_LIMIT_SECONDS = SEND_TIMEOUT_SECONDS + 30;
 /** Deliveries one dispatcher runs side by side; each holds one database connection while it sends. */
 export const DISPATCH_WORKERS = 4;
 
@@ -53,6 +57,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
 
   constructor(
     private readonly repo: NotificationsRepository,
+    private readonly messages: ChatterRepository,
     private readonly mailer: MailerRepository,
     private readonly renderer: TemplateRenderer,
     private readonly i18n: I18nService,
@@ -154,7 +159,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
   private async deliver(notification: ClaimedNotification, manager: EntityManager): Promise<Outcome> {
     const [recipient, message] = await Promise.all([
       this.repo.recipient(notification.partnerId, manager),
-      this.repo.message(notification.messageId, manager),
+      this.messages.findMessage(notification.messageId, manager),
     ]);
     if (!recipient?.email || !message) {
       await this.repo.markFailed(notification.id, 'The recipient has no e-mail address', manager);
@@ -203,27 +208,18 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
   }
 
   /** The e-mail in the recipient's language. */
-  render(message: MessageRow, recipientName: string, lang: string) {
-    const record = message.recordName;
-    const subject =
-      renderTranslatable(this.i18n, message.subject, lang) ??
-      (record
-        ? this.i18n.t('mail.email.subject_record', lang, { record })
-        : this.i18n.t('mail.email.subject_default', lang));
+  private render(message: MessageRow, recipientName: string, lang: string) {
+    const subject = notificationSubject(this.i18n, message, lang);
     const context = {
       subject,
       recipient: recipientName,
-      record_name: record,
+      record_name: message.recordName,
       model: message.model,
       res_id: message.resId,
       followed: message.model !== null,
       author: message.authorName,
       body: renderTranslatable(this.i18n, message.body, lang),
-      tracking: message.tracking.map((t) => ({
-        label: this.i18n.t(t.label, lang),
-        old_value: t.oldValue,
-        new_value: t.newValue,
-      })),
+      tracking: notificationTracking(this.i18n, message, lang),
       values: message.templateValues ?? {},
     };
     return { subject, ...this.renderer.renderEmail(message.template ?? 'mail/message', lang, context) };

@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { PaginationQueryDto } from '../common/pagination.dto.js';
-import { Ctx, type RequestContext } from '../common/request-context.js';
+import { PaginationQueryDto } from '../../common/pagination.dto.js';
+import { Ctx, type RequestContext } from '../../common/request-context.js';
 import { AddFollowerDto, PostMessageDto } from './threads.dto.js';
 import { ThreadsService } from './threads.service.js';
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Role } from '../users/user.entity.js';
+import type { Role } from '../../users/user.entity.js';
 
 /** A record addressed as a thread: Odoo-style model name and id. */
 export interface ThreadRef {
@@ -25,8 +25,11 @@ export interface TrackedField {
   field: string;
   /** Translation key of its label. */
   label: string;
-  /** How a value reads in the chatter (a user id as the user's name); `String(value)` by default. */
-  format?: (value: unknown, manager: EntityManager) => Promise<string | null>;
+  /**
+   * How a value reads in the chatter: `'user'` reads a user id as the user's name; a function formats it itself;
+   * `String(value)` by default.
+   */
+  format?: 'user' | ((value: unknown, manager: EntityManager) => Promise<string | null>);
 }
 
 /** How core or an addon declares a thread model (manifest `threads`). */

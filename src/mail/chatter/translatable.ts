@@ -1,4 +1,4 @@
-import type { I18nService } from '../i18n/i18n.service.js';
+import type { I18nService } from '../../i18n/i18n.service.js';
 import type { Translatable } from './thread.js';
 
 /** A stored text in a reader's language: keys are translated, plain strings stay as they were written. */

@@ -1,10 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { badRequest, notFound } from '../common/app.exception.js';
-import type { RequestContext } from '../common/request-context.js';
-import type { AppConfig } from '../config/app-config.js';
-import { APP_CONFIG } from '../config/config.tokens.js';
-import { Clock } from '../scheduler/clock.js';
+import { badRequest, notFound } from '../../common/app.exception.js';
+import type { SubtypeSeed } from '../../addons/manifest.js';
+import type { RequestContext } from '../../common/request-context.js';
+import type { AppConfig } from '../../config/app-config.js';
+import { APP_CONFIG } from '../../config/config.tokens.js';
+import { Clock } from '../../scheduler/clock.js';
 import { ChatterRepository } from './chatter.repository.js';
 import type { Message, MessageType } from './message.entity.js';
 import type { Subtype } from './subtype.entity.js';
@@ -13,6 +14,7 @@ import {
   MT_NOTE,
   type ThreadDefinition,
   type ThreadRef,
+  type TrackedField,
   type TrackingValueInput,
   type Translatable,
 } from './thread.js';
@@ -172,6 +174,11 @@ export class ChatterService {
     });
   }
 
+  /** Seeds subtypes by external id (core's and each addon's manifest `seed.subtypes`); idempotent. */
+  upsertSubtypes(seeds: SubtypeSeed[], manager?: EntityManager): Promise<void> {
+    return this.repo.upsertSubtypes(seeds, manager);
+  }
+
   /**
    * Idempotent. Without subtypes: every subtype flagged default for the thread's model (an existing follower
    * keeps its choice).
@@ -215,7 +222,7 @@ export class ChatterService {
       const tracking: TrackingValueInput[] = [];
       for (const tracked of definition.tracked ?? []) {
         if (sameValue(old[tracked.field], now[tracked.field])) continue;
-        const format = tracked.format ?? ((value: unknown) => Promise.resolve(defaultFormat(value)));
+        const format = this.formatter(tracked);
         tracking.push({
           field: tracked.field,
           oldValue: isBlank(old[tracked.field]) ? null : await format(old[tracked.field], m),
@@ -251,13 +258,22 @@ export class ChatterService {
     ids: number[],
     manager: EntityManager,
   ): Promise<Map<number, string>> {
-    const existing = await this.threads.existingIds(definition, ids, manager);
+    const existing = await this.repo.existingIds(definition.entity, ids, manager);
     const missing = ids.find((id) => !existing.has(id));
     if (missing !== undefined) throw notFound(definition.model, missing);
     if (definition.displayNames) return definition.displayNames(ids, manager);
     const names = new Map<number, string>();
     for (const id of ids) names.set(id, await definition.displayName(id, manager));
     return names;
+  }
+
+  /** How a tracked field's values read in the chatter. */
+  private formatter(
+    tracked: TrackedField,
+  ): (value: unknown, manager: EntityManager) => Promise<string | null> {
+    if (tracked.format === 'user')
+      return async (value, manager) => (await this.repo.userName(value as number, manager)) ?? String(value);
+    return tracked.format ?? ((value: unknown) => Promise.resolve(defaultFormat(value)));
   }
 
   private async subtype(key: string, manager: EntityManager): Promise<Subtype> {

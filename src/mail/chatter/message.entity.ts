@@ -3,6 +3,11 @@ import type { Translatable } from './thread.js';
 
 export type MessageType = 'comment' | 'note' | 'notification';
 
+/** How a message reaches one recipient: built-in `inbox` and `email`, or an alert channel's kind (`webhook`…). */
+export type NotificationChannel = 'inbox' | 'email' | (string & {});
+/** Where that delivery stands. */
+export type NotificationState = 'pending' | 'sent' | 'failed';
+
 /** A message in a record's chatter, or a notification without a record (`model` and `resId` null). */
 @Entity('mail_message')
 export class Message {

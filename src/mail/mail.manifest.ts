@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import type { SeedData, TaskDeclaration } from '../addons/manifest.js';
+import { PROJECT_ROOT } from '../paths.js';
+import type { AlertChannel } from './channels/alert-channel.js';
+import { AlertChannelSubscription } from './channels/alert-channel.entity.js';
+import { ALLOW_PRIVATE_SETTING, BASE_URL_SETTING } from './channels/channel-delivery.service.js';
+import { CORE_CHANNELS } from './channels/core-channels.js';
+import { Follower, FollowerSubtype } from './chatter/follower.entity.js';
+import { Message } from './chatter/message.entity.js';
+import { Subtype } from './chatter/subtype.entity.js';
+import { MT_COMMENT, MT_NOTE } from './chatter/thread.js';
+import { TrackingValue } from './chatter/tracking-value.entity.js';
+import type { TemplateFolder } from './email/template-renderer.js';
+import { DispatchNotificationsTask } from './notification-dispatcher.js';
+import { Notification } from './notifications/notification.entity.js';
+
+// The mail area's share of core's manifest (src/bootstrap/core-manifest.ts); its migrations are core's.
+
+export const MAIL_ENTITIES = [
+  Subtype,
+  Message,
+  TrackingValue,
+  Follower,
+  FollowerSubtype,
+  Notification,
+  AlertChannelSubscription,
+];
+
+export const MAIL_SEED = {
+  settings: {
+    // Alert channels may not reach loopback and private networks unless an administrator allows it ('1').
+    [ALLOW_PRIVATE_SETTING]: '0',
+    // Where links in alerts point (e.g. https://vigil.example.com); none when empty.
+    [BASE_URL_SETTING]: '',
+  },
+  subtypes: [
+    { key: MT_COMMENT, name: 'mail.subtypes.comment', default: true, internal: false },
+    { key: MT_NOTE, name: 'mail.subtypes.note', default: false, internal: true },
+  ],
+} satisfies SeedData;
+
+export const MAIL_TASKS: TaskDeclaration[] = [
+  { id: 'mail.dispatch', everySeconds: 5, provider: DispatchNotificationsTask },
+];
+
+/** The alert channels core brings (webhook, Slack, Teams, Pushover, ntfy); addons add theirs. */
+export const MAIL_CHANNELS: AlertChannel[] = CORE_CHANNELS;
+
+/** Core's e-mail templates (`mail/layout`, `mail/message`, partials): every e-mail is rendered in the layout. */
+export const MAIL_TEMPLATES: TemplateFolder = {
+  namespace: 'mail',
+  dir: join(PROJECT_ROOT, 'src', 'mail', 'email', 'templates'),
+};
