@@ -16,6 +16,7 @@ import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
 import { InstancesService } from './instances/instances.service.js';
 import { InstancesWebController } from './web/instances-web.controller.js';
+import { LogPartitionsRepository } from './logs/log-partitions.repository.js';
 import { WatchdogRepository } from './watchdog/watchdog.repository.js';
 import { WatchdogService } from './watchdog/watchdog.service.js';
 import { MaintenanceWindowsController } from './maintenance/maintenance-windows.controller.js';
@@ -46,6 +47,7 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     InstancesService,
     WatchdogRepository,
     WatchdogService,
+    LogPartitionsRepository,
     CachedSettings,
     InstanceCancelService,
     InstanceEventsRepository,

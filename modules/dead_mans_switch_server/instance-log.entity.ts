@@ -1,6 +1,10 @@
-import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
+import { Column, Entity, PrimaryColumn, PrimaryGeneratedColumn } from 'typeorm';
 
-/** One check-in: when the server received it and the statistics the client sent. */
+/**
+ * One check-in: when the server received it and the statistics the client sent. The table is partitioned by day
+ * of `received_at`, which is part of the primary key; partitions are made and dropped by the migration and the
+ * log tasks only (TypeORM's schema sync is off).
+ */
 @Entity('dead_mans_switch_log')
 export class InstanceLog {
   @PrimaryGeneratedColumn({ type: 'bigint' })
@@ -9,7 +13,7 @@ export class InstanceLog {
   @Column('integer')
   instanceId: number;
 
-  @Column('timestamptz')
+  @PrimaryColumn('timestamptz')
   receivedAt: Date;
 
   @Column('double precision', { nullable: true })

@@ -5,6 +5,7 @@ import { InstanceAlert } from './instance-alert.entity.js';
 import { MaintenanceWindow } from './maintenance-window.entity.js';
 import { InstanceEvent } from './instance-event.entity.js';
 import { InstanceLog } from './instance-log.entity.js';
+import { InstanceLogHour } from './instance-log-hour.entity.js';
 import { Instance } from './instance.entity.js';
 import { INSTANCE_THREAD } from './instance.thread.js';
 import { DeadMansSwitchServerInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_server-init.js';
@@ -12,6 +13,7 @@ import { DeadMansSwitchServerNextInCancelEvents1732800000000 } from './migration
 import { DeadMansSwitchServerCronExpectation1733100000000 } from './migrations/1733100000000-dead_mans_switch_server-cron-expectation.js';
 import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/1733000000000-dead_mans_switch_server-maintenance.js';
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
+import { DeadMansSwitchServerLogPartitions1733200000000 } from './migrations/1733200000000-dead_mans_switch_server-log-partitions.js';
 import { DeadMansSwitchServerProbes1733300000000 } from './migrations/1733300000000-dead_mans_switch_server-probes.js';
 import { PROBE_SETTING_DEFAULTS, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
@@ -28,7 +30,9 @@ import {
   SUBTYPE_UP,
 } from './settings.js';
 import { smtpForFollowersCheck } from './smtp-for-followers.check.js';
-import { LogRetentionTask } from './watchdog/log-retention.task.js';
+import { LogPartitionsTask } from './logs/log-partitions.task.js';
+import { LogRollupTask } from './logs/log-rollup.task.js';
+import { LogRetentionTask } from './logs/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 
 export const manifest = defineAddon({
@@ -37,13 +41,14 @@ export const manifest = defineAddon({
   vigil: '^0.1.0',
   summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
   depends: [],
-  entities: [Instance, InstanceLog, InstanceAlert, InstanceEvent, MaintenanceWindow],
+  entities: [Instance, InstanceLog, InstanceLogHour, InstanceAlert, InstanceEvent, MaintenanceWindow],
   migrations: [
     DeadMansSwitchServerInit1732500000000,
     DeadMansSwitchServerNextInCancelEvents1732800000000,
     DeadMansSwitchServerStorm1732900000000,
     DeadMansSwitchServerMaintenance1733000000000,
     DeadMansSwitchServerCronExpectation1733100000000,
+    DeadMansSwitchServerLogPartitions1733200000000,
     DeadMansSwitchServerProbes1733300000000,
   ],
   seed: {
@@ -84,6 +89,8 @@ export const manifest = defineAddon({
   tasks: [
     { id: 'dead_mans_switch.watchdog', everySeconds: 30, provider: WatchdogTask },
     { id: 'dead_mans_switch.log_retention', everySeconds: 86_400, provider: LogRetentionTask },
+    { id: 'dead_mans_switch.log_partitions', everySeconds: 3_600, provider: LogPartitionsTask },
+    { id: 'dead_mans_switch.log_rollup', everySeconds: 300, provider: LogRollupTask },
     { id: 'dead_mans_switch.event_retention', everySeconds: 86_400, provider: EventRetentionTask },
     { id: 'dead_mans_switch.probes', everySeconds: 15, provider: ProbeRunnerTask },
     { id: 'dead_mans_switch.probe_retention', everySeconds: 86_400, provider: ProbeRetentionTask },

@@ -1,7 +1,9 @@
 /** The addon's system parameters and their defaults (seeded by the manifest, editable by administrators). */
 export const SETTINGS = {
-  /** Check-in logs older than this are deleted by the retention task. */
+  /** Check-in logs older than this are dropped, a day's partition at a time, by the retention task; 0 keeps all. */
   logRetentionDays: 'dead_mans_switch.log_retention_days',
+  /** Hourly roll-ups of the check-in logs (what the charts read) older than this are dropped; 0 keeps all. */
+  rollupRetentionDays: 'dead_mans_switch.rollup_retention_days',
   /** New instances one source address may register per hour. */
   maxRegistrationsPerHour: 'dead_mans_switch.max_registrations_per_hour',
   /** Check-ins one source address may send per minute, all uuids together; 0 turns the limit off. */
@@ -23,6 +25,7 @@ export const SETTINGS = {
 
 export const SETTING_DEFAULTS: Record<string, string> = {
   [SETTINGS.logRetentionDays]: '365',
+  [SETTINGS.rollupRetentionDays]: '730',
   [SETTINGS.maxRegistrationsPerHour]: '20',
   // A hosting company may have hundreds of databases behind one address, each checking in every few minutes.
   [SETTINGS.checkInsPerSourcePerMinute]: '1200',

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SettingsService, type ScheduledTask } from '../../../src/index.js';
 import { SETTINGS, numericSetting } from '../settings.js';
-import { RETENTION_BATCH } from '../watchdog/log-retention.task.js';
+import { RETENTION_BATCH } from '../logs/log-retention.task.js';
 import { InstanceEventsRepository } from './instance-events.repository.js';
 
 /** `dead_mans_switch.event_retention`: daily, deletes events older than the retention setting (0 keeps all). */

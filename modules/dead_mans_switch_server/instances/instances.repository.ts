@@ -184,22 +184,58 @@ export class InstancesRepository {
     return (manager ?? this.db.manager).getRepository(User).existsBy({ id, active: true });
   }
 
-  /** Check-ins per hour or day (in `timeZone`) between two times, for charts. */
-  aggregatedLogs(
+  /**
+   * Check-ins per hour or day (in `timeZone`) between two times, for charts. The hours already rolled up are read
+   * from the hourly roll-up, the others (the recent hours, and the partial hour at `from`) from the raw rows, and
+   * both are merged per bucket. A time zone whose offset in the range is not a whole number of hours (India,
+   * Newfoundland…) cuts UTC hours in two: then every bucket is computed from the raw rows.
+   */
+  async aggregatedLogs(
     instanceId: number,
     interval: 'hour' | 'day',
     from: Date,
     to: Date,
     timeZone: string,
   ): Promise<LogBucket[]> {
+    // [lo, hi): the hours read from the roll-up, worked out first so that the planner sees constants and reads
+    // only the partitions and index ranges outside them; an empty span (lo = hi = to) reads everything raw.
+    const [{ lo, hi }] = await this.db.query<{ lo: Date; hi: Date }[]>(
+      `SELECT CASE WHEN rolled THEN first ELSE $2::timestamptz END AS lo,
+              CASE WHEN rolled THEN last ELSE $2::timestamptz END AS hi
+       FROM (SELECT first, last, first < last AND NOT EXISTS (
+               -- A daily look at the offset finds any period of a non-whole-hour offset (they last months).
+               SELECT 1 FROM (SELECT generate_series(first, last, interval '1 day') UNION ALL SELECT last) AS t(at)
+               WHERE extract(epoch FROM (at AT TIME ZONE $3) - (at AT TIME ZONE 'UTC'))::bigint % 3600 <> 0)
+               AS rolled
+             FROM (SELECT date_trunc('hour', $1::timestamptz - interval '1 microsecond', 'UTC') + interval '1 hour'
+                            AS first,
+                          least(coalesce((SELECT rolled_up_until FROM dead_mans_switch_log_rollup), '-infinity'),
+                                date_trunc('hour', $2::timestamptz, 'UTC')) AS last) AS edges) AS span`,
+      [from, to, timeZone],
+    );
+    const raw = (start: string, end: string) => `
+      SELECT date_trunc($2, received_at, $5), count(*), count(cpu), sum(cpu), max(cpu), count(ram), sum(ram),
+             max(ram), count(user_count), sum(user_count)::double precision, max(user_count)
+      FROM dead_mans_switch_log
+      WHERE instance_id = $1 AND received_at >= ${start} AND received_at < ${end}
+      GROUP BY 1`;
     return this.db.query<LogBucket[]>(
-      `SELECT date_trunc($2, received_at, $5) AS start, count(*)::int AS count,
-              avg(cpu) AS cpu_avg, max(cpu) AS cpu_max, avg(ram) AS ram_avg, max(ram) AS ram_max,
-              avg(user_count)::double precision AS user_count_avg, max(user_count) AS user_count_max
-       FROM dead_mans_switch_log
-       WHERE instance_id = $1 AND received_at >= $3 AND received_at < $4
-       GROUP BY 1 ORDER BY 1`,
-      [instanceId, interval, from, to, timeZone],
+      `WITH parts AS (
+         SELECT date_trunc($2, hour, $5) AS start, count::bigint AS count,
+                cpu_count::bigint AS cpu_n, cpu_avg * cpu_count AS cpu_sum, cpu_max,
+                ram_count::bigint AS ram_n, ram_avg * ram_count AS ram_sum, ram_max,
+                user_count_count::bigint AS user_count_n, user_count_avg * user_count_count AS user_count_sum,
+                user_count_max
+         FROM dead_mans_switch_log_hourly
+         WHERE instance_id = $1 AND hour >= $6 AND hour < $7
+         UNION ALL ${raw('$3', '$6')}
+         UNION ALL ${raw('$7', '$4')})
+       SELECT start, sum(count)::int AS count,
+              sum(cpu_sum) / nullif(sum(cpu_n), 0) AS cpu_avg, max(cpu_max) AS cpu_max,
+              sum(ram_sum) / nullif(sum(ram_n), 0) AS ram_avg, max(ram_max) AS ram_max,
+              sum(user_count_sum) / nullif(sum(user_count_n), 0) AS user_count_avg, max(user_count_max) AS user_count_max
+       FROM parts GROUP BY 1 ORDER BY 1`,
+      [instanceId, interval, from, to, timeZone, lo, hi],
     );
   }
 

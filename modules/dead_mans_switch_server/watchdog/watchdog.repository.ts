@@ -130,21 +130,4 @@ export class WatchdogRepository {
     );
     return rows.map((r) => r.id);
   }
-
-  /** Deletes check-in logs older than `before`, `batch` rows per statement; returns how many. */
-  async deleteLogsBefore(before: Date, batch: number): Promise<number> {
-    let total = 0;
-    for (;;) {
-      const [{ count }] = await this.db.query<{ count: number }[]>(
-        `WITH deleted AS (
-           DELETE FROM dead_mans_switch_log WHERE id IN (
-             SELECT id FROM dead_mans_switch_log WHERE received_at < $1 LIMIT $2)
-           RETURNING 1)
-         SELECT count(*)::int AS count FROM deleted`,
-        [before, batch],
-      );
-      total += count;
-      if (count < batch) return total;
-    }
-  }
 }
