@@ -5,7 +5,7 @@ import { connect as tcpConnect, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
 import ssh2 from 'ssh2';
-import { APP_CONFIG, type AppConfig } from '../../../src/index.js';
+import { APP_CONFIG, Clock, type AppConfig } from '../../../src/index.js';
 import { ProbeAddressRefused, ProbeResolver } from './probe-address.js';
 import type { HttpTarget, ProbeOutcome, ProbeRow, SshTarget, TcpTarget } from './probe.types.js';
 
@@ -38,7 +38,10 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 export class ProbeNetworkRepository {
   readonly resolver: ProbeResolver;
 
-  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {
     this.resolver = new ProbeResolver(config.env.PROBE_DNS_SERVERS);
   }
 
@@ -98,6 +101,8 @@ export class ProbeNetworkRepository {
           method: target.method,
           signal,
           headers: { 'user-agent': 'Vigil probe' },
+          // A pinned CA (or the self-signed certificate itself) replaces the system's trust store for this probe.
+          ...(target.tls_ca ? { ca: target.tls_ca } : {}),
           // The socket connects to the address checked above, not to a second answer from DNS.
           lookup: (_host, opts, callback) => {
             const family = isIP(address);
@@ -134,7 +139,8 @@ export class ProbeNetworkRepository {
     if (target.expect_text && !body.includes(target.expect_text))
       return fail(`HTTP ${status}, but the text "${target.expect_text}" is not in the response`);
     if (certValidTo && target.cert_warning_days > 0) {
-      const days = Math.floor((certValidTo.getTime() - Date.now()) / 86_400_000);
+      // The application's clock, not the wall clock: tests and replays move it.
+      const days = Math.floor((certValidTo.getTime() - this.clock.now().getTime()) / 86_400_000);
       if (days < target.cert_warning_days)
         return fail(
           `HTTP ${status}, but the TLS certificate expires on ${certValidTo.toISOString()} (in ${days} days)`,

@@ -27,6 +27,8 @@ import {
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'] as const;
 /** An environment variable name. */
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
+/** One or more PEM certificates (an empty string clears the field). */
+const PEM_CERTIFICATE = /^(\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*)*$/;
 /** `SHA256:` and the unpadded base64 of 32 bytes, as `ssh-keygen -lf` prints it. */
 const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
@@ -94,6 +96,17 @@ export class UpdateProbeDto {
   @Min(0)
   @Max(365)
   cert_warning_days?: number;
+
+  @ApiPropertyOptional({
+    nullable: true,
+    description:
+      'https: PEM certificate(s) trusted instead of the system CAs (a private CA or the self-signed certificate)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(16_000)
+  @Matches(PEM_CERTIFICATE, { message: 'tls_ca must be PEM certificate(s) (-----BEGIN CERTIFICATE-----)' })
+  tls_ca?: string | null;
 
   @ApiPropertyOptional({ description: 'tcp, ssh: host name or IP address' })
   @IsOptional()
@@ -181,6 +194,7 @@ export interface ProbeResponse {
   expect_status_max?: number;
   expect_text?: string | null;
   cert_warning_days?: number;
+  tls_ca?: string | null;
   host?: string;
   port?: number;
   user?: string;

@@ -10,6 +10,8 @@ export interface HttpTarget {
   expect_text: string | null;
   /** Warn (fail the probe) when the TLS certificate expires within this many days; 0: do not check. */
   cert_warning_days: number;
+  /** https: PEM certificate(s) to trust instead of the system's CAs (a private CA, or a self-signed certificate). */
+  tls_ca?: string | null;
 }
 
 export interface TcpTarget {

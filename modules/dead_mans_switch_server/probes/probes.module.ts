@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ProbeMetrics } from './probe-metrics.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';
 import { ProbesController } from './probes.controller.js';
 import { ProbesRepository } from './probes.repository.js';
@@ -7,7 +8,7 @@ import { ProbesService } from './probes.service.js';
 /** Active probes (http, tcp, ssh) of instances: imported by the addon's module (its tasks come from the manifest). */
 @Module({
   controllers: [ProbesController],
-  providers: [ProbesRepository, ProbeNetworkRepository, ProbesService],
+  providers: [ProbesRepository, ProbeNetworkRepository, ProbeMetrics, ProbesService],
   exports: [ProbesRepository, ProbesService],
 })
 export class ProbesModule {}

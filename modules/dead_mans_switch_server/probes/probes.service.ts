@@ -17,6 +17,7 @@ import {
 import { instanceDisplayName } from '../instance.thread.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import { ProbeAddressRefused } from './probe-address.js';
+import { ProbeMetrics } from './probe-metrics.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';
 import { ProbeSecrets } from './probe-secrets.js';
 import {
@@ -82,6 +83,7 @@ export class ProbesService {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly database: Database,
+    @Inject(ProbeMetrics) private readonly metrics: ProbeMetrics,
   ) {
     this.secrets = new ProbeSecrets(config);
   }
@@ -139,6 +141,13 @@ export class ProbesService {
 
   async delete(_ctx: RequestContext, id: number): Promise<void> {
     if (!(await this.probes.delete(id))) throw notFound(PROBE_MODEL, id);
+  }
+
+  /** Deletes a probe of the given instance (the web page's form names both). */
+  async deleteFromInstance(_ctx: RequestContext, instanceId: number, id: number): Promise<void> {
+    const probe = await this.probes.find(id);
+    if (!probe || probe.instance_id !== instanceId) throw notFound(PROBE_MODEL, id);
+    await this.delete(_ctx, id);
   }
 
   async results(
@@ -245,6 +254,7 @@ export class ProbesService {
       nextRunAt: new Date(at.getTime() + probe.interval_seconds * 1000),
     };
     const result = await this.probes.record(probe, outcome, at, update, manager);
+    this.metrics.ran(probe.kind, outcome.ok, outcome.latencyMs);
     if (decision.alert) {
       await this.alert(probe, decision.alert, decision.consecutiveFailures, outcome, manager);
       this.logger.warn(
@@ -304,6 +314,7 @@ export class ProbesService {
           expect_status_max: dto.expect_status_max ?? was?.expect_status_max ?? 399,
           expect_text: dto.expect_text !== undefined ? dto.expect_text || null : (was?.expect_text ?? null),
           cert_warning_days: dto.cert_warning_days ?? was?.cert_warning_days ?? 14,
+          tls_ca: dto.tls_ca !== undefined ? dto.tls_ca?.trim() || null : (was?.tls_ca ?? null),
         };
         let url: URL;
         try {
@@ -314,6 +325,7 @@ export class ProbesService {
         if (!['http:', 'https:'].includes(url.protocol) || url.username || url.password)
           throw badRequest(`${E}.url`);
         if (target.expect_status_min > target.expect_status_max) throw badRequest(`${E}.status_range`);
+        if (target.tls_ca && url.protocol !== 'https:') throw badRequest(`${E}.tls_ca_not_https`);
         await this.checkHost(url.hostname);
         return target;
       }

@@ -20,6 +20,7 @@ import {
 import { statusOf } from '../health/instance-health.js';
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
+import { ProbeFormDto, probeFromForm } from '../probes/probe-form.dto.js';
 import { ProbesService } from '../probes/probes.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
@@ -185,5 +186,27 @@ export class InstancesWebController {
   async suspend(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number): Promise<WebRedirect> {
     await this.instances.suspend(ctx, id);
     return { url: `/web/instances/${id}` };
+  }
+
+  @WebForm(':id/probes')
+  @RequireRole('manager')
+  async addProbe(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() form: ProbeFormDto,
+  ): Promise<WebRedirect> {
+    await this.probes.create(ctx, id, probeFromForm(form));
+    return { url: `/web/instances/${id}#instance-probes` };
+  }
+
+  @WebForm(':id/probes/:probeId/delete')
+  @RequireRole('manager')
+  async deleteProbe(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Param('probeId', ParseIntPipe) probeId: number,
+  ): Promise<WebRedirect> {
+    await this.probes.deleteFromInstance(ctx, id, probeId);
+    return { url: `/web/instances/${id}#instance-probes` };
   }
 }
