@@ -120,6 +120,8 @@ const ACCESS: Record<string, Access> = {
   'POST /web/instances/:id': 'manager',
   'POST /web/instances/:id/activate': 'manager',
   'POST /web/instances/:id/suspend': 'manager',
+  'POST /web/instances/:id/probes': 'manager',
+  'POST /web/instances/:id/probes/:probeId/delete': 'manager',
   'GET /web/environment': 'ops',
   'GET /web/backups': 'viewer',
   'GET /web/backups/configs/:id': 'viewer',

@@ -12,10 +12,11 @@ export class ProbeMetrics {
   private readonly duration;
 
   constructor(@Inject(MetricsService) metrics: MetricsService) {
-    this.runs = metrics.counter('vigil_dms_probe_runs_total', 'Probe runs, by kind and outcome (ok, failed)', [
-      'kind',
-      'outcome',
-    ] as const);
+    this.runs = metrics.counter(
+      'vigil_dms_probe_runs_total',
+      'Probe runs, by kind and outcome (ok, failed)',
+      ['kind', 'outcome'] as const,
+    );
     this.duration = metrics.histogram(
       'vigil_dms_probe_duration_seconds',
       'How long probe runs took, by kind (up to their timeout)',
