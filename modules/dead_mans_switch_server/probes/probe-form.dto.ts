@@ -1,5 +1,16 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import type { CreateProbeDto } from './probe.dto.js';
 
 const WEB_KINDS = ['http', 'tcp', 'ssh'] as const;
@@ -60,12 +71,21 @@ export class ProbeFormDto {
   })
   host_key_sha256?: string;
 
-  /** One process per line. */
+  /** One process per line in the form; the same limits as the API's. */
   @IsOptional()
-  @Transform(emptyToUndefined)
-  @IsString()
-  @MaxLength(4000)
-  processes?: string;
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string'
+      ? value
+          .split('\n')
+          .map((p) => p.trim())
+          .filter(Boolean)
+      : value,
+  )
+  @IsArray()
+  @ArrayMaxSize(20)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  processes?: string[];
 
   @IsOptional()
   @Transform(emptyToUndefined)
@@ -91,18 +111,14 @@ export function probeFromForm(form: ProbeFormDto): CreateProbeDto {
       return { ...common, url: form.url, expect_text: form.expect_text };
     case 'tcp':
       return { ...common, host: form.host, port: form.port };
-    case 'ssh': {
-      const processes = (form.processes ?? '')
-        .split('\n')
-        .map((p) => p.trim())
-        .filter(Boolean);
+    case 'ssh':
       return {
         ...common,
         host: form.host,
         port: form.port,
         user: form.user,
         host_key_sha256: form.host_key_sha256,
-        processes,
+        processes: form.processes ?? [],
         command: form.command,
         ...(form.secret_env
           ? form.secret_kind === 'key'
@@ -110,6 +126,5 @@ export function probeFromForm(form: ProbeFormDto): CreateProbeDto {
             : { password_env: form.secret_env }
           : {}),
       };
-    }
   }
 }
