@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { ProbeMetrics } from './probe-metrics.js';
+import { ProbeMetrics } from './probe-metrics.service.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';
 import { ProbesController } from './probes.controller.js';
 import { ProbesRepository } from './probes.repository.js';

@@ -17,7 +17,7 @@ import {
 import { instanceDisplayName } from '../instance.thread.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import { ProbeAddressRefused } from './probe-address.js';
-import { ProbeMetrics } from './probe-metrics.js';
+import { ProbeMetrics } from './probe-metrics.service.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';
 import { ProbeSecrets } from './probe-secrets.js';
 import {
