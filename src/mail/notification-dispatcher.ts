@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Counter, Histogram } from 'prom-client';
 import { ChatterRepository, type MessageRow } from './chatter/chatter.repository.js';
 import { renderTranslatable } from './chatter/translatable.js';
-import type { ScheduledTask } from '../addons/manifest.js';
+import type { ScheduledTask } from '../scheduler/scheduled-task.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { Clock } from '../scheduler/clock.js';

@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import type { SubtypeSeed } from '../../addons/manifest.js';
 import type { Message, MessageType, NotificationChannel, NotificationState } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
-import type { ThreadDefinition, Translatable } from './thread.js';
+import type { SubtypeSeed, ThreadDefinition, Translatable } from './thread.js';
 
 /**
  * The notification rows of the `recipients` CTE (`message_id, partner_id, email, is_user`), given SQL for

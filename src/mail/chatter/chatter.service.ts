@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { badRequest, notFound } from '../../common/app.exception.js';
-import type { SubtypeSeed } from '../../addons/manifest.js';
 import type { RequestContext } from '../../common/request-context.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.tokens.js';
@@ -15,6 +14,7 @@ import {
   type ThreadDefinition,
   type ThreadRef,
   type TrackedField,
+  type SubtypeSeed,
   type TrackingValueInput,
   type Translatable,
 } from './thread.js';
