@@ -109,6 +109,19 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     return result;
   }
 
+  /**
+   * Withholds the e-mails of these messages to these partners (their inbox entries and alert channels stay). Called
+   * in the transaction that posted the messages, before the dispatcher could see them, so that the e-mails are
+   * never sent; returns which were withheld.
+   */
+  withholdEmails(
+    messageIds: number[],
+    partnerIds: number[],
+    manager: EntityManager,
+  ): Promise<{ messageId: number; partnerId: number }[]> {
+    return this.repo.withholdEmails(messageIds, partnerIds, manager);
+  }
+
   beforeApplicationShutdown(): void {
     this.stopping = true;
   }

@@ -192,6 +192,24 @@ export class ChatterService {
     });
   }
 
+  /**
+   * Per partner, how many of these records of `model` it follows with the subtype `subtypeKey` (e.g. to find who
+   * would get too many alerts at once); partners who follow none of them are absent.
+   */
+  followedCounts(
+    model: string,
+    ids: number[],
+    subtypeKey: string,
+    manager?: EntityManager,
+  ): Promise<Map<number, number>> {
+    return this.repo.followedCounts(model, ids, subtypeKey, manager);
+  }
+
+  /** How many partners with an e-mail address follow at least one record of `model` (they expect e-mails). */
+  emailFollowerCount(model: string, manager?: EntityManager): Promise<number> {
+    return this.repo.emailFollowerCount(model, manager);
+  }
+
   async unfollow(thread: ThreadRef, partnerId: number, manager?: EntityManager): Promise<void> {
     await this.repo.unfollow(thread, partnerId, manager);
   }
