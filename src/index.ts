@@ -38,7 +38,7 @@ export { AppException, badRequest, conflict, forbidden, notFound } from './commo
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';
 export { Ctx, hasRole, systemContext, type AuthUser, type RequestContext } from './common/request-context.js';
 export { PaginationQueryDto, type Page } from './common/pagination.dto.js';
-export { Public, RequireRole } from './auth/auth.decorators.js';
+export { Public, RequireRole } from './common/auth.decorators.js';
 export { I18nService } from './i18n/i18n.service.js';
 export { MetricsService } from './monitoring/metrics.service.js';
 export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';

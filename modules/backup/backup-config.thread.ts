@@ -8,14 +8,6 @@ async function displayName(id: number, manager: EntityManager): Promise<string> 
   return rows[0]?.name ?? `#${id}`;
 }
 
-async function userName(value: unknown, manager: EntityManager): Promise<string | null> {
-  const rows = await manager.query<{ name: string }[]>(
-    'SELECT p.name FROM users u JOIN partner p ON p.id = u.partner_id WHERE u.id = $1',
-    [value],
-  );
-  return rows[0]?.name ?? String(value);
-}
-
 /** Backup configurations are threads: followers hear of failures and stale backups; changes are tracked. */
 export const CONFIG_THREAD: ThreadDefinition = {
   model: CONFIG_MODEL,
@@ -27,7 +19,7 @@ export const CONFIG_THREAD: ThreadDefinition = {
     { field: 'timeZone', label: 'backup.fields.time_zone' },
     { field: 'storage', label: 'backup.fields.storage' },
     { field: 'active', label: 'backup.fields.active' },
-    { field: 'userId', label: 'backup.fields.user_id', format: userName },
+    { field: 'userId', label: 'backup.fields.user_id', format: 'user' },
   ],
   responsibleField: 'userId',
 };

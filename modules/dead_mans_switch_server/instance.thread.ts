@@ -41,14 +41,6 @@ async function partnerName(value: unknown, manager: EntityManager): Promise<stri
   return rows[0]?.name ?? String(value);
 }
 
-async function userName(value: unknown, manager: EntityManager): Promise<string | null> {
-  const rows = await manager.query<{ name: string }[]>(
-    'SELECT p.name FROM users u JOIN partner p ON p.id = u.partner_id WHERE u.id = $1',
-    [value],
-  );
-  return rows[0]?.name ?? String(value);
-}
-
 /** Instances are threads: state, customer and responsible are tracked; the responsible user follows. */
 export const INSTANCE_THREAD: ThreadDefinition = {
   model: INSTANCE_MODEL,
@@ -58,7 +50,7 @@ export const INSTANCE_THREAD: ThreadDefinition = {
   tracked: [
     { field: 'state', label: 'dead_mans_switch_server.fields.state' },
     { field: 'partnerId', label: 'dead_mans_switch_server.fields.partner_id', format: partnerName },
-    { field: 'userId', label: 'dead_mans_switch_server.fields.user_id', format: userName },
+    { field: 'userId', label: 'dead_mans_switch_server.fields.user_id', format: 'user' },
   ],
   responsibleField: 'userId',
 };

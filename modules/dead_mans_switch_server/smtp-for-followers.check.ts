@@ -1,5 +1,5 @@
-import { RUNNING_ENVS, type CheckResult, type EnvironmentCheck } from '../../src/index.js';
-import { InstancesRepository } from './instances/instances.repository.js';
+import { ChatterService, RUNNING_ENVS, type CheckResult, type EnvironmentCheck } from '../../src/index.js';
+import { INSTANCE_MODEL } from './settings.js';
 
 /** Followers with an e-mail address expect alerts by e-mail: without SMTP_URL they only get them in-app. */
 export const smtpForFollowersCheck: EnvironmentCheck = {
@@ -7,7 +7,7 @@ export const smtpForFollowersCheck: EnvironmentCheck = {
   environments: RUNNING_ENVS,
   warnOnlyIn: ['labs', 'test', 'dev'],
   async check({ config, get }): Promise<CheckResult> {
-    const followers = await get(InstancesRepository).emailFollowerCount();
+    const followers = await get(ChatterService).emailFollowerCount(INSTANCE_MODEL);
     const key = 'dead_mans_switch_server.checks.smtp_for_followers';
     if (config.smtpUrl) return { status: 'ok', message: { key: `${key}.ok`, args: { followers } } };
     if (followers === 0) return { status: 'ok', message: { key: `${key}.no_followers` } };

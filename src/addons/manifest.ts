@@ -1,48 +1,27 @@
 import type { INestApplicationContext, Type } from '@nestjs/common';
-import type { MigrationInterface } from 'typeorm';
-import type { ThreadDefinition } from '../mail/chatter/thread.js';
+import type { Role } from '../common/request-context.js';
+import type { MigrationClass } from '../database/migrations.repository.js';
+import type { EnvironmentCheck } from '../environment/environment-check.js';
 import type { AlertChannel } from '../mail/channels/alert-channel.js';
-import type { AppConfig, RunningEnv } from '../config/app-config.js';
-import type { Role } from '../users/user.entity.js';
+import type { SubtypeSeed, ThreadDefinition } from '../mail/chatter/thread.js';
+import type { TaskDeclaration } from '../scheduler/scheduled-task.js';
 
-export type MigrationClass = new () => MigrationInterface;
-
-/** A chatter subtype seeded by external id (see the chatter). */
-export interface SubtypeSeed {
-  /** External id, `<namespace>.<name>`, e.g. `dead_mans_switch.mt_instance_down`. */
-  key: string;
-  /** Translation key of its name. */
-  name: string;
-  /** Followers receive it unless they opt out. */
-  default: boolean;
-  /** The thread model it is about (Odoo's `res_model`): a default only for followers of that model. */
-  model?: string;
-  /** Only users see it. */
-  internal: boolean;
-}
+// The extension points are declared by the folders that own them; the manifest gathers them for the addons.
+export type { MigrationClass } from '../database/migrations.repository.js';
+export type {
+  CheckResult,
+  CheckStatus,
+  CheckText,
+  EnvironmentCheck,
+  EnvironmentCheckContext,
+} from '../environment/environment-check.js';
+export type { SubtypeSeed } from '../mail/chatter/thread.js';
+export type { ScheduledTask, TaskDeclaration } from '../scheduler/scheduled-task.js';
 
 export interface SeedData {
   /** Setting defaults, written only when the key is missing. */
   settings?: Record<string, string>;
   subtypes?: SubtypeSeed[];
-}
-
-/** A job that core runs once per tick across every replica. */
-export interface ScheduledTask {
-  run(now: Date): Promise<void>;
-}
-
-export interface TaskDeclaration {
-  /** Unique id, `<addon>.<task>`. */
-  id: string;
-  /** Period in seconds; ticks are aligned on multiples of it since the epoch. Either this or `cron`. */
-  everySeconds?: number;
-  /** A cron expression (5 or 6 fields) read in `timeZone`: the task runs at those times, DST-correct. */
-  cron?: string;
-  /** IANA time zone of `cron`, e.g. `Europe/Brussels`; default UTC. */
-  timeZone?: string;
-  /** The provider class that runs it: the loader adds it to the addon's Nest module. */
-  provider: Type<ScheduledTask>;
 }
 
 /** A value an addon adds to the statistics this backend reports (numbers, ISO times, versions). */
@@ -55,52 +34,6 @@ export type StatisticValue = number | string | null;
  */
 export interface StatisticsProvider {
   collect(): Promise<Record<string, StatisticValue>>;
-}
-
-export type CheckStatus = 'ok' | 'warn' | 'fail';
-
-/** A text shown to ops: a translation key with its arguments (translated in the reader's language). */
-export interface CheckText {
-  key: string;
-  args?: Record<string, string | number>;
-}
-
-export interface CheckResult {
-  status: CheckStatus;
-  message: CheckText;
-  /** How to fix it; expected with `warn` and `fail`. */
-  fix?: CheckText;
-}
-
-/**
- * An environment check contributed by core or an addon (manifest `checks`). Core runs every check at start-up
- * (after the database connection, before listening) and on demand; a `fail` refuses the start.
- */
-export interface EnvironmentCheck {
-  /** Unique id, `<addon>.<check>`. */
-  id: string;
-  /** Environments where the check runs; elsewhere it is skipped. */
-  environments: readonly RunningEnv[];
-  /** Environments (among `environments`) where a `fail` is reported as a `warn`, such as `dev`. */
-  warnOnlyIn?: readonly RunningEnv[];
-  /** Time allowed for the whole check, probes included (default 5000 ms); beyond it the check is a `fail`. */
-  timeoutMs?: number;
-  check(context: EnvironmentCheckContext): Promise<CheckResult> | CheckResult;
-}
-
-export interface EnvironmentCheckContext {
-  /** The resolved environment (an unknown RUNNING_ENV counts as `dev`). */
-  runningEnv: RunningEnv;
-  /** RUNNING_ENV as it was given. */
-  runningEnvRaw: string;
-  env: Readonly<Record<string, string | undefined>>;
-  config: AppConfig;
-  /** True when Vigil runs its embedded PostgreSQL (no DATABASE_URL). */
-  embeddedDatabase: boolean;
-  /** A provider of the running application (checks read the database through the owning addon's repository). */
-  get: <T>(token: Type<T>) => T;
-  /** Aborted when the check's time is up: pass it to probes so that they stop too. */
-  signal: AbortSignal;
 }
 
 /** A command of `npx vigil`, contributed by an addon; it runs in a booted application without HTTP or timers. */

@@ -3,7 +3,7 @@ import { ApiProperty, ApiTags } from '@nestjs/swagger';
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
 import { UseGuards } from '@nestjs/common';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
-import { Public } from './auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { AuthService } from './auth.service.js';
 
 export class LoginDto {

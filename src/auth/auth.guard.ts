@@ -3,12 +3,25 @@ import { Reflector } from '@nestjs/core';
 import { AppException } from '../common/app.exception.js';
 import { hasRole, type VigilRequest } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
-import type { Role } from '../users/user.entity.js';
-import { WEB_KEY } from '../web/web.decorators.js';
-import type { WebRequest } from '../web/web-page.service.js';
-import { WebSessionService } from '../web/web-session.service.js';
-import { PUBLIC_KEY, ROLE_KEY } from './auth.decorators.js';
+import { PUBLIC_KEY, ROLE_KEY, WEB_KEY } from '../common/auth.decorators.js';
+import type { Role } from '../common/request-context.js';
 import { AuthService } from './auth.service.js';
+
+/** A signed-in session of the web UI, as the guard needs it. */
+export interface CookieSession {
+  userId: number;
+}
+
+/**
+ * The web UI's session cookie, as the guard reads it. The web folder provides it (its WebSessionService), so that
+ * auth, which the web UI builds on, does not import the web UI back.
+ */
+export abstract class SessionCookies {
+  abstract read(request: VigilRequest): Promise<CookieSession | undefined>;
+  abstract verifyCsrf(request: VigilRequest, session: CookieSession): boolean;
+}
+
+type GuardedRequest = VigilRequest & { webSession?: CookieSession };
 
 /**
  * Global guard: resolves the bearer token (or, on web UI routes, the session cookie), then checks the route's role.
@@ -29,7 +42,7 @@ export class AuthGuard implements CanActivate {
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
     private readonly i18n: I18nService,
-    private readonly sessions: WebSessionService,
+    private readonly sessions: SessionCookies,
   ) {}
 
   /** A route's decorators, read once per handler instead of through the reflector on every request. */
@@ -37,7 +50,7 @@ export class AuthGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (context.getType() !== 'http') return true;
-    const request = context.switchToHttp().getRequest<VigilRequest & WebRequest>();
+    const request = context.switchToHttp().getRequest<GuardedRequest>();
     const access = this.access(context);
     const header = request.headers.authorization;
     // Without credentials to resolve (the check-in and other public calls), no promise is made.
@@ -61,7 +74,7 @@ export class AuthGuard implements CanActivate {
   }
 
   private async authenticate(
-    request: VigilRequest & WebRequest,
+    request: GuardedRequest,
     header: string | undefined,
     access: RouteAccess,
   ): Promise<void> {
@@ -74,7 +87,7 @@ export class AuthGuard implements CanActivate {
     }
   }
 
-  private decide(request: VigilRequest & WebRequest, access: RouteAccess): boolean {
+  private decide(request: GuardedRequest, access: RouteAccess): boolean {
     const negotiated = this.i18n.negotiate(request.headers['accept-language']);
     // The API answers in the language asked for; the web UI in the user's own, the browser's for visitors.
     request.lang =

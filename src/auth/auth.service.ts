@@ -1,19 +1,15 @@
-import { createHash, randomBytes } from 'node:crypto';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import * as argon2 from 'argon2';
 import { AppException } from '../common/app.exception.js';
 import type { AuthUser } from '../common/request-context.js';
 import { Clock } from '../scheduler/clock.js';
+import { API_KEY_PREFIX, hashApiKey } from '../users/api-key-token.js';
 import { UsersRepository } from '../users/users.repository.js';
 
 export const TOKEN_TTL_SECONDS = 8 * 3600;
-const API_KEY_PREFIX = 'vgl_';
 // Marks a user active at most this often, so that authenticated traffic does not write on every request.
 const ACTIVITY_RESOLUTION_MS = 60_000;
-
-export const hashApiKey = (token: string) => createHash('sha256').update(token).digest('hex');
-export const newApiKeyToken = () => API_KEY_PREFIX + randomBytes(24).toString('base64url');
 
 export interface LoginResult {
   access_token: string;

@@ -8,7 +8,7 @@ import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { LoadedAddon } from '../addons/addon-loader.js';
 import { AuthController } from '../auth/auth.controller.js';
-import { AuthGuard } from '../auth/auth.guard.js';
+import { AuthGuard, SessionCookies } from '../auth/auth.guard.js';
 import { AuthService } from '../auth/auth.service.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -192,6 +192,7 @@ export class CoreModule {
           ],
         },
         { provide: I18N_FOLDERS, useValue: addons.map((a) => join(a.dir, 'i18n')) },
+        { provide: SessionCookies, useExisting: WebSessionService },
         { provide: APP_GUARD, useClass: AuthGuard },
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         AppExceptionFilter,

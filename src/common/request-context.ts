@@ -1,6 +1,8 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import type { Request } from 'express';
-import type { Role } from '../users/user.entity.js';
+
+export const ROLES = ['viewer', 'manager', 'ops', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
 
 /** Who is calling, in which language. Services take it first. */
 export interface RequestContext {

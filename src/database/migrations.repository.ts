@@ -1,5 +1,6 @@
-import type { DataSource } from 'typeorm';
-import type { MigrationClass } from '../addons/manifest.js';
+import type { DataSource, MigrationInterface } from 'typeorm';
+
+export type MigrationClass = new () => MigrationInterface;
 
 export interface MigrationGroup {
   addon: string;

@@ -1,4 +1,4 @@
-import type { CheckResult, EnvironmentCheck } from '../addons/manifest.js';
+import type { CheckResult, EnvironmentCheck } from './environment-check.js';
 import { RUNNING_ENVS } from '../config/app-config.js';
 import { DatabaseServerRepository } from '../database/database-server.repository.js';
 

@@ -1,4 +1,4 @@
-import type { CheckStatus, CheckText } from '../addons/manifest.js';
+import type { CheckStatus, CheckText } from './environment-check.js';
 import type { RunningEnv } from '../config/app-config.js';
 
 /** What started a run of the checks. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { CheckResult, EnvironmentCheck, EnvironmentCheckContext } from '../addons/manifest.js';
+import type { CheckResult, EnvironmentCheck, EnvironmentCheckContext } from './environment-check.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import { I18nService } from '../i18n/i18n.service.js';

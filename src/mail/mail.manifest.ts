@@ -1,6 +1,6 @@
 import { join } from 'node:path';
-import type { SeedData, TaskDeclaration } from '../addons/manifest.js';
 import { PROJECT_ROOT } from '../paths.js';
+import type { TaskDeclaration } from '../scheduler/scheduled-task.js';
 import type { AlertChannel } from './channels/alert-channel.js';
 import { AlertChannelSubscription } from './channels/alert-channel.entity.js';
 import { ALLOW_PRIVATE_SETTING, BASE_URL_SETTING } from './channels/channel-delivery.service.js';
@@ -8,7 +8,7 @@ import { CORE_CHANNELS } from './channels/core-channels.js';
 import { Follower, FollowerSubtype } from './chatter/follower.entity.js';
 import { Message } from './chatter/message.entity.js';
 import { Subtype } from './chatter/subtype.entity.js';
-import { MT_COMMENT, MT_NOTE } from './chatter/thread.js';
+import { MT_COMMENT, MT_NOTE, type SubtypeSeed } from './chatter/thread.js';
 import { TrackingValue } from './chatter/tracking-value.entity.js';
 import type { TemplateFolder } from './email/template-renderer.js';
 import { DispatchNotificationsTask } from './notification-dispatcher.js';
@@ -37,7 +37,7 @@ export const MAIL_SEED = {
     { key: MT_COMMENT, name: 'mail.subtypes.comment', default: true, internal: false },
     { key: MT_NOTE, name: 'mail.subtypes.note', default: false, internal: true },
   ],
-} satisfies SeedData;
+} satisfies { settings: Record<string, string>; subtypes: SubtypeSeed[] };
 
 export const MAIL_TASKS: TaskDeclaration[] = [
   { id: 'mail.dispatch', everySeconds: 5, provider: DispatchNotificationsTask },

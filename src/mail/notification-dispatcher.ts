@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import type { Counter, Histogram } from 'prom-client';
 import { ChatterRepository, type MessageRow } from './chatter/chatter.repository.js';
 import { renderTranslatable } from './chatter/translatable.js';
-import type { ScheduledTask } from '../addons/manifest.js';
+import type { ScheduledTask } from '../scheduler/scheduled-task.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { Clock } from '../scheduler/clock.js';
@@ -107,6 +107,19 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     };
     await Promise.all(Array.from({ length: workers }, worker));
     return result;
+  }
+
+  /**
+   * Withholds the e-mails of these messages to these partners (their inbox entries and alert channels stay). Called
+   * in the transaction that posted the messages, before the dispatcher could see them, so that the e-mails are
+   * never sent; returns which were withheld.
+   */
+  withholdEmails(
+    messageIds: number[],
+    partnerIds: number[],
+    manager: EntityManager,
+  ): Promise<{ messageId: number; partnerId: number }[]> {
+    return this.repo.withholdEmails(messageIds, partnerIds, manager);
   }
 
   beforeApplicationShutdown(): void {

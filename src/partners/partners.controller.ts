@@ -11,7 +11,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../auth/auth.decorators.js';
+import { RequireRole } from '../common/auth.decorators.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { CreatePartnerDto, ListPartnersQueryDto, UpdatePartnerDto } from './partners.dto.js';
 import { PartnersService } from './partners.service.js';

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Brackets, DataSource, type EntityManager } from 'typeorm';
-import { User } from '../users/user.entity.js';
 import { Partner } from './partner.entity.js';
 import type { ListPartnersQueryDto } from './partners.dto.js';
 
@@ -51,7 +50,11 @@ export class PartnersRepository {
     return this.repo(manager).save(this.repo(manager).create(partner));
   }
 
+  // Users build on partners (each user has one), so partners reads the users table without importing its entity.
   async userExists(id: number, manager?: EntityManager): Promise<boolean> {
-    return (manager ?? this.db.manager).getRepository(User).existsBy({ id });
+    const rows: unknown[] = await (manager ?? this.db.manager).query('SELECT 1 FROM users WHERE id = $1', [
+      id,
+    ]);
+    return rows.length > 0;
   }
 }

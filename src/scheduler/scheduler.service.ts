@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
-import type { TaskDeclaration } from '../addons/manifest.js';
 import { Clock } from './clock.js';
+import type { TaskDeclaration } from './scheduled-task.js';
 import { ScheduledTaskRepository } from './scheduled-task.repository.js';
 import { TaskSchedule } from './task-schedule.js';
 import { TimersRepository } from './timers.repository.js';

@@ -1,5 +1,5 @@
-import type { TaskDeclaration } from '../addons/manifest.js';
 import { Schedule, ScheduleError } from './schedule.js';
+import type { TaskDeclaration } from './scheduled-task.js';
 
 /** Cron tasks are looked at this often: a run starts at most this late after its time. */
 export const CRON_POLL_MS = 15_000;

@@ -2,7 +2,7 @@ import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
 import { randomUUID } from 'node:crypto';
-import { RequireRole } from '../auth/auth.decorators.js';
+import { RequireRole } from '../common/auth.decorators.js';
 import { DATABASE_UUID, SettingsService } from './settings.service.js';
 
 export class PutSettingDto {

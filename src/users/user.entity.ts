@@ -1,7 +1,9 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
-export const ROLES = ['viewer', 'manager', 'ops', 'admin'] as const;
-export type Role = (typeof ROLES)[number];
+import type { Role } from '../common/request-context.js';
+
+// The roles belong to the request context (common), which every folder reads; users re-exports them.
+export { ROLES, type Role } from '../common/request-context.js';
 
 @Entity('users')
 export class User {

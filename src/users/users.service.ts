@@ -1,13 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import * as argon2 from 'argon2';
-import { hashApiKey, newApiKeyToken } from '../auth/auth.service.js';
 import { AppException, conflict, notFound } from '../common/app.exception.js';
 import type { Page } from '../common/pagination.dto.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import { Clock } from '../scheduler/clock.js';
+import { hashApiKey, newApiKeyToken } from './api-key-token.js';
 import { ROLES, type Role } from './user.entity.js';
 import { toUserResponse, type CreateUserDto, type UpdateUserDto, type UserResponse } from './users.dto.js';
 import { UsersRepository } from './users.repository.js';

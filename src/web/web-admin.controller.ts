@@ -1,5 +1,5 @@
 import { Body, Param, ParseIntPipe, Req } from '@nestjs/common';
-import { RequireRole } from '../auth/auth.decorators.js';
+import { RequireRole } from '../common/auth.decorators.js';
 import { badRequest } from '../common/app.exception.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';

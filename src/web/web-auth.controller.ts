@@ -2,7 +2,7 @@ import { Body, Get, HttpStatus, Inject, Post, Query, Redirect, Req, Res, UseGuar
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Response } from 'express';
 import { LOGIN_ATTEMPTS_PER_MINUTE } from '../auth/auth.controller.js';
-import { Public } from '../auth/auth.decorators.js';
+import { Public } from '../common/auth.decorators.js';
 import { AuthService } from '../auth/auth.service.js';
 import { AppException } from '../common/app.exception.js';
 import { I18nService } from '../i18n/i18n.service.js';

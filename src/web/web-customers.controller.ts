@@ -1,5 +1,5 @@
 import { Body, Inject, Param, ParseIntPipe, Query, Req } from '@nestjs/common';
-import { RequireRole } from '../auth/auth.decorators.js';
+import { RequireRole } from '../common/auth.decorators.js';
 import { Ctx, hasRole, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { ListPartnersQueryDto } from '../partners/partners.dto.js';

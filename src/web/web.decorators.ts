@@ -9,9 +9,8 @@ import {
   UseFilters,
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
+import { WEB_KEY } from '../common/auth.decorators.js';
 import { WebExceptionFilter } from './web-exception.filter.js';
-
-export const WEB_KEY = 'vigil:web';
 
 /**
  * A controller of the web UI (core's or an addon's): signed in by the session cookie, forms checked for their

@@ -4,7 +4,6 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { Partner, User } from '../../../src/index.js';
 import { healthSql, statusSql } from '../health/instance-health.js';
 import { Instance, type Health, type InstanceState } from '../instance.entity.js';
-import { INSTANCE_MODEL } from '../settings.js';
 
 /** An instance as the API shows it: its row, its customer's name and its health at a given time. */
 export interface InstanceRow {
@@ -74,16 +73,6 @@ const SELECT_ROW = (
 @Injectable()
 export class InstancesRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
-
-  /** How many partners with an e-mail address follow at least one instance (they expect alerts by e-mail). */
-  async emailFollowerCount(): Promise<number> {
-    const [row] = await this.db.query<{ n: number }[]>(
-      `SELECT count(DISTINCT p.id)::int AS n FROM mail_follower f JOIN partner p ON p.id = f.partner_id
-       WHERE f.model = $1 AND p.email IS NOT NULL AND p.email <> ''`,
-      [INSTANCE_MODEL],
-    );
-    return row.n;
-  }
 
   async list(filter: InstanceFilter, now: Date): Promise<{ items: InstanceRow[]; total: number }> {
     const where: string[] = [];

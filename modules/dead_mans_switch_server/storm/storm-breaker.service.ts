@@ -1,8 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ChatterService, Database, SettingsService, systemContext } from '../../../src/index.js';
+import {
+  ChatterService,
+  Database,
+  NotificationDispatcher,
+  SettingsService,
+  systemContext,
+} from '../../../src/index.js';
 import { instanceDisplayNames } from '../instance.thread.js';
-import { SETTINGS, numericSetting } from '../settings.js';
+import { INSTANCE_MODEL, SETTINGS, SUBTYPE_DOWN, numericSetting } from '../settings.js';
 import { StormRepository, type PendingStorm } from './storm.repository.js';
 
 /** A down storm not told by the pass that opened it (it crashed) is told by a later pass after this long. */
@@ -21,6 +27,7 @@ export class StormBreakerService {
   constructor(
     @Inject(StormRepository) private readonly storms: StormRepository,
     @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(NotificationDispatcher) private readonly dispatcher: NotificationDispatcher,
     @Inject(SettingsService) private readonly settings: SettingsService,
     @Inject(Database) private readonly database: Database,
   ) {}
@@ -31,7 +38,13 @@ export class StormBreakerService {
       SETTINGS.stormThreshold,
       await this.settings.get(SETTINGS.stormThreshold),
     );
-    return this.storms.stormingPartners(now, threshold);
+    // Followers subscribed to down alerts of more than `threshold` due instances.
+    const followed = await this.chatter.followedCounts(
+      INSTANCE_MODEL,
+      await this.storms.dueInstanceIds(now),
+      SUBTYPE_DOWN,
+    );
+    return [...followed].filter(([, count]) => count > threshold).map(([partnerId]) => partnerId);
   }
 
   /** In the alerts' transaction: holds back the e-mails of these down alerts to the storming followers. */
@@ -42,12 +55,40 @@ export class StormBreakerService {
     manager: EntityManager,
   ): Promise<void> {
     if (partners.length === 0 || downs.length === 0) return;
-    await this.storms.holdDown(partners, downs, passAt, manager);
+    // Holding back an e-mail deletes its notification in the transaction that wrote it, before the dispatcher
+    // could see it (the chatter entries and inbox notifications stay).
+    const held = await this.dispatcher.withholdEmails(
+      downs.map((d) => d.messageId),
+      partners,
+      manager,
+    );
+    const instances = new Map<number, number[]>();
+    for (const d of downs) instances.set(d.messageId, [...(instances.get(d.messageId) ?? []), d.instanceId]);
+    await this.storms.addToDownStorms(
+      held.flatMap((h) =>
+        (instances.get(h.messageId) ?? []).map((instanceId) => ({ partnerId: h.partnerId, instanceId })),
+      ),
+      passAt,
+      manager,
+    );
   }
 
   /** In the recovery's transaction: holds back its e-mail to followers who were told of it in a storm. */
   async holdRecovery(instanceId: number, messageId: number, at: Date, manager: EntityManager): Promise<void> {
-    await this.storms.holdRecovery(instanceId, messageId, at, manager);
+    const storms = await this.storms.downStormsAwaitingRecovery(instanceId, manager);
+    if (storms.length === 0) return;
+    const held = await this.dispatcher.withholdEmails(
+      [messageId],
+      storms.map((s) => s.partnerId),
+      manager,
+    );
+    const stormOf = new Map(storms.map((s) => [s.partnerId, s.id]));
+    await this.storms.addToUpStorms(
+      instanceId,
+      held.map((h) => ({ downStormId: stormOf.get(h.partnerId)!, partnerId: h.partnerId })),
+      at,
+      manager,
+    );
   }
 
   /**

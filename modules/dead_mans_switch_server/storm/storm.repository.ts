@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { isDueSql } from '../health/instance-health.js';
-import { INSTANCE_MODEL, SUBTYPE_DOWN } from '../settings.js';
 
 export interface PendingStorm {
   id: number;
@@ -12,76 +11,72 @@ export interface PendingStorm {
 }
 
 /**
- * The storm breaker's SQL. Holding back an e-mail deletes its notification row in the transaction that wrote
- * it (before the dispatcher could see it) and records the instance in the follower's storm, so that the held
- * e-mails and the storm that will replace them commit together.
+ * The storm breaker's SQL, on its own tables: core's mail services hold back the e-mails and say who follows
+ * what, in the same transaction, so that the held e-mails and the storm that will replace them commit together.
  */
 @Injectable()
 export class StormRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  /**
-   * Followers (subscribed to down alerts) of more than `threshold` instances due at `now` (a down alert or a
-   * reminder). Through the partial index on the deadline: O(due).
-   */
-  async stormingPartners(now: Date, threshold: number): Promise<number[]> {
-    const rows = await this.db.query<{ partner_id: number }[]>(
-      `SELECT f.partner_id
-       FROM dead_mans_switch_instance i
-       JOIN mail_follower f ON f.model = $3 AND f.res_id = i.id
-       JOIN mail_follower_subtype fs ON fs.follower_id = f.id
-       JOIN mail_subtype s ON s.id = fs.subtype_id AND s.key = $4
-       WHERE ${isDueSql('$1', 'i.')}
-       GROUP BY f.partner_id HAVING count(*) > $2`,
-      [now, threshold, INSTANCE_MODEL, SUBTYPE_DOWN],
+  /** Instances due at `now` (a down alert or a reminder). Through the partial index on the deadline: O(due). */
+  async dueInstanceIds(now: Date): Promise<number[]> {
+    const rows = await this.db.query<{ id: number }[]>(
+      `SELECT i.id FROM dead_mans_switch_instance i WHERE ${isDueSql('$1', 'i.')}`,
+      [now],
     );
-    return rows.map((r) => r.partner_id);
+    return rows.map((r) => r.id);
   }
 
-  /** Holds back the e-mails of these down alerts (and reminders) to `partners`, adding them to the pass's storms. */
-  async holdDown(
-    partners: number[],
-    downs: { instanceId: number; messageId: number }[],
+  /** Adds the instances of held-back down alerts to their followers' storms of the pass at `passAt`. */
+  async addToDownStorms(
+    held: { partnerId: number; instanceId: number }[],
     passAt: Date,
     manager: EntityManager,
   ): Promise<void> {
+    if (held.length === 0) return;
     await manager.query(
-      `WITH held AS (
-         DELETE FROM mail_notification n USING unnest($1::int[], $2::int[]) AS d(message_id, instance_id)
-         WHERE n.message_id = d.message_id AND n.channel = 'email' AND n.partner_id = ANY($3::int[])
-         RETURNING n.partner_id, d.instance_id)
-       INSERT INTO dead_mans_switch_storm (partner_id, kind, opened_at, instance_ids, updated_at)
-       SELECT partner_id, 'down', $4, array_agg(instance_id ORDER BY instance_id), $4
-       FROM held GROUP BY partner_id ORDER BY partner_id
+      `INSERT INTO dead_mans_switch_storm (partner_id, kind, opened_at, instance_ids, updated_at)
+       SELECT partner_id, 'down', $3, array_agg(instance_id ORDER BY instance_id), $3
+       FROM unnest($1::int[], $2::int[]) AS held(partner_id, instance_id)
+       GROUP BY partner_id ORDER BY partner_id
        ON CONFLICT (partner_id, opened_at) WHERE kind = 'down' AND posted_at IS NULL
        DO UPDATE SET instance_ids = dead_mans_switch_storm.instance_ids || EXCLUDED.instance_ids`,
-      [downs.map((d) => d.messageId), downs.map((d) => d.instanceId), partners, passAt],
+      [held.map((h) => h.partnerId), held.map((h) => h.instanceId), passAt],
     );
   }
 
-  /**
-   * A recovery of an instance that went down in a follower's storm: its e-mail to that follower is held back
-   * too, for one recovery incident per storm.
-   */
-  async holdRecovery(instanceId: number, messageId: number, at: Date, manager: EntityManager): Promise<void> {
+  /** Per follower, its latest down storm that holds this instance and has no recovery of it yet. */
+  async downStormsAwaitingRecovery(
+    instanceId: number,
+    manager: EntityManager,
+  ): Promise<{ id: number; partnerId: number }[]> {
+    return manager.query<{ id: number; partnerId: number }[]>(
+      `SELECT DISTINCT ON (d.partner_id) d.id, d.partner_id AS "partnerId"
+       FROM dead_mans_switch_storm d
+       WHERE d.kind = 'down' AND d.instance_ids @> ARRAY[$1::int]
+         AND NOT EXISTS (SELECT 1 FROM dead_mans_switch_storm u
+                         WHERE u.down_storm_id = d.id AND u.instance_ids @> ARRAY[$1::int])
+       ORDER BY d.partner_id, d.id DESC`,
+      [instanceId],
+    );
+  }
+
+  /** Adds a recovery whose e-mails were held back to the recovery storms of these down storms. */
+  async addToUpStorms(
+    instanceId: number,
+    held: { downStormId: number; partnerId: number }[],
+    at: Date,
+    manager: EntityManager,
+  ): Promise<void> {
+    if (held.length === 0) return;
     await manager.query(
-      `WITH storms AS (
-         SELECT DISTINCT ON (d.partner_id) d.id, d.partner_id
-         FROM dead_mans_switch_storm d
-         WHERE d.kind = 'down' AND d.instance_ids @> ARRAY[$1::int]
-           AND NOT EXISTS (SELECT 1 FROM dead_mans_switch_storm u
-                           WHERE u.down_storm_id = d.id AND u.instance_ids @> ARRAY[$1::int])
-         ORDER BY d.partner_id, d.id DESC
-       ), held AS (
-         DELETE FROM mail_notification n USING storms s
-         WHERE n.message_id = $2 AND n.channel = 'email' AND n.partner_id = s.partner_id
-         RETURNING s.id AS down_storm_id, s.partner_id)
-       INSERT INTO dead_mans_switch_storm (partner_id, kind, opened_at, down_storm_id, instance_ids, updated_at)
-       SELECT partner_id, 'up', $3, down_storm_id, ARRAY[$1::int], $3 FROM held ORDER BY partner_id
+      `INSERT INTO dead_mans_switch_storm (partner_id, kind, opened_at, down_storm_id, instance_ids, updated_at)
+       SELECT partner_id, 'up', $4, down_storm_id, ARRAY[$1::int], $4
+       FROM unnest($2::int[], $3::int[]) AS held(partner_id, down_storm_id) ORDER BY partner_id
        ON CONFLICT (down_storm_id) WHERE kind = 'up' AND posted_at IS NULL
        DO UPDATE SET instance_ids = dead_mans_switch_storm.instance_ids || EXCLUDED.instance_ids,
          updated_at = EXCLUDED.updated_at`,
-      [instanceId, messageId, at],
+      [instanceId, held.map((h) => h.partnerId), held.map((h) => h.downStormId), at],
     );
   }
 

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { RequireRole } from '../../auth/auth.decorators.js';
+import { RequireRole } from '../../common/auth.decorators.js';
 import { Ctx, type RequestContext } from '../../common/request-context.js';
 import { CreateChannelDto, UpdateChannelDto } from './channels.dto.js';
 import { ChannelsService } from './channels.service.js';

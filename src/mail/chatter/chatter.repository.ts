@@ -1,10 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
-import type { SubtypeSeed } from '../../addons/manifest.js';
 import type { Message, MessageType, NotificationChannel, NotificationState } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
-import type { ThreadDefinition, Translatable } from './thread.js';
+import type { SubtypeSeed, ThreadDefinition, Translatable } from './thread.js';
 
 /**
  * The notification rows of the `recipients` CTE (`message_id, partner_id, email, is_user`), given SQL for
@@ -291,6 +290,36 @@ export class ChatterRepository {
        GROUP BY f.id, p.id ORDER BY lower(p.name), p.id`,
       [thread.model, thread.id],
     );
+  }
+
+  /** Per partner, how many of these records of `model` it follows with the subtype `subtypeKey`. */
+  async followedCounts(
+    model: string,
+    resIds: number[],
+    subtypeKey: string,
+    manager?: EntityManager,
+  ): Promise<Map<number, number>> {
+    if (resIds.length === 0) return new Map();
+    const rows = await this.m(manager).query<{ partner_id: number; n: number }[]>(
+      `SELECT f.partner_id, count(*)::int AS n
+       FROM mail_follower f
+       JOIN mail_follower_subtype fs ON fs.follower_id = f.id
+       JOIN mail_subtype s ON s.id = fs.subtype_id AND s.key = $3
+       WHERE f.model = $1 AND f.res_id = ANY($2::int[])
+       GROUP BY f.partner_id`,
+      [model, resIds, subtypeKey],
+    );
+    return new Map(rows.map((row) => [row.partner_id, row.n]));
+  }
+
+  /** How many partners with an e-mail address follow at least one record of `model`. */
+  async emailFollowerCount(model: string, manager?: EntityManager): Promise<number> {
+    const [row] = await this.m(manager).query<{ n: number }[]>(
+      `SELECT count(DISTINCT p.id)::int AS n FROM mail_follower f JOIN partner p ON p.id = f.partner_id
+       WHERE f.model = $1 AND p.email IS NOT NULL AND p.email <> ''`,
+      [model],
+    );
+    return row.n;
   }
 
   /** Which of these records of a thread model's entity exist, in one query. */

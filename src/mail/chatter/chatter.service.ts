@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { badRequest, notFound } from '../../common/app.exception.js';
-import type { SubtypeSeed } from '../../addons/manifest.js';
 import type { RequestContext } from '../../common/request-context.js';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.tokens.js';
@@ -15,6 +14,7 @@ import {
   type ThreadDefinition,
   type ThreadRef,
   type TrackedField,
+  type SubtypeSeed,
   type TrackingValueInput,
   type Translatable,
 } from './thread.js';
@@ -190,6 +190,24 @@ export class ChatterService {
       if (unknown.length) throw badRequest('mail.errors.unknown_subtype', { subtype: unknown.join(', ') });
       await this.repo.follow(thread, partnerId, [...ids.values()], subtypes !== undefined, m);
     });
+  }
+
+  /**
+   * Per partner, how many of these records of `model` it follows with the subtype `subtypeKey` (e.g. to find who
+   * would get too many alerts at once); partners who follow none of them are absent.
+   */
+  followedCounts(
+    model: string,
+    ids: number[],
+    subtypeKey: string,
+    manager?: EntityManager,
+  ): Promise<Map<number, number>> {
+    return this.repo.followedCounts(model, ids, subtypeKey, manager);
+  }
+
+  /** How many partners with an e-mail address follow at least one record of `model` (they expect e-mails). */
+  emailFollowerCount(model: string, manager?: EntityManager): Promise<number> {
+    return this.repo.emailFollowerCount(model, manager);
   }
 
   async unfollow(thread: ThreadRef, partnerId: number, manager?: EntityManager): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import type { Role } from '../../users/user.entity.js';
+import type { Role } from '../../common/request-context.js';
 
 /** A record addressed as a thread: Odoo-style model name and id. */
 export interface ThreadRef {
@@ -56,3 +56,17 @@ export const THREAD_DEFINITIONS = Symbol('THREAD_DEFINITIONS');
 /** Core's and every addon's subtypes that the chatter itself relies on. */
 export const MT_COMMENT = 'mail.mt_comment';
 export const MT_NOTE = 'mail.mt_note';
+
+/** A chatter subtype seeded by external id (see the chatter). */
+export interface SubtypeSeed {
+  /** External id, `<namespace>.<name>`, e.g. `dead_mans_switch.mt_instance_down`. */
+  key: string;
+  /** Translation key of its name. */
+  name: string;
+  /** Followers receive it unless they opt out. */
+  default: boolean;
+  /** The thread model it is about (Odoo's `res_model`): a default only for followers of that model. */
+  model?: string;
+  /** Only users see it. */
+  internal: boolean;
+}

@@ -34,6 +34,24 @@ export interface InboxRow {
 export class NotificationsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
+  /** Deletes the e-mail notifications of these messages to these partners; returns the deleted pairs. */
+  async withholdEmails(
+    messageIds: number[],
+    partnerIds: number[],
+    manager: EntityManager,
+  ): Promise<{ messageId: number; partnerId: number }[]> {
+    if (messageIds.length === 0 || partnerIds.length === 0) return [];
+    // Through a CTE: a bare DELETE … RETURNING comes back from TypeORM as [rows, count].
+    return manager.query<{ messageId: number; partnerId: number }[]>(
+      `WITH held AS (
+         DELETE FROM mail_notification
+         WHERE message_id = ANY($1::int[]) AND channel = 'email' AND partner_id = ANY($2::int[])
+         RETURNING message_id, partner_id)
+       SELECT message_id AS "messageId", partner_id AS "partnerId" FROM held`,
+      [messageIds, partnerIds],
+    );
+  }
+
   /** Runs `work` in one transaction on one connection; the claimed row's lock lasts until it ends. */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.db.transaction(work);
