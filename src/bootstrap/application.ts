@@ -146,15 +146,15 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
     fastify.addHook('onRoute', (route) => {
       for (const method of [route.method].flat()) routes.push({ method, path: route.url });
     });
-    let app: NestFastifyApplication | undefined;
     // Before Nest's middleware (which @fastify/middie runs in a later request hook): the check-in defences end
     // some requests there, and those are timed and carry their id too.
     observeRequests(fastify, {
       logger,
       everyRequest: config.runningEnv === 'dev',
-      httpDuration: () => app!.get(MetricsService).httpDuration,
+      // Asked on the first request, when the application exists.
+      httpDuration: () => app.get(MetricsService).httpDuration,
     });
-    app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(core, addons), adapter, {
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(core, addons), adapter, {
       bufferLogs: true,
       abortOnError: false,
       bodyParser: false,
@@ -203,9 +203,8 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
     }
     let closed = false;
-    const started = app;
     return {
-      app: started,
+      app,
       routes,
       addons,
       databaseUrl: database.url,
@@ -216,7 +215,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       close: async () => {
         if (closed) return;
         closed = true;
-        await started.close();
+        await app.close();
         await database.embedded?.stop();
       },
     };

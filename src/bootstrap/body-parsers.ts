@@ -53,7 +53,9 @@ export function bodyParsers(addons: LoadedAddon[]): BodyParser {
     const limit = own?.limit ?? DEFAULT_BODY_LIMIT;
     if (readsPlainJson(request, limit)) return readJson(request, next);
     if (own) return own.parser(request, response, next);
-    defaultJson(request, response, (error?: unknown) => (error ? next(error) : form(request, response, next)));
+    defaultJson(request, response, (error?: unknown) =>
+      error ? next(error) : form(request, response, next),
+    );
   };
 }
 

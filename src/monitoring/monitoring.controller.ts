@@ -52,7 +52,10 @@ export class MonitoringController {
   }
 
   @Get('metrics')
-  async metricsText(@Headers('authorization') authorization: string | undefined, @Res() response: FastifyReply) {
+  async metricsText(
+    @Headers('authorization') authorization: string | undefined,
+    @Res() response: FastifyReply,
+  ) {
     if (this.config.metricsToken && !sameSecret(authorization ?? '', `Bearer ${this.config.metricsToken}`)) {
       throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
     }

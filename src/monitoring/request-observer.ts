@@ -43,7 +43,8 @@ export function observeRequests(fastify: FastifyInstance, options: RequestObserv
   const { logger, everyRequest } = options;
   let histogram: Histogram<'method' | 'route' | 'status'> | undefined;
   const httpDuration = () =>
-    (histogram ??= typeof options.httpDuration === 'function' ? options.httpDuration() : options.httpDuration);
+    (histogram ??=
+      typeof options.httpDuration === 'function' ? options.httpDuration() : options.httpDuration);
   const slowMs = options.slowMs ?? SLOW_REQUEST_MS;
   // prom-client hashes the label object on every observe; one child per label set skips that.
   const timers = new Map<string, { observe(seconds: number): void }>();

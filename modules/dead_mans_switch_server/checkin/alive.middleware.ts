@@ -48,7 +48,8 @@ export class AliveMiddleware implements NestMiddleware {
 
   private refuse(request: Request, response: Response, result: string, error: AppException): never {
     // The check-in metric counts the alive endpoint only; cancel and event share the defences.
-    if (/\/alive\/?(?:\?|$)/i.test(request.originalUrl ?? request.url ?? '')) this.metrics.checkIns.inc({ form: 'unknown', result });
+    if (/\/alive\/?(?:\?|$)/i.test(request.originalUrl ?? request.url ?? ''))
+      this.metrics.checkIns.inc({ form: 'unknown', result });
     if (error instanceof RateLimitedException) response.setHeader('Retry-After', error.retryAfterSeconds);
     throw error;
   }
