@@ -140,6 +140,9 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       trustProxy: config.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
       // As Express matched: case-insensitive, with or without a trailing slash.
       routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+      // While stopping, a request already on an open connection is served (and its connection then closed), as
+      // Node's server did under Express: a check-in in flight during a rolling restart is not refused with 503.
+      return503OnClosing: false,
     });
     const fastify = adapter.getInstance();
     const routes: HttpRoute[] = [];
