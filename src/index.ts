@@ -36,6 +36,7 @@ export { Database } from './database/database.js';
 export { APP_CONFIG } from './config/config.tokens.js';
 export { AppException, badRequest, conflict, forbidden, notFound } from './common/app.exception.js';
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';
+export { setHeader, type AnyReply } from './common/http-reply.js';
 export { Ctx, hasRole, systemContext, type AuthUser, type RequestContext } from './common/request-context.js';
 export { PaginationQueryDto, type Page } from './common/pagination.dto.js';
 export { Public, RequireRole } from './common/auth.decorators.js';

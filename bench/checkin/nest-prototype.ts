@@ -4,8 +4,8 @@
  * one-statement check-in on a `pg` pool — on Express (`@nestjs/platform-express`, Nest's default body parser) or on
  * Fastify (`@nestjs/platform-fastify`). `PROTOTYPE_ADAPTER=express|fastify node nest-prototype.js <port>`.
  *
- * `@nestjs/platform-fastify` is not a dependency of Vigil: install it for the measurement only
- * (`npm install --no-save @nestjs/platform-fastify@12`); `run.ts` measures the prototypes with BENCH_ADAPTERS=1.
+ * Vigil runs on Fastify; `@nestjs/platform-express` is no longer a dependency: install it for the measurement only
+ * (`npm install --no-save @nestjs/platform-express@12`); `run.ts` measures the prototypes with BENCH_ADAPTERS=1.
  */
 import 'reflect-metadata';
 import {
@@ -19,6 +19,7 @@ import {
   Post,
 } from '@nestjs/common';
 import { NestFactory, type AbstractHttpAdapter } from '@nestjs/core';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import pg from 'pg';
 import { parseCheckIn, readEnvelope } from '../../modules/dead_mans_switch_server/checkin/alive-payload.js';
 import { quickCheckInQuery } from '../../modules/dead_mans_switch_server/checkin/checkin.repository.js';
@@ -56,16 +57,14 @@ async function main(): Promise<void> {
   const adapter = process.env.PROTOTYPE_ADAPTER ?? 'express';
   let app;
   if (adapter === 'fastify') {
-    // Not a dependency (see above): a specifier tsc does not resolve.
-    const specifier: string = '@nestjs/platform-fastify';
-    const { FastifyAdapter } = (await import(specifier)) as {
-      FastifyAdapter: new (options: { bodyLimit: number }) => AbstractHttpAdapter;
-    };
     app = await NestFactory.create(PrototypeModule, new FastifyAdapter({ bodyLimit: MAX_BODY }), {
       logger: false,
     });
   } else {
-    app = await NestFactory.create(PrototypeModule, { logger: false });
+    // Not a dependency (see above): a specifier tsc does not resolve.
+    const specifier: string = '@nestjs/platform-express';
+    const { ExpressAdapter } = (await import(specifier)) as { ExpressAdapter: new () => AbstractHttpAdapter };
+    app = await NestFactory.create(PrototypeModule, new ExpressAdapter(), { logger: false });
   }
   await app.listen(Number(process.argv[2]), '127.0.0.1');
   console.log(`prototype listening (${adapter})`);

@@ -10,7 +10,7 @@
  * Environment: BENCH_DURATION (seconds, default 30), BENCH_CONNECTIONS (default 32), BENCH_POOL (server pool
  * size, default 10), BENCH_ROUNDS (watchdog rounds, default 5), BENCH_WATCHDOG=0 (check-ins only), BENCH_WEB_CONCURRENCY (HTTP workers, default 1), BENCH_NODE_ARGS
  * (node options for the Vigil server, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`), BENCH_ADAPTERS=1 (also measures
- * `nest-prototype.ts`, a minimal Nest app on Express and on Fastify; needs `@nestjs/platform-fastify` installed).
+ * `nest-prototype.ts`, a minimal Nest app on Express and on Fastify; needs `@nestjs/platform-express` installed).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';

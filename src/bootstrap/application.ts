@@ -4,7 +4,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { type INestApplication, Module, type DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
@@ -23,14 +23,14 @@ import { EnvironmentService } from '../environment/environment.service.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { validationPipe } from '../common/validation.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
-import { requestObserver } from '../monitoring/request-observer.js';
+import { observeRequests, requestId } from '../monitoring/request-observer.js';
 import { StartupState } from '../monitoring/startup-state.js';
 import { Clock, SystemClock } from '../scheduler/clock.js';
 import { SchedulerService } from '../scheduler/scheduler.service.js';
 import { UsersService } from '../users/users.service.js';
 import { CORE } from './core-manifest.js';
 import { webAssets, webSecurityHeaders } from '../web/web-assets.js';
-import { bodyParsers } from './body-parsers.js';
+import { bodyParsers, useBodyParsers } from './body-parsers.js';
 import { createRootLogger, PinoNestLogger } from './logger.js';
 import { CoreModule } from './core.module.js';
 import { SeedService } from './seed.service.js';
@@ -53,8 +53,17 @@ export interface StartOptions {
   logDestination?: DestinationStream;
 }
 
+/** A route the HTTP server serves. */
+export interface HttpRoute {
+  method: string;
+  /** The pattern, as Fastify matches it (`/api/v1/partners/:id`). */
+  path: string;
+}
+
 export interface Vigil {
   app: INestApplication;
+  /** Every route the HTTP server has, as it was registered (the route × role test walks them). */
+  routes: readonly HttpRoute[];
   addons: LoadedAddon[];
   databaseUrl: string;
   /** The base URL when listening. */
@@ -123,28 +132,41 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       sessionSecret: await sessionSecret(config),
       embeddedDatabase: database.embedded !== undefined,
     });
-    const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(core, addons), {
+    const logger = createRootLogger(config, options.logDestination);
+    const adapter = new FastifyAdapter({
+      // The caller's X-Request-Id when well-formed, else a fresh UUID: `request.id`.
+      genReqId: requestId,
+      // TRUST_PROXY: the one proxy in front (its X-Forwarded-For hop), as Express's `trust proxy` 1.
+      trustProxy: config.trustProxy ? (_address: string, hop: number) => hop < 1 : false,
+      // As Express matched: case-insensitive, with or without a trailing slash.
+      routerOptions: { caseSensitive: false, ignoreTrailingSlash: true },
+      // While stopping, a request already on an open connection is served (and its connection then closed), as
+      // Node's server did under Express: a check-in in flight during a rolling restart is not refused with 503.
+      return503OnClosing: false,
+    });
+    const fastify = adapter.getInstance();
+    const routes: HttpRoute[] = [];
+    fastify.addHook('onRoute', (route) => {
+      for (const method of [route.method].flat()) routes.push({ method, path: route.url });
+    });
+    // Before Nest's middleware (which @fastify/middie runs in a later request hook): the check-in defences end
+    // some requests there, and those are timed and carry their id too.
+    observeRequests(fastify, {
+      logger,
+      everyRequest: config.runningEnv === 'dev',
+      // Asked on the first request, when the application exists.
+      httpDuration: () => app.get(MetricsService).httpDuration,
+    });
+    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(core, addons), adapter, {
       bufferLogs: true,
       abortOnError: false,
       bodyParser: false,
     });
-    const logger = createRootLogger(config, options.logDestination);
     app.useLogger(new PinoNestLogger(logger));
-    // ETags would hash every JSON answer (and turn its string into a Buffer, written apart from the headers);
-    // API clients do not revalidate. Static assets keep theirs (serve-static).
-    app.set('etag', false);
-    app.use(
-      requestObserver({
-        logger,
-        everyRequest: config.runningEnv === 'dev',
-        httpDuration: app.get(MetricsService).httpDuration,
-      }),
-    );
     app.use('/web', webSecurityHeaders(config));
-    app.use('/web/assets', webAssets());
-    app.use(bodyParsers(addons));
+    await webAssets(fastify);
+    useBodyParsers(fastify, bodyParsers(addons));
     app.useGlobalPipes(validationPipe());
-    app.set('trust proxy', config.trustProxy ? 1 : false);
     // Built on the first request for it: most processes never serve it, and it is large.
     SwaggerModule.setup('api/docs', app, () =>
       SwaggerModule.createDocument(
@@ -186,6 +208,7 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
     let closed = false;
     return {
       app,
+      routes,
       addons,
       databaseUrl: database.url,
       url,

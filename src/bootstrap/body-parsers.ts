@@ -1,6 +1,14 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { json, urlencoded } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import bodyParser from 'body-parser';
+import type { FastifyInstance } from 'fastify';
 import type { LoadedAddon } from '../addons/addon-loader.js';
+
+/** A Node.js request that a parser gave a body. */
+export type ParsedRequest = IncomingMessage & { body?: unknown };
+type Done = (error?: unknown) => void;
+type Parser = (request: ParsedRequest, response: ServerResponse, next: Done) => void;
+/** Parses a request's body into `request.body`, then calls `done` (with the error that refused it, if any). */
+export type BodyParser = (request: ParsedRequest, path: string, done: Done) => void;
 
 /** Largest request body a route accepts unless its addon declares a smaller one. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
@@ -19,7 +27,8 @@ const PLAIN_JSON = new Set([
 const FIRST_CHAR = /^[ \t\n\r]*(.)/;
 
 /**
- * Parses JSON and form bodies with a size limit per path: an addon's manifest `bodyLimits` lowers it for its
+ * Parses JSON and form bodies with a size limit per path (body-parser's parsers, run by Fastify as its one content type
+ * parser, so that compressed bodies, charsets and the limits behave as they did on Express): an addon's manifest `bodyLimits` lowers it for its
  * routes (the unauthenticated check-in endpoint takes 16 KiB), so an oversized body is refused with 413 while it
  * is read, not after a megabyte was buffered.
  *
@@ -29,16 +38,18 @@ const FIRST_CHAR = /^[ \t\n\r]*(.)/;
  * over the limit, compressed, another charset or type) goes to body-parser, which refuses or inflates within the
  * same limit.
  */
-export function bodyParsers(addons: LoadedAddon[]): RequestHandler {
-  const limited = new Map<string, { limit: number; parser: RequestHandler }>();
+export function bodyParsers(addons: LoadedAddon[]): BodyParser {
+  const limited = new Map<string, { limit: number; parser: Parser }>();
   for (const { manifest } of addons) {
     for (const [path, limit] of Object.entries(manifest.bodyLimits ?? {}))
-      limited.set(routeKey(path), { limit, parser: json({ limit }) });
+      limited.set(routeKey(path), { limit, parser: bodyParser.json({ limit }) as Parser });
   }
-  const defaultJson = json({ limit: DEFAULT_BODY_LIMIT });
-  const form = urlencoded({ extended: true, limit: DEFAULT_BODY_LIMIT });
-  return (request: Request, response: Response, next: NextFunction) => {
-    const own = limited.get(routeKey(request.path));
+  const defaultJson = bodyParser.json({ limit: DEFAULT_BODY_LIMIT }) as Parser;
+  const form = bodyParser.urlencoded({ extended: true, limit: DEFAULT_BODY_LIMIT }) as Parser;
+  // body-parser never writes to the response.
+  const response = undefined as unknown as ServerResponse;
+  return (request, path, next) => {
+    const own = limited.get(routeKey(path));
     const limit = own?.limit ?? DEFAULT_BODY_LIMIT;
     if (readsPlainJson(request, limit)) return readJson(request, next);
     if (own) return own.parser(request, response, next);
@@ -48,7 +59,21 @@ export function bodyParsers(addons: LoadedAddon[]): RequestHandler {
   };
 }
 
-function readsPlainJson(request: Request, limit: number): boolean {
+/** Makes `parse` Fastify's only content type parser: every body of every type goes through it. */
+export function useBodyParsers(fastify: FastifyInstance, parse: BodyParser): void {
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('*', (request, _payload, done) => {
+    const raw: ParsedRequest = request.raw;
+    const query = request.url.indexOf('?');
+    parse(raw, query === -1 ? request.url : request.url.slice(0, query), (error) => {
+      // Fastify takes an undefined body as "no body": a body of another type stays unread, as on Express.
+      if (error) done(error as Error, undefined);
+      else done(null, raw.body);
+    });
+  });
+}
+
+function readsPlainJson(request: ParsedRequest, limit: number): boolean {
   const { headers } = request;
   const type = headers['content-type'];
   if (type === undefined || !PLAIN_JSON.has(type.toLowerCase())) return false;
@@ -61,7 +86,7 @@ function readsPlainJson(request: Request, limit: number): boolean {
 }
 
 /** Reads a body whose length the headers gave (and Node's parser enforces), then parses it. */
-function readJson(request: Request, next: NextFunction): void {
+function readJson(request: ParsedRequest, next: Done): void {
   const chunks: Buffer[] = [];
   let done = false;
   const finish = (error?: Error) => {

@@ -6,10 +6,10 @@ import {
   Logger,
   type ExceptionFilter,
 } from '@nestjs/common';
-import type { Response } from 'express';
 import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { AppException } from './app.exception.js';
+import { headersSent, sendJson, setHeader, type AnyReply } from './http-reply.js';
 import type { VigilRequest } from './request-context.js';
 import { ValidationFailedException } from './validation.js';
 
@@ -33,9 +33,10 @@ const REASONS: Record<number, string> = {
   503: 'Service Unavailable',
 };
 
-/** Body-parser errors (too large, malformed JSON) reach us as plain errors carrying a status. */
+/** Body-parser errors (too large, malformed JSON) reach us as plain errors carrying a status (and Fastify's as `statusCode`). */
 interface ParserError {
   status?: number;
+  statusCode?: number;
   type?: string;
   /** The limit a too-large body exceeded, in bytes. */
   limit?: number;
@@ -95,7 +96,7 @@ export class AppExceptionFilter implements ExceptionFilter {
   statusOf(exception: unknown): number {
     if (exception instanceof HttpException) return exception.getStatus();
     if (isDatabaseUnavailable(exception)) return HttpStatus.SERVICE_UNAVAILABLE;
-    const status = (exception as ParserError)?.status;
+    const status = (exception as ParserError)?.status ?? (exception as ParserError)?.statusCode;
     return typeof status === 'number' && status >= 400 && status < 600
       ? status
       : HttpStatus.INTERNAL_SERVER_ERROR;
@@ -104,7 +105,7 @@ export class AppExceptionFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const request = http.getRequest<VigilRequest>();
-    const response = http.getResponse<Response>();
+    const response = http.getResponse<AnyReply>();
     const lang =
       request.lang ?? this.i18n.negotiate(request.headers['accept-language']) ?? request.user?.lang ?? 'en';
     const body = this.render(exception, lang);
@@ -114,10 +115,10 @@ export class AppExceptionFilter implements ExceptionFilter {
       this.logger.warn(
         `Database unavailable: ${exception instanceof Error ? exception.message : String(exception)}`,
       );
-      if (!response.headersSent) response.setHeader('Retry-After', DATABASE_RETRY_AFTER_SECONDS);
+      if (!headersSent(response)) setHeader(response, 'Retry-After', DATABASE_RETRY_AFTER_SECONDS);
     } else if (body.statusCode >= 500) {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     }
-    if (!response.headersSent) response.status(body.statusCode).json(body);
+    if (!headersSent(response)) sendJson(response, body.statusCode, body);
   }
 }

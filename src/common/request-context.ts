@@ -1,5 +1,5 @@
 import { createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 
 export const ROLES = ['viewer', 'manager', 'ops', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
@@ -22,11 +22,9 @@ export interface AuthUser {
   timeZone?: string | null;
 }
 
-export interface VigilRequest extends Request {
+export interface VigilRequest extends FastifyRequest {
   user?: AuthUser;
   lang?: string;
-  /** Set by the request observer, the first middleware: the caller's `X-Request-Id` or a fresh UUID. */
-  id?: string;
 }
 
 export const systemContext = (lang = 'en'): RequestContext => ({ lang });

@@ -10,7 +10,7 @@ import {
 } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { Public } from '../common/auth.decorators.js';
 import { AppException } from '../common/app.exception.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -52,11 +52,14 @@ export class MonitoringController {
   }
 
   @Get('metrics')
-  async metricsText(@Headers('authorization') authorization: string | undefined, @Res() response: Response) {
+  async metricsText(
+    @Headers('authorization') authorization: string | undefined,
+    @Res() response: FastifyReply,
+  ) {
     if (this.config.metricsToken && !sameSecret(authorization ?? '', `Bearer ${this.config.metricsToken}`)) {
       throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
     }
-    response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+    void response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
   }
 }
 

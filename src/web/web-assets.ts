@@ -1,5 +1,7 @@
-import { join } from 'node:path';
-import express, { Router, type RequestHandler } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { basename, dirname, join } from 'node:path';
+import fastifyStatic from '@fastify/static';
+import type { FastifyInstance } from 'fastify';
 import helmet from 'helmet';
 import type { AppConfig } from '../config/app-config.js';
 import { PROJECT_ROOT } from '../paths.js';
@@ -12,7 +14,9 @@ const VENDOR: Record<string, string> = {
 };
 
 /** Security headers of the web UI: a Content-Security-Policy that allows no inline script or style. */
-export function webSecurityHeaders(config: AppConfig): RequestHandler {
+export function webSecurityHeaders(
+  config: AppConfig,
+): (request: IncomingMessage, response: ServerResponse, next: (error?: unknown) => void) => void {
   return helmet({
     contentSecurityPolicy: {
       useDefaults: true,
@@ -31,15 +35,17 @@ export function webSecurityHeaders(config: AppConfig): RequestHandler {
 }
 
 /** `/web/assets`: Vigil's own CSS and scripts, and the vendored libraries. */
-export function webAssets(): Router {
-  const router = Router();
-  const options = { maxAge: '1h', fallthrough: false, index: false } as const;
+export async function webAssets(fastify: FastifyInstance): Promise<void> {
+  await fastify.register(fastifyStatic, {
+    root: join(PROJECT_ROOT, 'src', 'web', 'assets'),
+    prefix: '/web/assets/',
+    maxAge: '1h',
+    index: false,
+  });
   for (const [name, path] of Object.entries(VENDOR)) {
     const file = join(PROJECT_ROOT, 'node_modules', path);
-    router.get(`/vendor/${name}`, (_request, response, next) =>
-      response.sendFile(file, { maxAge: '1h' }, next),
+    fastify.get(`/web/assets/vendor/${name}`, (_request, reply) =>
+      reply.sendFile(basename(file), dirname(file), { maxAge: '1h' }),
     );
   }
-  router.use(express.static(join(PROJECT_ROOT, 'src', 'web', 'assets'), options));
-  return router;
 }

@@ -1,6 +1,6 @@
 import { Body, Get, HttpStatus, Inject, Post, Query, Redirect, Req, Res, UseGuards } from '@nestjs/common';
 import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
-import type { Response } from 'express';
+import type { FastifyReply } from 'fastify';
 import { LOGIN_ATTEMPTS_PER_MINUTE } from '../auth/auth.controller.js';
 import { Public } from '../common/auth.decorators.js';
 import { AuthService } from '../auth/auth.service.js';
@@ -32,12 +32,12 @@ export class WebAuthController {
 
   @WebPage('login')
   @Public()
-  async loginPage(@Req() request: WebRequest, @Res() response: Response, @Query('next') next?: string) {
+  async loginPage(@Req() request: WebRequest, @Res() response: FastifyReply, @Query('next') next?: string) {
     if (await this.sessions.read(request)) {
-      response.redirect(303, localPath(next) ?? this.home);
+      void response.redirect(localPath(next) ?? this.home, 303);
       return;
     }
-    response.send(this.loginHtml(request, response, localPath(next)));
+    void response.type('text/html; charset=utf-8').send(this.loginHtml(request, response, localPath(next)));
   }
 
   @Post('login')
@@ -47,7 +47,7 @@ export class WebAuthController {
   @Throttle({ default: { limit: LOGIN_ATTEMPTS_PER_MINUTE, ttl: 60_000 } })
   async login(
     @Req() request: WebRequest,
-    @Res() response: Response,
+    @Res() response: FastifyReply,
     @Body() form: LoginFormDto,
   ): Promise<void> {
     if (!this.sessions.verifyLoginCsrf(request))
@@ -62,22 +62,22 @@ export class WebAuthController {
         error: this.i18n.t('core.errors.bad_credentials', request.lang),
         email: form.email,
       });
-      response.status(401).type('html').send(html);
+      void response.code(401).type('text/html; charset=utf-8').send(html);
       return;
     }
     await this.sessions.open(response, userId);
-    response.redirect(303, next ?? this.home);
+    void response.redirect(next ?? this.home, 303);
   }
 
   @WebForm('logout')
-  logout(@Res({ passthrough: true }) response: Response): WebRedirect {
+  logout(@Res({ passthrough: true }) response: FastifyReply): WebRedirect {
     this.sessions.close(response);
     return { url: '/web/login' };
   }
 
   private loginHtml(
     request: WebRequest,
-    response: Response,
+    response: FastifyReply,
     next: string | undefined,
     extra: object = {},
   ): string {

@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, HttpStatus, Logger, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
 import { AppExceptionFilter } from '../common/exception.filter.js';
+import { headersSent, sendBody, setHeader, type AnyReply } from '../common/http-reply.js';
 import type { VigilRequest } from '../common/request-context.js';
 import { Clock } from '../scheduler/clock.js';
 import { WebRenderer } from './web-renderer.service.js';
@@ -19,20 +19,21 @@ export class WebExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const request = host.switchToHttp().getRequest<VigilRequest>();
-    const response = host.switchToHttp().getResponse<Response>();
-    if (response.headersSent) return;
+    const response = host.switchToHttp().getResponse<AnyReply>();
+    if (headersSent(response)) return;
     const lang = request.lang ?? 'en';
     const body = this.api.render(exception, lang);
     if (body.statusCode === (HttpStatus.UNAUTHORIZED as number) && request.method === 'GET') {
-      const login = `/web/login?next=${encodeURIComponent(request.originalUrl)}`;
+      const login = `/web/login?next=${encodeURIComponent(request.url)}`;
       // htmx would follow a redirect inside fetch and swap the sign-in page into a fragment: it is told to load
       // the sign-in page as a whole page instead.
       if (request.headers['hx-request']) {
-        response.status(401).setHeader('HX-Redirect', login);
-        response.end();
+        setHeader(response, 'HX-Redirect', login);
+        sendBody(response, 401, 'text/html; charset=utf-8', '');
         return;
       }
-      response.redirect(303, login);
+      setHeader(response, 'Location', login);
+      sendBody(response, 303, 'text/html; charset=utf-8', '');
       return;
     }
     if (body.statusCode >= 500)
@@ -42,6 +43,6 @@ export class WebExceptionFilter implements ExceptionFilter {
       { title: body.error, status: body.statusCode, message: body.message, signedIn: !!request.user },
       { lang, timeZone: timeZoneOf(request), now: this.clock.now() },
     );
-    response.status(body.statusCode).type('html').send(html);
+    sendBody(response, body.statusCode, 'text/html; charset=utf-8', html);
   }
 }

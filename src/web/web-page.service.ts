@@ -73,7 +73,7 @@ export class WebPageService {
     context: Record<string, unknown> & { title: string },
   ): Promise<string> {
     const user = ctx.user!;
-    const path = request.path;
+    const path = pathOf(request.url);
     const { unread } = await this.inbox.list(ctx, { limit: 1, offset: 0, unread: true });
     const nav = this.menus
       .filter((entry) => hasRole(user, entry.role ?? 'viewer'))
@@ -97,9 +97,15 @@ export class WebPageService {
         },
         myPartnerId: user.partnerId,
         signedIn: true,
-        currentUrl: request.originalUrl,
+        currentUrl: request.url,
       },
       this.data(request),
     );
   }
+}
+
+/** A request's path, without its query string. */
+export function pathOf(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
 }

@@ -1,7 +1,8 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { clearCookie, setCookie } from '../common/http-reply.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import { TOKEN_TTL_SECONDS } from '../auth/auth.service.js';
@@ -24,7 +25,7 @@ export interface WebSession {
 }
 
 /** Reads a cookie from the raw header (no cookie-parser: three cookies do not need a dependency). */
-export function readCookie(request: Request, name: string): string | undefined {
+export function readCookie(request: Pick<FastifyRequest, 'headers'>, name: string): string | undefined {
   const header = request.headers.cookie;
   if (!header) return undefined;
   for (const part of header.split(';')) {
@@ -68,21 +69,21 @@ export class WebSessionService {
     };
   }
 
-  async open(response: Response, userId: number): Promise<void> {
+  async open(response: FastifyReply, userId: number): Promise<void> {
     const sid = randomBytes(18).toString('base64url');
     const token = await this.jwt.signAsync(
       { sub: userId, sid, typ: 'web' },
       { expiresIn: TOKEN_TTL_SECONDS },
     );
-    response.cookie(SESSION_COOKIE, token, this.cookieOptions(TOKEN_TTL_SECONDS));
-    response.clearCookie(LOGIN_CSRF_COOKIE, { path: '/web' });
+    setCookie(response, SESSION_COOKIE, token, this.cookieOptions(TOKEN_TTL_SECONDS));
+    clearCookie(response, LOGIN_CSRF_COOKIE, '/web');
   }
 
-  close(response: Response): void {
-    response.clearCookie(SESSION_COOKIE, { path: '/web' });
+  close(response: FastifyReply): void {
+    clearCookie(response, SESSION_COOKIE, '/web');
   }
 
-  async read(request: Request): Promise<WebSession | undefined> {
+  async read(request: FastifyRequest): Promise<WebSession | undefined> {
     const token = readCookie(request, SESSION_COOKIE);
     if (!token) return undefined;
     const payload = await this.jwt
@@ -97,7 +98,7 @@ export class WebSessionService {
   }
 
   /** The token a request carries, in the form field or (htmx, fetch) the header. */
-  private presented(request: Request): string | undefined {
+  private presented(request: FastifyRequest): string | undefined {
     const header = request.headers[CSRF_HEADER];
     if (typeof header === 'string') return header;
     const body = request.body as Record<string, unknown> | undefined;
@@ -105,21 +106,21 @@ export class WebSessionService {
     return typeof field === 'string' ? field : undefined;
   }
 
-  verifyCsrf(request: Request, session: WebSession): boolean {
+  verifyCsrf(request: FastifyRequest, session: WebSession): boolean {
     const presented = this.presented(request);
     return presented !== undefined && equal(presented, this.csrfToken(session));
   }
 
   /** The login form's token: a random value in a cookie, echoed by the form. */
-  loginCsrf(request: Request, response: Response): string {
+  loginCsrf(request: FastifyRequest, response: FastifyReply): string {
     const existing = readCookie(request, LOGIN_CSRF_COOKIE);
     if (existing && /^[\w-]{24,}$/.test(existing)) return existing;
     const token = randomBytes(24).toString('base64url');
-    response.cookie(LOGIN_CSRF_COOKIE, token, this.cookieOptions(3600));
+    setCookie(response, LOGIN_CSRF_COOKIE, token, this.cookieOptions(3600));
     return token;
   }
 
-  verifyLoginCsrf(request: Request): boolean {
+  verifyLoginCsrf(request: FastifyRequest): boolean {
     const cookie = readCookie(request, LOGIN_CSRF_COOKIE);
     const presented = this.presented(request);
     return !!cookie && presented !== undefined && equal(cookie, presented);

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import express, { type NextFunction, type Request, type Response } from 'express';
+import Fastify from 'fastify';
 import type { LoadedAddon } from '../../src/addons/addon-loader.js';
-import { bodyParsers } from '../../src/bootstrap/body-parsers.js';
+import { bodyParsers, useBodyParsers } from '../../src/bootstrap/body-parsers.js';
 
 interface Outcome {
   status: number;
@@ -43,25 +42,15 @@ describe('body parsers (unit)', () => {
 
   before(async () => {
     const addon = { manifest: { bodyLimits: { '/small': 64 } } } as unknown as LoadedAddon;
-    const app = express();
-    app.use(bodyParsers([addon]));
-    app.post(['/small', '/big'], (request: Request, response: Response) => {
-      response.json({ body: request.body as unknown });
-    });
-    app.use(
-      (
-        error: { status?: number; type?: string; limit?: number },
-        _q: Request,
-        response: Response,
-        _n: NextFunction,
-      ) => {
-        response.status(error.status ?? 500).json({ body: null, type: error.type, limit: error.limit });
-      },
+    const app = Fastify({ routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } });
+    useBodyParsers(app, bodyParsers([addon]));
+    for (const path of ['/small', '/big']) app.post(path, (request) => ({ body: request.body }));
+    app.setErrorHandler((error: { status?: number; type?: string; limit?: number }, _request, reply) =>
+      reply.code(error.status ?? 500).send({ body: null, type: error.type, limit: error.limit }),
     );
-    const server = app.listen(0, '127.0.0.1');
-    await new Promise((resolve) => server.once('listening', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    close = () => new Promise((done) => server.close(done));
+    const address = await app.listen({ port: 0, host: '127.0.0.1' });
+    url = address;
+    close = () => app.close();
   });
   after(() => close());
 

@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
-import express from 'express';
+import Fastify from 'fastify';
 import { pino } from 'pino';
 import { Histogram, Registry } from 'prom-client';
-import { requestObserver } from '../../src/monitoring/request-observer.js';
+import { observeRequests, requestId } from '../../src/monitoring/request-observer.js';
 
-/** An Express app behind the observer, and every line the observer logged. */
+/** A Fastify app behind the observer, and every line the observer logged. */
 async function observed(everyRequest: boolean) {
   const lines: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -25,29 +24,22 @@ async function observed(everyRequest: boolean) {
     labelNames: ['method', 'route', 'status'] as const,
     registers: [registry],
   });
-  const app = express();
-  app.use(
-    requestObserver({ logger: pino({ level: 'info' }, sink), everyRequest, httpDuration, slowMs: 200 }),
-  );
-  app.get('/things/:id', (request, response) => {
-    response.json({ id: request.params.id });
-  });
-  app.get('/slow', (_request, response) => {
-    void delay(250).then(() => response.json({}));
+  const app = Fastify({ genReqId: requestId });
+  observeRequests(app, { logger: pino({ level: 'info' }, sink), everyRequest, httpDuration, slowMs: 200 });
+  app.get('/things/:id', (request) => ({ id: (request.params as { id: string }).id }));
+  app.get('/slow', async () => {
+    await delay(250);
+    return {};
   });
   app.get('/broken', () => {
     throw new Error('boom');
   });
-  app.get('/monitoring/status', (_request, response) => {
-    response.json({ status: 1 });
-  });
-  const server = app.listen(0, '127.0.0.1');
-  await new Promise((resolve) => server.once('listening', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  app.get('/monitoring/status', () => ({ status: 1 }));
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${url}${path}`, { headers });
   // The line is written on `finish`, just after the client got the answer.
   const settle = () => delay(20);
-  return { lines, registry, get, settle, close: () => new Promise((done) => server.close(done)) };
+  return { lines, registry, get, settle, close: () => app.close() };
 }
 
 describe('request observer (unit)', () => {

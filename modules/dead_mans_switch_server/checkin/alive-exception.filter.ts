@@ -1,6 +1,5 @@
 import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { Response } from 'express';
-import { AppExceptionFilter } from '../../../src/index.js';
+import { AppExceptionFilter, setHeader, type AnyReply } from '../../../src/index.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 
 /** Core's error rendering, plus `Retry-After` on rate-limited check-ins. */
@@ -10,7 +9,7 @@ export class AliveExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     if (exception instanceof RateLimitedException) {
-      host.switchToHttp().getResponse<Response>().setHeader('Retry-After', exception.retryAfterSeconds);
+      setHeader(host.switchToHttp().getResponse<AnyReply>(), 'Retry-After', exception.retryAfterSeconds);
     }
     this.base.catch(exception, host);
   }

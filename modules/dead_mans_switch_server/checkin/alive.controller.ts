@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { Ctx, Public, type RequestContext } from '../../../src/index.js';
 import { AliveExceptionFilter } from './alive-exception.filter.js';
 import { sourceAddress } from './allowed-sources.js';
@@ -29,7 +29,7 @@ export class AliveController {
       'instead of `alive_max_delay` (bounded by `dead_mans_switch.next_in_min_seconds`/`_max_seconds`).',
   })
   @ApiBody({ schema: { type: 'object' } })
-  alive(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: Request) {
+  alive(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: FastifyRequest) {
     return this.checkIns.receive(ctx, body, sourceAddress(request.ip));
   }
 
@@ -57,7 +57,7 @@ export class AliveController {
       'JSON. Stored with the server time; from `dead_mans_switch.event_alert_level` up, posted to followers.',
   })
   @ApiBody({ schema: { type: 'object' } })
-  event(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: Request) {
+  event(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: FastifyRequest) {
     return this.events.receive(ctx, body, sourceAddress(request.ip));
   }
 }

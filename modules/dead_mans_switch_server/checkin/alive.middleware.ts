@@ -1,10 +1,17 @@
 import { HttpStatus, Inject, Injectable, type NestMiddleware } from '@nestjs/common';
-import type { NextFunction, Request, Response } from 'express';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { APP_CONFIG, AppException, type AppConfig } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { AllowedSources, sourceAddress } from './allowed-sources.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { SourceRateLimiter } from './source-rate-limiter.js';
+
+/** The Node.js request as @fastify/middie hands it to Nest middleware, with what it copies from Fastify's. */
+type Request = IncomingMessage & { ip?: string; originalUrl?: string };
+type Response = ServerResponse;
+type NextFunction = (error?: unknown) => void;
+
+const JSON_TYPE = /^\s*application\/json\s*(?:;|$)/i;
 
 /**
  * The transport-level defences of the endpoints instances call (alive, cancel, event), before any parsing of the check-in: the allow-list of
@@ -41,7 +48,8 @@ export class AliveMiddleware implements NestMiddleware {
 
   private refuse(request: Request, response: Response, result: string, error: AppException): never {
     // The check-in metric counts the alive endpoint only; cancel and event share the defences.
-    if (/\/alive\/?$/i.test(request.path)) this.metrics.checkIns.inc({ form: 'unknown', result });
+    if (/\/alive\/?(?:\?|$)/i.test(request.originalUrl ?? request.url ?? ''))
+      this.metrics.checkIns.inc({ form: 'unknown', result });
     if (error instanceof RateLimitedException) response.setHeader('Retry-After', error.retryAfterSeconds);
     throw error;
   }
@@ -55,7 +63,7 @@ export class AliveMiddleware implements NestMiddleware {
         new AppException(HttpStatus.FORBIDDEN, 'dead_mans_switch_server.errors.source_refused'),
       );
     const type = request.headers['content-type'];
-    if (type !== 'application/json' && !request.is('application/json'))
+    if (type !== 'application/json' && (type === undefined || !JSON_TYPE.test(type)))
       this.refuse(
         request,
         response,
