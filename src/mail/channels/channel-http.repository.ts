@@ -1,11 +1,10 @@
-import { promises as dns, type LookupAddress } from 'node:dns';
+import type { LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
-import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.tokens.js';
-import { refusal } from './address-policy.js';
+import { AddressResolver, refusal } from './address-policy.js';
 import type { ChannelRequest } from './alert-channel.js';
 
 /** A channel URL that the address policy refuses (SSRF): never retried. */
@@ -29,15 +28,11 @@ const MAX_BODY = 64 * 1024;
  */
 @Injectable()
 export class ChannelHttpRepository {
-  private readonly resolver?: dns.Resolver;
+  private readonly resolver: AddressResolver;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     // CHANNEL_DNS_SERVERS: resolve channel hosts through these servers instead of the system's resolver.
-    const servers = config.env.CHANNEL_DNS_SERVERS?.split(',').filter((s) => s.trim());
-    if (servers?.length) {
-      this.resolver = new dns.Resolver({ timeout: 2000, tries: 2 });
-      this.resolver.setServers(servers.map((s) => s.trim()));
-    }
+    this.resolver = new AddressResolver(config.env.CHANNEL_DNS_SERVERS);
   }
 
   /** The addresses `url` may be reached at; throws AddressRefusedError when the policy refuses it. */
@@ -52,9 +47,8 @@ export class ChannelHttpRepository {
       throw new AddressRefusedError(`${parsed.protocol} URLs are not allowed, only http and https`);
     if (parsed.username || parsed.password) throw new AddressRefusedError('credentials in the URL');
     const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1');
-    const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await this.resolve(host);
     // Not resolving may be passing (a DNS outage): an ordinary error, retried at send time.
-    if (!addresses.length) throw new Error(`${host} does not resolve`);
+    const addresses = await this.resolver.resolve(host);
     for (const { address } of addresses) {
       const why = refusal(address, allowPrivate);
       if (why) throw new AddressRefusedError(`${host}: ${why}`);
@@ -112,23 +106,5 @@ export class ChannelHttpRepository {
       );
       req.end(request.body);
     });
-  }
-
-  private async resolve(host: string): Promise<LookupAddress[]> {
-    try {
-      if (!this.resolver) return await dns.lookup(host, { all: true });
-      const [v4, v6] = await Promise.all([
-        this.resolver.resolve4(host).catch(() => [] as string[]),
-        this.resolver.resolve6(host).catch(() => [] as string[]),
-      ]);
-      return [
-        ...v4.map((address) => ({ address, family: 4 })),
-        ...v6.map((address) => ({ address, family: 6 })),
-      ];
-    } catch (error) {
-      throw new Error(`${host} does not resolve (${(error as NodeJS.ErrnoException).code})`, {
-        cause: error,
-      });
-    }
   }
 }
