@@ -12,9 +12,6 @@ import { MaintenanceWindowsRepository } from './maintenance-windows.repository.j
 
 const MODEL = 'dead_mans_switch.maintenance';
 
-// The rules of windows (when one is open, what it covers) are in the health module; re-exported for callers.
-export { coveredUntil, openUntil, type OpenWindow } from '../health/instance-health.js';
-
 /** Maintenance windows: managed through the API, read by the watchdog (no down alert while one is open). */
 @Injectable()
 export class MaintenanceWindowsService {
