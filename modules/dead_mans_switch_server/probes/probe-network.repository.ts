@@ -211,7 +211,9 @@ export class ProbeNetworkRepository {
       });
       const missing: string[] = [];
       for (const process of target.processes) {
-        const { code } = await exec(conn, `pgrep -f ${shellQuote(process)}`);
+        // `exec`: a login shell of /bin/sh (dash) keeps its `sh -c` wrapper alive, whose command line holds the
+        // pattern, so `pgrep -f` would find the wrapper and call a missing process running.
+        const { code } = await exec(conn, `exec pgrep -f ${shellQuote(process)}`);
         if (code !== 0) missing.push(process);
       }
       const problems: string[] = [];

@@ -1,7 +1,9 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { AppConfig } from '../../../src/index.js';
+import type { ProbeSecretsRepository } from './probe-secrets.repository.js';
+
+/** The only environment variables a probe may read its secret from (issue 22: not SESSION_SECRET…). */
+export const PROBE_SECRET_ENV = /^PROBE_SECRET_[A-Z0-9_]+$/;
 
 const VERSION = 'v1';
 const INFO = 'vigil dead_mans_switch.probe secret';
@@ -14,14 +16,16 @@ const INFO = 'vigil dead_mans_switch.probe secret';
 export class ProbeSecrets {
   private derived?: Buffer;
 
-  constructor(private readonly config: AppConfig) {}
+  constructor(
+    private readonly config: AppConfig,
+    private readonly files: ProbeSecretsRepository,
+  ) {}
 
   /** Derived at first use: a process that never touches a probe secret never needs the session secret. */
   private get key(): Buffer {
     if (!this.derived) {
       // Core keeps a generated secret in DATA_DIR/session-secret when SESSION_SECRET is not set.
-      const secret =
-        this.config.sessionSecret ?? readFileSync(join(this.config.dataDir, 'session-secret'), 'utf8').trim();
+      const secret = this.config.sessionSecret ?? this.files.generatedSessionSecret(this.config.dataDir);
       this.derived = Buffer.from(hkdfSync('sha256', secret, 'vigil', INFO, 32));
     }
     return this.derived;

@@ -25,12 +25,10 @@ import {
 } from './probe.types.js';
 
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'OPTIONS'] as const;
-/** An environment variable name. */
-const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
-/** One or more PEM certificates (an empty string clears the field). */
-const PEM_CERTIFICATE = /^(\s*-----BEGIN CERTIFICATE-----[A-Za-z0-9+/=\s]+-----END CERTIFICATE-----\s*)*$/;
+/** An environment variable name (which ones a probe may read is the service's rule, PROBE_SECRET_ENV). */
+export const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 /** `SHA256:` and the unpadded base64 of 32 bytes, as `ssh-keygen -lf` prints it. */
-const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
+export const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** Every setting of a probe, all optional: which ones a kind needs is checked by the service. */
 export class UpdateProbeDto {
@@ -104,8 +102,8 @@ export class UpdateProbeDto {
   })
   @IsOptional()
   @IsString()
+  // Parsed by the service (pemCertificatesProblem): a regex over the whole text backtracked exponentially.
   @MaxLength(16_000)
-  @Matches(PEM_CERTIFICATE, { message: 'tls_ca must be PEM certificate(s) (-----BEGIN CERTIFICATE-----)' })
   tls_ca?: string | null;
 
   @ApiPropertyOptional({ description: 'tcp, ssh: host name or IP address' })

@@ -19,7 +19,9 @@ import { INSTANCE_MODEL } from '../settings.js';
 import { ProbeAddressRefused } from './probe-address.js';
 import { ProbeMetrics } from './probe-metrics.service.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';
-import { ProbeSecrets } from './probe-secrets.js';
+import { pemCertificatesProblem } from './probe-pem.js';
+import { PROBE_SECRET_ENV, ProbeSecrets } from './probe-secrets.js';
+import { ProbeSecretsRepository } from './probe-secrets.repository.js';
 import {
   PROBE_MODEL,
   PROBE_SETTINGS,
@@ -84,8 +86,9 @@ export class ProbesService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly database: Database,
     @Inject(ProbeMetrics) private readonly metrics: ProbeMetrics,
+    @Inject(ProbeSecretsRepository) secretsRepository: ProbeSecretsRepository,
   ) {
-    this.secrets = new ProbeSecrets(config);
+    this.secrets = new ProbeSecrets(config, secretsRepository);
   }
 
   async list(_ctx: RequestContext, instanceId: number): Promise<ProbeResponse[]> {
@@ -289,6 +292,12 @@ export class ProbesService {
   private readSecret(probe: ProbeRow): string | undefined {
     if (probe.kind !== 'ssh') return undefined;
     if (probe.secret_env) {
+      // Also at run time: a row stored before the rule (or written by hand) must not read SESSION_SECRET.
+      if (!PROBE_SECRET_ENV.test(probe.secret_env))
+        throw new Error(
+          `the environment variable ${probe.secret_env} may not be read by a probe: only PROBE_SECRET_* variables may; ` +
+            'edit the probe to name one',
+        );
       const value = this.config.env[probe.secret_env];
       if (!value) throw new Error(`the environment variable ${probe.secret_env} is not set`);
       return value;
@@ -326,6 +335,11 @@ export class ProbesService {
           throw badRequest(`${E}.url`);
         if (target.expect_status_min > target.expect_status_max) throw badRequest(`${E}.status_range`);
         if (target.tls_ca && url.protocol !== 'https:') throw badRequest(`${E}.tls_ca_not_https`);
+        if (dto.tls_ca?.trim()) {
+          const problem = pemCertificatesProblem(dto.tls_ca);
+          if (problem?.kind === 'format') throw badRequest(`${E}.tls_ca_format`);
+          if (problem?.kind === 'invalid') throw badRequest(`${E}.tls_ca_invalid`, { index: problem.index });
+        }
         await this.checkHost(url.hostname);
         return target;
       }
@@ -392,6 +406,12 @@ export class ProbesService {
       };
     }
     const auth = given[0].startsWith('password') ? 'password' : 'key';
+    // A manager must not point a probe at SESSION_SECRET, DATABASE_URL… and read it on an SSH server they run.
+    for (const field of ['password_env', 'private_key_env'] as const) {
+      const name = dto[field];
+      if (name !== undefined && !PROBE_SECRET_ENV.test(name))
+        throw badRequest(`${E}.secret_env_prefix`, { field });
+    }
     if (dto.password_env) return { env: dto.password_env, encrypted: null, auth };
     if (dto.private_key_env) return { env: dto.private_key_env, encrypted: null, auth };
     const value = (dto.password ?? dto.private_key)!;

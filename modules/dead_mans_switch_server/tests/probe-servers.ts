@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { createServer, type AddressInfo, type Server as NetServer } from 'node:net';
@@ -60,8 +61,9 @@ export function fingerprintOf(publicKey: string): string {
 
 /**
  * An SSH server in-process on 127.0.0.1 (ssh2's Server): one user, with a password or a public key, and an exec
- * handler that answers `pgrep -f '<name>'` with exit code 0 for the `running` processes and 1 for others; any other
- * command exits with `commands[command]` (127 when unknown).
+ * handler that answers `[exec ]pgrep -f '<name>'` with exit code 0 for the `running` processes and 1 for others; any other
+ * command exits with `commands[command]` (127 when unknown). With `realShell`, every command instead really runs
+ * through `/bin/sh -c` (dash on Debian) as sshd runs it through a login shell of /bin/sh.
  */
 export class SshTarget {
   readonly hostKey = utils.generateKeyPairSync('ed25519');
@@ -71,6 +73,7 @@ export class SshTarget {
   running = new Set<string>();
   commands: Record<string, number> = {};
   readonly executed: string[] = [];
+  realShell = false;
   port = 0;
   private server?: InstanceType<typeof Server>;
 
@@ -101,7 +104,17 @@ export class SshTarget {
           session.on('exec', (acceptExec, _reject, info) => {
             const stream = acceptExec();
             this.executed.push(info.command);
-            const pgrep = /^pgrep -f '(.*)'$/.exec(info.command);
+            if (this.realShell) {
+              const child = spawn('/bin/sh', ['-c', info.command], { stdio: ['ignore', 'pipe', 'pipe'] });
+              child.stdout.pipe(stream, { end: false });
+              child.stderr.pipe(stream.stderr, { end: false });
+              child.on('close', (exitCode) => {
+                stream.exit(exitCode ?? 255);
+                stream.end();
+              });
+              return;
+            }
+            const pgrep = /^(?:exec )?pgrep -f '(.*)'$/.exec(info.command);
             let code: number;
             if (pgrep) code = this.running.has(pgrep[1]) ? 0 : 1;
             else code = this.commands[info.command] ?? 127;

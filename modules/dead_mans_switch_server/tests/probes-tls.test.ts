@@ -277,7 +277,7 @@ describe('probes: https certificates against the clock, metrics, and the instanc
         User: 'odoo',
         'Host key (SHA256:… as ssh-keygen -lf prints it)': ssh.fingerprint,
         'Processes that must run (one per line)': 'odoo-bin\nnginx: master',
-        'Environment variable of the server': 'ODOO_SSH_PASSWORD',
+        'Environment variable of the server': 'PROBE_SECRET_ODOO_SSH',
       },
       'ssh',
     );
@@ -293,7 +293,7 @@ describe('probes: https certificates against the clock, metrics, and the instanc
       [sshProbe.kind, sshProbe.port, sshProbe.user, sshProbe.host_key_sha256, sshProbe.processes],
       ['ssh', 22, 'odoo', ssh.fingerprint, ['odoo-bin', 'nginx: master']],
     );
-    assert.deepEqual([sshProbe.password_env, sshProbe.has_password], ['ODOO_SSH_PASSWORD', false]);
+    assert.deepEqual([sshProbe.password_env, sshProbe.has_password], ['PROBE_SECRET_ODOO_SSH', false]);
 
     // A refused address shows the reason and creates nothing.
     await card.getByText('Add a probe', { exact: true }).click();
@@ -302,6 +302,31 @@ describe('probes: https certificates against the clock, metrics, and the instanc
     await card.getByLabel('Port (ssh: 22 when empty)', { exact: true }).fill('80');
     await card.getByRole('button', { name: 'Add the probe' }).click();
     await page.getByText(/169\.254\.169\.254 is a link-local/).waitFor(BOUND);
+    assert.equal(await count(db, 'dead_mans_switch_probe', 'instance_id = $1', [instance.id]), 2);
+
+    // A server variable not meant for probes: the browser refuses it, and so does the server when the form's
+    // pattern is bypassed, naming the rule.
+    await page.goto(`${app.url}/web/instances/${instance.id}`);
+    await card.getByText('Add a probe', { exact: true }).click();
+    await card.getByLabel('Kind', { exact: true }).selectOption('ssh');
+    for (const [label, value] of Object.entries({
+      Host: '127.0.0.1',
+      User: 'odoo',
+      'Host key (SHA256:… as ssh-keygen -lf prints it)': ssh.fingerprint,
+      'Processes that must run (one per line)': 'odoo-bin',
+      'Environment variable of the server': 'SESSION_SECRET',
+    }))
+      await card.getByLabel(label, { exact: true }).fill(value);
+    const envInput = card.getByLabel('Environment variable of the server', { exact: true });
+    assert.equal(
+      await envInput.evaluate(
+        (input) => (input as { validity: { patternMismatch: boolean } }).validity.patternMismatch,
+      ),
+      true,
+    );
+    await envInput.evaluate((input) => input.removeAttribute('pattern'));
+    await card.getByRole('button', { name: 'Add the probe' }).click();
+    await page.getByText(/must name a variable whose name starts with PROBE_SECRET_/).waitFor(BOUND);
     assert.equal(await count(db, 'dead_mans_switch_probe', 'instance_id = $1', [instance.id]), 2);
 
     await page.goto(`${app.url}/web/instances/${instance.id}`);

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { after, before, describe, it } from 'node:test';
 import {
   ManualClock,
@@ -6,6 +8,7 @@ import {
   SchedulerService,
   SettingsService,
 } from '../../../src/index.js';
+import { readCpu } from '../../../test/harness/cpu.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { DnsServer } from '../../../test/harness/dns.js';
@@ -90,7 +93,10 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Vigil <vigil@ops.test>',
       PROBE_DNS_SERVERS: dns.address,
-      SSH_PROBE_KEY: ssh.clientKey.private,
+      PROBE_SECRET_SSH_KEY: ssh.clientKey.private,
+      PROBE_SECRET_SSH_PASSWORD: ssh.password,
+      // A server variable that is not meant for probes and holds what would open the SSH server.
+      VIGIL_OTHER_SECRET: ssh.password,
     };
     first = await startTestApp({ databaseUrl: db, clock, env });
     second = await startTestApp({ databaseUrl: db, clock, env });
@@ -250,7 +256,7 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
     assert.equal(missing.ok, false);
     assert.equal(missing.detail, 'not running: nginx: master');
     assert.deepEqual(missing.missing_processes, ['nginx: master']);
-    assert.ok(ssh.executed.includes("pgrep -f 'odoo-bin'"));
+    assert.ok(ssh.executed.includes("exec pgrep -f 'odoo-bin'"));
 
     ssh.commands['test -d /srv/odoo'] = 0;
     const patched = await admin.patch(`${PROBE}/${probe.id}`, {
@@ -270,17 +276,17 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
     assert.equal(failing.ok, false);
     assert.match(failing.detail, /command exited with 1: test -d \/srv\/odoo: failed/);
 
-    // A private key read from an environment variable (SSH_PROBE_KEY) at each run.
+    // A private key read from an environment variable (PROBE_SECRET_SSH_KEY) at each run.
     const byKey = await create(instance.id, {
       kind: 'ssh',
       host: '127.0.0.1',
       port: ssh.port,
       user: ssh.user,
-      private_key_env: 'SSH_PROBE_KEY',
+      private_key_env: 'PROBE_SECRET_SSH_KEY',
       host_key_sha256: ssh.fingerprint,
       processes: ['postgres'],
     });
-    assert.deepEqual([byKey.private_key_env, byKey.has_private_key], ['SSH_PROBE_KEY', false]);
+    assert.deepEqual([byKey.private_key_env, byKey.has_private_key], ['PROBE_SECRET_SSH_KEY', false]);
     assert.equal((await runNow(byKey.id as number)).ok, true);
   });
 
@@ -304,6 +310,113 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
       `host key mismatch: the server presented ${ssh.fingerprint}, expected ${wrong}`,
     );
     assert.equal(ssh.executed.length, executed);
+  });
+
+  it('ssh: a manager may only name PROBE_SECRET_ variables, in the API and at run time for stored rows', async () => {
+    const instance = await activeInstance(first, admin);
+    const manager = await newUser(first, { roles: ['manager'] });
+    const api = await new Api(first.url).login(manager.email, manager.password);
+    const sshProbe = (secret: Record<string, string>) => ({
+      kind: 'ssh',
+      host: '127.0.0.1',
+      port: ssh.port,
+      user: ssh.user,
+      host_key_sha256: ssh.fingerprint,
+      processes: ['odoo-bin'],
+      ...secret,
+    });
+    const before = await count(db, 'dead_mans_switch_probe');
+    const forbidden: Record<string, string>[] = [
+      { password_env: 'SESSION_SECRET' },
+      { password_env: 'VIGIL_OTHER_SECRET' },
+      { private_key_env: 'DATABASE_URL' },
+      { private_key_env: 'AWS_SECRET_ACCESS_KEY' },
+      { password_env: 'PROBE_SECRET_' },
+    ];
+    for (const secret of forbidden) {
+      const refused = await api.post(probesOf(instance.id), sshProbe(secret));
+      assert.equal(refused.status, 400, JSON.stringify(secret));
+      assert.match(refused.body.message, /\^PROBE_SECRET_\[A-Z0-9_\]\+\$/);
+      assert.match(refused.body.message, new RegExp(`^${Object.keys(secret)[0]} `));
+    }
+    const french = await api
+      .withHeaders({ 'accept-language': 'fr' })
+      .post(probesOf(instance.id), sshProbe({ password_env: 'SESSION_SECRET' }));
+    assert.match(french.body.message, /doit nommer une variable dont le nom commence par PROBE_SECRET_/);
+    assert.equal(await count(db, 'dead_mans_switch_probe'), before, 'nothing stored');
+
+    ssh.running = new Set(['odoo-bin']);
+    const created = await api.post(
+      probesOf(instance.id),
+      sshProbe({ password_env: 'PROBE_SECRET_SSH_PASSWORD' }),
+    );
+    assert.equal(created.status, 201, JSON.stringify(created.body));
+    const allowed = await runNow(created.body.id as number);
+    assert.deepEqual([allowed.ok, allowed.detail], [true, 'SSH ok: 1 process(es) running']);
+    const edit = await api.patch(`${PROBE}/${created.body.id}`, { password_env: 'SESSION_SECRET' });
+    assert.equal(edit.status, 400);
+
+    // A row stored before the rule: the run fails and says why, without reading the variable.
+    await query(db, 'UPDATE dead_mans_switch_probe SET secret_env = $1 WHERE id = $2', [
+      'VIGIL_OTHER_SECRET',
+      created.body.id,
+    ]);
+    const executed = ssh.executed.length;
+    const stored = await runNow(created.body.id as number);
+    assert.equal(stored.ok, false);
+    assert.equal(
+      stored.detail,
+      'the environment variable VIGIL_OTHER_SECRET may not be read by a probe: only PROBE_SECRET_* variables may; ' +
+        'edit the probe to name one',
+    );
+    assert.equal(ssh.executed.length, executed, 'no command ran');
+  });
+
+  it('ssh: through a real /bin/sh -c (dash), a missing process is missing and a running one is found', async () => {
+    const dash = await new SshTarget().start();
+    dash.realShell = true;
+    // A process with a command line of its own that pgrep -f can find.
+    const sleeper = spawn('sleep', ['3917.25'], { stdio: 'ignore' });
+    try {
+      const instance = await activeInstance(first, admin);
+      const probe = await create(instance.id, {
+        kind: 'ssh',
+        host: '127.0.0.1',
+        port: dash.port,
+        user: dash.user,
+        password: dash.password,
+        host_key_sha256: dash.fingerprint,
+        processes: ['sleep 3917.25', 'vigil-no-such-process-8c1e'],
+      });
+      const result = await runNow(probe.id as number);
+      assert.equal(result.detail, 'not running: vigil-no-such-process-8c1e');
+      assert.deepEqual(result.missing_processes, ['vigil-no-such-process-8c1e']);
+      assert.equal(result.ok, false);
+    } finally {
+      sleeper.kill();
+      await once(sleeper, 'exit');
+      await dash.stop();
+    }
+  });
+
+  it('refuses a tls_ca that is not PEM certificates, quickly (no regex backtracking) and naming what is wrong', async () => {
+    const instance = await activeInstance(first, admin);
+    const https = (tls_ca: string) => ({ kind: 'http', url: 'https://127.0.0.1:1/', tls_ca });
+    // 14 minimal blocks and one trailing character: the old regex backtracked for about 100 s of CPU.
+    const attack = '-----BEGIN CERTIFICATE-----A-----END CERTIFICATE----- '.repeat(14) + 'x';
+    const start = readCpu().cpuMicros;
+    const refused = await admin.post(probesOf(instance.id), https(attack));
+    const cpuMs = (readCpu().cpuMicros - start) / 1000;
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.message, /tls_ca must hold only PEM certificates/);
+    assert.ok(cpuMs < 1000, `refused in ${cpuMs} ms of CPU`);
+
+    const notCertificate = await admin.post(
+      probesOf(instance.id),
+      https('-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n'),
+    );
+    assert.equal(notCertificate.status, 400);
+    assert.equal(notCertificate.body.message, 'tls_ca: certificate 1 is not a valid X.509 certificate');
   });
 
   it('refuses metadata, link-local, unspecified and multicast addresses, at configuration and at run time', async () => {

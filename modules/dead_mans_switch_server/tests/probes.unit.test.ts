@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { AppConfig } from '../../../src/index.js';
 import { probeRefusal } from '../probes/probe-address.js';
 import { ProbeSecrets } from '../probes/probe-secrets.js';
+import { ProbeSecretsRepository } from '../probes/probe-secrets.repository.js';
 import { decide } from '../probes/probes.service.js';
 
 describe('probes: state transitions, address policy, secrets', () => {
@@ -39,12 +40,18 @@ describe('probes: state transitions, address policy, secrets', () => {
 
   it('encrypts secrets with AES-GCM under a key derived from SESSION_SECRET', () => {
     const config = (secret: string) => ({ sessionSecret: secret, dataDir: '/nonexistent' }) as AppConfig;
-    const secrets = new ProbeSecrets(config('a-session-secret-of-enough-length-0123456789'));
+    const secrets = new ProbeSecrets(
+      config('a-session-secret-of-enough-length-0123456789'),
+      new ProbeSecretsRepository(),
+    );
     const stored = secrets.encrypt('hunter2');
     assert.ok(!stored.includes('hunter2'));
     assert.notEqual(stored, secrets.encrypt('hunter2'), 'a fresh IV each time');
     assert.equal(secrets.decrypt(stored), 'hunter2');
-    const other = new ProbeSecrets(config('another-session-secret-of-enough-length-987'));
+    const other = new ProbeSecrets(
+      config('another-session-secret-of-enough-length-987'),
+      new ProbeSecretsRepository(),
+    );
     assert.throws(() => other.decrypt(stored), /SESSION_SECRET/);
   });
 });
