@@ -94,7 +94,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     const now = this.clock.now();
     const databaseName = decodeURIComponent(new URL(this.databaseUrl(config)).pathname.slice(1));
     const stamp = now.toISOString().slice(0, 19).replace('T', '_').replaceAll(':', '-');
-    const prefix = config.prefix.replace(/^\/+|\/+$/g, '');
+    const prefix = config.prefix.replace(/^\/+|(?<!\/)\/+$/g, '');
     return this.repo.insertRunning(
       {
         configId: config.id,

@@ -14,7 +14,8 @@ export type BodyParser = (request: ParsedRequest, path: string, done: Done) => v
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 /** A path as the router matches it: case-insensitive, with or without a trailing slash. */
-const routeKey = (path: string) => path.toLowerCase().replace(/\/+$/, '') || '/';
+// (?<!\/): a match starts only at a run's first slash; `/\/+$/` rescanned long runs from each slash (quadratic).
+export const routeKey = (path: string) => path.toLowerCase().replace(/(?<!\/)\/+$/, '') || '/';
 
 /** The content types the common case sends, spelled as clients (and the OCA module) spell them. */
 const PLAIN_JSON = new Set([

@@ -16,7 +16,7 @@ export interface RequestObserverOptions {
   slowMs?: number;
 }
 
-const REQUEST_ID = /^[\w.:-]{1,100}$/;
+export const REQUEST_ID = /^[\w.:-]{1,100}$/;
 const OBSERVED = Symbol('vigil.request.observed');
 
 type Observed = ServerResponse & { [OBSERVED]?: { request: FastifyRequest; started: number } };

@@ -10,7 +10,7 @@ import { WebPageService, type WebRequest } from './web-page.service.js';
 import { WebController, WebForm, WebPage, type WebRedirect } from './web.decorators.js';
 import { SettingFormDto, UserFormDto } from './web.dto.js';
 
-const SETTING_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
+export const SETTING_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
 
 /** Administration: users and their roles, system settings. Administrators only, like the API. */
 @WebController('web/admin')

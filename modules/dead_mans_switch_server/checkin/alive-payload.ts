@@ -25,8 +25,8 @@ export type AliveRequest =
   { form: 'jsonrpc'; id: string | number | null; params: unknown } | { form: 'plain'; params: unknown };
 
 // Any UUID version: Odoo generates `database.uuid` with uuid1, Vigil with uuid4.
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const MAX_VERSION_LENGTH = 100;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>

@@ -11,7 +11,7 @@ type Request = IncomingMessage & { ip?: string; originalUrl?: string };
 type Response = ServerResponse;
 type NextFunction = (error?: unknown) => void;
 
-const JSON_TYPE = /^\s*application\/json\s*(?:;|$)/i;
+export const JSON_TYPE = /^\s*application\/json\s*(?:;|$)/i;
 
 /**
  * The transport-level defences of the endpoints instances call (alive, cancel, event), before any parsing of the check-in: the allow-list of

@@ -149,7 +149,7 @@ export class ChannelDeliveryService {
     baseUrl: string | undefined,
   ): ChannelMessage {
     const record = message.recordName;
-    const base = baseUrl?.replace(/\/+$/, '');
+    const base = baseUrl?.replace(/(?<!\/)\/+$/, '');
     return {
       id: notification.id,
       createdAt: new Date(notification.createdAt).toISOString(),

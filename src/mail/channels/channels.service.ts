@@ -112,7 +112,7 @@ export class ChannelsService {
     const channel = this.channel(row.kind);
     const partner = await this.repo.partner(partnerId);
     const lang = partner?.lang ?? ctx.lang;
-    const baseUrl = (await this.settings.get(BASE_URL_SETTING))?.replace(/\/+$/, '');
+    const baseUrl = (await this.settings.get(BASE_URL_SETTING))?.replace(/(?<!\/)\/+$/, '');
     const result = await this.delivery.send(
       channel,
       row.settings,

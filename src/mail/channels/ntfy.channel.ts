@@ -12,7 +12,7 @@ export class NtfyChannel implements AlertChannel {
   request(message: ChannelMessage, settings: Readonly<Record<string, string>>): ChannelRequest {
     const { title, lines } = summary(message);
     return {
-      url: settings.server.replace(/\/+$/, '') + '/',
+      url: settings.server.replace(/(?<!\/)\/+$/, '') + '/',
       headers: {
         'content-type': 'application/json',
         'idempotency-key': message.id,

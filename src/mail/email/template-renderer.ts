@@ -78,7 +78,9 @@ export class TemplateRenderer {
 }
 
 /** The text part: the content's markup flattened, entities decoded. */
-function htmlToText(html: string): string {
+// `(?<![ \t])`: a blank run is matched from its first character only; without it a long run that ends without a
+// newline was rescanned from each of its characters (quadratic).
+export function htmlToText(html: string): string {
   return html
     .replace(/<br\s*\/?>\n?/gi, '\n')
     .replace(/<\/(p|div|li|tr|h\d)>/gi, '\n')
@@ -90,7 +92,7 @@ function htmlToText(html: string): string {
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&')
-    .replace(/[ \t]+\n/g, '\n')
+    .replace(/(?<![ \t])[ \t]+\n/g, '\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
