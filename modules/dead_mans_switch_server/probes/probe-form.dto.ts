@@ -11,7 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import type { CreateProbeDto } from './probe.dto.js';
+import { ENV_NAME, FINGERPRINT, type CreateProbeDto } from './probe.dto.js';
 
 const WEB_KINDS = ['http', 'tcp', 'ssh'] as const;
 const emptyToUndefined = ({ value }: { value: unknown }) =>
@@ -66,7 +66,7 @@ export class ProbeFormDto {
 
   @IsOptional()
   @Transform(emptyToUndefined)
-  @Matches(/^SHA256:[A-Za-z0-9+/]{43}$/, {
+  @Matches(FINGERPRINT, {
     message: 'host_key_sha256 must look like SHA256:<43 base64 characters>',
   })
   host_key_sha256?: string;
@@ -99,7 +99,8 @@ export class ProbeFormDto {
 
   @IsOptional()
   @Transform(emptyToUndefined)
-  @Matches(/^[A-Z_][A-Z0-9_]*$/, { message: 'secret_env must be an environment variable name' })
+  // Which names a probe may read (PROBE_SECRET_*) is the service's rule, reported translated.
+  @Matches(ENV_NAME, { message: 'secret_env must be an environment variable name' })
   secret_env?: string;
 }
 

@@ -153,7 +153,9 @@ export class UpdateProbeDto {
   @MaxLength(1000)
   password?: string;
 
-  @ApiPropertyOptional({ description: 'ssh: name of the environment variable holding the password' })
+  @ApiPropertyOptional({
+    description: 'ssh: name of the environment variable holding the password, PROBE_SECRET_[A-Z0-9_]+',
+  })
   @IsOptional()
   @Matches(ENV_NAME, { message: 'password_env must be an environment variable name' })
   password_env?: string;
@@ -166,7 +168,9 @@ export class UpdateProbeDto {
   @MaxLength(16_000)
   private_key?: string;
 
-  @ApiPropertyOptional({ description: 'ssh: name of the environment variable holding the private key' })
+  @ApiPropertyOptional({
+    description: 'ssh: name of the environment variable holding the private key, PROBE_SECRET_[A-Z0-9_]+',
+  })
   @IsOptional()
   @Matches(ENV_NAME, { message: 'private_key_env must be an environment variable name' })
   private_key_env?: string;
