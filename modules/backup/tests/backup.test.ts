@@ -24,6 +24,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
   let asAlice: Api;
   let asOps: Api;
   let asViewer: Api;
+  let opsPassword: string;
   const restored: string[] = [];
   const clock = new ManualClock(new Date('2025-06-02T10:00:00Z'));
 
@@ -38,6 +39,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     const anonymous = new Api(app.url);
     alice = await newUser(app, { roles: ['manager'], name: 'Alice Manager', email: 'alice@ops.test' });
     const ops = await newUser(app, { roles: ['ops'], email: 'ops@ops.test' });
+    opsPassword = ops.password;
     const viewer = await newUser(app, { roles: ['viewer'], email: 'viewer@ops.test' });
     asAlice = await anonymous.login(alice.email, alice.password);
     asOps = await anonymous.login(ops.email, ops.password);
@@ -97,12 +99,18 @@ describe('backup: local runs, verification, alerts, restore', () => {
       'a pg_dump custom-format archive',
     );
 
-    assert.equal((await asOps.get(`${BACKUPS}/${backup.id}/download`)).status, 403, 'downloads need manager');
+    // A dump holds the whole database: managers configure backups, only ops and admins take one away.
+    assert.equal((await asAlice.get(`${BACKUPS}/${backup.id}/download`)).status, 403, 'downloads need ops');
+    assert.equal((await asViewer.get(`${BACKUPS}/${backup.id}/download`)).status, 403);
     const download = await fetch(`${app.url}${BACKUPS}/${backup.id}/download`, {
-      headers: { authorization: `Bearer ${await tokenOf(app, alice.email, alice.password)}` },
+      headers: { authorization: `Bearer ${await tokenOf(app, 'ops@ops.test', opsPassword)}` },
     });
     assert.equal(download.status, 200);
-    assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename=".*\.dump"/);
+    const name = backup.object_key.split('/').pop();
+    assert.equal(
+      download.headers.get('content-disposition'),
+      `attachment; filename="${name}"; filename*=UTF-8''${name}`,
+    );
     assert.equal(sha256(Buffer.from(await download.arrayBuffer())), backup.sha256);
 
     const listed = await asViewer.get(`${BACKUPS}?config_id=${config.id}&status=done`);
@@ -130,7 +138,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     await assert.rejects(readFile(join(app.get(StorageRepository).localRoot, backup.object_key)));
     const deleted = (await asAlice.get(`${BACKUPS}/${backup.id}`)).body;
     assert.equal(deleted.deleted_reason, 'manual');
-    assert.equal((await asAlice.get(`${BACKUPS}/${backup.id}/download`)).status, 409);
+    assert.equal((await asOps.get(`${BACKUPS}/${backup.id}/download`)).status, 409);
     assert.equal((await asAlice.delete(`${CONFIGS}/${config.id}`)).status, 204);
     assert.equal((await asAlice.get(`${CONFIGS}/${config.id}`)).status, 404);
   });
