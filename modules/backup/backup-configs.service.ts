@@ -41,20 +41,36 @@ export class BackupConfigsService {
   async list(_ctx: RequestContext, limit: number, offset: number): Promise<Page<BackupConfigResponse>> {
     const { items, total } = await this.repo.listConfigs(limit, offset);
     const last = await this.repo.lastSuccess(items.map((c) => c.id));
-    return { items: items.map((c) => toConfigResponse(c, last.get(c.id) ?? null)), total, limit, offset };
+    return {
+      items: items.map((c) => toConfigResponse(this.opened(c), last.get(c.id) ?? null)),
+      total,
+      limit,
+      offset,
+    };
   }
 
   async get(_ctx: RequestContext, id: number): Promise<BackupConfigResponse> {
     const config = await this.find(id);
     const last = await this.repo.lastSuccess([id]);
-    return toConfigResponse(config, last.get(id) ?? null);
+    return toConfigResponse(this.opened(config), last.get(id) ?? null);
+  }
+
+  /** The configuration with its database URL in clear, for the response to mask (one that cannot be opened shows ***). */
+  private opened(config: BackupConfig): BackupConfig {
+    if (config.databaseUrl === null) return config;
+    try {
+      return { ...config, databaseUrl: this.runner.databaseUrl(config) };
+    } catch (error) {
+      if (!(error instanceof BackupError)) throw error;
+      return { ...config, databaseUrl: '***' };
+    }
   }
 
   async create(ctx: RequestContext, dto: CreateBackupConfigDto): Promise<BackupConfigResponse> {
     const now = this.clock.now();
     const fields: Partial<BackupConfig> = {
       name: dto.name.trim(),
-      databaseUrl: dto.database_url ?? null,
+      databaseUrl: dto.database_url ? this.runner.sealUrl(dto.database_url) : null,
       cron: dto.cron?.trim() ?? DEFAULT_CRON,
       timeZone: dto.time_zone ?? 'UTC',
       storage: dto.storage,
@@ -91,7 +107,8 @@ export class BackupConfigsService {
       if (!before) throw notFound(CONFIG_MODEL, id);
       const after: BackupConfig = { ...before };
       if (dto.name !== undefined) after.name = dto.name.trim();
-      if (dto.database_url !== undefined) after.databaseUrl = dto.database_url;
+      if (dto.database_url !== undefined)
+        after.databaseUrl = dto.database_url ? this.runner.sealUrl(dto.database_url) : null;
       if (dto.cron !== undefined) after.cron = dto.cron.trim();
       if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
       if (dto.storage !== undefined) after.storage = dto.storage;

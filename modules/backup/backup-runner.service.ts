@@ -10,8 +10,11 @@ import {
   Database,
   I18nService,
   Schedule,
+  SecretKeys,
+  SecretOpenError,
   systemContext,
   type AppConfig,
+  type SecretBox,
 } from '../../src/index.js';
 import type { BackupConfig } from './backup-config.entity.js';
 import type { Backup } from './backup.entity.js';
@@ -54,7 +57,17 @@ export class BackupRunner implements BeforeApplicationShutdown {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly database: Database,
-  ) {}
+    @Inject(SecretKeys) keys: SecretKeys,
+  ) {
+    this.urlBox = keys.box('backup-database-url');
+  }
+
+  private readonly urlBox: SecretBox;
+
+  /** A database URL as it is stored: sealed (its password must not lie in clear in the database). */
+  sealUrl(url: string): string {
+    return this.urlBox.seal(url);
+  }
 
   /** The scheduled task's pass: dead runs failed, due configurations run, stale configurations alerted. */
   async tick(now: Date): Promise<void> {
@@ -343,7 +356,13 @@ export class BackupRunner implements BeforeApplicationShutdown {
 
   /** The database a configuration backs up. */
   databaseUrl(config: Pick<BackupConfig, 'databaseUrl'>): string {
-    return config.databaseUrl ?? this.repo.ownDatabaseUrl;
+    if (config.databaseUrl === null) return this.repo.ownDatabaseUrl;
+    try {
+      return this.urlBox.open(config.databaseUrl);
+    } catch (error) {
+      if (!(error instanceof SecretOpenError)) throw error;
+      throw new BackupError('backup.errors.database_url_unreadable');
+    }
   }
 
   /** Deletes what the retention rules no longer keep; a failure is reported, the backup stays done. */

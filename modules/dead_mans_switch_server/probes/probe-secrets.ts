@@ -1,10 +1,9 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { AppConfig } from '../../../src/index.js';
+import { SecretKeys, type AppConfig } from '../../../src/index.js';
 
 const VERSION = 'v1';
-const INFO = 'vigil dead_mans_switch.probe secret';
 
 /**
  * Probe secrets (an SSH password or private key) at rest: AES-256-GCM under a key derived (HKDF-SHA256) from the
@@ -22,7 +21,7 @@ export class ProbeSecrets {
       // Core keeps a generated secret in DATA_DIR/session-secret when SESSION_SECRET is not set.
       const secret =
         this.config.sessionSecret ?? readFileSync(join(this.config.dataDir, 'session-secret'), 'utf8').trim();
-      this.derived = Buffer.from(hkdfSync('sha256', secret, 'vigil', INFO, 32));
+      this.derived = new SecretKeys(secret).key('probe-secrets');
     }
     return this.derived;
   }
