@@ -90,6 +90,7 @@ export class BackupConfigsService {
     };
     this.assertSchedule(fields.cron!, fields.timeZone!);
     this.assertPassphrase(fields.encryptionEnv ?? null);
+    this.assertEncryptedIfOwn(fields as BackupConfig);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
     const id = await this.database.transaction(async (manager) => {
@@ -125,6 +126,8 @@ export class BackupConfigsService {
       if (dto.user_id !== undefined) after.userId = dto.user_id;
       this.assertSchedule(after.cron, after.timeZone);
       if (dto.encryption_env !== undefined) this.assertPassphrase(after.encryptionEnv);
+      if (dto.encryption_env !== undefined || dto.database_url !== undefined)
+        this.assertEncryptedIfOwn(after);
       if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
       const now = this.clock.now();
       if (
@@ -193,6 +196,15 @@ export class BackupConfigsService {
     if (name === null) return;
     try {
       this.runner.passphrase(name);
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      throw error;
+    }
+  }
+
+  private assertEncryptedIfOwn(config: BackupConfig): void {
+    try {
+      this.runner.assertEncryptedIfOwn(config);
     } catch (error) {
       if (error instanceof BackupError) throw badRequest(error.key, error.args);
       throw error;

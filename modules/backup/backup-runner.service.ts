@@ -160,6 +160,9 @@ export class BackupRunner implements BeforeApplicationShutdown {
     }, LEASE_RENEW_MS);
     try {
       const url = this.databaseUrl(config);
+      // A configuration saved before this rule existed: refused at run time too, with the same message.
+      if (!backup.encryptionEnv && this.isOwnDatabase(url))
+        throw new BackupError('backup.errors.own_database_unencrypted');
       const passphrase = backup.encryptionEnv ? this.passphrase(backup.encryptionEnv) : undefined;
       await this.checkVersions(url);
       if (config.storage === 'local') await this.assertOutsideCluster(url);
@@ -352,6 +355,28 @@ export class BackupRunner implements BeforeApplicationShutdown {
   async readArchive(backup: Backup): Promise<Readable> {
     const stored = await this.storage.read(backup.storage, backup.objectKey);
     return backup.encryptionEnv ? decryptStream(stored, this.passphrase(backup.encryptionEnv)) : stored;
+  }
+
+  /**
+   * Whether `url` names Vigil's own database (the default, or the same server, port and database spelled out):
+   * its dump holds every user's password hash and every sealed secret, so it is never written in clear.
+   */
+  isOwnDatabase(url: string): boolean {
+    const own = new URL(this.repo.ownDatabaseUrl);
+    const other = new URL(url);
+    const port = (u: URL) => u.port || '5432';
+    const host = (u: URL) => u.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    return (
+      host(other) === host(own) &&
+      port(other) === port(own) &&
+      decodeURIComponent(other.pathname) === decodeURIComponent(own.pathname)
+    );
+  }
+
+  /** Refuses a configuration that would write Vigil's own database in clear. */
+  assertEncryptedIfOwn(config: Pick<BackupConfig, 'databaseUrl' | 'encryptionEnv'>): void {
+    if (!config.encryptionEnv && this.isOwnDatabase(this.databaseUrl(config)))
+      throw new BackupError('backup.errors.own_database_unencrypted');
   }
 
   /** The database a configuration backs up. */

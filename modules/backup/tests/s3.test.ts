@@ -101,7 +101,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
       clock.advance(3600);
     }
     for (const run of runs) assert.equal(run.status, 'done', run.error);
-    assert.match(runs[0].object_key, /^prod\/db\/vigil_test_\w+\.2025-09-01_06-00-00\.\d+\.dump$/);
+    assert.match(runs[0].object_key, /^prod\/db\/vigil_test_\w+\.2025-09-01_06-00-00\.\d+\.dump\.age$/);
     const stored = await object(runs[2].object_key);
     assert.ok(stored);
     assert.equal(sha256(stored), runs[2].sha256);
