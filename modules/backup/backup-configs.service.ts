@@ -91,6 +91,7 @@ export class BackupConfigsService {
     this.assertSchedule(fields.cron!, fields.timeZone!);
     this.assertPassphrase(fields.encryptionEnv ?? null);
     this.assertEncryptedIfOwn(fields as BackupConfig);
+    if (dto.database_url) await this.assertDatabaseAllowed(dto.database_url);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
     const id = await this.database.transaction(async (manager) => {
@@ -128,6 +129,7 @@ export class BackupConfigsService {
       if (dto.encryption_env !== undefined) this.assertPassphrase(after.encryptionEnv);
       if (dto.encryption_env !== undefined || dto.database_url !== undefined)
         this.assertEncryptedIfOwn(after);
+      if (dto.database_url) await this.assertDatabaseAllowed(dto.database_url);
       if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
       const now = this.clock.now();
       if (
@@ -196,6 +198,15 @@ export class BackupConfigsService {
     if (name === null) return;
     try {
       this.runner.passphrase(name);
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      throw error;
+    }
+  }
+
+  private async assertDatabaseAllowed(url: string): Promise<void> {
+    try {
+      await this.runner.assertDatabaseAllowed(url);
     } catch (error) {
       if (error instanceof BackupError) throw badRequest(error.key, error.args);
       throw error;

@@ -12,6 +12,7 @@ import {
   Schedule,
   SecretKeys,
   SecretOpenError,
+  SettingsService,
   systemContext,
   type AppConfig,
   type SecretBox,
@@ -19,6 +20,7 @@ import {
 import type { BackupConfig } from './backup-config.entity.js';
 import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
+import { DatabaseAddressPolicy, PRIVATE_NETWORKS_SETTING } from './database-address.js';
 import { BackupsRepository } from './backups.repository.js';
 import { decryptStream, encryptStream } from './cipher.js';
 import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
@@ -58,11 +60,13 @@ export class BackupRunner implements BeforeApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly database: Database,
     @Inject(SecretKeys) keys: SecretKeys,
+    @Inject(SettingsService) private readonly settings: SettingsService,
   ) {
     this.urlBox = keys.box('backup-database-url');
   }
 
   private readonly urlBox: SecretBox;
+  private readonly addresses = new DatabaseAddressPolicy();
 
   /** A database URL as it is stored: sealed (its password must not lie in clear in the database). */
   sealUrl(url: string): string {
@@ -163,6 +167,8 @@ export class BackupRunner implements BeforeApplicationShutdown {
       // A configuration saved before this rule existed: refused at run time too, with the same message.
       if (!backup.encryptionEnv && this.isOwnDatabase(url))
         throw new BackupError('backup.errors.own_database_unencrypted');
+      // Checked again at each run: a name may point elsewhere now, or the setting was switched off.
+      await this.assertDatabaseAllowed(url);
       const passphrase = backup.encryptionEnv ? this.passphrase(backup.encryptionEnv) : undefined;
       await this.checkVersions(url);
       if (config.storage === 'local') await this.assertOutsideCluster(url);
@@ -371,6 +377,22 @@ export class BackupRunner implements BeforeApplicationShutdown {
       port(other) === port(own) &&
       decodeURIComponent(other.pathname) === decodeURIComponent(own.pathname)
     );
+  }
+
+  /**
+   * Refuses a database the address policy does not allow (a manager must not make Vigil dump from 127.0.0.1 or a
+   * metadata address); Vigil's own database is always allowed.
+   */
+  async assertDatabaseAllowed(url: string): Promise<void> {
+    if (this.isOwnDatabase(url)) return;
+    const allowPrivate = (await this.settings.get(PRIVATE_NETWORKS_SETTING)) === '1';
+    try {
+      await this.addresses.check(url, allowPrivate);
+    } catch (error) {
+      throw new BackupError('backup.errors.database_url_refused', {
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** Refuses a configuration that would write Vigil's own database in clear. */

@@ -37,6 +37,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
   let asOps: Api;
   let asViewer: Api;
   let opsPassword: string;
+  let asAdmin: Api;
   const restored: string[] = [];
   const clock = new ManualClock(new Date('2025-06-02T10:00:00Z'));
 
@@ -56,6 +57,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     asAlice = await anonymous.login(alice.email, alice.password);
     asOps = await anonymous.login(ops.email, ops.password);
     asViewer = await anonymous.login(viewer.email, viewer.password);
+    asAdmin = await anonymous.login(ADMIN.email, ADMIN.password);
   });
 
   after(async () => {
@@ -78,12 +80,12 @@ describe('backup: local runs, verification, alerts, restore', () => {
     assert.match(noPassphrase.body.message, /passphrase in the environment variable UNSET_PASSPHRASE/);
     const created = await asAlice.post(
       CONFIGS,
-      configBody({ database_url: 'postgres://u:secret@db.test/x' }),
+      configBody({ database_url: 'postgres://u:secret@203.0.113.5/x', storage: 's3' }),
     );
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // 03:00 in Brussels (summer time) the next day; the password never comes back.
     assert.equal(created.body.next_run_at, '2025-06-03T01:00:00.000Z');
-    assert.equal(created.body.database_url, 'postgres://u:***@db.test/x');
+    assert.equal(created.body.database_url, 'postgres://u:***@203.0.113.5/x');
     const off = await asAlice.patch(`${CONFIGS}/${created.body.id}`, { active: false });
     assert.equal(off.body.next_run_at, null);
     assert.equal((await asAlice.delete(`${CONFIGS}/${created.body.id}`)).status, 204);
@@ -120,13 +122,54 @@ describe('backup: local runs, verification, alerts, restore', () => {
     // A configuration saved in clear before this rule: its run fails and says why, nothing is stored.
     const [legacy] = await query<{ id: number }>(
       db,
-      `INSERT INTO backup_config (name, cron, time_zone, storage) VALUES ('Legacy', '0 3 * * *', 'UTC', 'local')
+      `INSERT INTO backup_config (name, cron, time_zone, storage) VALUES ('Legacy', '0 3 * * *', 'UTC', 's3')
        RETURNING id`,
     );
     const run = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${legacy.id}/run`)).body.id);
     assert.equal(run.status, 'failed');
     assert.match(run.error, /always encrypted/);
     for (const id of [sealed.id, other.body.id, legacy.id]) await asAlice.delete(`${CONFIGS}/${id}`);
+  });
+
+  it('checks another database’s address: no metadata, no loopback or private network unless allowed', async () => {
+    const refused = async (url: string, reason: RegExp) => {
+      const answer = await asAlice.post(CONFIGS, configBody({ name: 'Elsewhere', database_url: url }));
+      assert.equal(answer.status, 400, `${url}: ${JSON.stringify(answer.body)}`);
+      assert.match(answer.body.message, reason, url);
+    };
+    await refused('postgres://u:p@169.254.169.254/x', /169\.254\.169\.254 is a link-local, metadata/);
+    await refused('postgres://u:p@[64:ff9b::a9fe:a9fe]/x', /link-local, metadata/);
+    await refused(
+      'postgres://u:p@127.0.0.1:5432/postgres',
+      /private or loopback address \(setting backup\.allow_private_networks\)/,
+    );
+    await refused('postgres://u:p@10.1.2.3/erp', /10\.1\.2\.3 is a private/);
+    await refused(
+      'postgres://u:p@203.0.113.5/x?host=/var/run/postgresql',
+      /the parameter host is not allowed/,
+    );
+    await refused('postgres://u:p@203.0.113.5/x?hostaddr=127.0.0.1', /the parameter hostaddr is not allowed/);
+    await refused('postgres://u:p@nowhere.invalid/x', /does not resolve/);
+    // Vigil's own database needs no permission: the default, or spelled out.
+    const own = await asAlice.post(CONFIGS, configBody({ name: 'Own', database_url: db }));
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    await asAlice.delete(`${CONFIGS}/${own.body.id}`);
+
+    // An administrator allows private networks: a database next to Vigil can be backed up…
+    const other = db.replace(/\/([^/]+)$/, '/postgres');
+    await asAdmin.put('/api/v1/settings/backup.allow_private_networks', { value: '1' });
+    // No responsible user: its failure below mails nobody.
+    const allowed = await asAlice.post(
+      CONFIGS,
+      configBody({ name: 'Next door', database_url: other, user_id: null }),
+    );
+    assert.equal(allowed.status, 201, JSON.stringify(allowed.body));
+    // …until it is switched off again: the run is refused, and says why.
+    await asAdmin.put('/api/v1/settings/backup.allow_private_networks', { value: '0' });
+    const run = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${allowed.body.id}/run`)).body.id);
+    assert.equal(run.status, 'failed');
+    assert.match(run.error, /The database in database_url is refused: .*private or loopback/);
+    await asAlice.delete(`${CONFIGS}/${allowed.body.id}`);
   });
 
   it('backs up to a local folder, verified by sha256 and pg_restore --list, and downloads it', async () => {

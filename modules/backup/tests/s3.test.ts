@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import S3rver, { type S3rverEvent } from 's3rver';
-import { ManualClock, NotificationDispatcher } from '../../../src/index.js';
+import { ManualClock, NotificationDispatcher, SettingsService } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
@@ -15,6 +15,7 @@ import { freePort } from '../../../test/harness/process.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { AGE_HEADER, decryptStream } from '../cipher.js';
+import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
 import { configBody, settled, sha256, tokenOf } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
@@ -78,6 +79,8 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
         BACKUP_PASSPHRASE: PASSPHRASE,
       },
     });
+    // The bulk database lives next to Vigil's, on 127.0.0.1.
+    await app.get(SettingsService).set(PRIVATE_NETWORKS_SETTING, '1');
     opsUser = await newUser(app, { roles: ['ops', 'manager'], email: 'ops@ops.test' });
     ops = await new Api(app.url).login(opsUser.email, opsUser.password);
   });
