@@ -22,11 +22,12 @@ import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
 import { DatabaseAddressPolicy, PRIVATE_NETWORKS_SETTING } from './database-address.js';
 import { BackupsRepository } from './backups.repository.js';
-import { decryptStream, encryptStream } from './cipher.js';
+import { decryptStream, encryptStream, SCRYPT_LOG_N } from './cipher.js';
 import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
 import { backupsToDelete } from './rotation.js';
 import {
   CONFIG_MODEL,
+  ENV,
   LEASE_RENEW_MS,
   LEASE_SECONDS,
   SUBTYPE_DONE,
@@ -185,7 +186,9 @@ export class BackupRunner implements BeforeApplicationShutdown {
           callback(null, chunk);
         },
       });
-      const source = passphrase ? await encryptStream(dump.stdout, passphrase) : dump.stdout;
+      const source = passphrase
+        ? await encryptStream(dump.stdout, passphrase, this.scryptLogN())
+        : dump.stdout;
       source.on('error', (error) => counter.destroy(error));
       const write = this.storage.write(config.storage, backup.objectKey, source.pipe(counter));
       write.catch(() => dump.kill());
@@ -399,6 +402,12 @@ export class BackupRunner implements BeforeApplicationShutdown {
   assertEncryptedIfOwn(config: Pick<BackupConfig, 'databaseUrl' | 'encryptionEnv'>): void {
     if (!config.encryptionEnv && this.isOwnDatabase(this.databaseUrl(config)))
       throw new BackupError('backup.errors.own_database_unencrypted');
+  }
+
+  /** The scrypt work factor of new encrypted backups: BACKUP_SCRYPT_LOG_N when valid (10–20), else age's 18. */
+  private scryptLogN(): number {
+    const value = Number(this.config.env[ENV.scryptLogN]);
+    return Number.isInteger(value) && value >= 10 && value <= 20 ? value : SCRYPT_LOG_N;
   }
 
   /** The database a configuration backs up. */

@@ -16,7 +16,7 @@ import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { AGE_HEADER, decryptStream } from '../cipher.js';
 import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
-import { configBody, settled, sha256, tokenOf } from './helpers.js';
+import { BACKUP_ENV, configBody, settled, sha256, tokenOf } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
@@ -77,6 +77,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
         AWS_REGION: 'us-east-1',
         AWS_HOST: endpoint,
         BACKUP_PASSPHRASE: PASSPHRASE,
+        BACKUP_SCRYPT_LOG_N: BACKUP_ENV.BACKUP_SCRYPT_LOG_N,
       },
     });
     // The bulk database lives next to Vigil's, on 127.0.0.1.
