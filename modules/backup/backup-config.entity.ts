@@ -10,7 +10,10 @@ export class BackupConfig {
   @Column('text')
   name: string;
 
-  /** Another PostgreSQL database (`postgres://…`); null backs up this backend's own database. */
+  /**
+   * Another PostgreSQL database (`postgres://…`), sealed with the `backup-database-url` key (BackupRunner seals and
+   * opens it); null backs up this backend's own database.
+   */
   @Column('text', { nullable: true })
   databaseUrl: string | null;
 

@@ -41,20 +41,36 @@ export class BackupConfigsService {
   async list(_ctx: RequestContext, limit: number, offset: number): Promise<Page<BackupConfigResponse>> {
     const { items, total } = await this.repo.listConfigs(limit, offset);
     const last = await this.repo.lastSuccess(items.map((c) => c.id));
-    return { items: items.map((c) => toConfigResponse(c, last.get(c.id) ?? null)), total, limit, offset };
+    return {
+      items: items.map((c) => toConfigResponse(this.opened(c), last.get(c.id) ?? null)),
+      total,
+      limit,
+      offset,
+    };
   }
 
   async get(_ctx: RequestContext, id: number): Promise<BackupConfigResponse> {
     const config = await this.find(id);
     const last = await this.repo.lastSuccess([id]);
-    return toConfigResponse(config, last.get(id) ?? null);
+    return toConfigResponse(this.opened(config), last.get(id) ?? null);
+  }
+
+  /** The configuration with its database URL in clear, for the response to mask (one that cannot be opened shows ***). */
+  private opened(config: BackupConfig): BackupConfig {
+    if (config.databaseUrl === null) return config;
+    try {
+      return { ...config, databaseUrl: this.runner.databaseUrl(config) };
+    } catch (error) {
+      if (!(error instanceof BackupError)) throw error;
+      return { ...config, databaseUrl: '***' };
+    }
   }
 
   async create(ctx: RequestContext, dto: CreateBackupConfigDto): Promise<BackupConfigResponse> {
     const now = this.clock.now();
     const fields: Partial<BackupConfig> = {
       name: dto.name.trim(),
-      databaseUrl: dto.database_url ?? null,
+      databaseUrl: dto.database_url ? this.runner.sealUrl(dto.database_url) : null,
       cron: dto.cron?.trim() ?? DEFAULT_CRON,
       timeZone: dto.time_zone ?? 'UTC',
       storage: dto.storage,
@@ -74,6 +90,8 @@ export class BackupConfigsService {
     };
     this.assertSchedule(fields.cron!, fields.timeZone!);
     this.assertPassphrase(fields.encryptionEnv ?? null);
+    this.assertEncryptedIfOwn(fields as BackupConfig);
+    if (dto.database_url) await this.assertDatabaseAllowed(dto.database_url);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
     const id = await this.database.transaction(async (manager) => {
@@ -91,7 +109,8 @@ export class BackupConfigsService {
       if (!before) throw notFound(CONFIG_MODEL, id);
       const after: BackupConfig = { ...before };
       if (dto.name !== undefined) after.name = dto.name.trim();
-      if (dto.database_url !== undefined) after.databaseUrl = dto.database_url;
+      if (dto.database_url !== undefined)
+        after.databaseUrl = dto.database_url ? this.runner.sealUrl(dto.database_url) : null;
       if (dto.cron !== undefined) after.cron = dto.cron.trim();
       if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
       if (dto.storage !== undefined) after.storage = dto.storage;
@@ -108,6 +127,9 @@ export class BackupConfigsService {
       if (dto.user_id !== undefined) after.userId = dto.user_id;
       this.assertSchedule(after.cron, after.timeZone);
       if (dto.encryption_env !== undefined) this.assertPassphrase(after.encryptionEnv);
+      if (dto.encryption_env !== undefined || dto.database_url !== undefined)
+        this.assertEncryptedIfOwn(after);
+      if (dto.database_url) await this.assertDatabaseAllowed(dto.database_url);
       if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
       const now = this.clock.now();
       if (
@@ -176,6 +198,24 @@ export class BackupConfigsService {
     if (name === null) return;
     try {
       this.runner.passphrase(name);
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      throw error;
+    }
+  }
+
+  private async assertDatabaseAllowed(url: string): Promise<void> {
+    try {
+      await this.runner.assertDatabaseAllowed(url);
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      throw error;
+    }
+  }
+
+  private assertEncryptedIfOwn(config: BackupConfig): void {
+    try {
+      this.runner.assertEncryptedIfOwn(config);
     } catch (error) {
       if (error instanceof BackupError) throw badRequest(error.key, error.args);
       throw error;

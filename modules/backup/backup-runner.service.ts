@@ -10,18 +10,24 @@ import {
   Database,
   I18nService,
   Schedule,
+  SecretKeys,
+  SecretOpenError,
+  SettingsService,
   systemContext,
   type AppConfig,
+  type SecretBox,
 } from '../../src/index.js';
 import type { BackupConfig } from './backup-config.entity.js';
 import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
+import { DatabaseAddressPolicy, PRIVATE_NETWORKS_SETTING } from './database-address.js';
 import { BackupsRepository } from './backups.repository.js';
-import { decryptStream, encryptStream } from './cipher.js';
+import { decryptStream, encryptStream, SCRYPT_LOG_N } from './cipher.js';
 import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
 import { backupsToDelete } from './rotation.js';
 import {
   CONFIG_MODEL,
+  ENV,
   LEASE_RENEW_MS,
   LEASE_SECONDS,
   SUBTYPE_DONE,
@@ -54,7 +60,19 @@ export class BackupRunner implements BeforeApplicationShutdown {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(Database) private readonly database: Database,
-  ) {}
+    @Inject(SecretKeys) keys: SecretKeys,
+    @Inject(SettingsService) private readonly settings: SettingsService,
+  ) {
+    this.urlBox = keys.box('backup-database-url');
+  }
+
+  private readonly urlBox: SecretBox;
+  private readonly addresses = new DatabaseAddressPolicy();
+
+  /** A database URL as it is stored: sealed (its password must not lie in clear in the database). */
+  sealUrl(url: string): string {
+    return this.urlBox.seal(url);
+  }
 
   /** The scheduled task's pass: dead runs failed, due configurations run, stale configurations alerted. */
   async tick(now: Date): Promise<void> {
@@ -147,6 +165,11 @@ export class BackupRunner implements BeforeApplicationShutdown {
     }, LEASE_RENEW_MS);
     try {
       const url = this.databaseUrl(config);
+      // A configuration saved before this rule existed: refused at run time too, with the same message.
+      if (!backup.encryptionEnv && this.isOwnDatabase(url))
+        throw new BackupError('backup.errors.own_database_unencrypted');
+      // Checked again at each run: a name may point elsewhere now, or the setting was switched off.
+      await this.assertDatabaseAllowed(url);
       const passphrase = backup.encryptionEnv ? this.passphrase(backup.encryptionEnv) : undefined;
       await this.checkVersions(url);
       if (config.storage === 'local') await this.assertOutsideCluster(url);
@@ -163,7 +186,9 @@ export class BackupRunner implements BeforeApplicationShutdown {
           callback(null, chunk);
         },
       });
-      const source = passphrase ? await encryptStream(dump.stdout, passphrase) : dump.stdout;
+      const source = passphrase
+        ? await encryptStream(dump.stdout, passphrase, this.scryptLogN())
+        : dump.stdout;
       source.on('error', (error) => counter.destroy(error));
       const write = this.storage.write(config.storage, backup.objectKey, source.pipe(counter));
       write.catch(() => dump.kill());
@@ -341,9 +366,59 @@ export class BackupRunner implements BeforeApplicationShutdown {
     return backup.encryptionEnv ? decryptStream(stored, this.passphrase(backup.encryptionEnv)) : stored;
   }
 
+  /**
+   * Whether `url` names Vigil's own database (the default, or the same server, port and database spelled out):
+   * its dump holds every user's password hash and every sealed secret, so it is never written in clear.
+   */
+  isOwnDatabase(url: string): boolean {
+    const own = new URL(this.repo.ownDatabaseUrl);
+    const other = new URL(url);
+    const port = (u: URL) => u.port || '5432';
+    const host = (u: URL) => u.hostname.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+    return (
+      host(other) === host(own) &&
+      port(other) === port(own) &&
+      decodeURIComponent(other.pathname) === decodeURIComponent(own.pathname)
+    );
+  }
+
+  /**
+   * Refuses a database the address policy does not allow (a manager must not make Vigil dump from 127.0.0.1 or a
+   * metadata address); Vigil's own database is always allowed.
+   */
+  async assertDatabaseAllowed(url: string): Promise<void> {
+    if (this.isOwnDatabase(url)) return;
+    const allowPrivate = (await this.settings.get(PRIVATE_NETWORKS_SETTING)) === '1';
+    try {
+      await this.addresses.check(url, allowPrivate);
+    } catch (error) {
+      throw new BackupError('backup.errors.database_url_refused', {
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+
+  /** Refuses a configuration that would write Vigil's own database in clear. */
+  assertEncryptedIfOwn(config: Pick<BackupConfig, 'databaseUrl' | 'encryptionEnv'>): void {
+    if (!config.encryptionEnv && this.isOwnDatabase(this.databaseUrl(config)))
+      throw new BackupError('backup.errors.own_database_unencrypted');
+  }
+
+  /** The scrypt work factor of new encrypted backups: BACKUP_SCRYPT_LOG_N when valid (10–20), else age's 18. */
+  private scryptLogN(): number {
+    const value = Number(this.config.env[ENV.scryptLogN]);
+    return Number.isInteger(value) && value >= 10 && value <= 20 ? value : SCRYPT_LOG_N;
+  }
+
   /** The database a configuration backs up. */
   databaseUrl(config: Pick<BackupConfig, 'databaseUrl'>): string {
-    return config.databaseUrl ?? this.repo.ownDatabaseUrl;
+    if (config.databaseUrl === null) return this.repo.ownDatabaseUrl;
+    try {
+      return this.urlBox.open(config.databaseUrl);
+    } catch (error) {
+      if (!(error instanceof SecretOpenError)) throw error;
+      throw new BackupError('backup.errors.database_url_unreadable');
+    }
   }
 
   /** Deletes what the retention rules no longer keep; a failure is reported, the backup stays done. */

@@ -15,6 +15,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Ctx, RequireRole, type RequestContext } from '../../src/index.js';
 import { ListBackupsQueryDto, RestoreBackupDto } from './backup.dto.js';
 import { BackupsService } from './backups.service.js';
+import { attachmentDisposition } from './content-disposition.js';
 
 @ApiTags('backup')
 @ApiBearerAuth()
@@ -33,13 +34,14 @@ export class BackupsController {
     return this.backups.get(ctx, id);
   }
 
+  /** Ops and admins only: a dump holds every secret of the database it copies (users' hashes, channel tokens…). */
   @Get(':id/download')
-  @RequireRole('manager')
+  @RequireRole('ops')
   async download(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
     const file = await this.backups.download(ctx, id);
     return new StreamableFile(file.stream, {
       type: 'application/octet-stream',
-      disposition: `attachment; filename="${file.filename}"`,
+      disposition: attachmentDisposition(file.filename),
       length: file.size,
     });
   }

@@ -84,9 +84,13 @@ export class PassphraseIdentity implements Identity {
 }
 
 /** Encrypts a stream with a passphrase in the age format, streaming: memory stays flat. */
-export async function encryptStream(input: Readable, passphrase: string): Promise<Readable> {
+export async function encryptStream(
+  input: Readable,
+  passphrase: string,
+  logN = SCRYPT_LOG_N,
+): Promise<Readable> {
   const encrypter = new Encrypter();
-  encrypter.addRecipient(new PassphraseRecipient(passphrase));
+  encrypter.addRecipient(new PassphraseRecipient(passphrase, logN));
   const encrypted = await encrypter.encrypt(Readable.toWeb(input) as ReadableStream<Uint8Array>);
   return Readable.fromWeb(encrypted);
 }

@@ -33,4 +33,6 @@ export const ENV = {
   endpointAlias: 'AWS_HOST',
   /** Folder holding pg_dump and pg_restore; found through PATH when unset. */
   pgBin: 'BACKUP_PG_BIN',
+  /** log2 of scrypt's N for new encrypted backups (10–20; default 18, as `age -p`): lower only for tests. */
+  scryptLogN: 'BACKUP_SCRYPT_LOG_N',
 } as const;

@@ -7,7 +7,7 @@ import type { SubtypeSeed, ThreadDefinition } from '../mail/chatter/thread.js';
 import type { TaskDeclaration } from '../scheduler/scheduled-task.js';
 
 // The extension points are declared by the folders that own them; the manifest gathers them for the addons.
-export type { MigrationClass } from '../database/migrations.repository.js';
+export type { MigrationClass, MigrationContext } from '../database/migrations.repository.js';
 export type {
   CheckResult,
   CheckStatus,

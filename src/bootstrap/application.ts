@@ -18,6 +18,7 @@ import {
 import type { AppConfig } from '../config/app-config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../database/embedded-database.js';
 import { MigrationsRepository } from '../database/migrations.repository.js';
+import { SecretKeys } from '../common/secret-keys.js';
 import { EnvironmentRefusal, type EnvironmentReport } from '../environment/environment-report.js';
 import { EnvironmentService } from '../environment/environment.service.js';
 import { I18nService } from '../i18n/i18n.service.js';
@@ -110,6 +111,8 @@ export async function prepareDatabase(config: AppConfig, url: string) {
   try {
     const ran = await new MigrationsRepository(dataSource).runPending(
       [CORE, ...addons].map(({ manifest }) => ({ addon: manifest.name, migrations: manifest.migrations })),
+      // Migrations that seal values stored in clear use the keys the application will use.
+      { secretKeys: async () => new SecretKeys(await sessionSecret(config)) },
     );
     return { addons, ran };
   } finally {

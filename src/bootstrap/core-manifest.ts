@@ -10,6 +10,7 @@ import { MAIL_CHANNELS, MAIL_ENTITIES, MAIL_SEED, MAIL_TASKS } from '../mail/mai
 import { databaseCheck } from '../environment/database.check.js';
 import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
+import { CoreChannelSecrets1732352200000 } from '../database/migrations/1732352200000-core-channel-secrets.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { Partner } from '../partners/partner.entity.js';
 import { PARTNER_THREAD } from '../partners/partner.thread.js';
@@ -37,6 +38,7 @@ const coreManifest = defineAddon({
     CoreSubtypeModel1732320000000,
     CoreAlertChannels1732330000000,
     CoreUserTimeZone1732340000000,
+    CoreChannelSecrets1732352200000,
   ],
   // So far core's seed data and tasks are all the mail area's (src/mail/mail.manifest.ts).
   seed: MAIL_SEED,

@@ -51,6 +51,7 @@ import { WebPreferencesController } from '../web/web-preferences.controller.js';
 import { CORE_WEB_TEMPLATES, WEB_TEMPLATE_FOLDERS, WebRenderer } from '../web/web-renderer.service.js';
 import { SESSION_SECRET, WebSessionService } from '../web/web-session.service.js';
 import { WebThreadsController } from '../web/web-threads.controller.js';
+import { SecretKeys } from '../common/secret-keys.js';
 import { SeedRepository } from './seed.repository.js';
 import { SeedService } from './seed.service.js';
 
@@ -164,6 +165,7 @@ export class CoreModule {
         },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: SESSION_SECRET, useValue: options.sessionSecret },
+        { provide: SecretKeys, useValue: new SecretKeys(options.sessionSecret) },
         {
           provide: WEB_MENUS,
           useValue: manifests.flatMap((m) => m.web?.menus ?? []).sort((a, b) => a.sequence - b.sequence),
@@ -197,7 +199,7 @@ export class CoreModule {
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         AppExceptionFilter,
       ],
-      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter],
+      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter, SecretKeys],
     };
   }
 }

@@ -1,6 +1,17 @@
 import type { DataSource, MigrationInterface } from 'typeorm';
+import type { SecretKeys } from '../common/secret-keys.js';
 
-export type MigrationClass = new () => MigrationInterface;
+/** What a migration may need besides SQL: keys, for one that seals values already stored in clear. */
+export interface MigrationContext {
+  /** The server's keys; asked only when a migration has something to seal (the master secret may not exist yet). */
+  secretKeys(): Promise<SecretKeys>;
+}
+
+export type MigrationClass = new (context: MigrationContext) => MigrationInterface;
+
+const NO_KEYS: MigrationContext = {
+  secretKeys: () => Promise.reject(new Error('this migration needs the server secret (SESSION_SECRET)')),
+};
 
 export interface MigrationGroup {
   addon: string;
@@ -30,7 +41,7 @@ export class MigrationsRepository {
    * transaction, under an advisory lock so that replicas starting together migrate once.
    * Returns the names of the migrations it ran.
    */
-  async runPending(groups: MigrationGroup[]): Promise<string[]> {
+  async runPending(groups: MigrationGroup[], context: MigrationContext = NO_KEYS): Promise<string[]> {
     const runner = this.dataSource.createQueryRunner();
     await runner.connect();
     const ran: string[] = [];
@@ -53,7 +64,7 @@ export class MigrationsRepository {
         for (const Migration of pending) {
           await runner.startTransaction();
           try {
-            await new Migration().up(runner);
+            await new Migration(context).up(runner);
             await runner.query('INSERT INTO migration (addon, name) VALUES ($1, $2)', [
               group.addon,
               Migration.name,

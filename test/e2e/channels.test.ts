@@ -372,6 +372,69 @@ describe('alert channels: webhook, Slack, Teams, Pushover, ntfy through the outb
     assert.match(unknown.body.message, /Unknown channel kind "carrier_pigeon"/);
   });
 
+  it('asks for the secrets again when an address changes, so a stored token never reaches a new host', async () => {
+    const { api } = await signedIn();
+    const { api: manager } = await signedIn(['manager']);
+    const contact = await newPartner(app, { name: 'Contact with a phone' });
+    const pushover = await receiver(pushoverReceiver);
+    const attacker = await receiver(pushoverReceiver);
+    const ntfy = await receiver(ntfyReceiver);
+    const elsewhere = await receiver(ntfyReceiver);
+    const path = `/api/v1/partners/${contact.id}/channels`;
+    const push = await subscribe(manager, 'pushover', { ...PUSHOVER, api_url: pushover.url }, path);
+    const moved = await manager.patch(`${path}/${push.id}`, {
+      settings: { api_url: attacker.url, token: MASK, user_key: MASK },
+    });
+    assert.equal(moved.status, 400, JSON.stringify(moved.body));
+    assert.match(moved.body.message, /The setting api_url changed: send token again/);
+    // Leaving the secrets out is the same as sending the mask back.
+    const omitted = await manager.patch(`${path}/${push.id}`, { settings: { api_url: attacker.url } });
+    assert.equal(omitted.status, 400);
+    const french = await manager
+      .withHeaders({ 'accept-language': 'fr' })
+      .patch(`${path}/${push.id}`, { settings: { api_url: attacker.url, token: 'b'.repeat(30) } });
+    assert.match(french.body.message, /Le paramètre api_url a changé : renvoyez user_key/);
+    assert.equal((await manager.post(`${path}/${push.id}/test`)).body.delivered, true);
+    assert.equal(attacker.requests.length, 0, 'the stored token went nowhere new');
+    assert.equal(pushover.requests[0].json.token, PUSHOVER.token);
+    // With the secrets typed again, the move is allowed.
+    const retyped = await manager.patch(`${path}/${push.id}`, {
+      settings: { api_url: attacker.url, token: 'c'.repeat(30), user_key: 'd'.repeat(30) },
+    });
+    assert.equal(retyped.status, 200, JSON.stringify(retyped.body));
+
+    // ntfy: the optional token too; a channel without a stored token moves freely.
+    const withToken = await subscribe(api, 'ntfy', { server: ntfy.url, topic: 't', token: 'tk_secret' });
+    const ntfyMoved = await api.patch(`/api/v1/me/channels/${withToken.id}`, {
+      settings: { server: elsewhere.url },
+    });
+    assert.equal(ntfyMoved.status, 400);
+    assert.match(ntfyMoved.body.message, /The setting server changed: send token again/);
+    const noToken = await subscribe(api, 'ntfy', { server: ntfy.url, topic: 't' });
+    assert.equal(
+      (await api.patch(`/api/v1/me/channels/${noToken.id}`, { settings: { server: elsewhere.url } })).status,
+      200,
+    );
+    assert.equal(elsewhere.requests.length, 0);
+  });
+
+  it('"test" tells the status, never what the receiver wrote back', async () => {
+    const { user, api } = await signedIn();
+    const slack = await receiver(slackReceiver);
+    const channel = await subscribe(api, 'slack', { url: slack.url });
+    slack.script.push({ status: 403, body: 'internal page: root password is hunter2' });
+    const tested = await api.post(`/api/v1/me/channels/${channel.id}/test`);
+    assert.deepEqual(tested.body, { delivered: false, status: 403, error: 'HTTP 403' });
+    // The owner still reads the receiver's reason on a failed alert of their own.
+    slack.script.push({ status: 400, body: 'invalid_token' });
+    const { record, post } = await followedRecord(user.partner_id);
+    await post('Alert');
+    await dispatch();
+    const thread = await api.get(`/api/v1/threads/partner/${record.id}/messages`);
+    const [failed] = thread.body.items[0].notifications.filter((n: any) => n.channel === 'slack');
+    assert.equal(failed.error, 'HTTP 400: invalid_token');
+  });
+
   it('lets managers configure contacts, not users, and users only their own channels', async () => {
     const { user, api } = await signedIn();
     const { api: manager } = await signedIn(['manager']);

@@ -68,7 +68,7 @@ const ACCESS: Record<string, Access> = {
   'POST /api/v1/backup/configs/:id/run': 'ops',
   'GET /api/v1/backup/backups': 'viewer',
   'GET /api/v1/backup/backups/:id': 'viewer',
-  'GET /api/v1/backup/backups/:id/download': 'manager',
+  'GET /api/v1/backup/backups/:id/download': 'ops',
   'POST /api/v1/backup/backups/:id/verify': 'ops',
   'POST /api/v1/backup/backups/:id/restore': 'ops',
   'DELETE /api/v1/backup/backups/:id': 'manager',

@@ -27,6 +27,21 @@ describe('alert channels (unit)', () => {
       '93.184.216.34': 'public',
       '2606:4700::1111': 'public',
       'not-an-ip': 'forbidden',
+      // NAT64 (RFC 6052) and 6to4 (RFC 3056) carry an IPv4 address: judged as that address.
+      '64:ff9b::169.254.169.254': 'forbidden',
+      '64:ff9b::a9fe:a9fe': 'forbidden',
+      '64:ff9b::7f00:1': 'private',
+      '64:ff9b::10.0.0.1': 'private',
+      '64:ff9b::808:808': 'public',
+      '2002:a9fe:a9fe::1': 'forbidden',
+      '2002:7f00:1::': 'private',
+      '2002:c0a8:101:1::5': 'private',
+      '2002:5db8:d822::1': 'public',
+      '::ffff:a9fe:a9fe': 'forbidden',
+      '::ffff:7f00:1': 'private',
+      // Local-use NAT64 (RFC 8215): the IPv4 address's place depends on the site, so it is refused.
+      '64:ff9b:1::a9fe:a9fe': 'forbidden',
+      '64:ff9b:1:ffff::808:808': 'forbidden',
     };
     for (const [address, verdict] of Object.entries(cases))
       assert.equal(classifyAddress(address), verdict, address);

@@ -3,6 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmod, mkdtemp, readFile, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
 import { ManualClock, NotificationDispatcher, StatisticsService } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
@@ -11,7 +13,17 @@ import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { StorageRepository } from '../storage.repository.js';
-import { configBody, settled, sha256, sha256File, tableCounts, tokenOf, waitFor } from './helpers.js';
+import { AGE_HEADER, decryptStream } from '../cipher.js';
+import {
+  BACKUP_ENV,
+  configBody,
+  settled,
+  sha256,
+  sha256File,
+  tableCounts,
+  tokenOf,
+  waitFor,
+} from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
@@ -24,6 +36,8 @@ describe('backup: local runs, verification, alerts, restore', () => {
   let asAlice: Api;
   let asOps: Api;
   let asViewer: Api;
+  let opsPassword: string;
+  let asAdmin: Api;
   const restored: string[] = [];
   const clock = new ManualClock(new Date('2025-06-02T10:00:00Z'));
 
@@ -33,15 +47,17 @@ describe('backup: local runs, verification, alerts, restore', () => {
     app = await startTestApp({
       databaseUrl: db,
       clock,
-      env: { SMTP_URL: smtp.url, MAIL_FROM: 'Vigil <vigil@ops.test>' },
+      env: { ...BACKUP_ENV, SMTP_URL: smtp.url, MAIL_FROM: 'Vigil <vigil@ops.test>' },
     });
     const anonymous = new Api(app.url);
     alice = await newUser(app, { roles: ['manager'], name: 'Alice Manager', email: 'alice@ops.test' });
     const ops = await newUser(app, { roles: ['ops'], email: 'ops@ops.test' });
+    opsPassword = ops.password;
     const viewer = await newUser(app, { roles: ['viewer'], email: 'viewer@ops.test' });
     asAlice = await anonymous.login(alice.email, alice.password);
     asOps = await anonymous.login(ops.email, ops.password);
     asViewer = await anonymous.login(viewer.email, viewer.password);
+    asAdmin = await anonymous.login(ADMIN.email, ADMIN.password);
   });
 
   after(async () => {
@@ -59,20 +75,101 @@ describe('backup: local runs, verification, alerts, restore', () => {
     assert.equal((await asAlice.post(CONFIGS, configBody({ time_zone: 'Mars/Olympus' }))).status, 400);
     assert.equal((await asAlice.post(CONFIGS, configBody({ prefix: '../etc' }))).status, 400);
     assert.equal((await asAlice.post(CONFIGS, configBody({ keep_daily: 0 }))).status, 400);
-    const noPassphrase = await asAlice.post(CONFIGS, configBody({ encryption_env: 'BACKUP_PASSPHRASE' }));
+    const noPassphrase = await asAlice.post(CONFIGS, configBody({ encryption_env: 'UNSET_PASSPHRASE' }));
     assert.equal(noPassphrase.status, 400);
-    assert.match(noPassphrase.body.message, /passphrase in the environment variable BACKUP_PASSPHRASE/);
+    assert.match(noPassphrase.body.message, /passphrase in the environment variable UNSET_PASSPHRASE/);
     const created = await asAlice.post(
       CONFIGS,
-      configBody({ database_url: 'postgres://u:secret@db.test/x' }),
+      configBody({ database_url: 'postgres://u:secret@203.0.113.5/x', storage: 's3' }),
     );
     assert.equal(created.status, 201, JSON.stringify(created.body));
     // 03:00 in Brussels (summer time) the next day; the password never comes back.
     assert.equal(created.body.next_run_at, '2025-06-03T01:00:00.000Z');
-    assert.equal(created.body.database_url, 'postgres://u:***@db.test/x');
+    assert.equal(created.body.database_url, 'postgres://u:***@203.0.113.5/x');
     const off = await asAlice.patch(`${CONFIGS}/${created.body.id}`, { active: false });
     assert.equal(off.body.next_run_at, null);
     assert.equal((await asAlice.delete(`${CONFIGS}/${created.body.id}`)).status, 204);
+  });
+
+  it('refuses to write Vigil’s own database in clear, when saved and when run', async () => {
+    const clear = await asAlice.post(CONFIGS, configBody({ name: 'Clear', encryption_env: null }));
+    assert.equal(clear.status, 400);
+    assert.match(
+      clear.body.message,
+      /Backups of Vigil's own database are always encrypted: set encryption_env/,
+    );
+    const french = await asAlice
+      .withHeaders({ 'accept-language': 'fr' })
+      .post(CONFIGS, configBody({ name: 'Clear', encryption_env: null }));
+    assert.match(french.body.message, /toujours chiffrées/);
+    // The same database spelled out is still Vigil's own.
+    const spelled = await asAlice.post(CONFIGS, configBody({ database_url: db, encryption_env: null }));
+    assert.equal(spelled.status, 400, JSON.stringify(spelled.body));
+    const sealed = (await asAlice.post(CONFIGS, configBody({ name: 'Sealed' }))).body;
+    const unsealed = await asAlice.patch(`${CONFIGS}/${sealed.id}`, { encryption_env: null });
+    assert.equal(unsealed.status, 400);
+    // Another database may be backed up in clear.
+    const other = await asAlice.post(
+      CONFIGS,
+      configBody({
+        name: 'Other',
+        database_url: 'postgres://u:p@203.0.113.9/erp',
+        storage: 's3',
+        encryption_env: null,
+      }),
+    );
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    // A configuration saved in clear before this rule: its run fails and says why, nothing is stored.
+    const [legacy] = await query<{ id: number }>(
+      db,
+      `INSERT INTO backup_config (name, cron, time_zone, storage) VALUES ('Legacy', '0 3 * * *', 'UTC', 's3')
+       RETURNING id`,
+    );
+    const run = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${legacy.id}/run`)).body.id);
+    assert.equal(run.status, 'failed');
+    assert.match(run.error, /always encrypted/);
+    for (const id of [sealed.id, other.body.id, legacy.id]) await asAlice.delete(`${CONFIGS}/${id}`);
+  });
+
+  it('checks another database’s address: no metadata, no loopback or private network unless allowed', async () => {
+    const refused = async (url: string, reason: RegExp) => {
+      const answer = await asAlice.post(CONFIGS, configBody({ name: 'Elsewhere', database_url: url }));
+      assert.equal(answer.status, 400, `${url}: ${JSON.stringify(answer.body)}`);
+      assert.match(answer.body.message, reason, url);
+    };
+    await refused('postgres://u:p@169.254.169.254/x', /169\.254\.169\.254 is a link-local, metadata/);
+    await refused('postgres://u:p@[64:ff9b::a9fe:a9fe]/x', /link-local, metadata/);
+    await refused(
+      'postgres://u:p@127.0.0.1:5432/postgres',
+      /private or loopback address \(setting backup\.allow_private_networks\)/,
+    );
+    await refused('postgres://u:p@10.1.2.3/erp', /10\.1\.2\.3 is a private/);
+    await refused(
+      'postgres://u:p@203.0.113.5/x?host=/var/run/postgresql',
+      /the parameter host is not allowed/,
+    );
+    await refused('postgres://u:p@203.0.113.5/x?hostaddr=127.0.0.1', /the parameter hostaddr is not allowed/);
+    await refused('postgres://u:p@nowhere.invalid/x', /does not resolve/);
+    // Vigil's own database needs no permission: the default, or spelled out.
+    const own = await asAlice.post(CONFIGS, configBody({ name: 'Own', database_url: db }));
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    await asAlice.delete(`${CONFIGS}/${own.body.id}`);
+
+    // An administrator allows private networks: a database next to Vigil can be backed up…
+    const other = db.replace(/\/([^/]+)$/, '/postgres');
+    await asAdmin.put('/api/v1/settings/backup.allow_private_networks', { value: '1' });
+    // No responsible user: its failure below mails nobody.
+    const allowed = await asAlice.post(
+      CONFIGS,
+      configBody({ name: 'Next door', database_url: other, user_id: null }),
+    );
+    assert.equal(allowed.status, 201, JSON.stringify(allowed.body));
+    // …until it is switched off again: the run is refused, and says why.
+    await asAdmin.put('/api/v1/settings/backup.allow_private_networks', { value: '0' });
+    const run = await settled(app, asOps, (await asOps.post(`${CONFIGS}/${allowed.body.id}/run`)).body.id);
+    assert.equal(run.status, 'failed');
+    assert.match(run.error, /The database in database_url is refused: .*private or loopback/);
+    await asAlice.delete(`${CONFIGS}/${allowed.body.id}`);
   });
 
   it('backs up to a local folder, verified by sha256 and pg_restore --list, and downloads it', async () => {
@@ -84,25 +181,37 @@ describe('backup: local runs, verification, alerts, restore', () => {
     assert.equal(started.body.status, 'running');
     const backup = await settled(app, asOps, started.body.id);
     assert.equal(backup.status, 'done', backup.error);
-    assert.match(backup.object_key, /^nightly\/vigil_test_\w+\.2025-06-02_10-00-00\.\d+\.dump$/);
+    // Vigil's own database: always encrypted (age).
+    assert.match(backup.object_key, /^nightly\/vigil_test_\w+\.2025-06-02_10-00-00\.\d+\.dump\.age$/);
     assert.ok(backup.size > 1000);
     assert.equal(backup.progress_bytes, backup.size);
     assert.ok(backup.verified_at);
 
     const file = join(app.get(StorageRepository).localRoot, backup.object_key);
     assert.equal(await sha256File(file), backup.sha256);
+    const stored = await readFile(file);
+    assert.equal(stored.subarray(0, AGE_HEADER.length).toString(), AGE_HEADER, 'an age-encrypted file');
+    assert.equal(stored.indexOf('PGDMP'), -1, 'no pg_dump archive in clear');
     assert.equal(
-      (await readFile(file)).subarray(0, 5).toString(),
+      (await buffer(await decryptStream(Readable.from([stored]), BACKUP_ENV.BACKUP_PASSPHRASE)))
+        .subarray(0, 5)
+        .toString(),
       'PGDMP',
-      'a pg_dump custom-format archive',
+      'a pg_dump custom-format archive inside',
     );
 
-    assert.equal((await asOps.get(`${BACKUPS}/${backup.id}/download`)).status, 403, 'downloads need manager');
+    // A dump holds the whole database: managers configure backups, only ops and admins take one away.
+    assert.equal((await asAlice.get(`${BACKUPS}/${backup.id}/download`)).status, 403, 'downloads need ops');
+    assert.equal((await asViewer.get(`${BACKUPS}/${backup.id}/download`)).status, 403);
     const download = await fetch(`${app.url}${BACKUPS}/${backup.id}/download`, {
-      headers: { authorization: `Bearer ${await tokenOf(app, alice.email, alice.password)}` },
+      headers: { authorization: `Bearer ${await tokenOf(app, 'ops@ops.test', opsPassword)}` },
     });
     assert.equal(download.status, 200);
-    assert.match(download.headers.get('content-disposition') ?? '', /attachment; filename=".*\.dump"/);
+    const name = backup.object_key.split('/').pop();
+    assert.equal(
+      download.headers.get('content-disposition'),
+      `attachment; filename="${name}"; filename*=UTF-8''${name}`,
+    );
     assert.equal(sha256(Buffer.from(await download.arrayBuffer())), backup.sha256);
 
     const listed = await asViewer.get(`${BACKUPS}?config_id=${config.id}&status=done`);
@@ -130,7 +239,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     await assert.rejects(readFile(join(app.get(StorageRepository).localRoot, backup.object_key)));
     const deleted = (await asAlice.get(`${BACKUPS}/${backup.id}`)).body;
     assert.equal(deleted.deleted_reason, 'manual');
-    assert.equal((await asAlice.get(`${BACKUPS}/${backup.id}/download`)).status, 409);
+    assert.equal((await asOps.get(`${BACKUPS}/${backup.id}/download`)).status, 409);
     assert.equal((await asAlice.delete(`${CONFIGS}/${config.id}`)).status, 204);
     assert.equal((await asAlice.get(`${CONFIGS}/${config.id}`)).status, 404);
   });
@@ -197,7 +306,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     const bin = await mkdtemp(join(tmpdir(), 'vigil-old-pg-'));
     await writeFile(join(bin, 'pg_dump'), '#!/bin/sh\necho "pg_dump (PostgreSQL) 12.22"\n');
     await chmod(join(bin, 'pg_dump'), 0o755);
-    const old = await startTestApp({ databaseUrl: db, clock, env: { BACKUP_PG_BIN: bin } });
+    const old = await startTestApp({ databaseUrl: db, clock, env: { ...BACKUP_ENV, BACKUP_PG_BIN: bin } });
     try {
       const api = await new Api(old.url).login(ADMIN.email, ADMIN.password);
       const config = (await api.post(CONFIGS, configBody({ name: 'Old tools' }))).body;
@@ -225,7 +334,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     const broken = await startTestApp({
       databaseUrl: db,
       clock,
-      env: { BACKUP_PG_BIN: bin, SMTP_URL: smtp.url, MAIL_FROM: 'Vigil <vigil@ops.test>' },
+      env: { ...BACKUP_ENV, BACKUP_PG_BIN: bin, SMTP_URL: smtp.url, MAIL_FROM: 'Vigil <vigil@ops.test>' },
     });
     try {
       const api = await new Api(broken.url).login(alice.email, alice.password);
@@ -261,7 +370,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
     );
     await chmod(join(bin, 'pg_dump'), 0o755);
     await symlink(real('pg_restore'), join(bin, 'pg_restore'));
-    const held = await startTestApp({ databaseUrl: db, clock, env: { BACKUP_PG_BIN: bin } });
+    const held = await startTestApp({ databaseUrl: db, clock, env: { ...BACKUP_ENV, BACKUP_PG_BIN: bin } });
     try {
       const api = await new Api(held.url).login(ADMIN.email, ADMIN.password);
       const config = (await api.post(CONFIGS, configBody({ name: 'Held' }))).body;
@@ -310,7 +419,7 @@ describe('backup: local runs, verification, alerts, restore', () => {
       `#!/bin/sh\nif [ "$1" = "--list" ]; then exec ${real('pg_restore')} "$@"; fi\ncat > /dev/null\nexit 0\n`,
     );
     await chmod(join(bin, 'pg_restore'), 0o755);
-    const lossy = await startTestApp({ databaseUrl: db, clock, env: { BACKUP_PG_BIN: bin } });
+    const lossy = await startTestApp({ databaseUrl: db, clock, env: { ...BACKUP_ENV, BACKUP_PG_BIN: bin } });
     try {
       const api = await new Api(lossy.url).login(ADMIN.email, ADMIN.password);
       const config = (await api.post(CONFIGS, configBody({ name: 'Lossy', verify_level: 'restore' }))).body;
@@ -331,7 +440,11 @@ describe('backup: local runs, verification, alerts, restore', () => {
 
   it('refuses a local backup folder inside the PostgreSQL cluster folder', async () => {
     const [{ data_directory }] = await query<{ data_directory: string }>(db, 'SHOW data_directory');
-    const inside = await startTestApp({ databaseUrl: db, clock, env: { DATA_DIR: data_directory } });
+    const inside = await startTestApp({
+      databaseUrl: db,
+      clock,
+      env: { ...BACKUP_ENV, DATA_DIR: data_directory },
+    });
     try {
       const api = await new Api(inside.url).login(ADMIN.email, ADMIN.password);
       const refused = await api.post(CONFIGS, configBody({ name: 'Inside' }));

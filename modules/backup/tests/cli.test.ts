@@ -5,13 +5,13 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { spawnVigil } from '../../../test/harness/process.js';
-import { sha256File } from './helpers.js';
+import { BACKUP_ENV, sha256File } from './helpers.js';
 
 describe('npx vigil backup:run and backup:restore', () => {
   let db: string;
   let copy: string;
   const dataDir = mkdtempSync(join(tmpdir(), 'vigil-backup-cli-'));
-  const env = () => ({ DATABASE_URL: db, DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(40) });
+  const env = () => ({ ...BACKUP_ENV, DATABASE_URL: db, DATA_DIR: dataDir, SESSION_SECRET: 'x'.repeat(40) });
 
   before(async () => {
     db = await cloneTemplate();
@@ -26,7 +26,8 @@ describe('npx vigil backup:run and backup:restore', () => {
   it('backs up a configuration, then restores the backup into a new database and refuses an existing one', async () => {
     const [config] = await query<{ id: number }>(
       db,
-      `INSERT INTO backup_config (name, cron, time_zone, storage, prefix) VALUES ('CLI', '0 3 * * *', 'UTC', 'local', 'cli')
+      `INSERT INTO backup_config (name, cron, time_zone, storage, prefix, encryption_env)
+       VALUES ('CLI', '0 3 * * *', 'UTC', 'local', 'cli', 'BACKUP_PASSPHRASE')
        RETURNING id`,
     );
     const run = spawnVigil(env(), ['backup:run', String(config.id)]);

@@ -64,10 +64,18 @@ export async function tableCounts(url: string): Promise<Record<string, number>> 
   return counts;
 }
 
-/** A config body for the API, local storage by default. */
+/** The passphrase variable of test apps: backups of Vigil's own database are always encrypted. */
+export const BACKUP_ENV = {
+  BACKUP_PASSPHRASE: 'correct horse battery staple, for tests only',
+  // scrypt at age's 2^18 takes a second and 256 MiB per backup, twice per run (encrypt, verify): tests use 2^10.
+  BACKUP_SCRYPT_LOG_N: '10',
+};
+
+/** A config body for the API, local storage by default, encrypted (with BACKUP_ENV in the app's environment). */
 export const configBody = (fields: Record<string, unknown> = {}) => ({
   name: 'Nightly',
   storage: 'local',
+  encryption_env: 'BACKUP_PASSPHRASE',
   cron: '0 3 * * *',
   time_zone: 'Europe/Brussels',
   ...fields,

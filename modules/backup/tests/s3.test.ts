@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import S3rver, { type S3rverEvent } from 's3rver';
-import { ManualClock, NotificationDispatcher } from '../../../src/index.js';
+import { ManualClock, NotificationDispatcher, SettingsService } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
@@ -15,7 +15,8 @@ import { freePort } from '../../../test/harness/process.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { AGE_HEADER, decryptStream } from '../cipher.js';
-import { configBody, settled, sha256, tokenOf } from './helpers.js';
+import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
+import { BACKUP_ENV, configBody, settled, sha256, tokenOf } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
@@ -76,8 +77,11 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
         AWS_REGION: 'us-east-1',
         AWS_HOST: endpoint,
         BACKUP_PASSPHRASE: PASSPHRASE,
+        BACKUP_SCRYPT_LOG_N: BACKUP_ENV.BACKUP_SCRYPT_LOG_N,
       },
     });
+    // The bulk database lives next to Vigil's, on 127.0.0.1.
+    await app.get(SettingsService).set(PRIVATE_NETWORKS_SETTING, '1');
     opsUser = await newUser(app, { roles: ['ops', 'manager'], email: 'ops@ops.test' });
     ops = await new Api(app.url).login(opsUser.email, opsUser.password);
   });
@@ -101,7 +105,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
       clock.advance(3600);
     }
     for (const run of runs) assert.equal(run.status, 'done', run.error);
-    assert.match(runs[0].object_key, /^prod\/db\/vigil_test_\w+\.2025-09-01_06-00-00\.\d+\.dump$/);
+    assert.match(runs[0].object_key, /^prod\/db\/vigil_test_\w+\.2025-09-01_06-00-00\.\d+\.dump\.age$/);
     const stored = await object(runs[2].object_key);
     assert.ok(stored);
     assert.equal(sha256(stored), runs[2].sha256);

@@ -10,7 +10,7 @@ import { cloneTemplate, dropDatabase, query } from '../../../test/harness/databa
 import { Api } from '../../../test/harness/http.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { StorageRepository } from '../storage.repository.js';
-import { configBody } from './helpers.js';
+import { BACKUP_ENV, configBody } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
@@ -47,7 +47,7 @@ describe('backup: scheduled runs across replicas and DST, leases of dead runs', 
     // Replicas share the data folder (local storage), as they would share a volume.
     const dataDir = mkdtempSync(join(tmpdir(), 'vigil-replicas-'));
     [first, second] = await Promise.all(
-      [0, 1].map(() => startTestApp({ databaseUrl: db, clock, env: { DATA_DIR: dataDir } })),
+      [0, 1].map(() => startTestApp({ databaseUrl: db, clock, env: { ...BACKUP_ENV, DATA_DIR: dataDir } })),
     );
     admin = await new Api(first.url).login(ADMIN.email, ADMIN.password);
   });

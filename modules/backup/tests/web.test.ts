@@ -8,6 +8,7 @@ import { cloneTemplate, databaseUrl, dropDatabase, query } from '../../../test/h
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { BackupConfigsService } from '../backup-configs.service.js';
 import { BackupRunner } from '../backup-runner.service.js';
+import { BACKUP_ENV } from './helpers.js';
 
 const BOUND = { timeout: 30_000 };
 
@@ -22,11 +23,13 @@ describe('backup pages of the web UI in a real browser', () => {
 
   before(async () => {
     db = await cloneTemplate();
-    app = await startTestApp({ databaseUrl: db });
+    app = await startTestApp({ databaseUrl: db, env: BACKUP_ENV });
     ops = await newUser(app, { roles: ['ops'], name: 'Olga Ops' });
     viewer = await newUser(app, { roles: ['viewer'] });
     configId = (
-      await app.get(BackupConfigsService).create(systemContext(), { name: 'Nightly', storage: 'local' })
+      await app
+        .get(BackupConfigsService)
+        .create(systemContext(), { name: 'Nightly', storage: 'local', encryption_env: 'BACKUP_PASSPHRASE' })
     ).id;
     browser = await launchBrowser();
   });

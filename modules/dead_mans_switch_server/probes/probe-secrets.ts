@@ -1,12 +1,11 @@
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
-import type { AppConfig } from '../../../src/index.js';
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { SecretKeys, type AppConfig } from '../../../src/index.js';
 import type { ProbeSecretsRepository } from './probe-secrets.repository.js';
 
 /** The only environment variables a probe may read its secret from (issue 22: not SESSION_SECRET…). */
 export const PROBE_SECRET_ENV = /^PROBE_SECRET_[A-Z0-9_]+$/;
 
 const VERSION = 'v1';
-const INFO = 'vigil dead_mans_switch.probe secret';
 
 /**
  * Probe secrets (an SSH password or private key) at rest: AES-256-GCM under a key derived (HKDF-SHA256) from the
@@ -26,7 +25,7 @@ export class ProbeSecrets {
     if (!this.derived) {
       // Core keeps a generated secret in DATA_DIR/session-secret when SESSION_SECRET is not set.
       const secret = this.config.sessionSecret ?? this.files.generatedSessionSecret(this.config.dataDir);
-      this.derived = Buffer.from(hkdfSync('sha256', secret, 'vigil', INFO, 32));
+      this.derived = new SecretKeys(secret).key('probe-secrets');
     }
     return this.derived;
   }

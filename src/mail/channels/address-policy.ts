@@ -12,6 +12,8 @@ FORBIDDEN.addAddress('::', 'ipv6');
 FORBIDDEN.addSubnet('fe80::', 10, 'ipv6');
 FORBIDDEN.addSubnet('ff00::', 8, 'ipv6');
 FORBIDDEN.addAddress('fd00:ec2::254', 'ipv6'); // AWS's metadata service over IPv6
+// Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the site's prefix length, so it cannot be judged.
+FORBIDDEN.addSubnet('64:ff9b:1::', 48, 'ipv6');
 
 /** Loopback and private networks: refused unless `mail.channels.allow_private_networks` is on. */
 const PRIVATE = new BlockList();
@@ -26,12 +28,47 @@ PRIVATE.addSubnet('fc00::', 7, 'ipv6');
 
 export type AddressVerdict = 'public' | 'private' | 'forbidden';
 
-/** Where an IP address points; an IPv4-mapped IPv6 address is judged as its IPv4 address. */
+/** The 16 bytes of an IPv6 address (Node validated it: `isIP(address) === 6`). */
+function ipv6Bytes(address: string): number[] {
+  let text = address.replace(/%.*$/, '');
+  const dotted = /(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (dotted) {
+    const [a, b, c, d] = dotted.slice(1).map(Number);
+    text = `${text.slice(0, dotted.index)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`;
+  }
+  const [head, tail] = text.includes('::') ? text.split('::') : [text, undefined];
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = [...left, ...Array<string>(8 - left.length - right.length).fill('0'), ...right];
+  return groups.flatMap((g) => [parseInt(g, 16) >> 8, parseInt(g, 16) & 0xff]);
+}
+
+/**
+ * The IPv4 address an IPv6 address carries to an IPv4 host, when it does: IPv4-mapped (`::ffff:a.b.c.d`), NAT64's
+ * well-known prefix (`64:ff9b::a.b.c.d`, RFC 6052: a DNS64 network turns any IPv4 address into one) and 6to4
+ * (`2002:aabb:ccdd::/48`, RFC 3056). Such an address reaches that IPv4 host, so it is judged as that host.
+ */
+function embeddedIpv4(address: string): string | undefined {
+  const bytes = ipv6Bytes(address);
+  const zeros = (from: number, to: number) => bytes.slice(from, to).every((b) => b === 0);
+  let v4: number[] | undefined;
+  if (zeros(0, 10) && bytes[10] === 0xff && bytes[11] === 0xff) v4 = bytes.slice(12);
+  else if (bytes[0] === 0 && bytes[1] === 0x64 && bytes[2] === 0xff && bytes[3] === 0x9b && zeros(4, 12))
+    v4 = bytes.slice(12);
+  else if (bytes[0] === 0x20 && bytes[1] === 0x02) v4 = bytes.slice(2, 6);
+  return v4?.join('.');
+}
+
+/**
+ * Where an IP address points. An IPv6 address that carries an IPv4 address to an IPv4 host (mapped, NAT64, 6to4)
+ * is judged as that IPv4 address: `64:ff9b::a9fe:a9fe` is the metadata service, `2002:7f00:1::` loopback.
+ */
 export function classifyAddress(address: string): AddressVerdict {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  const ip = mapped ? mapped[1] : address;
+  const version = isIP(address);
+  if (version === 0) return 'forbidden';
+  const ip = (version === 6 && embeddedIpv4(address)) || address;
   const family = isIP(ip) === 6 ? 'ipv6' : 'ipv4';
-  if (isIP(ip) === 0 || FORBIDDEN.check(ip, family)) return 'forbidden';
+  if (FORBIDDEN.check(ip, family)) return 'forbidden';
   return PRIVATE.check(ip, family) ? 'private' : 'public';
 }
 

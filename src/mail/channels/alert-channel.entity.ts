@@ -15,8 +15,9 @@ export class AlertChannelSubscription {
   @Column('text')
   name: string;
 
-  @Column('jsonb')
-  settings: Record<string, string>;
+  /** The settings as JSON, sealed with the `channel-secrets` key (AlertChannelsRepository seals and opens). */
+  @Column('text')
+  sealedSettings: string;
 
   @Column('integer', { array: true, nullable: true })
   subtypeIds: number[] | null;

@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { SecretKeys, type SecretBox } from '../../common/secret-keys.js';
 
 export interface ChannelRow {
   id: number;
@@ -17,7 +18,7 @@ export interface ChannelRow {
 }
 
 const SELECT = `
-  SELECT c.id, c.partner_id AS "partnerId", c.kind, c.name, c.settings, c.active,
+  SELECT c.id, c.partner_id AS "partnerId", c.kind, c.name, c.sealed_settings AS "sealedSettings", c.active,
     c.consecutive_failures AS "consecutiveFailures", c.last_error AS "lastError", c.disabled_at AS "disabledAt",
     c.created_at AS "createdAt",
     CASE WHEN c.subtype_ids IS NULL THEN NULL ELSE
@@ -25,22 +26,44 @@ const SELECT = `
     END AS subtypes
   FROM mail_channel c`;
 
-/** Partners' channel subscriptions. */
+/**
+ * Partners' channel subscriptions. Settings (tokens, secret URLs) are sealed at rest with the `channel-secrets` key
+ * here, where they are written and read, so no other code sees the stored form and none can store them in clear.
+ */
 @Injectable()
 export class AlertChannelsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  private readonly box: SecretBox;
+
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(SecretKeys) keys: SecretKeys,
+  ) {
+    this.box = keys.box('channel-secrets');
+  }
+
+  private opened(rows: (Omit<ChannelRow, 'settings'> & { sealedSettings: string })[]): ChannelRow[] {
+    return rows.map(({ sealedSettings, ...row }) => {
+      let settings: Record<string, string>;
+      try {
+        settings = JSON.parse(this.box.open(sealedSettings)) as Record<string, string>;
+      } catch {
+        // Another server secret: the channel shows no settings and cannot deliver until they are entered again.
+        settings = {};
+      }
+      return { ...row, settings };
+    });
+  }
 
   private m(manager?: EntityManager): EntityManager {
     return manager ?? this.db.manager;
   }
 
-  list(partnerId: number): Promise<ChannelRow[]> {
-    return this.db.query<ChannelRow[]>(`${SELECT} WHERE c.partner_id = $1 ORDER BY c.id`, [partnerId]);
+  async list(partnerId: number): Promise<ChannelRow[]> {
+    return this.opened(await this.db.query(`${SELECT} WHERE c.partner_id = $1 ORDER BY c.id`, [partnerId]));
   }
 
   async find(id: number, manager?: EntityManager): Promise<ChannelRow | undefined> {
-    const rows = await this.m(manager).query<ChannelRow[]>(`${SELECT} WHERE c.id = $1`, [id]);
-    return rows[0];
+    return this.opened(await this.m(manager).query(`${SELECT} WHERE c.id = $1`, [id]))[0];
   }
 
   async create(input: {
@@ -52,9 +75,16 @@ export class AlertChannelsRepository {
     now: Date;
   }): Promise<number> {
     const rows = await this.db.query<{ id: number }[]>(
-      `INSERT INTO mail_channel (partner_id, kind, name, settings, subtype_ids, created_at)
+      `INSERT INTO mail_channel (partner_id, kind, name, sealed_settings, subtype_ids, created_at)
        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-      [input.partnerId, input.kind, input.name, input.settings, input.subtypeIds, input.now],
+      [
+        input.partnerId,
+        input.kind,
+        input.name,
+        this.box.seal(JSON.stringify(input.settings)),
+        input.subtypeIds,
+        input.now,
+      ],
     );
     return rows[0].id;
   }
@@ -70,7 +100,7 @@ export class AlertChannelsRepository {
     },
   ): Promise<void> {
     await this.db.query(
-      `UPDATE mail_channel SET name = coalesce($2, name), settings = coalesce($3, settings),
+      `UPDATE mail_channel SET name = coalesce($2, name), sealed_settings = coalesce($3, sealed_settings),
          subtype_ids = CASE WHEN $4 THEN $5::int[] ELSE subtype_ids END,
          active = coalesce($6, active),
          consecutive_failures = CASE WHEN $6 THEN 0 ELSE consecutive_failures END,
@@ -79,7 +109,7 @@ export class AlertChannelsRepository {
       [
         id,
         fields.name ?? null,
-        fields.settings ?? null,
+        fields.settings ? this.box.seal(JSON.stringify(fields.settings)) : null,
         fields.subtypeIds !== undefined,
         fields.subtypeIds ?? null,
         fields.active ?? null,

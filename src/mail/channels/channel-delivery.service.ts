@@ -29,7 +29,21 @@ export const BASE_URL_SETTING = 'web.base_url';
 
 export type SendResult =
   | { ok: true; status: number }
-  | { ok: false; retryable: boolean; error: string; status?: number; retryAfterSeconds?: number };
+  | {
+      ok: false;
+      retryable: boolean;
+      /** What went wrong, without anything the receiver wrote (`HTTP 400`, a connection error). */
+      error: string;
+      /** What the receiver answered, when it said why (its body, or Pushover's `errors`). */
+      answer?: string;
+      status?: number;
+      retryAfterSeconds?: number;
+    };
+
+/** The error as the owner reads it on the message: with the receiver's own words when it gave some. */
+export function failureText(result: { error: string; answer?: string }): string {
+  return result.answer ? `${result.error}: ${result.answer}` : result.error;
+}
 
 export type ChannelOutcome = 'sent' | 'retried' | 'failed';
 
@@ -75,12 +89,13 @@ export class ChannelDeliveryService {
     const baseUrl = await this.notifications.setting(BASE_URL_SETTING, manager);
     const allowPrivate = (await this.notifications.setting(ALLOW_PRIVATE_SETTING, manager)) === '1';
     const policy = this.policy(channel);
-    const result = await this.send(
+    const sent = await this.send(
       channel,
       subscription.settings,
       this.toChannelMessage(notification, message, recipient.lang, baseUrl),
       allowPrivate,
     );
+    const result = sent.ok ? sent : { ...sent, error: failureText(sent) };
     const now = this.clock.now();
     if (result.ok) {
       await this.notifications.markSent(notification.id, null, now, manager);
@@ -124,15 +139,17 @@ export class ChannelDeliveryService {
       const { status } = response;
       if (status >= 200 && status < 300) {
         const refused = channel.refusal?.(status, response.body);
-        return refused ? { ok: false, retryable: false, status, error: refused } : { ok: true, status };
+        return refused
+          ? { ok: false, retryable: false, status, error: `HTTP ${status}, refused`, answer: refused }
+          : { ok: true, status };
       }
-      const error = `HTTP ${status}${response.body ? `: ${response.body.slice(0, 300)}` : ''}`;
       const retryable = status === 429 || status >= 500 || status === 408;
       return {
         ok: false,
         retryable,
         status,
-        error,
+        error: `HTTP ${status}`,
+        answer: response.body ? response.body.slice(0, 300) : undefined,
         retryAfterSeconds: retryable ? retryAfter(response.retryAfter, this.clock.now()) : undefined,
       };
     } catch (failure) {

@@ -6,7 +6,7 @@ import type { RequestContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
 import { SettingsService } from '../../settings/settings.service.js';
-import type { AlertChannel } from './alert-channel.js';
+import type { AlertChannel, ChannelSettingSpec } from './alert-channel.js';
 import { AlertChannelsRepository, type ChannelRow } from './alert-channels.repository.js';
 import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
 import {
@@ -130,6 +130,7 @@ export class ChannelsService {
       },
       await this.allowPrivate(),
     );
+    // The status only, never what the receiver wrote back: "test" must not read internal pages for the caller.
     return result.ok
       ? { delivered: true, status: result.status, error: null }
       : { delivered: false, status: result.status ?? null, error: result.error };
@@ -193,13 +194,30 @@ export class ChannelsService {
         kind: channel.kind,
       });
     const settings = { ...current };
+    // Secrets given anew (not kept from the stored settings by sending the mask back or leaving them out).
+    const resent = new Set<string>();
     for (const [name, value] of Object.entries(given)) {
       // A form that sends back what it read keeps the secret.
       if (value === MASK) continue;
+      resent.add(name);
       if (value === null || value === '') delete settings[name];
       else if (typeof value !== 'string')
         throw badRequest('mail.channels.errors.invalid_setting', { setting: name });
       else settings[name] = value.trim();
+    }
+    // A stored secret goes only where it went when it was typed: whoever changes an address (a Pushover API URL,
+    // an ntfy server…) types the secrets again, or could send them to a receiver of their own with "test".
+    const effective = (values: Record<string, string>, spec: ChannelSettingSpec) =>
+      values[spec.name] ?? spec.default;
+    const moved = channel.settings.find(
+      (spec) => spec.url && effective(settings, spec) !== effective(current, spec),
+    );
+    if (moved) {
+      const kept = channel.settings.find(
+        (spec) => spec.secret && !resent.has(spec.name) && current[spec.name] !== undefined,
+      );
+      if (kept)
+        throw badRequest('mail.channels.errors.secret_required', { url: moved.name, setting: kept.name });
     }
     const allowPrivate = await this.allowPrivate();
     for (const spec of channel.settings) {
