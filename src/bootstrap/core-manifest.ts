@@ -11,6 +11,7 @@ import { databaseCheck } from '../environment/database.check.js';
 import { metricsTokenCheck } from '../monitoring/metrics-token.check.js';
 import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
+import { CoreAuthSessions1732352207000 } from '../database/migrations/1732352207000-core-auth-sessions.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { Partner } from '../partners/partner.entity.js';
 import { PARTNER_THREAD } from '../partners/partner.thread.js';
@@ -38,6 +39,7 @@ const coreManifest = defineAddon({
     CoreSubtypeModel1732320000000,
     CoreAlertChannels1732330000000,
     CoreUserTimeZone1732340000000,
+    CoreAuthSessions1732352207000,
   ],
   // So far core's seed data and tasks are all the mail area's (src/mail/mail.manifest.ts).
   seed: MAIL_SEED,
