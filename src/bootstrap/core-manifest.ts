@@ -8,7 +8,7 @@ import { CoreSubtypeModel1732320000000 } from '../database/migrations/1732320000
 import { CoreAlertChannels1732330000000 } from '../database/migrations/1732330000000-core-alert-channels.js';
 import { MAIL_CHANNELS, MAIL_ENTITIES, MAIL_SEED, MAIL_TASKS } from '../mail/mail.manifest.js';
 import { databaseCheck } from '../environment/database.check.js';
-import { metricsTokenCheck } from '../monitoring/metrics-token.check.js';
+import { metricsTokenCheck } from '../environment/metrics-token.check.js';
 import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { CoreAuthSessions1732352207000 } from '../database/migrations/1732352207000-core-auth-sessions.js';

@@ -1,4 +1,4 @@
-import type { CheckResult, EnvironmentCheck } from '../environment/environment-check.js';
+import type { CheckResult, EnvironmentCheck } from './environment-check.js';
 
 /** `base.metrics_token`: outside dev, `/metrics` answers 403 until METRICS_TOKEN is set. */
 export const metricsTokenCheck: EnvironmentCheck = {
