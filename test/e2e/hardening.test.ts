@@ -33,7 +33,11 @@ describe('hardening (issue 22: RUNNING_ENV, /metrics, body limits)', () => {
 
   it('refuses an unknown RUNNING_ENV with exit code 78 and says which values are allowed', async () => {
     const vigil = spawnVigil({ RUNNING_ENV: 'production', DATABASE_URL: db, PORT: String(await freePort()) });
-    assert.equal(await vigil.exited, 78, vigil.output());
+    // A process that took the value would serve on: stop it rather than wait for the runner's timeout.
+    const serving = setTimeout(() => vigil.child.kill('SIGKILL'), 60_000);
+    const code = await vigil.exited;
+    clearTimeout(serving);
+    assert.equal(code, 78, vigil.output());
     assert.match(
       vigil.output(),
       /RUNNING_ENV must be prod, integration, labs \(or labs…\), test or dev, got "production"/,
