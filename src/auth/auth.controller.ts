@@ -1,10 +1,11 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiProperty, ApiTags } from '@nestjs/swagger';
-import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
-import { UseGuards } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post, Req, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { IsEmail, IsString, MaxLength } from 'class-validator';
 import { Public } from '../common/auth.decorators.js';
-import { AuthService } from './auth.service.js';
+import { Ctx, type RequestContext } from '../common/request-context.js';
+import { AuthService, LoginBlockedException } from './auth.service.js';
+import { LOGIN_FAILURES_PER_MINUTE } from './login-address-limiter.js';
 
 export class LoginDto {
   @ApiProperty()
@@ -18,7 +19,8 @@ export class LoginDto {
   password: string;
 }
 
-export const LOGIN_ATTEMPTS_PER_MINUTE = 10;
+/** Failed sign-ins per client address and minute (successful ones do not count). */
+export const LOGIN_ATTEMPTS_PER_MINUTE = LOGIN_FAILURES_PER_MINUTE;
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -28,10 +30,25 @@ export class AuthController {
   @Post('login')
   @Public()
   @HttpCode(200)
-  // Per client address: enough for people who mistype, far too few for guessing.
-  @UseGuards(ThrottlerGuard)
-  @Throttle({ default: { limit: LOGIN_ATTEMPTS_PER_MINUTE, ttl: 60_000 } })
-  login(@Body() dto: LoginDto) {
-    return this.auth.login(dto.email, dto.password);
+  // Limited per client address (failures only) and per account (a growing wait, on every replica): 429.
+  async login(
+    @Body() dto: LoginDto,
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    try {
+      return await this.auth.login(dto.email, dto.password, request.ip);
+    } catch (error) {
+      if (error instanceof LoginBlockedException) void reply.header('retry-after', error.retryAfterSeconds);
+      throw error;
+    }
+  }
+
+  /** Ends every access token and web session of the caller, on every device; API keys stay valid. */
+  @Post('logout')
+  @ApiBearerAuth()
+  @HttpCode(204)
+  logout(@Ctx() ctx: RequestContext): Promise<void> {
+    return this.auth.signOut(ctx.user!.id);
   }
 }

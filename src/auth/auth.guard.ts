@@ -10,6 +10,8 @@ import { AuthService } from './auth.service.js';
 /** A signed-in session of the web UI, as the guard needs it. */
 export interface CookieSession {
   userId: number;
+  /** The user's token version when the session was opened: a sign-out or a password change ends it. */
+  version: number;
 }
 
 /**
@@ -82,7 +84,7 @@ export class AuthGuard implements CanActivate {
     else if (access.web) {
       // Only the web UI reads the cookie: the API stays bearer-only, out of reach of cross-site forms.
       const session = await this.sessions.read(request);
-      request.user = session && (await this.auth.userById(session.userId));
+      request.user = session && (await this.auth.userById(session.userId, session.version));
       if (request.user) request.webSession = session;
     }
   }

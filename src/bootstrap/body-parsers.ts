@@ -7,15 +7,21 @@ import type { LoadedAddon } from '../addons/addon-loader.js';
 export type ParsedRequest = IncomingMessage & { body?: unknown };
 type Done = (error?: unknown) => void;
 type Parser = (request: ParsedRequest, response: ServerResponse, next: Done) => void;
-/** Parses a request's body into `request.body`, then calls `done` (with the error that refused it, if any). */
-export type BodyParser = (request: ParsedRequest, path: string, done: Done) => void;
+/**
+ * Parses a request's body into `request.body`, then calls `done` (with the error that refused it, if any). `route`
+ * is the pattern of the route the router matched (`/dead_mans_switch/alive`), undefined when none did.
+ */
+export type BodyParser = (request: ParsedRequest, route: string | undefined, done: Done) => void;
 
 /** Largest request body a route accepts unless its addon declares a smaller one. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
-/** A path as the router matches it: case-insensitive, with or without a trailing slash. */
+/** A route pattern as the router matches it: case-insensitive, with or without a trailing slash. */
 // (?<!\/): a match starts only at a run's first slash; `/\/+$/` rescanned long runs from each slash (quadratic).
 export const routeKey = (path: string) => path.toLowerCase().replace(/(?<!\/)\/+$/, '') || '/';
+
+/** Smallest of the limits: what a request no route matched may send (it is answered 404 anyway). */
+const smallest = (limits: Iterable<number>) => Math.min(DEFAULT_BODY_LIMIT, ...limits);
 
 /** The content types the common case sends, spelled as clients (and the OCA module) spell them. */
 const PLAIN_JSON = new Set([
@@ -47,10 +53,14 @@ export function bodyParsers(addons: LoadedAddon[]): BodyParser {
   }
   const defaultJson = bodyParser.json({ limit: DEFAULT_BODY_LIMIT }) as Parser;
   const form = bodyParser.urlencoded({ extended: true, limit: DEFAULT_BODY_LIMIT }) as Parser;
+  const unmatchedLimit = smallest([...limited.values()].map((entry) => entry.limit));
+  const unmatched = { limit: unmatchedLimit, parser: bodyParser.json({ limit: unmatchedLimit }) as Parser };
   // body-parser never writes to the response.
   const response = undefined as unknown as ServerResponse;
-  return (request, path, next) => {
-    const own = limited.get(routeKey(path));
+  return (request, route, next) => {
+    // Keyed by the route the router matched, never by the URL as sent: `/dead_mans_switch/%61live` is the alive
+    // route, and gets its limit.
+    const own = route === undefined ? unmatched : limited.get(routeKey(route));
     const limit = own?.limit ?? DEFAULT_BODY_LIMIT;
     if (readsPlainJson(request, limit)) return readJson(request, next);
     if (own) return own.parser(request, response, next);
@@ -65,8 +75,7 @@ export function useBodyParsers(fastify: FastifyInstance, parse: BodyParser): voi
   fastify.removeAllContentTypeParsers();
   fastify.addContentTypeParser('*', (request, _payload, done) => {
     const raw: ParsedRequest = request.raw;
-    const query = request.url.indexOf('?');
-    parse(raw, query === -1 ? request.url : request.url.slice(0, query), (error) => {
+    parse(raw, request.is404 ? undefined : request.routeOptions.url, (error) => {
       // Fastify takes an undefined body as "no body": a body of another type stays unread, as on Express.
       if (error) done(error as Error, undefined);
       else done(null, raw.body);

@@ -8,9 +8,11 @@ import { CoreSubtypeModel1732320000000 } from '../database/migrations/1732320000
 import { CoreAlertChannels1732330000000 } from '../database/migrations/1732330000000-core-alert-channels.js';
 import { MAIL_CHANNELS, MAIL_ENTITIES, MAIL_SEED, MAIL_TASKS } from '../mail/mail.manifest.js';
 import { databaseCheck } from '../environment/database.check.js';
+import { metricsTokenCheck } from '../environment/metrics-token.check.js';
 import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { CoreChannelSecrets1732352200000 } from '../database/migrations/1732352200000-core-channel-secrets.js';
+import { CoreAuthSessions1732352207000 } from '../database/migrations/1732352207000-core-auth-sessions.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { Partner } from '../partners/partner.entity.js';
 import { PARTNER_THREAD } from '../partners/partner.thread.js';
@@ -39,12 +41,13 @@ const coreManifest = defineAddon({
     CoreAlertChannels1732330000000,
     CoreUserTimeZone1732340000000,
     CoreChannelSecrets1732352200000,
+    CoreAuthSessions1732352207000,
   ],
   // So far core's seed data and tasks are all the mail area's (src/mail/mail.manifest.ts).
   seed: MAIL_SEED,
   tasks: MAIL_TASKS,
   threads: [PARTNER_THREAD],
-  checks: [databaseCheck],
+  checks: [databaseCheck, metricsTokenCheck],
   channels: MAIL_CHANNELS,
   web: {
     menus: [

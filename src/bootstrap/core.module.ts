@@ -10,6 +10,8 @@ import type { LoadedAddon } from '../addons/addon-loader.js';
 import { AuthController } from '../auth/auth.controller.js';
 import { AuthGuard, SessionCookies } from '../auth/auth.guard.js';
 import { AuthService } from '../auth/auth.service.js';
+import { LoginAddressLimiter } from '../auth/login-address-limiter.js';
+import { LoginAttemptsRepository } from '../auth/login-attempts.repository.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
@@ -81,6 +83,8 @@ const SERVICES = [
   UsersRepository,
   UsersService,
   AuthService,
+  LoginAttemptsRepository,
+  LoginAddressLimiter,
   PartnersRepository,
   PartnersService,
   SchedulerService,

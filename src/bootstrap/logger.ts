@@ -1,5 +1,12 @@
 import type { LoggerService } from '@nestjs/common';
-import { pino, type DestinationStream, type Level, type Logger } from 'pino';
+import {
+  pino,
+  stdSerializers,
+  type DestinationStream,
+  type Level,
+  type Logger,
+  type LoggerOptions,
+} from 'pino';
 import type { AppConfig } from '../config/app-config.js';
 
 /**
@@ -8,7 +15,16 @@ import type { AppConfig } from '../config/app-config.js';
  * (tests read what was logged).
  */
 export function createRootLogger(config: AppConfig, destination?: DestinationStream): Logger {
-  const options = { level: config.logLevel };
+  const options: LoggerOptions = {
+    level: config.logLevel,
+    // Lines carry what remote parties wrote (paths, probe output, SMTP and channel errors): escaped, so that a
+    // line cannot be forged, split or paint the operator's terminal.
+    serializers: {
+      msg: escapeControl,
+      err: (error: Error) => escapeFields({ ...stdSerializers.err(error) }),
+    },
+    formatters: { log: (fields) => escapeFields(fields) },
+  };
   if (destination) return pino(options, destination);
   if (config.logFormat === 'pretty')
     return pino({
@@ -20,6 +36,49 @@ export function createRootLogger(config: AppConfig, destination?: DestinationStr
       },
     });
   return pino(options);
+}
+
+/**
+ * Control characters (C0, DEL, C1: newlines, carriage returns, ANSI escape sequences), Unicode line separators and
+ * bidirectional overrides, which could split a log line, forge one or recolour a terminal.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+const NAMED: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const escapeOne = (char: string) => NAMED[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+
+/** `text` with every control character written as its escape (`\n`, `\u001b`): what a log line may show. */
+export function escapeControl(text: unknown): unknown {
+  if (typeof text !== 'string') return text;
+  CONTROL.lastIndex = 0;
+  return CONTROL.test(text) ? text.replace(CONTROL, escapeOne) : text;
+}
+
+/** A stack's own line breaks stay; its first lines hold the message, escaped in full. */
+function escapeStack(stack: string, message: unknown): string {
+  const head = typeof message === 'string' && message && stack.includes(message) ? message : '';
+  const escaped = head ? stack.replace(head, escapeControl(head) as string) : stack;
+  return escaped.replace(CONTROL, (char) => (char === '\n' ? char : escapeOne(char)));
+}
+
+/** A log line's fields with their strings escaped, a few levels deep (nobody logs deeper objects). */
+function escapeFields<T>(value: T, depth = 0): T {
+  if (typeof value === 'string') return escapeControl(value) as T;
+  if (value === null || typeof value !== 'object' || depth > 4) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => escapeFields(item, depth + 1)) as T;
+  // Errors go through the `err` serializer; dates, buffers and other instances keep their own JSON.
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  const fields = value as Record<string, unknown>;
+  const escaped: Record<string, unknown> = {};
+  for (const key of Object.keys(fields)) {
+    const field = fields[key];
+    escaped[key] =
+      key === 'stack' && typeof field === 'string'
+        ? escapeStack(field, fields.message)
+        : escapeFields(field, depth + 1);
+  }
+  return escaped as T;
 }
 
 /**

@@ -20,7 +20,7 @@ export interface AppConfig {
   databaseUrl?: string;
   dataDir: string;
   runningEnv: RunningEnv;
-  /** The raw RUNNING_ENV value, kept so that an unknown value can be reported. */
+  /** The RUNNING_ENV value as given (`labs-feature-42` is the environment `labs`). */
   runningEnvRaw: string;
   addons?: string[];
   /** Extra folders holding addons, besides `modules/`. */
@@ -101,7 +101,16 @@ export class EnvironmentVariables {
   @WholeNumber(0, 65535, got('PORT', 'must be a port number'))
   PORT: string;
 
+  // An unknown value is refused rather than run as dev: a typo in prod (`production`) would otherwise disable
+  // secure cookies, HSTS and the environment checks' refusals, and open /metrics.
   @Variable('dev')
+  @ValidateBy({
+    name: 'runningEnv',
+    validator: {
+      validate: (value) => typeof value === 'string' && normalizeRunningEnv(value) !== undefined,
+      defaultMessage: got('RUNNING_ENV', 'must be prod, integration, labs (or labs…), test or dev'),
+    },
+  })
   RUNNING_ENV: string;
 
   @Variable()
@@ -109,7 +118,7 @@ export class EnvironmentVariables {
   @Matches(/^postgres(ql)?:\/\//, { message: 'DATABASE_URL must start with postgres:// or postgresql://' })
   DATABASE_URL?: string;
 
-  // The default depends on the environment: pretty in dev (an unknown RUNNING_ENV counts as dev), else json.
+  // The default depends on the environment: pretty in dev, else json (an unknown RUNNING_ENV is refused above).
   @Expose()
   @Transform(({ value, obj }: TransformFnParams) => {
     const runningEnv =
@@ -180,7 +189,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port: Number(v.PORT),
     databaseUrl: v.DATABASE_URL,
     dataDir: resolve(v.DATA_DIR),
-    runningEnv: normalizeRunningEnv(v.RUNNING_ENV) ?? 'dev',
+    runningEnv: normalizeRunningEnv(v.RUNNING_ENV)!,
     runningEnvRaw: v.RUNNING_ENV,
     addons: v.ADDONS === undefined ? undefined : list(v.ADDONS),
     addonsPath: list(v.ADDONS_PATH).map((folder) => resolve(folder)),

@@ -56,7 +56,12 @@ export class MonitoringController {
     @Headers('authorization') authorization: string | undefined,
     @Res() response: FastifyReply,
   ) {
-    if (this.config.metricsToken && !sameSecret(authorization ?? '', `Bearer ${this.config.metricsToken}`)) {
+    if (!this.config.metricsToken) {
+      // Outside dev the metrics (routes, volumes, backlog) are not for anyone who asks: no token, no scrape. The
+      // `base.metrics_token` environment check warns about it.
+      if (this.config.runningEnv !== 'dev')
+        throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.metrics_token_required');
+    } else if (!sameSecret(authorization ?? '', `Bearer ${this.config.metricsToken}`)) {
       throw new AppException(HttpStatus.UNAUTHORIZED, 'core.errors.unauthenticated');
     }
     void response.type(this.metrics.registry.contentType).send(await this.metrics.registry.metrics());

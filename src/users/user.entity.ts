@@ -29,6 +29,10 @@ export class User {
   @Column('timestamptz', { nullable: true })
   lastActiveAt: Date | null;
 
+  /** Carried by access tokens and web sessions; bumping it revokes them all (sign-out, password change). */
+  @Column('integer', { default: 0 })
+  tokenVersion: number;
+
   /** IANA time zone the user reads dates in; null: the browser's. */
   @Column('text', { nullable: true })
   timeZone: string | null;

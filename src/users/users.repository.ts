@@ -103,7 +103,14 @@ export class UsersRepository {
   ): Promise<void> {
     await this.db.transaction(async (manager) => {
       const { name, lang, ...own } = changes;
-      if (Object.keys(own).length) await manager.update(User, { id }, own);
+      // A new password or a deactivation ends every session and access token of the user, at once.
+      const revoke = own.passwordHash !== undefined || own.active === false;
+      if (Object.keys(own).length)
+        await manager.update(
+          User,
+          { id },
+          revoke ? { ...own, tokenVersion: () => 'token_version + 1' } : own,
+        );
       if (name !== undefined || lang !== undefined) {
         const user = await manager.findOneByOrFail(User, { id });
         await manager.update(
@@ -113,6 +120,11 @@ export class UsersRepository {
         );
       }
     });
+  }
+
+  /** Revokes every access token and web session of a user (API keys stay). */
+  async revokeSessions(id: number): Promise<void> {
+    await this.db.query('UPDATE users SET token_version = token_version + 1 WHERE id = $1', [id]);
   }
 
   async touch(id: number, now: Date): Promise<void> {

@@ -1,9 +1,7 @@
-import { Body, Get, HttpStatus, Inject, Post, Query, Redirect, Req, Res, UseGuards } from '@nestjs/common';
-import { Throttle, ThrottlerGuard } from '@nestjs/throttler';
+import { Body, Get, HttpStatus, Inject, Post, Query, Redirect, Req, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { LOGIN_ATTEMPTS_PER_MINUTE } from '../auth/auth.controller.js';
 import { Public } from '../common/auth.decorators.js';
-import { AuthService } from '../auth/auth.service.js';
+import { AuthService, LoginBlockedException, type SignedIn } from '../auth/auth.service.js';
 import { AppException } from '../common/app.exception.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { WebRenderer } from './web-renderer.service.js';
@@ -32,8 +30,9 @@ export class WebAuthController {
 
   @WebPage('login')
   @Public()
-  async loginPage(@Req() request: WebRequest, @Res() response: FastifyReply, @Query('next') next?: string) {
-    if (await this.sessions.read(request)) {
+  loginPage(@Req() request: WebRequest, @Res() response: FastifyReply, @Query('next') next?: string) {
+    // The guard resolved the cookie: a revoked session is no session (no redirect loop back to here).
+    if (request.user) {
       void response.redirect(localPath(next) ?? this.home, 303);
       return;
     }
@@ -42,9 +41,7 @@ export class WebAuthController {
 
   @Post('login')
   @Public()
-  // The API's limit, per client address: enough for people who mistype, far too few for guessing.
-  @UseGuards(ThrottlerGuard)
-  @Throttle({ default: { limit: LOGIN_ATTEMPTS_PER_MINUTE, ttl: 60_000 } })
+  // The API's limits (AuthService): failures per client address, and a growing wait per account.
   async login(
     @Req() request: WebRequest,
     @Res() response: FastifyReply,
@@ -53,24 +50,31 @@ export class WebAuthController {
     if (!this.sessions.verifyLoginCsrf(request))
       throw new AppException(HttpStatus.FORBIDDEN, 'core.errors.csrf');
     const next = localPath(form.next);
-    let userId: number;
+    let signedIn: SignedIn;
     try {
-      userId = await this.auth.verifyCredentials(form.email, form.password);
+      signedIn = await this.auth.verifyCredentials(form.email, form.password, request.ip);
     } catch (error) {
-      if (!(error instanceof AppException) || error.getStatus() !== 401) throw error;
+      if (!(error instanceof AppException) || ![401, 429].includes(error.getStatus())) throw error;
       const html = this.loginHtml(request, response, next, {
-        error: this.i18n.t('core.errors.bad_credentials', request.lang),
+        error: this.i18n.t(error.key, request.lang, error.args),
         email: form.email,
       });
-      void response.code(401).type('text/html; charset=utf-8').send(html);
+      if (error instanceof LoginBlockedException)
+        void response.header('retry-after', error.retryAfterSeconds);
+      void response.code(error.getStatus()).type('text/html; charset=utf-8').send(html);
       return;
     }
-    await this.sessions.open(response, userId);
+    await this.sessions.open(response, signedIn.userId, signedIn.tokenVersion);
     void response.redirect(next ?? this.home, 303);
   }
 
   @WebForm('logout')
-  logout(@Res({ passthrough: true }) response: FastifyReply): WebRedirect {
+  async logout(
+    @Req() request: WebRequest,
+    @Res({ passthrough: true }) response: FastifyReply,
+  ): Promise<WebRedirect> {
+    // Signing out ends every session and access token of the user, not only this cookie.
+    await this.auth.signOut(request.user!.id);
     this.sessions.close(response);
     return { url: '/web/login' };
   }

@@ -22,6 +22,8 @@ export interface WebSession {
   userId: number;
   /** Random per sign-in: the CSRF token is derived from it, so a token is worth nothing in another session. */
   sid: string;
+  /** The user's token version at sign-in; the guard refuses the session once it changed. */
+  version: number;
 }
 
 /** Reads a cookie from the raw header (no cookie-parser: three cookies do not need a dependency). */
@@ -69,10 +71,10 @@ export class WebSessionService {
     };
   }
 
-  async open(response: FastifyReply, userId: number): Promise<void> {
+  async open(response: FastifyReply, userId: number, version: number): Promise<void> {
     const sid = randomBytes(18).toString('base64url');
     const token = await this.jwt.signAsync(
-      { sub: userId, sid, typ: 'web' },
+      { sub: userId, sid, ver: version, typ: 'web' },
       { expiresIn: TOKEN_TTL_SECONDS },
     );
     setCookie(response, SESSION_COOKIE, token, this.cookieOptions(TOKEN_TTL_SECONDS));
@@ -87,10 +89,12 @@ export class WebSessionService {
     const token = readCookie(request, SESSION_COOKIE);
     if (!token) return undefined;
     const payload = await this.jwt
-      .verifyAsync<{ sub: number; sid?: string; typ?: string }>(token)
+      .verifyAsync<{ sub: number; sid?: string; ver?: number; typ?: string }>(token)
       .catch(() => undefined);
-    if (!payload || payload.typ !== 'web' || !payload.sid) return undefined;
-    return { userId: payload.sub, sid: payload.sid };
+    // Only a web session's token: an API access token (`typ: api`) is not a session cookie.
+    if (!payload || payload.typ !== 'web' || !payload.sid || typeof payload.ver !== 'number')
+      return undefined;
+    return { userId: payload.sub, sid: payload.sid, version: payload.ver };
   }
 
   csrfToken(session: WebSession): string {

@@ -49,7 +49,9 @@ describe('alert channels: webhook, Slack, Teams, Pushover, ntfy through the outb
   /** A signed-in user (a token signed like a login's: logins are rate-limited). */
   async function signedIn(roles: ('viewer' | 'manager')[] = ['viewer'], lang?: string) {
     const user = await newUser(app, { roles, lang });
-    const token = await app.get(JwtService).signAsync({ sub: user.id }, { expiresIn: 3600 });
+    const token = await app
+      .get(JwtService)
+      .signAsync({ sub: user.id, ver: 0, typ: 'api' }, { expiresIn: 3600 });
     return { user, api: new Api(app.url, token) };
   }
 

@@ -259,7 +259,13 @@ describe('core API: auth, users, partners, settings', () => {
       const statuses: number[] = [];
       for (let i = 0; i < LOGIN_ATTEMPTS_PER_MINUTE + 3; i++) {
         statuses.push(
-          (await client.post('/api/v1/auth/login', { email: ADMIN.email, password: `wrong-${i}` })).status,
+          // Other e-mails each time: the per-address limit, not the per-account wait (auth-sessions.test.ts).
+          (
+            await client.post('/api/v1/auth/login', {
+              email: `nobody-${i}@vigil.test`,
+              password: `wrong-${i}`,
+            })
+          ).status,
         );
       }
       assert.deepEqual(statuses, [...Array(LOGIN_ATTEMPTS_PER_MINUTE).fill(401), 429, 429, 429]);

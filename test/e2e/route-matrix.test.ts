@@ -5,7 +5,7 @@ import { UsersService } from '../../src/users/users.service.js';
 import { systemContext } from '../../src/common/request-context.js';
 import type { Role } from '../../src/users/user.entity.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
-import { cloneTemplate, dropDatabase } from '../harness/database.js';
+import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 import { newUser } from '../harness/factories.js';
 
 type Access = 'public' | Role;
@@ -23,6 +23,7 @@ const ACCESS: Record<string, Access> = {
   'GET /monitoring/ready': 'public',
   'GET /metrics': 'public',
   'POST /api/v1/auth/login': 'public',
+  'POST /api/v1/auth/logout': 'viewer',
   'GET /api/v1/me': 'viewer',
   'GET /api/v1/me/api-keys': 'viewer',
   'POST /api/v1/me/api-keys': 'viewer',
@@ -163,6 +164,20 @@ describe('every route × every kind of caller', () => {
   let app: TestApp;
   let db: string;
   const tokens: Record<string, string> = {};
+  const userIds: Partial<Record<Role, number>> = {};
+
+  /** Signing out ends the caller's tokens (issue 22): the routes after it get a token of the new version. */
+  const SIGN_OUTS = new Set(['POST /api/v1/auth/logout', 'POST /web/logout']);
+  async function renew(role: Role): Promise<void> {
+    const [user] = await query<{ token_version: number }>(
+      db,
+      'SELECT token_version FROM users WHERE id = $1',
+      [userIds[role]],
+    );
+    tokens[role] = await app
+      .get(JwtService)
+      .signAsync({ sub: userIds[role], ver: user.token_version, typ: 'api' }, { expiresIn: 3600 });
+  }
 
   before(async () => {
     db = await cloneTemplate();
@@ -170,17 +185,29 @@ describe('every route × every kind of caller', () => {
     const jwt = app.get(JwtService);
     for (const role of ROLES) {
       const user = await newUser(app, { roles: [role] });
-      tokens[role] = await jwt.signAsync({ sub: user.id }, { expiresIn: 3600 });
+      userIds[role] = user.id;
+      tokens[role] = await jwt.signAsync({ sub: user.id, ver: 0, typ: 'api' }, { expiresIn: 3600 });
     }
     const expired = await newUser(app, { roles: ['admin'] });
-    tokens.expired = await jwt.signAsync({ sub: expired.id, exp: Math.floor(Date.now() / 1000) - 60 });
-    tokens.forged = await jwt.signAsync({ sub: expired.id }, { expiresIn: 3600, secret: 'another-secret' });
+    tokens.expired = await jwt.signAsync({
+      sub: expired.id,
+      ver: 0,
+      typ: 'api',
+      exp: Math.floor(Date.now() / 1000) - 60,
+    });
+    tokens.forged = await jwt.signAsync(
+      { sub: expired.id, ver: 0, typ: 'api' },
+      { expiresIn: 3600, secret: 'another-secret' },
+    );
     const deactivated = await newUser(app, { roles: ['admin'] });
-    tokens.deactivated = await jwt.signAsync({ sub: deactivated.id }, { expiresIn: 3600 });
+    tokens.deactivated = await jwt.signAsync(
+      { sub: deactivated.id, ver: 0, typ: 'api' },
+      { expiresIn: 3600 },
+    );
     await app.get(UsersService).update(systemContext(), deactivated.id, { active: false });
     // A personal API key, then revoked by its owner.
     const owner = await newUser(app, { roles: ['admin'] });
-    const ownerToken = await jwt.signAsync({ sub: owner.id }, { expiresIn: 3600 });
+    const ownerToken = await jwt.signAsync({ sub: owner.id, ver: 0, typ: 'api' }, { expiresIn: 3600 });
     const created = await call('POST', '/api/v1/me/api-keys', ownerToken, { name: 'ci' });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     const key = created.body as { id: number; token: string };
@@ -253,6 +280,7 @@ describe('every route × every kind of caller', () => {
       const needed = ACCESS[route];
       for (const role of ROLES) {
         const { status, body } = await call(method, concrete(path), tokens[role]);
+        if (SIGN_OUTS.has(route)) await renew(role);
         const allowed = needed === 'public' || needed === 'viewer' || role === 'admin' || role === needed;
         const said = `${route} as ${role}: ${status} ${JSON.stringify(body)}`;
         // An allowed call may be refused for its empty body or unknown record, or report an upstream failure (502),

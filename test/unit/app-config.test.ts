@@ -24,9 +24,14 @@ describe('loadConfig: invalid variables', () => {
       ],
     );
     assert.throws(() => loadConfig({ DATABASE_POOL_SIZE: '0' }), /DATABASE_POOL_SIZE/);
-    const staging = loadConfig({ RUNNING_ENV: 'staging' });
-    assert.equal(staging.runningEnv, 'dev', 'an unknown RUNNING_ENV runs as dev');
-    assert.equal(staging.runningEnvRaw, 'staging', 'and is kept to be reported');
+    // Issue 22: an unknown RUNNING_ENV is refused, not run as dev (DESIGN.md said "dev with a warning").
+    assert.deepEqual(problemsOf({ RUNNING_ENV: 'staging' }), [
+      'RUNNING_ENV must be prod, integration, labs (or labs…), test or dev, got "staging"',
+    ]);
+    assert.deepEqual(problemsOf({ RUNNING_ENV: 'production' }).length, 1);
+    const feature = loadConfig({ RUNNING_ENV: 'labs-feature-42' });
+    assert.equal(feature.runningEnv, 'labs', 'labs… is labs');
+    assert.equal(feature.runningEnvRaw, 'labs-feature-42', 'and is kept as the environment name');
     const config = loadConfig({ CLOUD_PLATFORM_UNSAFE: 'TRUE', DATABASE_POOL_SIZE: '25', TRUST_PROXY: '1' });
     assert.equal(config.cloudPlatformUnsafe, true);
     assert.equal(config.databasePoolSize, 25);

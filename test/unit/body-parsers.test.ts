@@ -41,10 +41,11 @@ describe('body parsers (unit)', () => {
   let close: () => Promise<unknown>;
 
   before(async () => {
-    const addon = { manifest: { bodyLimits: { '/small': 64 } } } as unknown as LoadedAddon;
+    const addon = { manifest: { bodyLimits: { '/small': 64, '/things/:id': 80 } } } as unknown as LoadedAddon;
     const app = Fastify({ routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } });
     useBodyParsers(app, bodyParsers([addon]));
-    for (const path of ['/small', '/big']) app.post(path, (request) => ({ body: request.body }));
+    for (const path of ['/small', '/big', '/things/:id'])
+      app.post(path, (request) => ({ body: request.body }));
     app.setErrorHandler((error: { status?: number; type?: string; limit?: number }, _request, reply) =>
       reply.code(error.status ?? 500).send({ body: null, type: error.type, limit: error.limit }),
     );
@@ -86,6 +87,36 @@ describe('body parsers (unit)', () => {
     }
     assert.equal((await send(url, '/SMALL/', body, false)).status, 413);
     assert.equal((await send(url, '/big', body, false)).status, 200);
+  });
+
+  it('keys the limit by the route the router matched, however its path is spelled (issue 22)', async () => {
+    const body = Buffer.from(JSON.stringify({ padding: 'x'.repeat(100) }));
+    // Each spelling reaches the /small route; each must get its limit, not the default megabyte.
+    for (const path of ['/%73mall', '/%73%6D%61%6C%6C', '/Sm%61ll/', '/small/', '/SMALL?x=1', '/%53MALL']) {
+      for (const chunked of [false, true]) {
+        const refused = await send(url, path, body, chunked);
+        assert.equal(refused.status, 413, `${path} ${chunked ? 'chunked' : 'with a length'}`);
+        assert.equal(refused.limit, 64, path);
+      }
+    }
+    const small = Buffer.from('{"a":1}');
+    assert.deepEqual(
+      (await send(url, '/%73mall', small, false)).body,
+      { a: 1 },
+      'the route itself is reached',
+    );
+    // A path no route matches gets the smallest limit: its body is never used.
+    assert.equal((await send(url, '//small', body, false)).limit, 64);
+    assert.equal((await send(url, '/nowhere', body, true)).limit, 64);
+    // A route with parameters is keyed by its pattern.
+    const params = await send(
+      url,
+      '/things/42%2F',
+      Buffer.from(JSON.stringify({ p: 'x'.repeat(100) })),
+      false,
+    );
+    assert.equal(params.status, 413);
+    assert.equal(params.limit, 80);
   });
 
   it('leaves other content types to the form parser or unparsed', async () => {

@@ -176,6 +176,7 @@ describe('cloud_platform: prod with every variable right (real PostgreSQL, S3 an
       SMTP_URL: smtp.url,
       MAIL_FROM: 'Vigil <vigil@vigil.test>',
       DEAD_MANS_SWITCH_CLIENT_URL: `http://127.0.0.1:${await freePort()}/dead_mans_switch/alive`,
+      METRICS_TOKEN: 'prometheus-scrape-token-42',
       ...s3.env('acme-odoo-prod'),
       ...ADMIN,
     };
@@ -219,6 +220,7 @@ describe('cloud_platform: prod with every variable right (real PostgreSQL, S3 an
       );
       for (const id of [
         'base.database',
+        'base.metrics_token',
         'cloud_platform.database_url',
         'cloud_platform.session_secret',
         'cloud_platform.log_format',

@@ -72,7 +72,7 @@ describe('dead_mans_switch_server: alerts through every subscribed channel', () 
       const user = await newUser(app, { name });
       const api = new Api(
         app.url,
-        await app.get(JwtService).signAsync({ sub: user.id }, { expiresIn: 3600 }),
+        await app.get(JwtService).signAsync({ sub: user.id, ver: 0, typ: 'api' }, { expiresIn: 3600 }),
       );
       await app.get(ChatterService).follow({ model: 'dead_mans_switch.instance', id }, user.partner_id);
       for (const [kind, make, settings] of channels) {
