@@ -13,6 +13,9 @@ import {
 import { DEFAULT_DELAY, type InstanceState } from '../instance.entity.js';
 import type { CheckIn } from './alive-payload.js';
 
+// One subscriber gets a whole IPv6 /64, so the registration cap counts /64s (and single IPv4 addresses).
+const SOURCE_BLOCK = `network(set_masklen($1::inet, CASE family($1::inet) WHEN 6 THEN 64 ELSE 32 END))`;
+
 export interface CheckedIn {
   id: number;
   state: InstanceState;
@@ -143,17 +146,23 @@ export class CheckInRepository {
     return recovering;
   }
 
-  /** Serializes the registrations of one source address across replicas, until the transaction ends. */
-  async lockSource(source: string, manager: EntityManager): Promise<void> {
-    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('dms-registration:' || $1, 0))`, [
-      source,
-    ]);
+  /**
+   * Serializes the registrations of one source block (an IPv4 address, an IPv6 /64) across replicas, until
+   * the transaction ends; `address` is null when the source is not an IP address.
+   */
+  async lockSource(source: string, address: string | null, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `SELECT pg_advisory_xact_lock(hashtextextended('dms-registration:' || coalesce(${SOURCE_BLOCK}::text, $2), 0))`,
+      [address, source],
+    );
   }
 
+  /** Registrations since `since` from the block of `source` (an IPv6 /64 is one source: one subscriber). */
   async registrationsSince(source: string | null, since: Date, manager: EntityManager): Promise<number> {
     const [{ count }] = await manager.query<{ count: number }[]>(
       `SELECT count(*)::int AS count FROM dead_mans_switch_instance
-       WHERE registered_from IS NOT DISTINCT FROM $1::inet AND created_at >= $2`,
+       WHERE (CASE WHEN $1::inet IS NULL THEN registered_from IS NULL ELSE registered_from <<= ${SOURCE_BLOCK} END)
+         AND created_at >= $2`,
       [source, since],
     );
     return count;

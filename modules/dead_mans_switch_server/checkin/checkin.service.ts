@@ -121,12 +121,12 @@ export class CheckInService {
           }
           return { id: locked.id, state: locked.state, recovered };
         }
-        await this.checkIns.lockSource(source, manager);
+        const address = isIP(source) ? source : null;
+        await this.checkIns.lockSource(source, address, manager);
         const cap = numericSetting(
           SETTINGS.maxRegistrationsPerHour,
           await this.settings.get(SETTINGS.maxRegistrationsPerHour),
         );
-        const address = isIP(source) ? source : null;
         const since = new Date(now.getTime() - HOUR_MS);
         if ((await this.checkIns.registrationsSince(address, since, manager)) >= cap) {
           throw new RateLimitedException('dead_mans_switch_server.errors.too_many_registrations', 3600);

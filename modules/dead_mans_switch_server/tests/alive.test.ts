@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock, SettingsService } from '../../../src/index.js';
 import { startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
+import { CheckInService } from '../checkin/checkin.service.js';
+import { RateLimitedException } from '../checkin/rate-limited.exception.js';
 import { SourceRateLimiter } from '../checkin/source-rate-limiter.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS } from '../settings.js';
 import { count, instanceByUuid, jsonRpc, newUuid, postAlive } from './helpers.js';
@@ -209,6 +211,30 @@ describe('POST /dead_mans_switch/alive', () => {
       assert.equal((await postAlive(app, { database_uuid: uuids[0] })).status, 200);
       clock.advance(3601);
       assert.equal((await postAlive(app, { database_uuid: uuids[2] })).status, 200);
+    } finally {
+      await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '20');
+    }
+  });
+
+  it('counts an IPv6 /64 as one source for the registration cap, and IPv4-mapped addresses as their IPv4', async () => {
+    await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '2');
+    try {
+      clock.advance(2 * 3600);
+      const checkIns = app.get(CheckInService);
+      const register = (source: string) => checkIns.findOrRegister(newUuid(), clock.now(), source);
+      await register('2001:db8:1:2::1');
+      await register('2001:db8:1:2:ffff::9');
+      // Another address of the same /64 is the same subscriber.
+      await assert.rejects(
+        register('2001:db8:1:2:1234:5678:9abc:def0'),
+        (error) => error instanceof RateLimitedException,
+      );
+      // The neighbouring /64 is someone else.
+      await register('2001:db8:1:3::1');
+      await register('198.51.100.7');
+      await register('198.51.100.7');
+      await assert.rejects(register('198.51.100.7'), (error) => error instanceof RateLimitedException);
+      await register('198.51.100.8');
     } finally {
       await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '20');
     }
