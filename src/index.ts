@@ -76,7 +76,8 @@ export {
   type RetryPolicy,
 } from './mail/channels/alert-channel.js';
 export { signWebhook, SIGNATURE_HEADER } from './mail/channels/webhook.channel.js';
-export { AddressResolver, refusal } from './mail/channels/address-policy.js';
+export { refusal } from './mail/channels/address-policy.js';
+export { AddressResolver } from './mail/channels/address-resolver.repository.js';
 export type { WebDeclaration, WebMenuEntry } from './addons/manifest.js';
 export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
 export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';

@@ -20,6 +20,7 @@ import {
   SUBTYPE_CHECK_FAILED,
   SUBTYPE_CHECK_RECOVERED,
   checkIntervalSeconds,
+  checkIsDue,
 } from './settings.js';
 
 /**
@@ -90,7 +91,7 @@ export class PlatformEnvironmentService {
   async recheckIfDue(now: Date): Promise<boolean> {
     const interval = checkIntervalSeconds(await this.settings.get(SETTINGS.checkInterval));
     const last = await this.reports.lastCheckedAt(this.config.runningEnvRaw);
-    if (last && now.getTime() - last.getTime() < interval * 1000) return false;
+    if (!checkIsDue(last, now, interval)) return false;
     const report = await this.environment.run('schedule');
     if (!report.ok) this.logger.warn('The scheduled environment checks found failures');
     return true;

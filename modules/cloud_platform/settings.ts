@@ -18,6 +18,17 @@ export const SETTING_DEFAULTS: Record<string, string> = {
  */
 export const CHECK_TASK_SECONDS = 60;
 
+/**
+ * Whether the scheduled re-check runs now. The task wakes once per `CHECK_TASK_SECONDS` at no fixed offset from the
+ * last report (start-up, a manual run, the time the checks took), so an exact `>= interval` comparison misses the
+ * wake that falls a moment short of it and runs one period late (60 s ran every 120 s). The checks run at the wake
+ * nearest to their due time: at most half a period early, never a period late.
+ */
+export function checkIsDue(last: Date | undefined, now: Date, intervalSeconds: number): boolean {
+  if (!last) return true;
+  return now.getTime() - last.getTime() >= (intervalSeconds - CHECK_TASK_SECONDS / 2) * 1000;
+}
+
 /** The interval setting in seconds; the default when unset, malformed or not positive. */
 export function checkIntervalSeconds(value: string | undefined): number {
   const parsed = Number(value);

@@ -11,6 +11,7 @@ import { DmsMetrics } from './dms-metrics.service.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
 import { InstanceEventsRepository } from './events/instance-events.repository.js';
 import { InstanceEventsService } from './events/instance-events.service.js';
+import { InstanceAlertsRepository } from './instance-alerts.repository.js';
 import { InstanceAlertsService } from './instance-alerts.service.js';
 import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
@@ -43,6 +44,7 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     CheckInService,
     DmsMetrics,
     InstanceAlertsService,
+    InstanceAlertsRepository,
     InstancesRepository,
     InstancesService,
     WatchdogRepository,

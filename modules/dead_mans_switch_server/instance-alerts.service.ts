@@ -3,7 +3,8 @@ import type { EntityManager } from 'typeorm';
 import { ChatterService, systemContext, type RequestContext } from '../../src/index.js';
 import type { AlertKind } from './instance-alert.entity.js';
 import type { Instance } from './instance.entity.js';
-import { DISPLAY_NAME_COLUMNS, displayName, instanceDisplayName } from './instance.thread.js';
+import { InstanceAlertsRepository } from './instance-alerts.repository.js';
+import { displayName, instanceDisplayName } from './instance-names.repository.js';
 import type { EventLevel } from './instance-event.entity.js';
 import { INSTANCE_MODEL, SUBTYPE_CANCELLED, SUBTYPE_DOWN, SUBTYPE_EVENT, SUBTYPE_UP } from './settings.js';
 
@@ -32,7 +33,10 @@ const MESSAGES: Record<AlertKind, { subtype: string; subject: string; body: stri
  */
 @Injectable()
 export class InstanceAlertsService {
-  constructor(@Inject(ChatterService) private readonly chatter: ChatterService) {}
+  constructor(
+    @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(InstanceAlertsRepository) private readonly alertRows: InstanceAlertsRepository,
+  ) {}
 
   /** Posts one alert; returns its message id. */
   async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<number> {
@@ -50,21 +54,10 @@ export class InstanceAlertsService {
     manager: EntityManager,
   ): Promise<{ kind: AlertKind; instanceId: number; messageId: number }[]> {
     if (alerts.length === 0) return [];
-    const rows = await manager.query<
-      {
-        id: number;
-        database_uuid: string;
-        last_seen: Date | null;
-        alive_max_delay: number;
-        partner_name: string | null;
-        description: string | null;
-      }[]
-    >(
-      `SELECT i.id, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_COLUMNS}
-       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = ANY($1)`,
-      [alerts.map((a) => a.instanceId)],
+    const instances = await this.alertRows.targets(
+      alerts.map((a) => a.instanceId),
+      manager,
     );
-    const instances = new Map(rows.map((row) => [row.id, row]));
     const posted = await this.chatter.postMany(
       systemContext(),
       alerts.map(({ kind, instanceId }) => {
@@ -91,13 +84,9 @@ export class InstanceAlertsService {
       }),
       manager,
     );
-    await manager.query(
-      `INSERT INTO dead_mans_switch_alert (instance_id, kind, message_id, created_at)
-       SELECT instance_id, kind, message_id, $4 FROM unnest($1::int[], $2::text[], $3::int[])
-         AS a(instance_id, kind, message_id)`,
-      [alerts.map((a) => a.instanceId), alerts.map((a) => a.kind), posted.map((p) => p.id), at],
-    );
-    return alerts.map((a, i) => ({ ...a, messageId: posted[i].id }));
+    const recorded = alerts.map((a, i) => ({ ...a, messageId: posted[i].id }));
+    await this.alertRows.record(recorded, at, manager);
+    return recorded;
   }
 
   /**

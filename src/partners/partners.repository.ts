@@ -58,3 +58,8 @@ export class PartnersRepository {
     return rows.length > 0;
   }
 }
+
+/** A partner's name in a thread's messages, read in the chatter's transaction (`manager`). */
+export async function partnerDisplayName(id: number, manager: EntityManager): Promise<string> {
+  return (await manager.getRepository(Partner).findOneBy({ id }))?.name ?? `#${id}`;
+}

@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, IsNull } from 'typeorm';
 import { Partner } from '../partners/partner.entity.js';
 import { ApiKey } from './api-key.entity.js';
 import { User, type Role } from './user.entity.js';
+import { Database } from '../database/database.js';
 
 export interface UserWithPartner extends User {
   name: string;
@@ -12,7 +13,10 @@ export interface UserWithPartner extends User {
 
 @Injectable()
 export class UsersRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+  ) {}
 
   private withPartner() {
     return this.db
@@ -74,7 +78,7 @@ export class UsersRepository {
     name: string;
     lang: string;
   }): Promise<User> {
-    return this.db.transaction(async (manager) => {
+    return this.database.transaction(async (manager) => {
       const email = input.email.trim().toLowerCase();
       const partner = await manager.save(
         manager.create(Partner, { name: input.name, email, lang: input.lang }),
@@ -101,7 +105,7 @@ export class UsersRepository {
       timeZone?: string | null;
     },
   ): Promise<void> {
-    await this.db.transaction(async (manager) => {
+    await this.database.transaction(async (manager) => {
       const { name, lang, ...own } = changes;
       // A new password or a deactivation ends every session and access token of the user, at once.
       const revoke = own.passwordHash !== undefined || own.active === false;

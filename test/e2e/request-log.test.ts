@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout as delay } from 'node:timers/promises';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
+import { waitFor } from '../harness/wait.js';
 
 interface Line {
   level: number;
@@ -62,7 +62,11 @@ describe('request log', () => {
       assert.equal((await fetch(`${app.url}/monitoring/ready`)).status, 200);
       assert.equal((await checkIn(app.url)).status, 200);
       assert.equal((await fetch(`${app.url}/api/v1/me`)).status, 401);
-      await delay(50);
+      // The refused request's line is written after the earlier requests were answered: any line of theirs
+      // would be in before it.
+      await waitFor(() => log.requests().some((l) => l.startsWith('GET /api/v1/me')), {
+        what: 'the 401 line',
+      });
       assert.deepEqual(log.requests(), ['GET /api/v1/me 401 N ms']);
       const line = log.lines.find((l) => l.req)!;
       assert.equal(line.level, 40);
@@ -81,7 +85,7 @@ describe('request log', () => {
     it('writes one short line per request: method, path, status, time', async () => {
       assert.equal((await fetch(`${app.url}/monitoring/ready?verbose=1`)).status, 200);
       assert.equal((await checkIn(app.url)).status, 200);
-      await delay(50);
+      await waitFor(() => log.requests().length >= 2, { what: 'a line for each of the two requests' });
       assert.deepEqual(log.requests(), [
         'GET /monitoring/ready 200 N ms',
         'POST /dead_mans_switch/alive 200 N ms',

@@ -128,6 +128,8 @@ const MAIL_ENTRY_POINTS = [
   'channels/webhook.channel.ts',
   // The SSRF address rules, shared with the addons' outgoing connections (probes).
   'channels/address-policy.ts',
+  // Their DNS resolution, the one repository of the area the addons share (probes resolve as channels do).
+  'channels/address-resolver.repository.ts',
 ];
 
 describe('boundaries between core folders', () => {

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PaginationQueryDto } from '../../../src/index.js';
 import { EVENT_LEVEL_NAMES, levelName, type EventLevel } from '../instance-event.entity.js';
-import { displayName } from '../instance.thread.js';
+import { displayName } from '../instance-names.repository.js';
 import type { EventRow } from './instance-events.repository.js';
 
 export class ListEventsQueryDto extends PaginationQueryDto {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { DISPLAY_NAME_COLUMNS } from '../instance.thread.js';
+import { DISPLAY_NAME_COLUMNS } from '../instance-names.repository.js';
 
 export interface EventRow {
   id: string;

@@ -14,7 +14,7 @@ import {
 import { PaginationQueryDto } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import type { InstanceRow, LogInterval } from './instances.repository.js';
-import { displayName } from '../instance.thread.js';
+import { displayName } from '../instance-names.repository.js';
 
 /** Shortest and longest `alive_max_delay`, in seconds: a minute to a month. */
 export const MIN_DELAY = 60;

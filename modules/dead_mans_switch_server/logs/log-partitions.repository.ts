@@ -1,6 +1,7 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
+import { Database } from '../../../src/index.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -54,7 +55,10 @@ export interface Partition {
  */
 @Injectable()
 export class LogPartitionsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+  ) {}
 
   /** The range partitions of a partitioned table, oldest first (the default partition is not listed). */
   async partitions(table: string, manager?: EntityManager): Promise<Partition[]> {
@@ -92,7 +96,7 @@ export class LogPartitionsRepository {
     const name = dayPartitionName(day);
     const to = new Date(day.getTime() + DAY_MS);
     return retryOnLockTimeout(() =>
-      this.db.transaction(async (manager) => {
+      this.database.transaction(async (manager) => {
         await manager.query(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}'`);
         // No new row may fall into the default partition for this day until it is attached: check-ins of other days
         // never touch the default partition, so they are not held.
@@ -150,7 +154,7 @@ export class LogPartitionsRepository {
     for (const partition of old) {
       // One partition per transaction: each holds the table's lock for an instant only.
       await retryOnLockTimeout(() =>
-        this.db.transaction(async (manager) => {
+        this.database.transaction(async (manager) => {
           await manager.query(`SET LOCAL lock_timeout = '${PARTITION_LOCK_TIMEOUT}'`);
           await manager.query(`DROP TABLE ${partition.name}`);
         }),
@@ -173,7 +177,7 @@ export class LogPartitionsRepository {
    * pass over the same hour harmless too. Returns the hour rolled up, or undefined when none was due.
    */
   rollUpNextHour(until: Date): Promise<Date | undefined> {
-    return this.db.transaction(async (manager) => {
+    return this.database.transaction(async (manager) => {
       await manager.query(
         'INSERT INTO dead_mans_switch_log_rollup (id) VALUES (1) ON CONFLICT (id) DO NOTHING',
       );

@@ -14,7 +14,7 @@ import {
   type PaginationQueryDto,
   type RequestContext,
 } from '../../../src/index.js';
-import { instanceDisplayName } from '../instance.thread.js';
+import { instanceDisplayName } from '../instance-names.repository.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import { ProbeAddressRefused } from './probe-address.js';
 import { ProbeMetrics } from './probe-metrics.service.js';

@@ -7,7 +7,7 @@ import {
   SettingsService,
   systemContext,
 } from '../../../src/index.js';
-import { instanceDisplayNames } from '../instance.thread.js';
+import { instanceDisplayNames } from '../instance-names.repository.js';
 import { INSTANCE_MODEL, SETTINGS, SUBTYPE_DOWN, numericSetting } from '../settings.js';
 import { StormRepository, type PendingStorm } from './storm.repository.js';
 

@@ -150,14 +150,15 @@ describe('POST /dead_mans_switch/alive under fuzzing', () => {
       ['br', brotliCompressSync],
     ] as const) {
       const ok = await send(compress(Buffer.from(valid)), { ...json, 'content-encoding': encoding });
-      assert.ok(ok.accepted || ok.status === 415, `${encoding}: ${ok.status}`);
+      assert.equal(ok.status, 200, `${encoding}: ${ok.status}`);
+      assert.ok(ok.accepted, encoding);
       // A small compressed body that inflates to 10 MB is refused, not inflated into memory.
       const bomb = compress(
         Buffer.from(`{"database_uuid":"${newUuid()}","pad":"${'0'.repeat(10_000_000)}"}`),
       );
       assert.ok(bomb.length < 16_384);
       const refused = await send(bomb, { ...json, 'content-encoding': encoding });
-      assert.ok([413, 415].includes(refused.status), `${encoding} bomb: ${refused.status}`);
+      assert.equal(refused.status, 413, `${encoding} bomb`);
     }
     const corrupt = await send(Buffer.from('not gzip at all'), { ...json, 'content-encoding': 'gzip' });
     assert.equal(corrupt.status, 400);

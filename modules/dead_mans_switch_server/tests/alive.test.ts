@@ -179,13 +179,14 @@ describe('POST /dead_mans_switch/alive', () => {
 
   it('keeps the 16 KiB limit on every spelling of the path the router accepts', async () => {
     const body = JSON.stringify({ database_uuid: newUuid(), padding: 'x'.repeat(17_000) });
+    // Each of these reaches the check-in route (the router ignores case and repeated trailing slashes).
     for (const path of ['/dead_mans_switch/alive/', '/Dead_Mans_Switch/ALIVE', '/DEAD_MANS_SWITCH/alive//']) {
       const response = await fetch(`${app.url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body,
       });
-      assert.ok([404, 413].includes(response.status), `${path} answered ${response.status}`);
+      assert.equal(response.status, 413, path);
     }
     const routed = await fetch(`${app.url}/Dead_Mans_Switch/Alive/`, {
       method: 'POST',

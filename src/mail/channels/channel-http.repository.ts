@@ -4,7 +4,8 @@ import https from 'node:https';
 import { Inject, Injectable } from '@nestjs/common';
 import type { AppConfig } from '../../config/app-config.js';
 import { APP_CONFIG } from '../../config/config.tokens.js';
-import { AddressResolver, refusal } from './address-policy.js';
+import { refusal } from './address-policy.js';
+import { AddressResolver } from './address-resolver.repository.js';
 import type { ChannelRequest } from './alert-channel.js';
 
 /** A channel URL that the address policy refuses (SSRF): never retried. */

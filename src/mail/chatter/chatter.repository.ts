@@ -1,9 +1,10 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import type { Message, MessageType, NotificationChannel, NotificationState } from './message.entity.js';
 import { Subtype } from './subtype.entity.js';
 import type { SubtypeSeed, ThreadDefinition, Translatable } from './thread.js';
+import { Database } from '../../database/database.js';
 
 /**
  * The notification rows of the `recipients` CTE (`message_id, partner_id, email, is_user`), given SQL for
@@ -71,7 +72,10 @@ export interface MessageRow {
 /** The chatter's SQL: subtypes, messages, tracking values, followers and the notification rows of a post. */
 @Injectable()
 export class ChatterRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+  ) {}
 
   private m(manager?: EntityManager): EntityManager {
     return manager ?? this.db.manager;
@@ -81,7 +85,7 @@ export class ChatterRepository {
     manager: EntityManager | undefined,
     work: (manager: EntityManager) => Promise<T>,
   ): Promise<T> {
-    return manager ? work(manager) : this.db.transaction(work);
+    return manager ? work(manager) : this.database.transaction(work);
   }
 
   async upsertSubtypes(seeds: SubtypeSeed[], manager?: EntityManager): Promise<void> {

@@ -1,7 +1,8 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { MESSAGE_SELECT, type MessageRow } from '../chatter/chatter.repository.js';
+import { Database } from '../../database/database.js';
 
 export interface ClaimedNotification {
   id: string;
@@ -32,7 +33,10 @@ export interface InboxRow {
 /** The outbox and the inbox: notification rows. */
 @Injectable()
 export class NotificationsRepository {
-  constructor(@InjectDataSource() private readonly db: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly db: DataSource,
+    @Inject(Database) private readonly database: Database,
+  ) {}
 
   /** Deletes the e-mail notifications of these messages to these partners; returns the deleted pairs. */
   async withholdEmails(
@@ -54,7 +58,7 @@ export class NotificationsRepository {
 
   /** Runs `work` in one transaction on one connection; the claimed row's lock lasts until it ends. */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
-    return this.db.transaction(work);
+    return this.database.transaction(work);
   }
 
   /**

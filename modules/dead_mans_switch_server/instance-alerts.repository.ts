@@ -1,0 +1,42 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { AlertKind } from './instance-alert.entity.js';
+import { DISPLAY_NAME_COLUMNS } from './instance-names.repository.js';
+
+/** What an alert message says about its instance. */
+export interface AlertTarget {
+  id: number;
+  database_uuid: string;
+  last_seen: Date | null;
+  alive_max_delay: number;
+  partner_name: string | null;
+  description: string | null;
+}
+
+/** The alert rows and what their messages read; every statement runs in the caller's transaction. */
+@Injectable()
+export class InstanceAlertsRepository {
+  /** The instances alerts are about, by id. */
+  async targets(ids: number[], manager: EntityManager): Promise<Map<number, AlertTarget>> {
+    const rows = await manager.query<AlertTarget[]>(
+      `SELECT i.id, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_COLUMNS}
+       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = ANY($1)`,
+      [ids],
+    );
+    return new Map(rows.map((row) => [row.id, row]));
+  }
+
+  /** Records the alerts with the messages that told them, set-based: a mass outage is a few statements. */
+  async record(
+    alerts: { kind: AlertKind; instanceId: number; messageId: number }[],
+    at: Date,
+    manager: EntityManager,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO dead_mans_switch_alert (instance_id, kind, message_id, created_at)
+       SELECT instance_id, kind, message_id, $4 FROM unnest($1::int[], $2::text[], $3::int[])
+         AS a(instance_id, kind, message_id)`,
+      [alerts.map((a) => a.instanceId), alerts.map((a) => a.kind), alerts.map((a) => a.messageId), at],
+    );
+  }
+}
