@@ -113,6 +113,14 @@ describe('dead man switch web pages in a real browser', () => {
     })()`);
   }
 
+  async function noHorizontalScroll(): Promise<void> {
+    const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+    const widest = await page.evaluate<string>(
+      `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 380).slice(0, 8).map((e) => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).join(' | ')`,
+    );
+    assert.ok(width <= 375, `the page is ${width} px wide at a 375 px viewport: ${widest}`);
+  }
+
   async function docsScreenshot(name: string, width: number): Promise<void> {
     if (process.env.VIGIL_DOCS_SCREENSHOTS !== '1') return;
     const docs = join(process.cwd(), 'docs');
@@ -171,5 +179,20 @@ describe('dead man switch web pages in a real browser', () => {
     const title = await down.locator('h2').getAttribute('title');
     assert.equal(title, LONG_NAME, 'the full name is on hover');
     await docsScreenshot('web-dashboard', 1280);
+  });
+
+  it('fits a 375 px phone screen with long names, on the dashboard and the instance page', async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${app.url}/web/instances`);
+    await noHorizontalScroll();
+    await docsScreenshot('web-dashboard-375', 375);
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.goto(`${app.url}/web/instances/${ids.down}`);
+    await page.waitForSelector('#chart-cpu canvas', BOUND);
+    await noHorizontalScroll();
+    await page.goto(`${app.url}/web/instances/${ids.charted}`);
+    await page.waitForSelector('#chart-cpu canvas', BOUND);
+    await noHorizontalScroll();
+    await docsScreenshot('web-instance-375', 375);
   });
 });
