@@ -32,11 +32,52 @@ import {
 } from './instance-web.dto.js';
 
 const DAY_MS = 86_400_000;
-const RANGE: Record<ChartRange, { ms: number; interval: 'hour' | 'day' }> = {
-  '24h': { ms: DAY_MS, interval: 'hour' },
+const RANGE: Record<ChartRange, { ms: number; interval: 'raw' | 'hour' | 'day' }> = {
+  '24h': { ms: DAY_MS, interval: 'raw' },
   '7d': { ms: 7 * DAY_MS, interval: 'hour' },
   '30d': { ms: 30 * DAY_MS, interval: 'day' },
 };
+/** Enough raw points for a day of check-ins every minute. */
+const RAW_LIMIT = 2000;
+/** Dashboard order: what needs someone first. */
+const TRIAGE: Record<string, number> = { down: 0, late: 1 };
+
+interface ChartPoint {
+  at: number;
+  cpu: number | null;
+  ram: number | null;
+  users: number | null;
+}
+
+/** "12 min", "3 h", "2 days" in the reader's language (Intl units, rounded to the largest unit that fits). */
+export function humanDuration(seconds: number, lang: string): string {
+  const [unit, size] =
+    seconds >= 2 * 86_400
+      ? (['day', 86_400] as const)
+      : seconds >= 2 * 3600
+        ? (['hour', 3600] as const)
+        : seconds >= 60
+          ? (['minute', 60] as const)
+          : (['second', 1] as const);
+  return new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'short' }).format(
+    Math.round(seconds / size),
+  );
+}
+
+/**
+ * Chart points in time order with a null point wherever two neighbours are further apart than `maxGapMs`
+ * (no check-in for longer than expected, or a missing bucket): uPlot draws a gap there, not a line.
+ */
+function withGaps(points: ChartPoint[], maxGapMs: number, stepMs: number): ChartPoint[] {
+  const out: ChartPoint[] = [];
+  points.forEach((point, index) => {
+    const previous = points[index - 1];
+    if (previous && point.at - previous.at > maxGapMs)
+      out.push({ at: previous.at + stepMs, cpu: null, ram: null, users: null });
+    out.push(point);
+  });
+  return out;
+}
 /** The dashboard shows at most this many instances; the filters narrow it down. */
 const DASHBOARD_LIMIT = 200;
 
@@ -67,11 +108,20 @@ export class InstancesWebController {
       page.items.map((i) => i.id),
     );
     const names = new Map(users.items.map((u) => [u.id, u.name]));
+    const now = this.clock.now().getTime();
+    // Down, then late, then the rest in the list's own order (Array.prototype.sort is stable).
+    const triaged = page.items
+      .map((instance) => ({ instance, status: statusOf(instance) }))
+      .sort((a, b) => (TRIAGE[a.status] ?? 2) - (TRIAGE[b.status] ?? 2));
     return this.pages.render(request, ctx, 'dead_mans_switch_server/dashboard', {
       title: this.i18n.t('dead_mans_switch_server.web.dashboard.title', ctx.lang),
-      instances: page.items.map((instance) => ({
+      instances: triaged.map(({ instance, status }) => ({
         ...instance,
-        status: statusOf(instance),
+        status,
+        // How long it has been quiet beyond what is expected: "down since 12 min", "late by 3 min".
+        overdue:
+          status === 'down' || status === 'late' ? this.overdue(instance, status, now, ctx.lang) : undefined,
+        expectedEvery: humanDuration(instance.alive_max_delay, ctx.lang),
         responsible: instance.user_id ? names.get(instance.user_id) : undefined,
         sparkline: sparklines.get(instance.id),
       })),
@@ -107,6 +157,7 @@ export class InstancesWebController {
     const [logs, chatter, customers, users, responsible] = await Promise.all([
       this.instances.logs(ctx, id, {
         interval: RANGE[range].interval,
+        limit: RAW_LIMIT,
         from: new Date(now.getTime() - RANGE[range].ms).toISOString(),
         to: now.toISOString(),
         tz: timeZone,
@@ -117,12 +168,11 @@ export class InstancesWebController {
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
     const probes = await this.probes.list(ctx, id);
-    const buckets = logs.items as {
-      start: Date | string;
-      cpu_avg: number | null;
-      ram_avg: number | null;
-      user_count_avg: number | null;
-    }[];
+    const points = this.chartPoints(
+      logs.items as unknown as Record<string, unknown>[],
+      range,
+      instance.alive_max_delay,
+    );
     const labels = {
       cpu: this.i18n.t('dead_mans_switch_server.web.instance.cpu', ctx.lang),
       ram: this.i18n.t('dead_mans_switch_server.web.instance.ram', ctx.lang),
@@ -140,16 +190,19 @@ export class InstancesWebController {
       ranges: RANGES.map((r) => ({ range: r, current: r === range })),
       range,
       chartData: {
-        times: buckets.map((b) => Math.floor(new Date(b.start).getTime() / 1000)),
+        from: Math.floor((now.getTime() - RANGE[range].ms) / 1000),
+        to: Math.floor(now.getTime() / 1000),
+        times: points.map((p) => Math.floor(p.at / 1000)),
         timeZone,
+        locale: ctx.lang,
         series: [
-          { id: 'chart-cpu', label: labels.cpu, values: buckets.map((b) => b.cpu_avg) },
-          { id: 'chart-ram', label: labels.ram, values: buckets.map((b) => b.ram_avg) },
-          { id: 'chart-users', label: labels.users, values: buckets.map((b) => b.user_count_avg) },
+          { id: 'chart-cpu', label: labels.cpu, values: points.map((p) => p.cpu) },
+          { id: 'chart-ram', label: labels.ram, values: points.map((p) => p.ram) },
+          { id: 'chart-users', label: labels.users, values: points.map((p) => p.users) },
         ],
       },
       labels,
-      empty: buckets.length === 0,
+      empty: points.length === 0,
       canActivate: manager && instance.state !== 'active',
       canSuspend: manager && instance.state === 'active',
     });
@@ -208,5 +261,48 @@ export class InstancesWebController {
   ): Promise<WebRedirect> {
     await this.probes.deleteFromInstance(ctx, id, probeId);
     return { url: `/web/instances/${id}#instance-probes` };
+  }
+
+  /** The chart's points: raw check-ins over 24 h, hourly or daily averages beyond, with gaps as null points. */
+  private chartPoints(
+    items: Record<string, unknown>[],
+    range: ChartRange,
+    delaySeconds: number,
+  ): ChartPoint[] {
+    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+    if (RANGE[range].interval === 'raw') {
+      const points = items
+        .map((row) => ({
+          at: new Date(row.received_at as string | Date).getTime(),
+          cpu: num(row.cpu),
+          ram: num(row.ram),
+          users: num(row.user_count),
+        }))
+        .reverse();
+      // Quiet for longer than the expected delay: a gap, not a straight line across it.
+      return withGaps(points, delaySeconds * 1000, delaySeconds * 1000);
+    }
+    const step = RANGE[range].interval === 'hour' ? 3_600_000 : DAY_MS;
+    const points = items.map((row) => ({
+      at: new Date(row.start as string | Date).getTime(),
+      cpu: num(row.cpu_avg),
+      ram: num(row.ram_avg),
+      users: num(row.user_count_avg),
+    }));
+    // A missing bucket (1.5 steps apart absorbs 23- and 25-hour days at DST changes) is a gap.
+    return withGaps(points, step * 1.5, step);
+  }
+
+  /** How long since it turned late (1× the delay without check-in) or down (2×), in words. */
+  private overdue(
+    instance: { last_seen: Date | string | null; alive_max_delay: number },
+    status: 'down' | 'late',
+    now: number,
+    lang: string,
+  ): string | undefined {
+    if (!instance.last_seen) return undefined;
+    const since =
+      new Date(instance.last_seen).getTime() + (status === 'down' ? 2 : 1) * instance.alive_max_delay * 1000;
+    return humanDuration(Math.max(0, (now - since) / 1000), lang);
   }
 }

@@ -1,25 +1,80 @@
 // Time-series charts with uPlot, from the page's <script type="application/json" id="chart-data"> block:
-// { times: [unix seconds], timeZone, series: [{ id, label, values }] }, one chart per series into the element `id`.
+// { from, to, times: [unix seconds], timeZone, locale, series: [{ id, label, values }] }, one chart per series
+// into the element `id`. The x-axis is exactly [from, to] (the requested range); null values are gaps.
 (function () {
+  var charts = {};
+  window.vigilCharts = charts;
   function draw() {
     var source = document.getElementById('chart-data');
     if (!source || typeof uPlot === 'undefined') return;
     var data = JSON.parse(source.textContent || '{}');
+    var timeZone = data.timeZone || 'UTC';
+    var locale = document.documentElement.lang || data.locale || undefined;
     var tzDate = function (ts) {
-      return uPlot.tzDate(new Date(ts * 1000), data.timeZone || 'UTC');
+      return uPlot.tzDate(new Date(ts * 1000), timeZone);
     };
+    var span = (data.to || 0) - (data.from || 0);
+    // Axis labels and the legend's date in the reader's language, through Intl (uPlot's own names are English).
+    var tickFormat = new Intl.DateTimeFormat(
+      locale,
+      span <= 2 * 86400
+        ? { hour: '2-digit', minute: '2-digit', timeZone: timeZone }
+        : { day: 'numeric', month: 'short', timeZone: timeZone },
+    );
+    var legendFormat = new Intl.DateTimeFormat(locale, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone: timeZone,
+    });
+    var number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
     (data.series || []).forEach(function (serie) {
       var target = document.getElementById(serie.id);
       if (!target) return;
       target.textContent = '';
-      var width = Math.max(280, target.clientWidth || 600);
-      new uPlot(
+      var drawn = serie.values.filter(function (v) {
+        return v !== null;
+      }).length;
+      target.setAttribute('data-points', String(drawn));
+      var width = Math.max(240, target.clientWidth || 600);
+      charts[serie.id] = new uPlot(
         {
           width: width,
           height: 200,
           tzDate: tzDate,
-          series: [{}, { label: serie.label, stroke: '#1f5fbf', width: 2, spanGaps: false }],
-          axes: [{}, { size: 50 }],
+          scales: {
+            x: {
+              time: true,
+              range: function () {
+                return [data.from, data.to];
+              },
+            },
+          },
+          series: [
+            {
+              value: function (u, ts) {
+                return ts == null ? '–' : legendFormat.format(new Date(ts * 1000));
+              },
+            },
+            {
+              label: serie.label,
+              stroke: '#1f5fbf',
+              width: 2,
+              spanGaps: false,
+              value: function (u, v) {
+                return v == null ? '–' : number.format(v);
+              },
+            },
+          ],
+          axes: [
+            {
+              values: function (u, ticks) {
+                return ticks.map(function (ts) {
+                  return tickFormat.format(new Date(ts * 1000));
+                });
+              },
+            },
+            { size: 50 },
+          ],
         },
         [data.times, serie.values],
         target,
