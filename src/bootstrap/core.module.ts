@@ -45,6 +45,7 @@ import { WebAuthController } from '../web/web-auth.controller.js';
 import { WebChatterService } from '../web/web-chatter.service.js';
 import { WEB_RECORD_LINKS, WebCustomersController } from '../web/web-customers.controller.js';
 import { WebExceptionFilter } from '../web/web-exception.filter.js';
+import { WebFormStates } from '../web/web-form-state.js';
 import { WebInboxController } from '../web/web-inbox.controller.js';
 import { WEB_HOME, WEB_MENUS, WEB_RECORD_PAGES, WebPageService } from '../web/web-page.service.js';
 import { WebPreferencesController } from '../web/web-preferences.controller.js';
@@ -92,6 +93,7 @@ const SERVICES = [
   WebPageService,
   WebChatterService,
   WebExceptionFilter,
+  WebFormStates,
 ];
 
 /** Core services, global so that every addon module can inject them. */

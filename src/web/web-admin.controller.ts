@@ -1,6 +1,6 @@
 import { Body, Param, ParseIntPipe, Req } from '@nestjs/common';
 import { RequireRole } from '../common/auth.decorators.js';
-import { badRequest } from '../common/app.exception.js';
+import { fieldError } from '../common/app.exception.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { SettingsService } from '../settings/settings.service.js';
@@ -52,7 +52,8 @@ export class WebAdminController {
 
   @WebForm('settings')
   async setSetting(@Body() form: SettingFormDto): Promise<WebRedirect> {
-    if (!SETTING_KEY.test(form.key)) throw badRequest('core.errors.bad_setting_key', { key: form.key });
+    if (!SETTING_KEY.test(form.key))
+      throw fieldError('value', 'core.errors.bad_setting_key', { key: form.key });
     await this.settings.set(form.key, form.value);
     return { url: '/web/admin#settings' };
   }

@@ -31,6 +31,8 @@ export function webSecurityHeaders(
       },
     },
     strictTransportSecurity: config.runningEnv !== 'dev',
+    // A refused form is shown again on the page it was posted from, which the same-origin Referer names.
+    referrerPolicy: { policy: 'same-origin' },
   });
 }
 

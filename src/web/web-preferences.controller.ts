@@ -1,5 +1,5 @@
 import { Body, Req } from '@nestjs/common';
-import { badRequest } from '../common/app.exception.js';
+import { fieldError } from '../common/app.exception.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { UsersService } from '../users/users.service.js';
@@ -39,10 +39,10 @@ export class WebPreferencesController {
   @WebForm()
   async save(@Ctx() ctx: RequestContext, @Body() form: PreferencesFormDto): Promise<WebRedirect> {
     if (!this.i18n.languages.includes(form.lang))
-      throw badRequest('core.errors.unknown_language', { lang: form.lang });
+      throw fieldError('lang', 'core.errors.unknown_language', { lang: form.lang });
     const timeZone = form.time_zone || null;
     if (timeZone !== null && !isTimeZone(timeZone))
-      throw badRequest('core.errors.unknown_time_zone', { zone: timeZone });
+      throw fieldError('time_zone', 'core.errors.unknown_time_zone', { zone: timeZone });
     await this.users.updateOwnPreferences(ctx, { lang: form.lang, timeZone });
     return { url: '/web/preferences' };
   }
