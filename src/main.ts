@@ -35,7 +35,7 @@ async function main(): Promise<void> {
       done();
     });
   });
-  console.log(`Vigil is listening on ${vigil.url} (API docs: ${vigil.url}/api/docs)`);
+  console.log(`Vigil is listening on ${vigil.url}: open ${vigil.url}/web (API docs: ${vigil.url}/api/docs)`);
   if (vigil.createdAdmin) {
     const { email, password } = vigil.createdAdmin;
     console.log(

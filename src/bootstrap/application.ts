@@ -205,6 +205,14 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       const address = app.getHttpServer().address() as { port: number };
       url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
     }
+    // One line per addon instead of Nest's line per route (those are at debug level), then the start itself:
+    // only now, after the environment checks that may refuse it.
+    for (const { manifest } of [CORE, ...addons])
+      logger.info(
+        { context: 'Addons', addon: manifest.name, version: manifest.version },
+        `${manifest.name} ${manifest.version} loaded${manifest.summary ? `: ${manifest.summary}` : ''}`,
+      );
+    logger.info({ context: 'NestApplication' }, 'Nest application successfully started');
     let closed = false;
     return {
       app,
@@ -220,6 +228,8 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
         closed = true;
         await app.close();
         await database.embedded?.stop();
+        logger.info({ context: 'Vigil' }, 'Vigil stopped');
+        logger.flush();
       },
     };
   } catch (error) {

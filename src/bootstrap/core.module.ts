@@ -42,6 +42,8 @@ import { UsersRepository } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
 import { WebAdminController } from '../web/web-admin.controller.js';
 import { WebAuthController } from '../web/web-auth.controller.js';
+import { WebNotFoundController } from '../web/web-not-found.controller.js';
+import { WebRootController } from '../web/web-root.controller.js';
 import { WebChatterService } from '../web/web-chatter.service.js';
 import { WEB_RECORD_LINKS, WebCustomersController } from '../web/web-customers.controller.js';
 import { WebExceptionFilter } from '../web/web-exception.filter.js';
@@ -140,6 +142,8 @@ export class CoreModule {
         PartnersController,
         SettingsController,
         WebAuthController,
+        WebRootController,
+        WebNotFoundController,
         WebInboxController,
         WebCustomersController,
         WebAdminController,

@@ -8,7 +8,7 @@ import { ROLES } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { WebPageService, type WebRequest } from './web-page.service.js';
 import { WebController, WebForm, WebPage, type WebRedirect } from './web.decorators.js';
-import { SettingFormDto, UserFormDto } from './web.dto.js';
+import { NewUserFormDto, SettingFormDto, UserFormDto } from './web.dto.js';
 
 const SETTING_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
 
@@ -33,8 +33,21 @@ export class WebAdminController {
         self: u.id === ctx.user?.id,
         roleChoices: ROLES.map((role) => ({ role, checked: u.roles.includes(role) })),
       })),
+      roles: ROLES,
       settings,
     });
+  }
+
+  @WebForm('users')
+  async createUser(@Ctx() ctx: RequestContext, @Body() form: NewUserFormDto): Promise<WebRedirect> {
+    await this.users.create(ctx, {
+      email: form.email,
+      name: form.name,
+      password: form.password,
+      roles: form.roles && form.roles.length > 0 ? form.roles : ['viewer'],
+      lang: ctx.lang,
+    });
+    return { url: '/web/admin' };
   }
 
   @WebForm('users/:id')

@@ -2,6 +2,7 @@ import { ArgumentsHost, Catch, HttpStatus, Logger, type ExceptionFilter } from '
 import { AppExceptionFilter, type ErrorBody } from '../common/exception.filter.js';
 import { headersSent, sendBody, setHeader, type AnyReply } from '../common/http-reply.js';
 import type { VigilRequest } from '../common/request-context.js';
+import { I18nService } from '../i18n/i18n.service.js';
 import { Clock } from '../scheduler/clock.js';
 import { WebRenderer } from './web-renderer.service.js';
 import { FORM_STATE_HEADER, keptValues, WebFormStates } from './web-form-state.js';
@@ -17,6 +18,7 @@ export class WebExceptionFilter implements ExceptionFilter {
     private readonly renderer: WebRenderer,
     private readonly clock: Clock,
     private readonly states: WebFormStates,
+    private readonly i18n: I18nService,
   ) {}
 
   async catch(exception: unknown, host: ArgumentsHost): Promise<void> {
@@ -43,10 +45,21 @@ export class WebExceptionFilter implements ExceptionFilter {
       this.logger.error(exception instanceof Error ? exception.stack : String(exception));
     const html = this.renderer.render(
       'web/error',
-      { title: body.error, status: body.statusCode, message: body.message, signedIn: !!request.user },
+      {
+        title: this.title(body, lang),
+        status: body.statusCode,
+        message: body.message,
+        signedIn: !!request.user,
+      },
       { lang, timeZone: timeZoneOf(request), now: this.clock.now() },
     );
     sendBody(response, body.statusCode, 'text/html; charset=utf-8', html);
+  }
+
+  /** The error's title in the reader's language (the API's English reason when none is translated). */
+  private title(body: ErrorBody, lang: string): string {
+    const key = `web.error.titles.${body.statusCode}`;
+    return this.i18n.has(key) ? this.i18n.t(key, lang) : body.error;
   }
 
   /**

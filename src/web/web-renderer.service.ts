@@ -71,7 +71,10 @@ export class WebRenderer {
     this.hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
     this.hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
     this.hbs.registerHelper('includes', (list: unknown, value: unknown) =>
-      Array.isArray(list) ? list.map(String).includes(String(value)) : false,
+      // A form's checkbox group comes back as one string when one box was checked.
+      Array.isArray(list)
+        ? list.map(String).includes(String(value))
+        : typeof list === 'string' && list === String(value),
     );
     this.hbs.registerHelper('dateTime', (value: unknown, options: Handlebars.HelperOptions) => {
       const date = asDate(value);

@@ -122,4 +122,91 @@ describe('web forms: refused input shown on the same page, confirmations', () =>
     await Promise.all([page.waitForURL(/\/web\/admin$/, BOUND), button.click()]);
     await page.getByRole('button', { name: `Activate ${user.name}` }).waitFor(BOUND);
   });
+
+  it('an administrator creates a user (a taken e-mail is refused next to the field); the user changes their password and manages API keys', async () => {
+    await page.goto(`${app.url}/web/admin`);
+    await page.locator('#new-user-email').fill(ADMIN.email);
+    await page.locator('#new-user-name').fill('Someone');
+    await page.locator('#new-user-password').fill('long-enough-1');
+    await page.locator('#new-user form input[value=ops]').check();
+    const status = await submitUnchecked('form[action="/web/admin/users"]');
+    assert.equal(status, 409);
+    assert.equal(await page.locator('#new-user-email').getAttribute('aria-invalid'), 'true');
+    assert.match((await page.locator('#new-user-email-error').textContent())!, /already exists/);
+    assert.equal(await page.locator('#new-user-name').inputValue(), 'Someone');
+    // The password is never sent back; the chosen roles are kept.
+    assert.equal(await page.locator('#new-user-password').inputValue(), '');
+    assert.equal(await page.locator('#new-user form input[value=ops]').isChecked(), true);
+    await page.locator('#new-user-email').fill('olga@forms.test');
+    await page.locator('#new-user-name').fill('Olga Ops');
+    await page.locator('#new-user-password').fill('first-password-1');
+    await Promise.all([
+      page.waitForURL(/\/web\/admin$/, BOUND),
+      page.locator('form[action="/web/admin/users"] button[type=submit]').click(),
+    ]);
+    const row = page.locator('tr', { hasText: 'olga@forms.test' });
+    assert.equal(await row.locator('input[type=checkbox][value=ops]').isChecked(), true);
+    assert.equal(await row.locator('input[type=checkbox][value=admin]').isChecked(), false);
+
+    const olga = await browser.newContext({ locale: 'en-GB' });
+    const her = await olga.newPage();
+    await her.goto(`${app.url}/web/login`);
+    await her.getByLabel(/e-mail/i).fill('olga@forms.test');
+    await her.locator('#login-password').fill('first-password-1');
+    await her.locator('form[action="/web/login"] button[type=submit]').click();
+    await her.waitForURL(/\/web\/(?!login)/, BOUND);
+    await her.goto(`${app.url}/web/preferences`);
+    // A wrong current password is refused next to that field.
+    await her.locator('#current-password').fill('not-my-password');
+    await her.locator('#new-password').fill('second-password-2');
+    const [refused] = await Promise.all([
+      her.waitForResponse((r) => r.request().method() === 'POST', BOUND),
+      her.locator('form[action="/web/preferences/password"] button[type=submit]').click(),
+    ]);
+    assert.equal(refused.status(), 422);
+    await her.locator('#password-current_password-error').waitFor(BOUND);
+    assert.match(
+      (await her.locator('#password-current_password-error').textContent())!,
+      /current password is wrong/,
+    );
+    await her.locator('#current-password').fill('first-password-1');
+    await her.locator('#new-password').fill('second-password-2');
+    await Promise.all([
+      her.waitForURL(/password=changed/, BOUND),
+      her.locator('form[action="/web/preferences/password"] button[type=submit]').click(),
+    ]);
+    assert.match((await her.locator('#password [role=status]').textContent())!, /changed/);
+    const login = (password: string) =>
+      fetch(`${app.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'olga@forms.test', password }),
+      });
+    assert.equal((await login('first-password-1')).status, 401);
+    assert.equal((await login('second-password-2')).status, 200);
+
+    // An API key: shown once, works, listed, revoked after a confirmation.
+    await her.locator('#api-key-name').fill('backup script');
+    await Promise.all([
+      her.waitForLoadState('load'),
+      her.locator('form[action="/web/preferences/api-keys"] button[type=submit]').click(),
+    ]);
+    const token = (await her.locator('#new-key-token').textContent())!.trim();
+    assert.match(token, /^vgl_/);
+    const me = await fetch(`${app.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(me.status, 200);
+    assert.equal(await her.locator('#api-keys td', { hasText: 'backup script' }).count(), 1);
+    assert.deepEqual(await accessibilityViolations(her), []);
+    await her.goto(`${app.url}/web/preferences`);
+    assert.equal(await her.locator('#new-key-token').count(), 0, 'the key is shown once');
+    her.once('dialog', (dialog) => void dialog.accept());
+    await Promise.all([
+      her.waitForURL(/\/web\/preferences/, BOUND),
+      her.getByRole('button', { name: 'Revoke the key backup script' }).click(),
+    ]);
+    await her.getByText('No API keys.').waitFor(BOUND);
+    const revoked = await fetch(`${app.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(revoked.status, 401);
+    await olga.close();
+  });
 });
