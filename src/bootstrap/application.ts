@@ -228,8 +228,6 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
         closed = true;
         await app.close();
         await database.embedded?.stop();
-        logger.info({ context: 'Vigil' }, 'Vigil stopped');
-        logger.flush();
       },
     };
   } catch (error) {
