@@ -207,12 +207,14 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
     }
     // One line per addon instead of Nest's line per route (those are at debug level), then the start itself:
     // only now, after the environment checks that may refuse it.
-    for (const { manifest } of [CORE, ...addons])
-      logger.info(
-        { context: 'Addons', addon: manifest.name, version: manifest.version },
-        `${manifest.name} ${manifest.version} loaded${manifest.summary ? `: ${manifest.summary}` : ''}`,
-      );
-    logger.info({ context: 'NestApplication' }, 'Nest application successfully started');
+    // A server's lines only: CLI commands print their answer and nothing after it.
+    if (options.listen)
+      for (const { manifest } of [CORE, ...addons])
+        logger.info(
+          { context: 'Addons', addon: manifest.name, version: manifest.version },
+          `${manifest.name} ${manifest.version} loaded${manifest.summary ? `: ${manifest.summary}` : ''}`,
+        );
+    if (options.listen) logger.info({ context: 'NestApplication' }, 'Nest application successfully started');
     let closed = false;
     return {
       app,
