@@ -30,12 +30,18 @@ async function main(): Promise<void> {
   }
   // Closes HTTP first, then the database pool, then the embedded server, before the process exits.
   exitHook((done: () => void) => {
-    vigil.close().then(done, (error: unknown) => {
-      console.error(error);
-      done();
-    });
+    vigil.close().then(
+      () => {
+        console.log('Vigil stopped');
+        done();
+      },
+      (error: unknown) => {
+        console.error(error);
+        done();
+      },
+    );
   });
-  console.log(`Vigil is listening on ${vigil.url} (API docs: ${vigil.url}/api/docs)`);
+  console.log(`Vigil is listening on ${vigil.url}: open ${vigil.url}/web (API docs: ${vigil.url}/api/docs)`);
   if (vigil.createdAdmin) {
     const { email, password } = vigil.createdAdmin;
     console.log(

@@ -208,6 +208,16 @@ export async function startVigil(options: StartOptions): Promise<Vigil> {
       const address = app.getHttpServer().address() as { port: number };
       url = `http://${host === '0.0.0.0' ? 'localhost' : host}:${address.port}`;
     }
+    // One line per addon instead of Nest's line per route (those are at debug level), then the start itself:
+    // only now, after the environment checks that may refuse it.
+    // A server's lines only: CLI commands print their answer and nothing after it.
+    if (options.listen)
+      for (const { manifest } of [CORE, ...addons])
+        logger.info(
+          { context: 'Addons', addon: manifest.name, version: manifest.version },
+          `${manifest.name} ${manifest.version} loaded${manifest.summary ? `: ${manifest.summary}` : ''}`,
+        );
+    if (options.listen) logger.info({ context: 'NestApplication' }, 'Nest application successfully started');
     let closed = false;
     return {
       app,

@@ -44,9 +44,12 @@ import { UsersRepository } from '../users/users.repository.js';
 import { UsersService } from '../users/users.service.js';
 import { WebAdminController } from '../web/web-admin.controller.js';
 import { WebAuthController } from '../web/web-auth.controller.js';
+import { WebNotFoundController } from '../web/web-not-found.controller.js';
+import { WebRootController } from '../web/web-root.controller.js';
 import { WebChatterService } from '../web/web-chatter.service.js';
 import { WEB_RECORD_LINKS, WebCustomersController } from '../web/web-customers.controller.js';
 import { WebExceptionFilter } from '../web/web-exception.filter.js';
+import { WebFormStates } from '../web/web-form-state.js';
 import { WebInboxController } from '../web/web-inbox.controller.js';
 import { WEB_HOME, WEB_MENUS, WEB_RECORD_PAGES, WebPageService } from '../web/web-page.service.js';
 import { WebPreferencesController } from '../web/web-preferences.controller.js';
@@ -97,6 +100,7 @@ const SERVICES = [
   WebPageService,
   WebChatterService,
   WebExceptionFilter,
+  WebFormStates,
 ];
 
 /** Core services, global so that every addon module can inject them. */
@@ -143,6 +147,8 @@ export class CoreModule {
         PartnersController,
         SettingsController,
         WebAuthController,
+        WebRootController,
+        WebNotFoundController,
         WebInboxController,
         WebCustomersController,
         WebAdminController,

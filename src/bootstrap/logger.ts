@@ -85,11 +85,26 @@ function escapeFields<T>(value: T, depth = 0): T {
  * Nest's logger (`new Logger('Context')` everywhere, and Nest's own messages) written through pino. Nest passes
  * the context as the last argument and, for errors, the stack before it.
  */
+const QUIET_CONTEXTS = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+]);
+
 export class PinoNestLogger implements LoggerService {
   constructor(private readonly pino: Logger) {}
 
   log(message: unknown, ...params: unknown[]): void {
-    this.write('info', message, params);
+    // Nest's start-up chatter (a line per module, controller and route, ~150 in all, and its "started" before the
+    // environment checks ran) is for debugging; Vigil says itself what it loaded and when it is started.
+    const context = params[params.length - 1];
+    this.write(
+      typeof context === 'string' && QUIET_CONTEXTS.has(context) ? 'debug' : 'info',
+      message,
+      params,
+    );
   }
 
   error(message: unknown, ...params: unknown[]): void {

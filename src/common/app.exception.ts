@@ -12,6 +12,21 @@ export class AppException extends HttpException {
   }
 }
 
+/** An error about one field of the input: the API lists it in `errors`, a web form shows it next to the field. */
+export class FieldException extends AppException {
+  constructor(
+    readonly field: string,
+    key: string,
+    args: TranslationArgs = {},
+    status: HttpStatus = HttpStatus.UNPROCESSABLE_ENTITY,
+  ) {
+    super(status, key, args);
+  }
+}
+
+export const fieldError = (field: string, key: string, args?: TranslationArgs) =>
+  new FieldException(field, key, args);
+
 export const notFound = (model: string, id: string | number) =>
   new AppException(HttpStatus.NOT_FOUND, 'core.errors.not_found', { model, id });
 export const forbidden = () => new AppException(HttpStatus.FORBIDDEN, 'core.errors.forbidden');

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { isDatabaseUnavailable } from '../database/database-unavailable.js';
 import { I18nService } from '../i18n/i18n.service.js';
-import { AppException } from './app.exception.js';
+import { AppException, FieldException } from './app.exception.js';
 import { headersSent, sendJson, setHeader, type AnyReply } from './http-reply.js';
 import type { VigilRequest } from './request-context.js';
 import { ValidationFailedException } from './validation.js';
@@ -28,6 +28,7 @@ const REASONS: Record<number, string> = {
   409: 'Conflict',
   413: 'Payload Too Large',
   415: 'Unsupported Media Type',
+  422: 'Unprocessable Entity',
   429: 'Too Many Requests',
   500: 'Internal Server Error',
   503: 'Service Unavailable',
@@ -63,6 +64,10 @@ export class AppExceptionFilter implements ExceptionFilter {
         return { field: e.field, message: this.i18n.has(key) ? this.i18n.t(key, lang, args) : e.fallback };
       });
       return { statusCode: status, error, message: errors.map((e) => e.message).join('; '), errors };
+    }
+    if (exception instanceof FieldException) {
+      const message = this.i18n.t(exception.key, lang, exception.args);
+      return { statusCode: status, error, message, errors: [{ field: exception.field, message }] };
     }
     if (exception instanceof AppException) {
       return { statusCode: status, error, message: this.i18n.t(exception.key, lang, exception.args) };

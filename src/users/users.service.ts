@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import * as argon2 from 'argon2';
-import { AppException, conflict, notFound } from '../common/app.exception.js';
+import { AppException, FieldException, notFound } from '../common/app.exception.js';
 import type { Page } from '../common/pagination.dto.js';
 import type { RequestContext } from '../common/request-context.js';
 import type { AppConfig } from '../config/app-config.js';
@@ -37,7 +37,7 @@ export class UsersService {
 
   async create(_ctx: RequestContext, dto: CreateUserDto): Promise<UserResponse> {
     if (await this.users.emailTaken(dto.email))
-      throw conflict('core.errors.email_taken', { email: dto.email });
+      throw new FieldException('email', 'core.errors.email_taken', { email: dto.email }, HttpStatus.CONFLICT);
     const roles = [...new Set(dto.roles ?? ['viewer'])].filter((r): r is Role =>
       (ROLES as readonly string[]).includes(r),
     );
@@ -74,6 +74,19 @@ export class UsersService {
   ): Promise<UserResponse> {
     await this.users.update(ctx.user!.id, { lang: prefs.lang, timeZone: prefs.timeZone });
     return this.get(ctx, ctx.user!.id);
+  }
+
+  /** A user changes their own password, proving they know the current one. */
+  async changeOwnPassword(ctx: RequestContext, current: string, next: string): Promise<void> {
+    const user = await this.users.findByEmailWithHash(ctx.user!.email);
+    if (
+      !user ||
+      user.id !== ctx.user!.id ||
+      !(await argon2.verify(user.passwordHash, current).catch(() => false))
+    )
+      throw new FieldException('current_password', 'core.errors.wrong_password');
+    if (current === next) throw new FieldException('new_password', 'core.errors.same_password');
+    await this.users.update(user.id, { passwordHash: await argon2.hash(next) });
   }
 
   async createApiKey(ctx: RequestContext, name: string) {

@@ -1,6 +1,6 @@
 import { Body, Param, ParseIntPipe, Req } from '@nestjs/common';
 import { RequireRole } from '../common/auth.decorators.js';
-import { badRequest } from '../common/app.exception.js';
+import { fieldError } from '../common/app.exception.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { SettingsService } from '../settings/settings.service.js';
@@ -8,7 +8,7 @@ import { ROLES } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { WebPageService, type WebRequest } from './web-page.service.js';
 import { WebController, WebForm, WebPage, type WebRedirect } from './web.decorators.js';
-import { SettingFormDto, UserFormDto } from './web.dto.js';
+import { NewUserFormDto, SettingFormDto, UserFormDto } from './web.dto.js';
 
 export const SETTING_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
 
@@ -33,8 +33,21 @@ export class WebAdminController {
         self: u.id === ctx.user?.id,
         roleChoices: ROLES.map((role) => ({ role, checked: u.roles.includes(role) })),
       })),
+      roles: ROLES,
       settings,
     });
+  }
+
+  @WebForm('users')
+  async createUser(@Ctx() ctx: RequestContext, @Body() form: NewUserFormDto): Promise<WebRedirect> {
+    await this.users.create(ctx, {
+      email: form.email,
+      name: form.name,
+      password: form.password,
+      roles: form.roles && form.roles.length > 0 ? form.roles : ['viewer'],
+      lang: ctx.lang,
+    });
+    return { url: '/web/admin' };
   }
 
   @WebForm('users/:id')
@@ -52,7 +65,8 @@ export class WebAdminController {
 
   @WebForm('settings')
   async setSetting(@Body() form: SettingFormDto): Promise<WebRedirect> {
-    if (!SETTING_KEY.test(form.key)) throw badRequest('core.errors.bad_setting_key', { key: form.key });
+    if (!SETTING_KEY.test(form.key))
+      throw fieldError('value', 'core.errors.bad_setting_key', { key: form.key });
     await this.settings.set(form.key, form.value);
     return { url: '/web/admin#settings' };
   }

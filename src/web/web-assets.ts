@@ -31,6 +31,8 @@ export function webSecurityHeaders(
       },
     },
     strictTransportSecurity: config.runningEnv !== 'dev',
+    // A refused form is shown again on the page it was posted from, which the same-origin Referer names.
+    referrerPolicy: { policy: 'same-origin' },
   });
 }
 
@@ -42,6 +44,12 @@ export async function webAssets(fastify: FastifyInstance): Promise<void> {
     maxAge: '1h',
     index: false,
   });
+  // Browsers ask for /favicon.ico whatever the page links: the same SVG as the layout's icon.
+  fastify.get('/favicon.ico', (_request, reply) =>
+    reply.type('image/svg+xml').sendFile('favicon.svg', join(PROJECT_ROOT, 'src', 'web', 'assets'), {
+      maxAge: '1d',
+    }),
+  );
   for (const [name, path] of Object.entries(VENDOR)) {
     const file = join(PROJECT_ROOT, 'node_modules', path);
     fastify.get(`/web/assets/vendor/${name}`, (_request, reply) =>

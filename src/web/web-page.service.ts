@@ -3,6 +3,7 @@ import type { WebMenuEntry } from '../addons/manifest.js';
 import { hasRole, type RequestContext, type VigilRequest } from '../common/request-context.js';
 import { InboxService } from '../mail/notifications/inbox.service.js';
 import { Clock } from '../scheduler/clock.js';
+import { WebFormStates } from './web-form-state.js';
 import { WebRenderer, type RenderData } from './web-renderer.service.js';
 import { readCookie, TIME_ZONE_COOKIE, WebSessionService, type WebSession } from './web-session.service.js';
 
@@ -55,6 +56,7 @@ export class WebPageService {
     private readonly inbox: InboxService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(WEB_MENUS) private readonly menus: WebMenuEntry[],
+    private readonly formStates: WebFormStates,
   ) {}
 
   data(request: WebRequest): RenderData {
@@ -98,6 +100,8 @@ export class WebPageService {
         myPartnerId: user.partnerId,
         signedIn: true,
         currentUrl: request.url,
+        // A refused form's messages and values, when this rendering shows one again (see WebExceptionFilter).
+        form: this.formStates.take(request),
       },
       this.data(request),
     );

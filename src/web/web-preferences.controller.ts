@@ -1,11 +1,11 @@
-import { Body, Req } from '@nestjs/common';
-import { badRequest } from '../common/app.exception.js';
+import { Body, Header, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
+import { fieldError } from '../common/app.exception.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { UsersService } from '../users/users.service.js';
 import { isTimeZone, timeZoneOf, WebPageService, type WebRequest } from './web-page.service.js';
 import { WebController, WebForm, WebPage, type WebRedirect } from './web.decorators.js';
-import { PreferencesFormDto } from './web.dto.js';
+import { ApiKeyFormDto, PasswordFormDto, PreferencesFormDto } from './web.dto.js';
 
 /** The signed-in user's own preferences: the language of the UI and of their e-mails. */
 @WebController('web/preferences')
@@ -17,9 +17,15 @@ export class WebPreferencesController {
   ) {}
 
   @WebPage()
-  async page(@Ctx() ctx: RequestContext, @Req() request: WebRequest) {
-    const me = await this.users.get(ctx, ctx.user!.id);
+  page(@Ctx() ctx: RequestContext, @Req() request: WebRequest, @Query('password') password?: string) {
+    return this.render(ctx, request, { passwordChanged: password === 'changed' });
+  }
+
+  private async render(ctx: RequestContext, request: WebRequest, extra: object = {}) {
+    const [me, apiKeys] = await Promise.all([this.users.get(ctx, ctx.user!.id), this.users.listApiKeys(ctx)]);
     return this.pages.render(request, ctx, 'web/preferences', {
+      ...extra,
+      apiKeys,
       title: this.i18n.t('web.preferences.title', ctx.lang),
       user: me,
       timeZone: timeZoneOf(request),
@@ -36,13 +42,37 @@ export class WebPreferencesController {
     });
   }
 
+  @WebForm('password')
+  async changePassword(@Ctx() ctx: RequestContext, @Body() form: PasswordFormDto): Promise<WebRedirect> {
+    await this.users.changeOwnPassword(ctx, form.current_password, form.new_password);
+    return { url: '/web/preferences?password=changed' };
+  }
+
+  /** A new key is shown once, on the page this answer is (no redirect: the secret is not kept anywhere). */
+  @Post('api-keys')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  async createApiKey(@Ctx() ctx: RequestContext, @Req() request: WebRequest, @Body() form: ApiKeyFormDto) {
+    const created = await this.users.createApiKey(ctx, form.name);
+    return this.render(ctx, request, { newKey: created });
+  }
+
+  @WebForm('api-keys/:id/revoke')
+  async revokeApiKey(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+  ): Promise<WebRedirect> {
+    await this.users.revokeApiKey(ctx, id);
+    return { url: '/web/preferences#api-keys' };
+  }
+
   @WebForm()
   async save(@Ctx() ctx: RequestContext, @Body() form: PreferencesFormDto): Promise<WebRedirect> {
     if (!this.i18n.languages.includes(form.lang))
-      throw badRequest('core.errors.unknown_language', { lang: form.lang });
+      throw fieldError('lang', 'core.errors.unknown_language', { lang: form.lang });
     const timeZone = form.time_zone || null;
     if (timeZone !== null && !isTimeZone(timeZone))
-      throw badRequest('core.errors.unknown_time_zone', { zone: timeZone });
+      throw fieldError('time_zone', 'core.errors.unknown_time_zone', { zone: timeZone });
     await this.users.updateOwnPreferences(ctx, { lang: form.lang, timeZone });
     return { url: '/web/preferences' };
   }

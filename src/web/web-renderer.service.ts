@@ -5,6 +5,7 @@ import Handlebars from 'handlebars';
 import { I18nService, type TranslationArgs } from '../i18n/i18n.service.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { sparklineSvg } from './sparkline.js';
+import type { WebFormState } from './web-form-state.js';
 
 /** A folder of page templates and the namespace its names live in (`web` for core, an addon's name). */
 export interface WebTemplateFolder {
@@ -33,6 +34,13 @@ const asDate = (value: unknown): Date | undefined => {
   }
   return undefined;
 };
+
+/** The id of a field's error messages (`aria-describedby`). */
+const fieldErrorId = (form: unknown, field: unknown) =>
+  `${typeof form === 'string' && form ? form : 'form'}-${String(field)}-error`.replace(
+    /[^A-Za-z0-9_-]/g,
+    '-',
+  );
 
 const RELATIVE_UNITS: [Intl.RelativeTimeFormatUnit, number][] = [
   ['day', 86_400],
@@ -63,7 +71,10 @@ export class WebRenderer {
     this.hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
     this.hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).map(String).join(''));
     this.hbs.registerHelper('includes', (list: unknown, value: unknown) =>
-      Array.isArray(list) ? list.map(String).includes(String(value)) : false,
+      // A form's checkbox group comes back as one string when one box was checked.
+      Array.isArray(list)
+        ? list.map(String).includes(String(value))
+        : typeof list === 'string' && list === String(value),
     );
     this.hbs.registerHelper('dateTime', (value: unknown, options: Handlebars.HelperOptions) => {
       const date = asDate(value);
@@ -97,6 +108,38 @@ export class WebRenderer {
     this.hbs.registerHelper(
       'json',
       (value: unknown) => new this.hbs.SafeString(JSON.stringify(value ?? null).replace(/</g, '\\u003c')),
+    );
+    // Forms shown again after a refusal (WebFormState in the root context as `form`): `{{fieldValue "form" "name"
+    // default}}` is what was typed, else the default; `{{fieldAttrs "form" "name"}}` marks the field invalid and
+    // ties it to its messages (`{{> web/field-error form="form" field="name"}}`, id `<form>-<name>-error`).
+    const refused = (options: Handlebars.HelperOptions, form: unknown) => {
+      const state = (options.data as { root?: { form?: WebFormState } }).root?.form;
+      return state && state.id === (typeof form === 'string' ? form : '') ? state : undefined;
+    };
+    this.hbs.registerHelper('fieldValue', (form: unknown, field: unknown, ...rest: unknown[]) => {
+      const options = rest.pop() as Handlebars.HelperOptions;
+      const state = refused(options, form);
+      const typed = state?.values[String(field)];
+      return state && typed !== undefined ? typed : rest[0];
+    });
+    this.hbs.registerHelper(
+      'fieldErrors',
+      (form: unknown, field: unknown, options: Handlebars.HelperOptions) => {
+        return refused(options, form)?.errors[String(field)] ?? [];
+      },
+    );
+    this.hbs.registerHelper(
+      'fieldAttrs',
+      (form: unknown, field: unknown, options: Handlebars.HelperOptions) => {
+        const errors = refused(options, form)?.errors[String(field)];
+        if (!errors?.length) return '';
+        const id = this.hbs.escapeExpression(fieldErrorId(form, field));
+        return new this.hbs.SafeString(`aria-invalid="true" aria-describedby="${id}"`);
+      },
+    );
+    this.hbs.registerHelper('fieldErrorId', fieldErrorId);
+    this.hbs.registerHelper('formRefused', (form: unknown, options: Handlebars.HelperOptions) =>
+      refused(options, form),
     );
     for (const folder of folders) this.load(folder);
   }

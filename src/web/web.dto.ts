@@ -9,6 +9,7 @@ import {
   IsString,
   MaxLength,
   Min,
+  MinLength,
 } from 'class-validator';
 import { ROLES, type Role } from '../users/user.entity.js';
 
@@ -123,6 +124,49 @@ export class UserFormDto {
   @IsOptional()
   @IsIn(['true', 'false'])
   active?: 'true' | 'false';
+}
+
+export class NewUserFormDto {
+  @IsEmail({ require_tld: false })
+  @MaxLength(254)
+  email: string;
+
+  @IsString()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  @IsString()
+  @MinLength(8)
+  @MaxLength(200)
+  password: string;
+
+  @IsOptional()
+  @Transform(toArray)
+  @IsArray()
+  @IsIn(ROLES, { each: true })
+  roles?: Role[];
+}
+
+export class PasswordFormDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  current_password: string;
+
+  @IsString()
+  @MinLength(8)
+  @MaxLength(200)
+  new_password: string;
+}
+
+export class ApiKeyFormDto {
+  @IsString()
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
+  @IsNotEmpty()
+  @MaxLength(100)
+  name: string;
 }
 
 export class SettingFormDto {

@@ -126,6 +126,15 @@ describe('start-up as a separate process', () => {
         /^\{"level":30,"time":\d+,"pid":\d+.*"msg":"Nest application successfully started"\}$/m,
       );
 
+      // One line per addon, not one per route (those are at debug level); the start-up line names the web UI.
+      assert.doesNotMatch(first.output(), /Mapped \{|RouterExplorer|RoutesResolver|InstanceLoader/);
+      assert.match(first.output(), /"addon":"test_addon".*"msg":"test_addon [\d.]+ loaded/);
+      assert.match(first.output(), /"addon":"base"/);
+      assert.match(
+        first.output(),
+        new RegExp(`Vigil is listening on http://localhost:${port}: open http://localhost:${port}/web `),
+      );
+
       // While the server runs, the CLI uses the same embedded server.
       const set = spawnVigil(env, ['settings:set', 'custom.marker', 'kept']);
       assert.equal(await set.exited, 0, set.output());
@@ -135,6 +144,7 @@ describe('start-up as a separate process', () => {
 
       first.child.kill('SIGTERM');
       assert.notEqual(await first.exited, 1, first.output());
+      assert.match(first.output(), /^Vigil stopped$/m);
 
       // LOG_FORMAT=pretty (dev): one short line per request, without its headers.
       const second = spawnVigil({ ...env, PORT: port, LOG_FORMAT: 'pretty' });

@@ -49,6 +49,8 @@ describe('cloud_platform: start-up as a real process', () => {
     const vigil = spawnVigil({ RUNNING_ENV: 'prod', DATA_DIR: dataDir(), PORT: String(await freePort()) });
     assert.equal(await vigil.exited, 78, vigil.output());
     const output = vigil.output();
+    // Refused: never announced as started.
+    assert.doesNotMatch(output, /successfully started/);
     const failing = {
       'cloud_platform.database_url': /embedded database is in use/,
       'cloud_platform.session_secret': /SESSION_SECRET is not set/,

@@ -13,3 +13,19 @@
     document.cookie = cookie + '; path=/web; max-age=31536000; samesite=lax';
   }
 })();
+
+// Destructive actions ask first: a form or button with `data-confirm="question"` is sent only when confirmed.
+document.addEventListener(
+  'submit',
+  function (event) {
+    var form = event.target;
+    var submitter = event.submitter;
+    var question =
+      (submitter && submitter.getAttribute('data-confirm')) || (form && form.getAttribute('data-confirm'));
+    if (question && !document.defaultView.confirm(question)) {
+      event.preventDefault();
+      event.stopImmediatePropagation();
+    }
+  },
+  true,
+);
