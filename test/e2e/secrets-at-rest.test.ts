@@ -109,7 +109,7 @@ describe('secrets at rest: channel settings and backup database URLs are sealed,
     const cipher = createCipheriv('aes-256-gcm', key, iv);
     const body = Buffer.concat([cipher.update('ssh-password', 'utf8'), cipher.final()]);
     const legacy = `v1:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
-    const probes = new ProbeSecrets({ sessionSecret: SESSION_SECRET } as never);
+    const probes = new ProbeSecrets({ sessionSecret: SESSION_SECRET } as never, {} as never);
     assert.equal(probes.decrypt(legacy), 'ssh-password');
   });
 });
