@@ -49,7 +49,7 @@ export default tseslint.config(
     languageOptions: {
       sourceType: 'script',
       parserOptions: { projectService: false },
-      globals: { document: 'readonly', uPlot: 'readonly' },
+      globals: { document: 'readonly', window: 'readonly', uPlot: 'readonly' },
     },
   },
   prettier,
