@@ -44,7 +44,10 @@ describe('secrets at rest: channel settings and backup database URLs are sealed,
 
   it('stores no channel secret in clear, returns it masked, and still delivers with it', async () => {
     const user = await newUser(app);
-    const api = new Api(app.url, await app.get(JwtService).signAsync({ sub: user.id }, { expiresIn: 3600 }));
+    const api = new Api(
+      app.url,
+      await app.get(JwtService).signAsync({ sub: user.id, ver: 0, typ: 'api' }, { expiresIn: 3600 }),
+    );
     const created = await api.post('/api/v1/me/channels', {
       kind: 'pushover',
       name: 'Phone',
@@ -72,7 +75,7 @@ describe('secrets at rest: channel settings and backup database URLs are sealed,
     const manager = await newUser(app, { roles: ['manager'] });
     const api = new Api(
       app.url,
-      await app.get(JwtService).signAsync({ sub: manager.id }, { expiresIn: 3600 }),
+      await app.get(JwtService).signAsync({ sub: manager.id, ver: 0, typ: 'api' }, { expiresIn: 3600 }),
     );
     const url = `postgres://backup_reader:${DB_PASSWORD}@203.0.113.7:5432/erp`;
     const created = await api.post('/api/v1/backup/configs', {
