@@ -18,7 +18,7 @@ import {
 import type { AppConfig } from '../config/app-config.js';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../database/embedded-database.js';
 import { MigrationsRepository } from '../database/migrations.repository.js';
-import { SecretKeys } from '../common/secret-keys.js';
+import { SecretKeys } from '../database/secret-keys.js';
 import { EnvironmentRefusal, type EnvironmentReport } from '../environment/environment-report.js';
 import { EnvironmentService } from '../environment/environment.service.js';
 import { I18nService } from '../i18n/i18n.service.js';

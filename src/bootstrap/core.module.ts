@@ -56,7 +56,7 @@ import { WebPreferencesController } from '../web/web-preferences.controller.js';
 import { CORE_WEB_TEMPLATES, WEB_TEMPLATE_FOLDERS, WebRenderer } from '../web/web-renderer.service.js';
 import { SESSION_SECRET, WebSessionService } from '../web/web-session.service.js';
 import { WebThreadsController } from '../web/web-threads.controller.js';
-import { SecretKeys } from '../common/secret-keys.js';
+import { SecretKeys } from '../database/secret-keys.js';
 import { SeedRepository } from './seed.repository.js';
 import { SeedService } from './seed.service.js';
 

@@ -1,5 +1,5 @@
 import type { DataSource, MigrationInterface } from 'typeorm';
-import type { SecretKeys } from '../common/secret-keys.js';
+import type { SecretKeys } from './secret-keys.js';
 
 /** What a migration may need besides SQL: keys, for one that seals values already stored in clear. */
 export interface MigrationContext {

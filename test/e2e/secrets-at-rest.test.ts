@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { JwtService } from '@nestjs/jwt';
 import { DataSource } from 'typeorm';
 import { CORE } from '../../src/bootstrap/core-manifest.js';
-import { SecretBox, SecretKeys } from '../../src/common/secret-keys.js';
+import { SecretBox, SecretKeys } from '../../src/database/secret-keys.js';
 import { CoreChannelSecrets1732352200000 } from '../../src/database/migrations/1732352200000-core-channel-secrets.js';
 import { MigrationsRepository, type MigrationClass } from '../../src/database/migrations.repository.js';
 import { ALLOW_PRIVATE_SETTING } from '../../src/mail/channels/channel-delivery.service.js';

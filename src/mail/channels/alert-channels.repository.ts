@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { SecretKeys, type SecretBox } from '../../common/secret-keys.js';
+import { SecretKeys, type SecretBox } from '../../database/secret-keys.js';
 
 export interface ChannelRow {
   id: number;
