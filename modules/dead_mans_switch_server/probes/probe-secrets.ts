@@ -1,11 +1,8 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { SecretKeys, type AppConfig } from '../../../src/index.js';
+import { SecretKeys, type AppConfig, type SecretBox } from '../../../src/index.js';
 import type { ProbeSecretsRepository } from './probe-secrets.repository.js';
 
 /** The only environment variables a probe may read its secret from (issue 22: not SESSION_SECRET…). */
 export const PROBE_SECRET_ENV = /^PROBE_SECRET_[A-Z0-9_]+$/;
-
-const VERSION = 'v1';
 
 /**
  * Probe secrets (an SSH password or private key) at rest: AES-256-GCM under a key derived (HKDF-SHA256) from the
@@ -13,7 +10,7 @@ const VERSION = 'v1';
  * it makes stored probe secrets unreadable (the probe then fails and says so: enter the secret again).
  */
 export class ProbeSecrets {
-  private derived?: Buffer;
+  private derived?: SecretBox;
 
   constructor(
     private readonly config: AppConfig,
@@ -21,32 +18,25 @@ export class ProbeSecrets {
   ) {}
 
   /** Derived at first use: a process that never touches a probe secret never needs the session secret. */
-  private get key(): Buffer {
+  private get key(): SecretBox {
     if (!this.derived) {
       // Core keeps a generated secret in DATA_DIR/session-secret when SESSION_SECRET is not set.
       const secret = this.config.sessionSecret ?? this.files.generatedSessionSecret(this.config.dataDir);
-      this.derived = new SecretKeys(secret).key('probe-secrets');
+      this.derived = new SecretKeys(secret).box('probe-secrets');
     }
     return this.derived;
   }
 
+  // Core's SecretBox seals in the format probe secrets always had (v1:iv|tag|ciphertext): old rows still open.
   encrypt(plain: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key, iv);
-    const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-    return `${VERSION}:${Buffer.concat([iv, cipher.getAuthTag(), body]).toString('base64')}`;
+    return this.key.seal(plain);
   }
 
   decrypt(stored: string): string {
-    const [version, payload] = stored.split(':');
-    if (version !== VERSION || !payload) throw new Error('unknown secret format');
-    const raw = Buffer.from(payload, 'base64');
-    const decipher = createDecipheriv('aes-256-gcm', this.key, raw.subarray(0, 12));
-    decipher.setAuthTag(raw.subarray(12, 28));
     try {
-      return Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString('utf8');
-    } catch {
-      throw new Error('the stored secret cannot be decrypted (was SESSION_SECRET changed?): enter it again');
+      return this.key.open(stored);
+    } catch (error) {
+      throw new Error(`${(error as Error).message}: enter it again`, { cause: error });
     }
   }
 }
