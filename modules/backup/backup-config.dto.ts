@@ -10,8 +10,8 @@ import {
   Max,
   MaxLength,
   Min,
-  MinLength,
 } from 'class-validator';
+import { Name } from '../../src/index.js';
 import type { BackupConfig } from './backup-config.entity.js';
 import { STORAGES, VERIFY_LEVELS, type StorageKind, type VerifyLevel } from './settings.js';
 
@@ -29,10 +29,8 @@ function Keep(description: string): PropertyDecorator {
 }
 
 export class CreateBackupConfigDto {
-  @ApiProperty()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @ApiProperty({ maxLength: 200 })
+  @Name(200)
   name: string;
 
   @ApiPropertyOptional({

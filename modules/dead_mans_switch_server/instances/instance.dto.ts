@@ -11,7 +11,7 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { PaginationQueryDto } from '../../../src/index.js';
+import { OptionalText, PaginationQueryDto } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import type { InstanceRow, LogInterval } from './instances.repository.js';
 import { displayName } from '../instance-names.repository.js';
@@ -66,10 +66,8 @@ export class UpdateInstanceDto {
   @Min(1)
   user_id?: number | null;
 
-  @ApiPropertyOptional({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @ApiPropertyOptional({ nullable: true, maxLength: 200, description: 'Blank clears it' })
+  @OptionalText(200)
   description?: string | null;
 
   @ApiPropertyOptional({
@@ -86,9 +84,7 @@ export class UpdateInstanceDto {
       'Expect check-ins on this cron schedule (e.g. `0 2 * * *`) instead of the fixed delay; null: the delay',
     nullable: true,
   })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @OptionalText(100)
   expect_cron?: string | null;
 
   @ApiPropertyOptional({ description: 'Time zone of `expect_cron` (default UTC)' })
