@@ -15,6 +15,7 @@ import { OptionalText, PaginationQueryDto } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import type { InstanceRow, LogInterval } from './instances.repository.js';
 import { displayName } from '../instance-names.repository.js';
+import type { IgnoredStatisticResponse } from '../checkin/ignored-statistics.service.js';
 
 /** Shortest and longest `alive_max_delay`, in seconds: a minute to a month. */
 export const MIN_DELAY = 60;
@@ -171,6 +172,8 @@ export interface InstanceResponse {
   maintenance_until: string | null;
   /** Its active probes: how many, how many up and down (none: all zero). */
   probes?: { total: number; up: number; down: number };
+  /** Statistics its check-ins sent that were not stored as sent (out of range, wrong type, cut); one instance. */
+  ignored_statistics?: IgnoredStatisticResponse[];
   created_at: string;
   updated_at: string;
 }
