@@ -53,7 +53,7 @@ describe('server-side validation: trimmed, blank refused, never cut, check-in va
       partner: await count(db, 'partner'),
       users: await count(db, 'users'),
       channels: await count(db, 'mail_channel'),
-      windows: await count(db, 'dead_mans_switch_maintenance_window'),
+      windows: await count(db, 'dead_mans_switch_maintenance'),
     };
     assertRefused(await admin.post('/api/v1/partners', { name: LONG }), 'name', /^name .*at most 200 /);
     assertRefused(
@@ -80,14 +80,18 @@ describe('server-side validation: trimmed, blank refused, never cut, check-in va
       'description',
       /at most 200 /,
     );
-    assertRefused(await admin.patch(`${INSTANCES}/${instanceId}`, { description: LONG }), 'description', /200/);
+    assertRefused(
+      await admin.patch(`${INSTANCES}/${instanceId}`, { description: LONG }),
+      'description',
+      /200/,
+    );
     assertRefused(await admin.post('/api/v1/me/api-keys', { name: LONG }), 'name', /at most 100 /);
     assert.deepEqual(
       {
         partner: await count(db, 'partner'),
         users: await count(db, 'users'),
         channels: await count(db, 'mail_channel'),
-        windows: await count(db, 'dead_mans_switch_maintenance_window'),
+        windows: await count(db, 'dead_mans_switch_maintenance'),
       },
       before,
     );
@@ -175,13 +179,23 @@ describe('server-side validation: trimmed, blank refused, never cut, check-in va
     const web = await webSession(app.url);
     const page = await web.get('/web/customers');
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page)![1];
-    const answer = await web.post('/web/customers', { _csrf: csrf, _form: 'new-customer', name: LONG });
+    const answer = await web.post('/web/customers', {
+      _csrf: csrf,
+      _form: 'new-customer',
+      _page: '/web/customers',
+      name: LONG,
+    });
     assert.equal(answer.status, 400);
     const error = /<ul class="field-error" id="new-customer-name-error">(.*?)<\/ul>/s.exec(answer.text);
-    assert.ok(error, 'the error is next to the name field');
+    assert.ok(error, `the error is next to the name field: ${answer.text.slice(0, 3000)}`);
     assert.match(error[1], /at most 200 characters/);
     assert.doesNotMatch(error[1], RAW_KEY);
-    const blank = await web.post('/web/customers', { _csrf: csrf, _form: 'new-customer', name: '   ' });
+    const blank = await web.post('/web/customers', {
+      _csrf: csrf,
+      _form: 'new-customer',
+      _page: '/web/customers',
+      name: '   ',
+    });
     assert.equal(blank.status, 400);
     assert.match(blank.text, /id="new-customer-name-error"><li>.*must not be empty/s);
   });
