@@ -148,12 +148,15 @@ export interface BackupConfigResponse {
   updated_at: Date;
 }
 
+/** The password of a database URL as the API shows it; sent back, it keeps the stored one (same server and user). */
+export const MASKED_PASSWORD = '***';
+
 /** A database URL as the API shows it: the password masked. */
 export function maskUrl(url: string | null): string | null {
   if (!url) return url;
   try {
     const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
+    if (parsed.password) parsed.password = MASKED_PASSWORD;
     return parsed.toString();
   } catch {
     return '***';
