@@ -343,3 +343,90 @@ describe('only repositories do I/O', () => {
     assert.deepEqual(offending, []);
   });
 });
+
+/** Core repositories an addon may use, and why: none reads or writes a table. */
+const SHARED_REPOSITORIES: Record<string, string> = {
+  // DNS: probes and backups resolve their outgoing hosts as alert channels do, then check every address.
+  'mail/channels/address-resolver.repository.js': 'AddressResolver',
+};
+
+/** Each name `src/index.ts` exports, with the file it comes from (relative to src/, as imported: `.js`). */
+function indexExports(text: string): { name: string; from: string }[] {
+  const source = ts.createSourceFile('index.ts', text, ts.ScriptTarget.Latest, true);
+  return source.statements.flatMap((statement) =>
+    ts.isExportDeclaration(statement) &&
+    statement.moduleSpecifier &&
+    ts.isStringLiteral(statement.moduleSpecifier) &&
+    statement.exportClause &&
+    ts.isNamedExports(statement.exportClause)
+      ? statement.exportClause.elements.map((element) => ({
+          name: element.name.text,
+          from: (statement.moduleSpecifier as ts.StringLiteral).text.replace(/^\.\//, ''),
+        }))
+      : [],
+  );
+}
+
+/** What of core's entry point is a repository or an entity of core's tables. */
+function dataExports(text: string): string[] {
+  return indexExports(text)
+    .filter(
+      ({ name, from }) =>
+        from.endsWith('.entity.js') ||
+        (from.endsWith('.repository.js') && SHARED_REPOSITORIES[from] !== name),
+    )
+    .map(({ name, from }) => `${name} from ${from}`);
+}
+
+/** The classes of core's entity files. */
+function coreEntities(): Set<string> {
+  return new Set(
+    sources(SRC)
+      .filter((file) => file.endsWith('.entity.ts'))
+      .flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/export class (\w+)/g)].map((m) => m[1])),
+  );
+}
+
+describe('addons reach core through its services', () => {
+  it('finds a repository or an entity among the exports of an entry point', () => {
+    const text = [
+      "export { UsersService } from './users/users.service.js';",
+      "export { UsersRepository } from './users/users.repository.js';",
+      "export { User, type Role } from './users/user.entity.js';",
+      "export { AddressResolver } from './mail/channels/address-resolver.repository.js';",
+    ].join('\n');
+    assert.deepEqual(dataExports(text), [
+      'UsersRepository from users/users.repository.js',
+      'User from users/user.entity.js',
+      'Role from users/user.entity.js',
+    ]);
+  });
+
+  it('src/index.ts exports no repository and no entity of core', () => {
+    assert.deepEqual(dataExports(readFileSync(join(SRC, 'index.ts'), 'utf8')), []);
+  });
+
+  it('no addon imports an entity of core', () => {
+    const entities = coreEntities();
+    assert.ok(entities.has('Partner') && entities.has('User'), [...entities].join(', '));
+    const offending = sources(MODULES).flatMap((file) =>
+      [
+        ...readFileSync(file, 'utf8').matchAll(
+          /import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'[^']*src\/index\.js'/g,
+        ),
+      ]
+        .flatMap((m) =>
+          m[1].split(',').map(
+            (name) =>
+              name
+                .trim()
+                .replace(/^type\s+/, '')
+                .split(/\s+as\s+/)[0],
+          ),
+        )
+        .filter((name) => entities.has(name))
+        .map((name) => `${relative(PROJECT_ROOT, file)} imports ${name}`),
+    );
+    assert.deepEqual(offending, []);
+  });
+});
