@@ -50,7 +50,7 @@ export {
 } from './common/request-context.js';
 export { PaginationQueryDto, type Page } from './common/pagination.dto.js';
 export { SecretBox, SecretKeys, SecretOpenError, type KeyPurpose } from './database/secret-keys.js';
-export { Public, RequireRole } from './common/auth.decorators.js';
+export { RequireRole } from './common/auth.decorators.js';
 export { I18nService } from './i18n/i18n.service.js';
 export { MetricsService } from './monitoring/metrics.service.js';
 export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
