@@ -169,8 +169,6 @@ export function addonModule({ manifest }: LoadedAddon, imports: DynamicModule[] 
       ...(manifest.statistics ?? []),
     ]),
   ];
-  // Transitional: an addon that still has a hand-written module gets the task and statistics providers added to it.
-  if (manifest.module) return { module: manifest.module, providers };
   const middleware = manifest.middleware ?? [];
   // A class of its own per addon, named after it (Nest tells modules apart by class, and names them in errors).
   const module = {

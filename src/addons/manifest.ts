@@ -129,8 +129,6 @@ export interface AddonManifest {
    * core's guard lets exactly these through and its body parser refuses a larger body while reading it (413).
    */
   publicEndpoints?: PublicEndpoint[];
-  /** A hand-written Nest module, imported by the built one: only while the addons move to the fields above. */
-  module?: Type;
   /** Menu entries and page templates of the web UI; the pages are routes of the addon's own controllers. */
   web?: WebDeclaration;
 }

@@ -435,8 +435,7 @@ describe('the manifest builds the addon module', () => {
   const addonFiles = () =>
     sources(MODULES).filter((file) => !relative(MODULES, file).split('/').includes('tests'));
 
-  // Until every addon has moved to manifest declarations (the next commit).
-  void it.skip('no addon has a hand-written Nest module: its manifest declares controllers, providers and middleware', () => {
+  it('no addon has a hand-written Nest module: its manifest declares controllers, providers and middleware', () => {
     const offending = addonFiles()
       .filter((file) => file.endsWith('.module.ts') || /@Module\s*\(/.test(readFileSync(file, 'utf8')))
       .map((file) => relative(PROJECT_ROOT, file));
