@@ -21,12 +21,11 @@ import { ScheduledTaskState } from '../scheduler/scheduled-task-state.entity.js'
 import { Setting } from '../settings/setting.entity.js';
 import { ApiKey } from '../users/api-key.entity.js';
 import { User } from '../users/user.entity.js';
-import { CoreModule } from './core.module.js';
 
 /**
  * Core's manifest, of the same shape as an addon's: core is installed as the addon `base`, always first, and the
  * bootstrap reads its entities, migrations, seed data, tasks, threads, checks and menus with the addons'.
- * Its module is built by `CoreModule.forRoot` (core's services are global) rather than imported as it is.
+ * Its module is `CoreModule.forRoot` (core's services are global), not built from the manifest.
  */
 const coreManifest = defineAddon({
   name: 'base',
@@ -58,7 +57,6 @@ const coreManifest = defineAddon({
       { id: 'base.admin', label: 'web.nav.admin', path: '/web/admin', role: 'admin', sequence: 100 },
     ],
   },
-  module: CoreModule,
 });
 
 /** Core as the loader gives an addon: its manifest and its source folder. */

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { Partner } from '../partners/partner.entity.js';
 import { ApiKey } from './api-key.entity.js';
 import { User, type Role } from './user.entity.js';
@@ -133,6 +133,11 @@ export class UsersRepository {
 
   async touch(id: number, now: Date): Promise<void> {
     await this.db.getRepository(User).update({ id }, { lastActiveAt: now });
+  }
+
+  /** Whether an active user has this id, in `manager`'s transaction when given. */
+  isActive(id: number, manager?: EntityManager): Promise<boolean> {
+    return (manager ?? this.db.manager).getRepository(User).existsBy({ id, active: true });
   }
 
   /** Users seen since a time: the dead man's switch client reports it as user_count. */

@@ -1,13 +1,14 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Ctx, Public, type RequestContext } from '../../../src/index.js';
+import { Ctx, type RequestContext } from '../../../src/index.js';
 import { AliveExceptionFilter } from './alive-exception.filter.js';
 import { sourceAddress } from './allowed-sources.js';
 import { InstanceEventsService } from '../events/instance-events.service.js';
 import { CheckInService } from './checkin.service.js';
 import { InstanceCancelService } from './instance-cancel.service.js';
 
+// Its routes are public (no authentication): the manifest declares them, with their body limit.
 @ApiTags('dead_mans_switch')
 @Controller('dead_mans_switch')
 @UseFilters(AliveExceptionFilter)
@@ -19,7 +20,6 @@ export class AliveController {
   ) {}
 
   @Post('alive')
-  @Public()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Check in (no authentication)',
@@ -34,7 +34,6 @@ export class AliveController {
   }
 
   @Post('cancel')
-  @Public()
   @HttpCode(200)
   @ApiOperation({
     summary: 'The instance cancels itself (no authentication)',
@@ -48,7 +47,6 @@ export class AliveController {
   }
 
   @Post('event')
-  @Public()
   @HttpCode(200)
   @ApiOperation({
     summary: 'The instance reports an event (no authentication)',
