@@ -35,7 +35,14 @@ export {
 export { VIGIL_VERSION } from './environment/version.js';
 export { Database } from './database/database.js';
 export { APP_CONFIG } from './config/config.tokens.js';
-export { AppException, badRequest, conflict, forbidden, notFound } from './common/app.exception.js';
+export {
+  AppException,
+  badRequest,
+  conflict,
+  FieldException,
+  forbidden,
+  notFound,
+} from './common/app.exception.js';
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';
 export { setHeader, type AnyReply } from './common/http-reply.js';
 export { Ctx, hasRole, systemContext, type AuthUser, type RequestContext } from './common/request-context.js';
