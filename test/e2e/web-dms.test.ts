@@ -120,7 +120,7 @@ describe('dead man switch web pages in a real browser', () => {
   async function noHorizontalScroll(): Promise<void> {
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');
     const widest = await page.evaluate<string>(
-      `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 380).slice(0, 8).map((e) => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right)).join(' | ')`,
+      `[...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > 380 || e.scrollWidth > 380).slice(0, 8).map((e) => e.tagName + '.' + e.className + ':' + Math.round(e.getBoundingClientRect().right) + '/' + e.scrollWidth).join(' | ')`,
     );
     assert.ok(width <= 375, `the page is ${width} px wide at a 375 px viewport: ${widest}`);
   }
