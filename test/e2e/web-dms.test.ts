@@ -162,6 +162,49 @@ describe('dead man switch web pages in a real browser', () => {
     assert.ok(month.drawn >= 1 && month.drawn <= 2, `one or two days (Brussels time): ${month.drawn}`);
   });
 
+  it("labels the charts in the reader's language, not the browser's: dates, numbers and the legend", async () => {
+    const french = await newUser(app, {
+      roles: ['viewer'],
+      lang: 'fr',
+      name: 'Françoise Lecteur',
+      email: 'francoise@dms-web.test',
+    });
+    // The browser speaks English; the page is in the user's language and the charts follow the page.
+    const frenchContext = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Brussels' });
+    const reader = await frenchContext.newPage();
+    await reader.goto(`${app.url}/web/login`);
+    await reader.locator('input[type=email]').fill(french.email);
+    await reader.locator('#login-password').fill(french.password);
+    await reader.locator('form[action="/web/login"] button[type=submit]').click();
+    await reader.waitForURL(/\/web\/instances$/, BOUND);
+    const noon = Math.floor(START.getTime() / 1000) + 12 * HOUR;
+    const read = () =>
+      reader.evaluate<{ label: string; legend: string; tick: string; y: string; date: string }>(`(() => {
+        const u = window.vigilCharts['chart-cpu'];
+        return {
+          label: u.series[0].label,
+          legend: document.querySelector('#chart-cpu .u-legend .u-series .u-label').textContent,
+          tick: u.axes[0].values(u, [${noon}])[0],
+          y: u.axes[1].values(u, [12.5])[0],
+          date: u.series[0].value(u, ${noon}),
+        };
+      })()`);
+    await reader.goto(`${app.url}/web/instances/${ids.charted}?range=7d`);
+    await reader.waitForSelector('#chart-cpu canvas', BOUND);
+    const week = await read();
+    assert.equal(week.label, 'Heure');
+    assert.equal(week.legend, 'Heure');
+    assert.equal(week.tick, '1 mars');
+    assert.equal(week.y, '12,5');
+    // 13:00 in Brussels: the reader's time zone.
+    assert.match(week.date, /^1 mars 2026.* 13:00$/);
+    // 30 days of daily buckets: a day, no time of day.
+    await reader.goto(`${app.url}/web/instances/${ids.charted}?range=30d`);
+    await reader.waitForSelector('#chart-cpu canvas', BOUND);
+    assert.equal((await read()).date, '1 mars 2026');
+    await frenchContext.close();
+  });
+
   it('puts down instances first, then late ones, with how long and the expected delay on a card that stands out', async () => {
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(`${app.url}/web/instances`);

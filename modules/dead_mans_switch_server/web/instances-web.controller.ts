@@ -1,4 +1,4 @@
-import { Body, HttpStatus, Inject, Param, ParseIntPipe, Query, Req } from '@nestjs/common';
+import { Body, Inject, Param, ParseIntPipe, Query, Req } from '@nestjs/common';
 import {
   AppException,
   Clock,
@@ -138,7 +138,7 @@ async function probeFieldErrors<T>(kind: string, change: () => Promise<T>): Prom
           ? target(kind)
           : target;
     if (!field) throw error;
-    throw new FieldException(field, error.key, error.args, error.getStatus() as HttpStatus);
+    throw new FieldException(field, error.key, error.args, error.getStatus());
   }
 }
 
@@ -148,7 +148,7 @@ async function cronFieldError<T>(field: string, change: () => Promise<T>): Promi
     return await change();
   } catch (error) {
     if (error instanceof AppException && error.key === 'dead_mans_switch_server.errors.bad_cron')
-      throw new FieldException(field, error.key, error.args, error.getStatus() as HttpStatus);
+      throw new FieldException(field, error.key, error.args, error.getStatus());
     throw error;
   }
 }
@@ -274,6 +274,8 @@ export class InstancesWebController {
         times: points.map((p) => Math.floor(p.at / 1000)),
         timeZone,
         locale: ctx.lang,
+        // The legend's name for the x values (uPlot's own is "Time", in English).
+        timeLabel: this.i18n.t('dead_mans_switch_server.web.instance.chart_time', ctx.lang),
         series: [
           { id: 'chart-cpu', label: labels.cpu, values: points.map((p) => p.cpu) },
           { id: 'chart-ram', label: labels.ram, values: points.map((p) => p.ram) },
