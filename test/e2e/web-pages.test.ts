@@ -234,6 +234,8 @@ describe('web pages in a real browser: environment history, customer, inbox, use
     for (const width of [1280, 375]) {
       const suffix = width === 375 ? '-375' : '';
       await page.setViewportSize({ width, height: 900 });
+      await page.goto(`${app.url}/web/customers`);
+      if (width === 375) await noHorizontalScroll(page);
       await page.goto(`${app.url}/web/customers/${customerId}`);
       await page.waitForSelector('#chatter', BOUND);
       if (width === 375) await noHorizontalScroll(page);
