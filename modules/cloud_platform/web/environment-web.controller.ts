@@ -58,8 +58,12 @@ export class EnvironmentWebController {
       status: query.status,
     });
     const shown = history.items.slice(0, HISTORY_PAGE);
-    const older = (filter: string) =>
-      new URLSearchParams({ ...(query.status ? { status: query.status } : {}), offset: filter }).toString();
+    // The query string of another page of the history, keeping the filter.
+    const pageLink = (pageOffset: number) =>
+      new URLSearchParams({
+        ...(query.status ? { status: query.status } : {}),
+        offset: String(pageOffset),
+      }).toString();
     return this.pages.render(request, ctx, 'cloud_platform/environment', {
       title: this.i18n.t('cloud_platform.web.title', ctx.lang),
       report: await this.platform.status(ctx),
@@ -84,8 +88,8 @@ export class EnvironmentWebController {
       historyTo: offset + shown.length,
       statusFilter: query.status ?? '',
       statuses: ['ok', 'warn', 'fail'],
-      newerLink: offset > 0 ? older(String(Math.max(0, offset - HISTORY_PAGE))) : undefined,
-      olderLink: offset + HISTORY_PAGE < history.total ? older(String(offset + HISTORY_PAGE)) : undefined,
+      newerLink: offset > 0 ? pageLink(Math.max(0, offset - HISTORY_PAGE)) : undefined,
+      olderLink: offset + HISTORY_PAGE < history.total ? pageLink(offset + HISTORY_PAGE) : undefined,
     });
   }
 
