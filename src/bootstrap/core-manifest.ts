@@ -13,6 +13,7 @@ import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { CoreChannelSecrets1732352200000 } from '../database/migrations/1732352200000-core-channel-secrets.js';
 import { CoreAuthSessions1732352207000 } from '../database/migrations/1732352207000-core-auth-sessions.js';
+import { CorePasswordChangeRequired1732352400000 } from '../database/migrations/1732352400000-core-password-change-required.js';
 import { CoreNotificationClaims1732352600000 } from '../database/migrations/1732352600000-core-notification-claims.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { Partner } from '../partners/partner.entity.js';
@@ -42,6 +43,7 @@ const coreManifest = defineAddon({
     CoreUserTimeZone1732340000000,
     CoreChannelSecrets1732352200000,
     CoreAuthSessions1732352207000,
+    CorePasswordChangeRequired1732352400000,
     CoreNotificationClaims1732352600000,
   ],
   // So far core's seed data and tasks are all the mail area's (src/mail/mail.manifest.ts).

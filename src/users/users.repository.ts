@@ -77,6 +77,7 @@ export class UsersRepository {
     roles: Role[];
     name: string;
     lang: string;
+    passwordChangeRequired?: boolean;
   }): Promise<User> {
     return this.database.transaction(async (manager) => {
       const email = input.email.trim().toLowerCase();
@@ -89,6 +90,7 @@ export class UsersRepository {
           passwordHash: input.passwordHash,
           roles: input.roles,
           partnerId: partner.id,
+          passwordChangeRequired: input.passwordChangeRequired ?? false,
         }),
       );
     });
@@ -103,6 +105,7 @@ export class UsersRepository {
       name?: string;
       lang?: string;
       timeZone?: string | null;
+      passwordChangeRequired?: boolean;
     },
   ): Promise<void> {
     await this.database.transaction(async (manager) => {
