@@ -110,6 +110,11 @@ export class CoreModule {
     const { config, addons } = options;
     // Core and the addons, core first: what every manifest contributes.
     const manifests = [options.core, ...addons].map((a) => a.manifest);
+    // Model → web page of one record: the inbox's and the alerts' links.
+    const recordPages = Object.assign(
+      { partner: '/web/customers/{id}' },
+      ...addons.map((a) => a.manifest.web?.recordPages ?? {}),
+    ) as Record<string, string>;
     return {
       module: CoreModule,
       global: true,
@@ -137,6 +142,7 @@ export class CoreModule {
           templates: addons.flatMap(({ manifest, dir }) =>
             manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
           ),
+          recordPages,
         }),
       ],
       controllers: [
@@ -186,10 +192,7 @@ export class CoreModule {
         },
         {
           provide: WEB_RECORD_PAGES,
-          useValue: Object.assign(
-            { partner: '/web/customers/{id}' },
-            ...addons.map((a) => a.manifest.web?.recordPages ?? {}),
-          ) as Record<string, string>,
+          useValue: recordPages,
         },
         { provide: WEB_RECORD_LINKS, useValue: addons.flatMap((a) => a.manifest.web?.recordLinks ?? []) },
         {

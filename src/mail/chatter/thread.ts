@@ -30,6 +30,11 @@ export interface TrackedField {
    * `String(value)` by default.
    */
   format?: 'user' | ((value: unknown, manager: EntityManager) => Promise<string | null>);
+  /**
+   * Translation key prefix of its values (a selection such as a state): the value `active` reads as the text of
+   * `<values>.active` in the reader's language. The stored value stays as it is (the API's `old_value`).
+   */
+  values?: string;
 }
 
 /** How core or an addon declares a thread model (manifest `threads`). */

@@ -15,12 +15,30 @@ export function notificationSubject(i18n: I18nService, message: MessageRow, lang
   );
 }
 
-/** The message's tracking values, labels translated. */
-export function notificationTracking(i18n: I18nService, message: MessageRow, lang: string) {
-  return message.tracking.map((t) => ({
-    field: t.field,
-    label: i18n.t(t.label, lang),
-    old_value: t.oldValue,
-    new_value: t.newValue,
-  }));
+/** Where a tracked field's value translations are (`ThreadRegistry.valueKeys`). */
+export type TrackedValueKeys = (model: string | null, field: string) => string | undefined;
+
+/**
+ * The message's tracking values: labels translated, and each value as stored (`old_value`, `new_value`) and as
+ * its reader reads it (`old_text`, `new_text`: `Active` for `active` when the field declares its values).
+ */
+export function notificationTracking(
+  i18n: I18nService,
+  message: Pick<MessageRow, 'model' | 'tracking'>,
+  lang: string,
+  valueKeys: TrackedValueKeys,
+) {
+  return message.tracking.map((t) => {
+    const prefix = valueKeys(message.model, t.field);
+    const text = (value: string | null) =>
+      value !== null && prefix && i18n.has(`${prefix}.${value}`) ? i18n.t(`${prefix}.${value}`, lang) : value;
+    return {
+      field: t.field,
+      label: i18n.t(t.label, lang),
+      old_value: t.oldValue,
+      new_value: t.newValue,
+      old_text: text(t.oldValue),
+      new_text: text(t.newValue),
+    };
+  });
 }
