@@ -21,7 +21,10 @@ export interface TrackingValueInput {
 }
 
 export interface TrackedField {
-  /** The entity property. */
+  /**
+   * The entity property; `'*'` stands for the fields a thread logs itself that no other entry names (only its
+   * `values` are used: the environment's check ids, whose statuses read translated).
+   */
   field: string;
   /** Translation key of its label. */
   label: string;
