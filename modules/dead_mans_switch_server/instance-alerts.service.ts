@@ -53,18 +53,23 @@ export function alertText(
   const seen: Record<string, string | number> = lastSeen
     ? { last_seen: lastSeen.toISOString(), silence: secondsBetween(lastSeen, at) }
     : {};
-  const never = lastSeen ? '' : '_never';
+  // Keys of their own (not `down_body`, `reminder_subject`, `reminder_body`): messages stored before keep theirs,
+  // with the arguments they were stored with.
+  const seenOrNever = lastSeen ? 'seen' : 'never';
   switch (kind) {
     case 'down':
       return {
         subject: { key: `${ALERTS}.down_subject`, args: { name } },
-        body: { key: `${ALERTS}.down_body${never}`, args: { name, ...seen, expected } },
+        body: { key: `${ALERTS}.down_body_${seenOrNever}`, args: { name, ...seen, expected } },
       };
     case 'reminder': {
       const count = instance.reminders + 1;
       return {
-        subject: { key: `${ALERTS}.reminder_subject`, args: { name, count } },
-        body: { key: `${ALERTS}.reminder_body${never}`, args: { name, count, ...seen, expected } },
+        subject: { key: `${ALERTS}.reminder_subject_nth`, args: { name, count } },
+        body: {
+          key: lastSeen ? `${ALERTS}.reminder_body_nth` : `${ALERTS}.reminder_body_nth_never`,
+          args: { name, count, ...seen, expected },
+        },
       };
     }
     case 'up': {

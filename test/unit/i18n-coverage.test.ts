@@ -155,7 +155,7 @@ describe('translations: every text in en, fr, de and nl', () => {
         .map(([key, value]) => `${key}: ${value}`);
       assert.deepEqual(offending, [], `${lang} words that are not its chosen terms`);
       const i18n = new I18nService();
-      for (const key of ['down_subject', 'reminder_subject', 'event_subject', 'storm_down_subject'])
+      for (const key of ['down_subject', 'reminder_subject_nth', 'event_subject', 'storm_down_subject'])
         assert.ok(
           i18n.t(`dead_mans_switch_server.alerts.${key}`, lang).toLowerCase().includes(chosen.toLowerCase()),
           `${lang} ${key} names the ${chosen}`,
@@ -269,7 +269,7 @@ describe('translations: every text in en, fr, de and nl', () => {
     assert.deepEqual(durations('nl'), ['45 s', '1 min 30 s', '10 min', '1 u 12 min', '2 u', '2 dagen 5 u']);
     assert.equal(format('de', '{{at, datetime}}', { at: '2025-04-01T08:00:00Z' }), '01.04.2025, 08:00 UTC');
     assert.equal(
-      i18n.t('dead_mans_switch_server.alerts.reminder_subject', 'fr', { name: 'Acme', count: 2 }),
+      i18n.t('dead_mans_switch_server.alerts.reminder_subject_nth', 'fr', { name: 'Acme', count: 2 }),
       'Alerte de surveillance de présence : Acme toujours hors service (2e rappel)',
     );
   });
