@@ -195,7 +195,14 @@ export class ChannelDeliveryService {
     error: string,
     manager: EntityManager,
   ): Promise<void> {
-    const args = { name: subscription.name, kind, failures, error };
+    // The channel's name in the owner's language (`E-mail`, `Posteingang`…); an addon's kind without one as it is.
+    const kindName = `mail.channels.names.${kind}`;
+    const args = {
+      name: subscription.name,
+      kind: this.i18n.has(kindName) ? { key: kindName } : kind,
+      failures,
+      error,
+    };
     this.logger.warn(`Channel ${subscription.id} (${kind}) disabled after ${failures} failed notifications`);
     await this.channels.disable(
       subscription.id,
