@@ -64,10 +64,11 @@ const SAME_AS_ENGLISH: Record<string, string[]> = {
     'Messages',
     'Note',
     'Notifications',
+    'rotation',
     'Version',
   ],
-  de: ['Host', 'Name', 'Status', 'Version'],
-  nl: ['Conflict', 'E-mail', 'Host', 'Inbox', 'Status', '{{what}} over {{range}}'],
+  de: ['Backup', 'Backups', 'Host', 'Name', 'Server', 'Status', 'Version'],
+  nl: ['Conflict', 'Database', 'E-mail', 'Host', 'Inbox', 'Server', 'Status', '{{what}} over {{range}}'],
 };
 
 /** Placeholders and formats (`{{name}}`, `{{n, ordinal}}`), codes, URLs and names that stay as they are. */
