@@ -17,5 +17,7 @@ export function recordLink(
   const base = baseUrl?.trim().replace(/(?<!\/)\/+$/, '');
   if (!base || model === null || id === null) return null;
   const page = pages[model];
-  return page ? `${base}${page.replace('{id}', String(id))}` : `${base}/api/v1/threads/${model}/${id}/messages`;
+  return page
+    ? `${base}${page.replace('{id}', String(id))}`
+    : `${base}/api/v1/threads/${model}/${id}/messages`;
 }
