@@ -80,6 +80,8 @@ export const manifest = defineAddon({
   commands: [envCheckCommand],
   web: {
     templates: 'web/templates',
+    // One environment record: its notifications (inbox, e-mail, channels) lead to the environment page.
+    recordPages: { [ENVIRONMENT_MODEL]: '/web/environment' },
     menus: [
       {
         id: 'cloud_platform.environment',

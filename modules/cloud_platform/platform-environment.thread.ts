@@ -9,4 +9,6 @@ export const ENVIRONMENT_THREAD: ThreadDefinition = {
   entity: PlatformEnvironment,
   displayName: environmentName,
   readRole: 'ops',
+  // Each check change is logged with the check id as its field: its statuses (ok, warn, fail) read translated.
+  tracked: [{ field: '*', label: 'cloud_platform.web.status', values: 'cloud_platform.status' }],
 };

@@ -9,8 +9,17 @@ export interface AlertTarget {
   database_uuid: string;
   last_seen: Date | null;
   alive_max_delay: number;
+  /** The last check-in's declared deadline, when it gave one (the delay in force). */
+  next_in: number | null;
+  expect_cron: string | null;
+  expect_time_zone: string | null;
+  expect_grace: number;
   partner_name: string | null;
   description: string | null;
+  /** When the current (or last) outage was alerted: the newest down alert. */
+  down_at: Date | null;
+  /** Reminders posted since that down alert. */
+  reminders: number;
 }
 
 /** The alert rows and what their messages read; every statement runs in the caller's transaction. */
@@ -19,8 +28,14 @@ export class InstanceAlertsRepository {
   /** The instances alerts are about, by id. */
   async targets(ids: number[], manager: EntityManager): Promise<Map<number, AlertTarget>> {
     const rows = await manager.query<AlertTarget[]>(
-      `SELECT i.id, i.last_seen, i.alive_max_delay, ${DISPLAY_NAME_COLUMNS}
-       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id WHERE i.id = ANY($1)`,
+      `SELECT i.id, i.last_seen, i.alive_max_delay, i.next_in, i.expect_cron, i.expect_time_zone, i.expect_grace,
+              ${DISPLAY_NAME_COLUMNS}, d.created_at AS down_at,
+              (SELECT count(*)::int FROM dead_mans_switch_alert r
+                WHERE r.instance_id = i.id AND r.kind = 'reminder' AND r.created_at >= d.created_at) AS reminders
+       FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id
+       LEFT JOIN LATERAL (SELECT a.created_at FROM dead_mans_switch_alert a WHERE a.instance_id = i.id AND a.kind = 'down'
+                          ORDER BY a.created_at DESC, a.id DESC LIMIT 1) d ON true
+       WHERE i.id = ANY($1)`,
       [ids],
     );
     return new Map(rows.map((row) => [row.id, row]));

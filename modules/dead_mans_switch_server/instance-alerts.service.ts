@@ -1,30 +1,88 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
-import { ChatterService, systemContext, type RequestContext } from '../../src/index.js';
+import {
+  ChatterService,
+  systemContext,
+  type RequestContext,
+  type TrackingValueInput,
+  type Translatable,
+} from '../../src/index.js';
 import type { AlertKind } from './instance-alert.entity.js';
 import type { Instance } from './instance.entity.js';
-import { InstanceAlertsRepository } from './instance-alerts.repository.js';
+import { InstanceAlertsRepository, type AlertTarget } from './instance-alerts.repository.js';
 import { displayName, instanceDisplayName } from './instance-names.repository.js';
 import type { EventLevel } from './instance-event.entity.js';
 import { INSTANCE_MODEL, SUBTYPE_CANCELLED, SUBTYPE_DOWN, SUBTYPE_EVENT, SUBTYPE_UP } from './settings.js';
 
-const MESSAGES: Record<AlertKind, { subtype: string; subject: string; body: string }> = {
-  down: {
-    subtype: SUBTYPE_DOWN,
-    subject: 'dead_mans_switch_server.alerts.down_subject',
-    body: 'dead_mans_switch_server.alerts.down_body',
-  },
-  reminder: {
-    subtype: SUBTYPE_DOWN,
-    subject: 'dead_mans_switch_server.alerts.reminder_subject',
-    body: 'dead_mans_switch_server.alerts.reminder_body',
-  },
-  up: {
-    subtype: SUBTYPE_UP,
-    subject: 'dead_mans_switch_server.alerts.up_subject',
-    body: 'dead_mans_switch_server.alerts.up_body',
-  },
+const SUBTYPES: Record<AlertKind, string> = { down: SUBTYPE_DOWN, reminder: SUBTYPE_DOWN, up: SUBTYPE_UP };
+const ALERTS = 'dead_mans_switch_server.alerts';
+
+/** How the health changed with an alert, as the chatter tracks it (a reminder changes nothing). */
+const HEALTH: Record<AlertKind, TrackingValueInput[]> = {
+  down: [{ field: 'health', oldValue: 'late', newValue: 'down' }],
+  reminder: [],
+  up: [{ field: 'health', oldValue: 'down', newValue: 'up' }],
 };
+
+/** Whole seconds from `from` to `to`. */
+const secondsBetween = (from: Date, to: Date) =>
+  Math.max(0, Math.round((to.getTime() - from.getTime()) / 1000));
+
+/**
+ * What an alert says, stored as translation keys with raw arguments (times, seconds, counts) that each reader's
+ * language formats: when the instance was last seen and how long ago, what was expected of it, which reminder
+ * this is, how long the outage lasted.
+ */
+export function alertText(
+  kind: AlertKind,
+  instance: AlertTarget,
+  at: Date,
+): { subject: Translatable; body: Translatable } {
+  const name = displayName(instance);
+  const lastSeen = instance.last_seen ? new Date(instance.last_seen) : null;
+  const expected: Translatable = instance.expect_cron
+    ? {
+        key: `${ALERTS}.expected_cron`,
+        args: {
+          cron: instance.expect_cron,
+          time_zone: instance.expect_time_zone ?? 'UTC',
+          grace: instance.expect_grace,
+        },
+      }
+    : { key: `${ALERTS}.expected_every`, args: { delay: instance.next_in ?? instance.alive_max_delay } };
+  const seen: Record<string, string | number> = lastSeen
+    ? { last_seen: lastSeen.toISOString(), silence: secondsBetween(lastSeen, at) }
+    : {};
+  // Keys of their own (not `down_body`, `reminder_subject`, `reminder_body`): messages stored before keep theirs,
+  // with the arguments they were stored with.
+  const seenOrNever = lastSeen ? 'seen' : 'never';
+  switch (kind) {
+    case 'down':
+      return {
+        subject: { key: `${ALERTS}.down_subject`, args: { name } },
+        body: { key: `${ALERTS}.down_body_${seenOrNever}`, args: { name, ...seen, expected } },
+      };
+    case 'reminder': {
+      const count = instance.reminders + 1;
+      return {
+        subject: { key: `${ALERTS}.reminder_subject_nth`, args: { name, count } },
+        body: {
+          key: lastSeen ? `${ALERTS}.reminder_body_nth` : `${ALERTS}.reminder_body_nth_never`,
+          args: { name, count, ...seen, expected },
+        },
+      };
+    }
+    case 'up': {
+      const downAt = instance.down_at ? new Date(instance.down_at) : null;
+      return {
+        subject: { key: `${ALERTS}.up_subject`, args: { name } },
+        body: downAt
+          ? { key: `${ALERTS}.up_body_downtime`, args: { name, downtime: secondsBetween(downAt, at) } }
+          : { key: `${ALERTS}.up_body`, args: { name } },
+      };
+    }
+  }
+}
 
 /**
  * What the instance tells its followers, through the chatter: the down alert, its reminders and the recovery
@@ -62,22 +120,28 @@ export class InstanceAlertsService {
       systemContext(),
       alerts.map(({ kind, instanceId }) => {
         const instance = instances.get(instanceId)!;
-        const lastSeen = instance.last_seen?.toISOString() ?? '-';
-        const args = { name: displayName(instance), last_seen: lastSeen };
-        const message = MESSAGES[kind];
+        const text = alertText(kind, instance, at);
+        const downAt = instance.down_at ? new Date(instance.down_at) : null;
         return {
           thread: { model: INSTANCE_MODEL, id: instanceId },
           message: {
-            subtype: message.subtype,
-            subject: { key: message.subject, args },
-            body: { key: message.body, args },
+            subtype: SUBTYPES[kind],
+            ...text,
             type: 'notification' as const,
+            tracking: HEALTH[kind],
             template: 'dead_mans_switch_server/instance_alert',
             templateValues: {
               kind,
               database_uuid: instance.database_uuid,
-              last_seen: lastSeen,
+              last_seen: instance.last_seen ? new Date(instance.last_seen).toISOString() : null,
               alive_max_delay: instance.alive_max_delay,
+              delay: instance.next_in ?? instance.alive_max_delay,
+              expect_cron: instance.expect_cron,
+              expect_time_zone: instance.expect_time_zone,
+              expect_grace: instance.expect_grace,
+              reminder: kind === 'reminder' ? instance.reminders + 1 : null,
+              down_at: kind === 'down' ? at.toISOString() : (downAt?.toISOString() ?? null),
+              downtime: kind === 'up' && downAt ? secondsBetween(downAt, at) : null,
             },
           },
         };

@@ -112,6 +112,11 @@ export class CoreModule {
     // Core and the addons, core first: what every manifest contributes.
     const manifests = [options.core, ...addons].map((a) => a.manifest);
     const keys = new SecretKeys(options.sessionSecret);
+    // Model → web page of one record: the inbox's and the alerts' links.
+    const recordPages = Object.assign(
+      { partner: '/web/customers/{id}' },
+      ...addons.map((a) => a.manifest.web?.recordPages ?? {}),
+    ) as Record<string, string>;
     return {
       module: CoreModule,
       global: true,
@@ -140,6 +145,7 @@ export class CoreModule {
           templates: addons.flatMap(({ manifest, dir }) =>
             manifest.templates ? [{ namespace: manifest.name, dir: join(dir, manifest.templates) }] : [],
           ),
+          recordPages,
         }),
       ],
       controllers: [
@@ -189,10 +195,7 @@ export class CoreModule {
         },
         {
           provide: WEB_RECORD_PAGES,
-          useValue: Object.assign(
-            { partner: '/web/customers/{id}' },
-            ...addons.map((a) => a.manifest.web?.recordPages ?? {}),
-          ) as Record<string, string>,
+          useValue: recordPages,
         },
         { provide: WEB_RECORD_LINKS, useValue: addons.flatMap((a) => a.manifest.web?.recordLinks ?? []) },
         {

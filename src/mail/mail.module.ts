@@ -23,6 +23,7 @@ import { InboxController } from './notifications/inbox.controller.js';
 import { InboxService } from './notifications/inbox.service.js';
 import { DispatchNotificationsTask, NotificationDispatcher } from './notification-dispatcher.js';
 import { NotificationsRepository } from './notifications/notifications.repository.js';
+import { RECORD_PAGES } from './notifications/record-link.js';
 
 export interface MailModuleOptions {
   /** Thread models of core and of the loaded addons (manifest `threads`). */
@@ -31,6 +32,8 @@ export interface MailModuleOptions {
   channels: AlertChannel[];
   /** E-mail template folders of the loaded addons (manifest `templates`). */
   templates: TemplateFolder[];
+  /** Model → web page of one record (`{id}` replaced): where links in e-mails and alert channels lead. */
+  recordPages?: Record<string, string>;
 }
 
 /**
@@ -74,6 +77,7 @@ export class MailModule {
         { provide: THREAD_DEFINITIONS, useValue: options.threads },
         { provide: ALERT_CHANNELS, useValue: options.channels },
         { provide: TEMPLATE_FOLDERS, useValue: [MAIL_TEMPLATES, ...options.templates] },
+        { provide: RECORD_PAGES, useValue: options.recordPages ?? {} },
       ],
       exports: PUBLIC,
     };

@@ -18,6 +18,8 @@ import {
 } from './notifications/notifications.repository.js';
 import { TemplateRenderer } from './email/template-renderer.js';
 import { notificationSubject, notificationTracking } from './notifications/notification-text.js';
+import { BASE_URL_SETTING, RECORD_PAGES, recordLink } from './notifications/record-link.js';
+import { ThreadRegistry } from './chatter/thread-registry.js';
 
 /** Tries per notification before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
@@ -83,6 +85,8 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     private readonly registry: ChannelRegistry,
     @Inject(Clock) private readonly clock: Clock,
     metrics: MetricsService,
+    private readonly threads: ThreadRegistry,
+    @Inject(RECORD_PAGES) private readonly recordPages: Record<string, string>,
   ) {
     this.outcomes = metrics.counter('vigil_notifications_total', 'Notification attempts by result', [
       'result',
@@ -255,11 +259,12 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
       return { done: 'failed' };
     }
     const address = recipient.email;
+    const baseUrl = await this.repo.setting(BASE_URL_SETTING, manager);
     return {
       send: async () => {
         let error: string | undefined;
         try {
-          const mail = this.render(message, recipient.name, recipient.lang);
+          const mail = this.render(message, recipient.name, recipient.lang, baseUrl);
           await withTimeout(
             this.mailer.send({
               to: { name: recipient.name, address },
@@ -314,7 +319,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
   }
 
   /** The e-mail in the recipient's language. */
-  private render(message: MessageRow, recipientName: string, lang: string) {
+  private render(message: MessageRow, recipientName: string, lang: string, baseUrl: string | undefined) {
     const subject = notificationSubject(this.i18n, message, lang);
     const context = {
       subject,
@@ -325,8 +330,12 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
       followed: message.model !== null,
       author: message.authorName,
       body: renderTranslatable(this.i18n, message.body, lang),
-      tracking: notificationTracking(this.i18n, message, lang),
+      tracking: notificationTracking(this.i18n, message, lang, (model, field) =>
+        this.threads.valueKeys(model, field),
+      ),
       values: message.templateValues ?? {},
+      // Where to read the record; none without `web.base_url` rather than a broken link.
+      link: recordLink(baseUrl, this.recordPages, message.model, message.resId),
     };
     return { subject, ...this.renderer.renderEmail(message.template ?? 'mail/message', lang, context) };
   }

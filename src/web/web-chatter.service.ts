@@ -3,6 +3,7 @@ import type { ThreadRef } from '../mail/chatter/thread.js';
 import { ThreadsService } from '../mail/chatter/threads.service.js';
 import { hasRole, type RequestContext } from '../common/request-context.js';
 import { UsersService } from '../users/users.service.js';
+import { I18nService } from '../i18n/i18n.service.js';
 
 /** The chatter of a record as the `web/chatter` partial shows it, read through the API's services. */
 @Injectable()
@@ -10,6 +11,7 @@ export class WebChatterService {
   constructor(
     private readonly threads: ThreadsService,
     private readonly users: UsersService,
+    private readonly i18n: I18nService,
   ) {}
 
   async load(ctx: RequestContext, thread: ThreadRef) {
@@ -33,6 +35,7 @@ export class WebChatterService {
         notifications: m.notifications.map((n) => ({
           ...n,
           name: names.get(n.partner_id) ?? `#${n.partner_id}`,
+          channelName: this.channelName(n.channel, ctx.lang),
         })),
       })),
       followers: followers.map((f) => ({
@@ -45,5 +48,11 @@ export class WebChatterService {
         .map((u) => ({ partner_id: u.partner_id, name: u.name, email: u.email })),
       subtypes: subtypes.filter((s) => s.model === null || s.model === thread.model),
     };
+  }
+
+  /** A channel's name in the reader's language (`Inbox`, `E-mail`…); an addon's channel without one, its kind. */
+  private channelName(kind: string, lang: string): string {
+    const key = `mail.channels.names.${kind}`;
+    return this.i18n.has(key) ? this.i18n.t(key, lang) : kind;
   }
 }

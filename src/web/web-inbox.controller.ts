@@ -1,4 +1,4 @@
-import { Inject, Param, ParseUUIDPipe, Query, Req } from '@nestjs/common';
+import { Get, Inject, Param, ParseUUIDPipe, Query, Redirect, Req } from '@nestjs/common';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { InboxQueryDto } from '../mail/notifications/inbox.dto.js';
@@ -21,15 +21,24 @@ export class WebInboxController {
     const inbox = await this.inbox.list(ctx, query);
     return this.pages.render(request, ctx, 'web/inbox', {
       title: this.i18n.t('web.inbox.title', ctx.lang),
-      items: inbox.items.map((item) => {
-        const page = item.message.model ? this.recordPages[item.message.model] : undefined;
-        return {
-          ...item,
-          link: page && item.message.res_id ? page.replace('{id}', String(item.message.res_id)) : undefined,
-        };
-      }),
+      // "Open" goes through `:id/open`, which marks the notification read on the way to its record.
+      items: inbox.items.map((item) => ({
+        ...item,
+        link: this.recordPage(item.message.model, item.message.res_id) && `/web/inbox/${item.id}/open`,
+      })),
       total: inbox.total,
     });
+  }
+
+  /**
+   * The inbox's "Open": marks the notification read and leads to its record's page (the inbox when the record has
+   * none). A link, so that it opens in a new tab too; marking one's own notification read is all it changes.
+   */
+  @Get(':id/open')
+  @Redirect('/web/inbox', 303)
+  async open(@Ctx() ctx: RequestContext, @Param('id', ParseUUIDPipe) id: string): Promise<WebRedirect> {
+    const record = await this.inbox.open(ctx, id);
+    return { url: this.recordPage(record.model, record.res_id) ?? '/web/inbox' };
   }
 
   @WebForm(':id/read')
@@ -42,5 +51,10 @@ export class WebInboxController {
   async readAll(@Ctx() ctx: RequestContext): Promise<WebRedirect> {
     await this.inbox.markAllRead(ctx);
     return { url: '/web/inbox' };
+  }
+
+  private recordPage(model: string | null, id: number | null): string | undefined {
+    const page = model ? this.recordPages[model] : undefined;
+    return page && id !== null ? page.replace('{id}', String(id)) : undefined;
   }
 }

@@ -246,7 +246,7 @@ async function main(): Promise<number> {
     const received = new Map<string, number>();
     for (const mail of smtp.mails) received.set(mail.messageId, (received.get(mail.messageId) ?? 0) + 1);
     const kindOf = (row: { key: string; body: string | null }) =>
-      row.key.endsWith('_up') ? 'up' : row.body?.endsWith('.reminder_body') ? 'reminder' : 'down';
+      row.key.endsWith('_up') ? 'up' : /\.reminder_body(_\w+)?$/.test(row.body ?? '') ? 'reminder' : 'down';
     let reminders = 0;
     for (const id of ids) {
       const own = messages.filter((m) => m.res_id === id);

@@ -178,7 +178,8 @@ describe('alert channels: webhook, Slack, Teams, Pushover, ntfy through the outb
         author: null,
         subtype: 'mail.mt_comment',
         record: { model: 'partner', id: record.id, name: record.name },
-        link: `https://vigil.example.com/api/v1/threads/partner/${record.id}/messages`,
+        // The record's web page: a person opens it (the API thread only for models without one).
+        link: `https://vigil.example.com/web/customers/${record.id}`,
         tracking: [],
       },
     );

@@ -182,10 +182,24 @@ describe('chatter: messages, followers, tracking and e-mail', () => {
     assert.equal(latest.type, 'note');
     assert.equal(latest.author.name, 'Alice Manager');
     assert.deepEqual(latest.tracking, [
-      { field: 'userId', label: 'Account manager', old_value: 'Alice Manager', new_value: 'Bob Viewer' },
+      {
+        field: 'userId',
+        label: 'Account manager',
+        old_value: 'Alice Manager',
+        new_value: 'Bob Viewer',
+        old_text: 'Alice Manager',
+        new_text: 'Bob Viewer',
+      },
     ]);
     assert.deepEqual(earliest.tracking, [
-      { field: 'userId', label: 'Account manager', old_value: null, new_value: 'Alice Manager' },
+      {
+        field: 'userId',
+        label: 'Account manager',
+        old_value: null,
+        new_value: 'Alice Manager',
+        old_text: null,
+        new_text: 'Alice Manager',
+      },
     ]);
     const french = await asBob
       .withHeaders({ 'accept-language': 'fr' })

@@ -108,6 +108,7 @@ const ACCESS: Record<string, Access> = {
   'POST /web/preferences/api-keys/:id/revoke': 'viewer',
   'POST /web/logout': 'viewer',
   'GET /web/inbox': 'viewer',
+  'GET /web/inbox/:id/open': 'viewer',
   'POST /web/inbox/:id/read': 'viewer',
   'POST /web/inbox/read-all': 'viewer',
   'GET /web/customers': 'viewer',

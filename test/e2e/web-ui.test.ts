@@ -269,7 +269,7 @@ describe('web UI in a real browser', () => {
       await page.getByRole('navigation').getByRole('link', { name: 'Clients', exact: true }).count(),
       1,
     );
-    assert.equal(await page.locator('.instance-card .health', { hasText: /^Hors ligne$/ }).count(), 1);
+    assert.equal(await page.locator('.instance-card .health', { hasText: /^Hors service$/ }).count(), 1);
     // Dates in the browser's time zone (Europe/Brussels here) until the user chooses one.
     const lastSeen = page.locator('.instance-card', { hasText: 'Hooli' }).locator('time');
     assert.match((await lastSeen.getAttribute('title')) ?? '', /09:20:50/);

@@ -74,6 +74,10 @@ describe('cloud_platform: the environment as a thread ops follow (two replicas, 
     opsEmail = opsUser.email;
     frenchEmail = frenchOps.email;
     ops = await anonymous.login(opsUser.email, opsUser.password);
+    assert.equal(
+      (await admin.put('/api/v1/settings/web.base_url', { value: 'https://vigil.example.com' })).status,
+      200,
+    );
     const [environment] = await query<{ id: number }>(
       db,
       "SELECT id FROM cloud_platform_environment WHERE name = 'labs'",
@@ -165,7 +169,11 @@ describe('cloud_platform: the environment as a thread ops follow (two replicas, 
       /cloud_platform\.s3_storage: ok → failing\. The S3 endpoint http:\/\/127\.0\.0\.1:\d+ cannot be used for the bucket acme-odoo-labs/,
     );
     assert.match(failed.text, /Fix: Check AWS_ENDPOINT_URL \(or AWS_HOST\), AWS_REGION and the network/);
-    assert.match(failed.text, /cloud_platform\.s3_storage: ok → fail/, 'the tracking line');
+    assert.match(failed.text, /cloud_platform\.s3_storage: ok → failing$/m, 'the tracking line, translated');
+    assert.ok(
+      failed.text.includes('Open labs in Vigil: https://vigil.example.com/web/environment'),
+      'the e-mail leads to the environment page',
+    );
     const [french] = smtp.to(frenchEmail);
     assert.equal(smtp.to(frenchEmail).length, 1);
     assert.match(
@@ -173,6 +181,7 @@ describe('cloud_platform: the environment as a thread ops follow (two replicas, 
       /^labs : vérification d'environnement en échec : cloud_platform\.s3_storage$/,
     );
     assert.match(french.text, /Correction : /);
+    assert.match(french.text, /cloud_platform\.s3_storage: ok → en échec$/m);
 
     await s3.resume();
     clock.advance(900);

@@ -94,7 +94,7 @@ export async function alerts(db: string, instanceId: number): Promise<string[]> 
   );
   if (JSON.stringify(trail.map((t) => t.message_id)) !== JSON.stringify(messages.map((m) => m.id)))
     throw new Error(`The alert trail of instance ${instanceId} does not match its chatter`);
-  return messages.map((m) => /\.(down|reminder|up)_body$/.exec(m.key)?.[1] ?? m.key);
+  return messages.map((m) => /\.(down|reminder|up)_body(?:_\w+)?$/.exec(m.key)?.[1] ?? m.key);
 }
 
 /**

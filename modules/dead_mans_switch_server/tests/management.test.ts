@@ -151,7 +151,7 @@ describe('instances: management, chatter and alert e-mails', () => {
     assert.match(down.text, /Acme Hosting \(production\) seems to be dead/);
     assert.match(down.text, new RegExp(uuid));
     const [downFr] = smtp.to('francois@ops.test');
-    assert.equal(downFr.subject, "Alerte de l'homme mort : Acme Hosting (production)");
+    assert.equal(downFr.subject, 'Alerte de surveillance de présence : Acme Hosting (production)');
     assert.match(downFr.text, /Acme Hosting \(production\) semble hors service/);
 
     await elapse(app, clock, 150);
@@ -162,7 +162,7 @@ describe('instances: management, chatter and alert e-mails', () => {
     assert.equal(smtp.mails.length, 4);
     assert.match(
       smtp.to('alice@ops.test')[1].text,
-      /still seems to be dead: no check-in since 2025-05-05T09:00:00.000Z/,
+      /is still down \(1st reminder\): no check-in for 5 min \(last seen May 5, 2025, 9:00 AM UTC\)/,
     );
 
     await postAlive(app, jsonRpc({ database_uuid: uuid, cpu: 1, ram: 31, user_count: null }));
@@ -173,7 +173,7 @@ describe('instances: management, chatter and alert e-mails', () => {
     assert.equal(up.subject, "Dead man's switch: Acme Hosting (production) is back");
     assert.equal(
       smtp.to('francois@ops.test')[2].subject,
-      'Homme mort : Acme Hosting (production) est de retour',
+      'Surveillance de présence : Acme Hosting (production) est de retour',
     );
     await elapse(app, clock, 60);
     await dispatch();

@@ -25,7 +25,15 @@ export interface ChannelMessage {
   record: { model: string; id: number; name: string | null } | null;
   /** Where the record can be read, when `web.base_url` is set. */
   link: string | null;
-  tracking: { field: string; label: string; old_value: string | null; new_value: string | null }[];
+  /** Values as stored (`old_value`, `new_value`) and in the recipient's language (`old_text`, `new_text`). */
+  tracking: {
+    field: string;
+    label: string;
+    old_value: string | null;
+    new_value: string | null;
+    old_text?: string | null;
+    new_text?: string | null;
+  }[];
   /** Sent by the "send a test" action, not by a message. */
   test: boolean;
 }
@@ -63,7 +71,10 @@ export interface AlertChannel {
 /** The title and text most chat channels show. */
 export function summary(message: ChannelMessage): { title: string; lines: string[] } {
   const lines = message.text ? [message.text] : [];
-  for (const t of message.tracking) lines.push(`${t.label}: ${t.old_value ?? '—'} → ${t.new_value ?? '—'}`);
+  for (const t of message.tracking) {
+    const [from, to] = [t.old_text ?? t.old_value, t.new_text ?? t.new_value];
+    lines.push(`${t.label}: ${from ?? '—'} → ${to ?? '—'}`);
+  }
   if (message.author) lines.push(`— ${message.author}`);
   return { title: message.subject, lines };
 }

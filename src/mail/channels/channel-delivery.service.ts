@@ -7,6 +7,8 @@ import { systemContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
 import { notificationSubject, notificationTracking } from '../notifications/notification-text.js';
+import { BASE_URL_SETTING, RECORD_PAGES, recordLink } from '../notifications/record-link.js';
+import { ThreadRegistry } from '../chatter/thread-registry.js';
 import {
   NotificationsRepository,
   type ClaimedNotification,
@@ -24,8 +26,7 @@ export const CHANNEL_FAILURE_LIMIT = 3;
 const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
 /** Setting: channels may reach loopback and private networks ('1') or not (anything else, the default). */
 export const ALLOW_PRIVATE_SETTING = 'mail.channels.allow_private_networks';
-/** Setting: the web address links in alerts start with (none when empty). */
-export const BASE_URL_SETTING = 'web.base_url';
+export { BASE_URL_SETTING };
 
 export type SendResult =
   | { ok: true; status: number }
@@ -75,6 +76,8 @@ export class ChannelDeliveryService {
     private readonly chatter: ChatterService,
     private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    private readonly threads: ThreadRegistry,
+    @Inject(RECORD_PAGES) private readonly recordPages: Record<string, string>,
   ) {}
 
   policy(channel: AlertChannel): RetryPolicy {
@@ -186,7 +189,6 @@ export class ChannelDeliveryService {
     baseUrl: string | undefined,
   ): ChannelMessage {
     const record = message.recordName;
-    const base = baseUrl?.replace(/(?<!\/)\/+$/, '');
     return {
       id: notification.id,
       createdAt: new Date(notification.createdAt).toISOString(),
@@ -198,11 +200,10 @@ export class ChannelDeliveryService {
         message.model !== null && message.resId !== null
           ? { model: message.model, id: message.resId, name: record }
           : null,
-      link:
-        base && message.model !== null
-          ? `${base}/api/v1/threads/${message.model}/${message.resId}/messages`
-          : null,
-      tracking: notificationTracking(this.i18n, message, lang),
+      link: recordLink(baseUrl, this.recordPages, message.model, message.resId),
+      tracking: notificationTracking(this.i18n, message, lang, (model, field) =>
+        this.threads.valueKeys(model, field),
+      ),
       test: false,
     };
   }
@@ -214,7 +215,14 @@ export class ChannelDeliveryService {
     error: string,
     manager: EntityManager,
   ): Promise<void> {
-    const args = { name: subscription.name, kind, failures, error };
+    // The channel's name in the owner's language (`E-mail`, `Posteingang`…); an addon's kind without one as it is.
+    const kindName = `mail.channels.names.${kind}`;
+    const args = {
+      name: subscription.name,
+      kind: this.i18n.has(kindName) ? { key: kindName } : kind,
+      failures,
+      error,
+    };
     this.logger.warn(`Channel ${subscription.id} (${kind}) disabled after ${failures} failed notifications`);
     await this.channels.disable(
       subscription.id,

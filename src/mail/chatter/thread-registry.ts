@@ -15,6 +15,13 @@ export class ThreadRegistry {
     }
   }
 
+  /** The translation key prefix of a tracked field's values, when it declares one. */
+  valueKeys(model: string | null, field: string): string | undefined {
+    if (model === null) return undefined;
+    const tracked = this.byModel.get(model)?.tracked ?? [];
+    return (tracked.find((t) => t.field === field) ?? tracked.find((t) => t.field === '*'))?.values;
+  }
+
   /** The definition, or a 404 that names the model. */
   get(model: string): ThreadDefinition {
     const definition = this.byModel.get(model);

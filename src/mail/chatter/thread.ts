@@ -21,7 +21,10 @@ export interface TrackingValueInput {
 }
 
 export interface TrackedField {
-  /** The entity property. */
+  /**
+   * The entity property; `'*'` stands for the fields a thread logs itself that no other entry names (only its
+   * `values` are used: the environment's check ids, whose statuses read translated).
+   */
   field: string;
   /** Translation key of its label. */
   label: string;
@@ -30,6 +33,11 @@ export interface TrackedField {
    * `String(value)` by default.
    */
   format?: 'user' | ((value: unknown, manager: EntityManager) => Promise<string | null>);
+  /**
+   * Translation key prefix of its values (a selection such as a state): the value `active` reads as the text of
+   * `<values>.active` in the reader's language. The stored value stays as it is (the API's `old_value`).
+   */
+  values?: string;
 }
 
 /** How core or an addon declares a thread model (manifest `threads`). */

@@ -46,7 +46,15 @@ export interface MessageResponse {
   author: { partner_id: number; name: string } | null;
   subject: string | null;
   body: string;
-  tracking: { field: string; label: string; old_value: string | null; new_value: string | null }[];
+  /** `old_value`/`new_value` as stored; `old_text`/`new_text` in the reader's language. */
+  tracking: {
+    field: string;
+    label: string;
+    old_value: string | null;
+    new_value: string | null;
+    old_text: string | null;
+    new_text: string | null;
+  }[];
   date: string;
   notifications: {
     partner_id: number;

@@ -15,6 +15,7 @@ import type {
   SubtypeResponse,
 } from './threads.dto.js';
 import { renderTranslatable } from './translatable.js';
+import { trackingValues } from './tracking-text.js';
 
 /** The chatter's HTTP face: who may read, write and follow a record. */
 @Injectable()
@@ -122,12 +123,7 @@ export class ThreadsService {
         row.authorPartnerId === null ? null : { partner_id: row.authorPartnerId, name: row.authorName ?? '' },
       subject: renderTranslatable(this.i18n, row.subject, lang),
       body: renderTranslatable(this.i18n, row.body, lang),
-      tracking: row.tracking.map((t) => ({
-        field: t.field,
-        label: this.i18n.t(t.label, lang),
-        old_value: t.oldValue,
-        new_value: t.newValue,
-      })),
+      tracking: trackingValues(this.i18n, row, lang, (model, field) => this.threads.valueKeys(model, field)),
       date: new Date(row.createdAt).toISOString(),
       notifications: row.notifications.map((n) => ({
         partner_id: n.partnerId,

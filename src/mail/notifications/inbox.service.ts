@@ -46,6 +46,15 @@ export class InboxService {
     return { updated: await this.repo.markRead(partnerId, id, this.clock.now()) };
   }
 
+  /** Marks one notification read and tells which record it is about (a 404 when it is not the caller's). */
+  async open(ctx: RequestContext, id: string): Promise<{ model: string | null; res_id: number | null }> {
+    const partnerId = ctx.user!.partnerId;
+    const record = await this.repo.inboxRecord(partnerId, id);
+    if (!record) throw notFound('notification', id);
+    await this.repo.markRead(partnerId, id, this.clock.now());
+    return record;
+  }
+
   async markAllRead(ctx: RequestContext): Promise<{ updated: number }> {
     return { updated: await this.repo.markRead(ctx.user!.partnerId, undefined, this.clock.now()) };
   }

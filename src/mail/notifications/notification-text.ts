@@ -1,6 +1,7 @@
 import type { I18nService } from '../../i18n/i18n.service.js';
 import type { MessageRow } from '../chatter/chatter.repository.js';
 import { renderTranslatable } from '../chatter/translatable.js';
+import { trackingValues } from '../chatter/tracking-text.js';
 
 // What a notification says in its recipient's language, the same on every channel (e-mail, webhook, Slack…).
 
@@ -15,12 +16,5 @@ export function notificationSubject(i18n: I18nService, message: MessageRow, lang
   );
 }
 
-/** The message's tracking values, labels translated. */
-export function notificationTracking(i18n: I18nService, message: MessageRow, lang: string) {
-  return message.tracking.map((t) => ({
-    field: t.field,
-    label: i18n.t(t.label, lang),
-    old_value: t.oldValue,
-    new_value: t.newValue,
-  }));
-}
+/** The message's tracking values in the recipient's language (see `trackingValues`). */
+export const notificationTracking = trackingValues;

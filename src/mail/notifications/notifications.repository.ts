@@ -211,4 +211,17 @@ export class NotificationsRepository {
     );
     return rows.length > 0;
   }
+
+  /** The record an inbox notification of this partner is about (model null: a message about no record). */
+  async inboxRecord(
+    partnerId: number,
+    id: string,
+  ): Promise<{ model: string | null; res_id: number | null } | undefined> {
+    const rows = await this.db.query<{ model: string | null; res_id: number | null }[]>(
+      `SELECT m.model, m.res_id FROM mail_notification n JOIN mail_message m ON m.id = n.message_id
+       WHERE n.id = $1 AND n.partner_id = $2 AND n.channel = 'inbox'`,
+      [id, partnerId],
+    );
+    return rows[0];
+  }
 }
