@@ -67,7 +67,7 @@ const SAME_AS_ENGLISH: Record<string, string[]> = {
     'rotation',
     'Version',
   ],
-  de: ['Backup', 'Backups', 'Host', 'Name', 'Server', 'Status', 'Version'],
+  de: ['Backup', 'Backups', 'Details', 'Host', 'Name', 'Server', 'Status', 'Version'],
   nl: ['Conflict', 'Database', 'E-mail', 'Host', 'Inbox', 'Server', 'Status', '{{what}} over {{range}}'],
 };
 
