@@ -6,7 +6,7 @@ import { Backup } from './backup.entity.js';
 import { BackupModule } from './backup.module.js';
 import { BackupStatisticsProvider } from './backup.statistics.js';
 import { BackupTask } from './backup.task.js';
-import { PRIVATE_NETWORKS_SETTING } from './database-address.js';
+import { PRIVATE_NETWORKS } from './database-address.js';
 import { BackupInit1732600000000 } from './migrations/1732600000000-backup-init.js';
 import { BackupSealDatabaseUrl1732622000000 } from './migrations/1732622000000-backup-seal-database-url.js';
 import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED, SUBTYPE_STALE, TASK_EVERY_SECONDS } from './settings.js';
@@ -20,9 +20,9 @@ export const manifest = defineAddon({
   depends: [],
   entities: [BackupConfig, Backup],
   migrations: [BackupInit1732600000000, BackupSealDatabaseUrl1732622000000],
+  // Other databases on loopback or private networks: off until an administrator allows them.
+  settings: [PRIVATE_NETWORKS],
   seed: {
-    // Other databases on loopback or private networks: off until an administrator allows them.
-    settings: { [PRIVATE_NETWORKS_SETTING]: '0' },
     subtypes: [
       {
         key: SUBTYPE_FAILED,

@@ -6,7 +6,6 @@ import { CheckInRepository } from './checkin/checkin.repository.js';
 import { CheckInService } from './checkin/checkin.service.js';
 import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
 import { InstanceCancelService } from './checkin/instance-cancel.service.js';
-import { CachedSettings } from './cached-settings.service.js';
 import { DmsMetrics } from './dms-metrics.service.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
 import { InstanceEventsRepository } from './events/instance-events.repository.js';
@@ -50,7 +49,6 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     WatchdogRepository,
     WatchdogService,
     LogPartitionsRepository,
-    CachedSettings,
     InstanceCancelService,
     InstanceEventsRepository,
     InstanceEventsService,

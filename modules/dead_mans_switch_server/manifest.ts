@@ -15,7 +15,7 @@ import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/17330
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
 import { DeadMansSwitchServerLogPartitions1733200000000 } from './migrations/1733200000000-dead_mans_switch_server-log-partitions.js';
 import { DeadMansSwitchServerProbes1733300000000 } from './migrations/1733300000000-dead_mans_switch_server-probes.js';
-import { PROBE_SETTING_DEFAULTS, PROBE_SUBTYPES } from './probes/probe-settings.js';
+import { PROBE_SETTING, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
 import { ProbeRunnerTask } from './probes/probe-runner.task.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
@@ -23,7 +23,7 @@ import {
   INSTANCE_ENDPOINTS,
   INSTANCE_MODEL,
   MAX_BODY_BYTES,
-  SETTING_DEFAULTS,
+  DMS_SETTINGS,
   SUBTYPE_CANCELLED,
   SUBTYPE_DOWN,
   SUBTYPE_EVENT,
@@ -51,8 +51,8 @@ export const manifest = defineAddon({
     DeadMansSwitchServerLogPartitions1733200000000,
     DeadMansSwitchServerProbes1733300000000,
   ],
+  settings: [...Object.values(DMS_SETTINGS), ...Object.values(PROBE_SETTING)],
   seed: {
-    settings: { ...SETTING_DEFAULTS, ...PROBE_SETTING_DEFAULTS },
     subtypes: [
       {
         key: SUBTYPE_DOWN,

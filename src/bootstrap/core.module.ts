@@ -38,6 +38,7 @@ import { SettingsController } from '../settings/settings.controller.js';
 import { ScheduledTaskRepository } from '../scheduler/scheduled-task.repository.js';
 import { TimersRepository } from '../scheduler/timers.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
+import { SettingsRegistry } from '../settings/settings-registry.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -173,6 +174,10 @@ export class CoreModule {
           provide: ENVIRONMENT_CHECKS,
           useValue: manifests.flatMap((m) => (m.checks ?? []).map((check) => ({ addon: m.name, check }))),
         },
+        {
+          provide: SettingsRegistry,
+          useValue: new SettingsRegistry(manifests.map((m) => ({ name: m.name, settings: m.settings }))),
+        },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: SESSION_SECRET, useValue: options.sessionSecret },
         { provide: SecretKeys, useValue: new SecretKeys(options.sessionSecret) },
@@ -209,7 +214,7 @@ export class CoreModule {
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         AppExceptionFilter,
       ],
-      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter, SecretKeys],
+      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter, SecretKeys, SettingsRegistry],
     };
   }
 }

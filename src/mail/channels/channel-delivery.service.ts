@@ -6,6 +6,8 @@ import { renderTranslatable } from '../chatter/translatable.js';
 import { systemContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
+import { SettingsService } from '../../settings/settings.service.js';
+import { ALLOW_PRIVATE_NETWORKS, BASE_URL } from '../mail-settings.js';
 import { notificationSubject, notificationTracking } from '../notifications/notification-text.js';
 import {
   NotificationsRepository,
@@ -22,10 +24,9 @@ export const CHANNEL_RETRY: RetryPolicy = { maxAttempts: 8, backoffSeconds: 30, 
 export const CHANNEL_FAILURE_LIMIT = 3;
 /** A `Retry-After` longer than this is cut down to it. */
 const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
-/** Setting: channels may reach loopback and private networks ('1') or not (anything else, the default). */
-export const ALLOW_PRIVATE_SETTING = 'mail.channels.allow_private_networks';
-/** Setting: the web address links in alerts start with (none when empty). */
-export const BASE_URL_SETTING = 'web.base_url';
+/** Setting keys (declared in src/mail/mail-settings.ts). */
+export const ALLOW_PRIVATE_SETTING = ALLOW_PRIVATE_NETWORKS.key;
+export const BASE_URL_SETTING = BASE_URL.key;
 
 export type SendResult =
   | { ok: true; status: number }
@@ -67,6 +68,7 @@ export class ChannelDeliveryService {
     private readonly chatter: ChatterService,
     private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    private readonly settings: SettingsService,
   ) {}
 
   policy(channel: AlertChannel): RetryPolicy {
@@ -86,8 +88,10 @@ export class ChannelDeliveryService {
       await this.notifications.markFailed(notification.id, 'The channel is disabled or removed', manager);
       return 'failed';
     }
-    const baseUrl = await this.notifications.setting(BASE_URL_SETTING, manager);
-    const allowPrivate = (await this.notifications.setting(ALLOW_PRIVATE_SETTING, manager)) === '1';
+    const [baseUrl, allowPrivate] = await Promise.all([
+      this.settings.get(BASE_URL),
+      this.settings.get(ALLOW_PRIVATE_NETWORKS),
+    ]);
     const policy = this.policy(channel);
     const sent = await this.send(
       channel,
