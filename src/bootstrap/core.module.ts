@@ -6,7 +6,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { LoadedAddon } from '../addons/addon-loader.js';
+import { AddonError, type LoadedAddon } from '../addons/addon-loader.js';
+import type { AddonManifest } from '../addons/manifest.js';
 import { AuthController } from '../auth/auth.controller.js';
 import { AuthGuard, SessionCookies } from '../auth/auth.guard.js';
 import { AuthService } from '../auth/auth.service.js';
@@ -38,7 +39,7 @@ import { SettingsController } from '../settings/settings.controller.js';
 import { ScheduledTaskRepository } from '../scheduler/scheduled-task.repository.js';
 import { TimersRepository } from '../scheduler/timers.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
-import { SettingsRegistry } from '../settings/settings-registry.js';
+import { SettingDeclarationError, SettingsRegistry } from '../settings/settings-registry.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -103,6 +104,16 @@ const SERVICES = [
   WebExceptionFilter,
   WebFormStates,
 ];
+
+/** Every manifest's settings; a key declared twice stops the start like any addon error (exit code 78). */
+function settingsRegistry(manifests: AddonManifest[]): SettingsRegistry {
+  try {
+    return new SettingsRegistry(manifests.map((m) => ({ name: m.name, settings: m.settings })));
+  } catch (error) {
+    if (error instanceof SettingDeclarationError) throw new AddonError(error.message);
+    throw error;
+  }
+}
 
 /** Core services, global so that every addon module can inject them. */
 @Module({})
@@ -176,7 +187,7 @@ export class CoreModule {
         },
         {
           provide: SettingsRegistry,
-          useValue: new SettingsRegistry(manifests.map((m) => ({ name: m.name, settings: m.settings }))),
+          useValue: settingsRegistry(manifests),
         },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: SESSION_SECRET, useValue: options.sessionSecret },

@@ -9,7 +9,7 @@ import { Message } from './chatter/message.entity.js';
 import { Subtype } from './chatter/subtype.entity.js';
 import { MT_COMMENT, MT_NOTE, type SubtypeSeed } from './chatter/thread.js';
 import { TrackingValue } from './chatter/tracking-value.entity.js';
-import { MAIL_SETTINGS } from './mail-settings.js';
+import { MAIL_SETTINGS } from './channels/channel-settings.js';
 import type { TemplateFolder } from './email/template-renderer.js';
 import { DispatchNotificationsTask } from './notification-dispatcher.js';
 import { Notification } from './notifications/notification.entity.js';

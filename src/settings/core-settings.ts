@@ -8,5 +8,5 @@ export const DATABASE_UUID_SETTING = defineSetting.uuid({
   description: 'core.settings.descriptions.database_uuid',
 });
 
-/** Core's own settings besides the mail area's (src/mail/mail-settings.ts). */
+/** Core's own settings besides the mail area's (src/mail/channels/channel-settings.ts). */
 export const CORE_SETTINGS = [DATABASE_UUID_SETTING];

@@ -7,7 +7,7 @@ import { systemContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
 import { SettingsService } from '../../settings/settings.service.js';
-import { ALLOW_PRIVATE_NETWORKS, BASE_URL } from '../mail-settings.js';
+import { ALLOW_PRIVATE_NETWORKS, BASE_URL } from './channel-settings.js';
 import { notificationSubject, notificationTracking } from '../notifications/notification-text.js';
 import {
   NotificationsRepository,
@@ -24,7 +24,7 @@ export const CHANNEL_RETRY: RetryPolicy = { maxAttempts: 8, backoffSeconds: 30, 
 export const CHANNEL_FAILURE_LIMIT = 3;
 /** A `Retry-After` longer than this is cut down to it. */
 const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
-/** Setting keys (declared in src/mail/mail-settings.ts). */
+/** Setting keys (declared in ./channel-settings.ts). */
 export const ALLOW_PRIVATE_SETTING = ALLOW_PRIVATE_NETWORKS.key;
 export const BASE_URL_SETTING = BASE_URL.key;
 

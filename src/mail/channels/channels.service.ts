@@ -9,7 +9,7 @@ import { SettingsService } from '../../settings/settings.service.js';
 import type { AlertChannel, ChannelSettingSpec } from './alert-channel.js';
 import { AlertChannelsRepository, type ChannelRow } from './alert-channels.repository.js';
 import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
-import { ALLOW_PRIVATE_NETWORKS, BASE_URL } from '../mail-settings.js';
+import { ALLOW_PRIVATE_NETWORKS, BASE_URL } from './channel-settings.js';
 import { ChannelDeliveryService } from './channel-delivery.service.js';
 import { ChannelRegistry } from './channel-registry.js';
 import {

@@ -1,4 +1,4 @@
-import { defineSetting } from '../settings/setting-definition.js';
+import { defineSetting } from '../../settings/setting-definition.js';
 
 /** Alert channels may reach loopback and private networks (on) or not (off, the default). */
 export const ALLOW_PRIVATE_NETWORKS = defineSetting.boolean({
