@@ -65,6 +65,15 @@ export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
 export { SchedulerService } from './scheduler/scheduler.service.js';
 export { Schedule, ScheduleError } from './scheduler/schedule.js';
 export { SettingsService, DATABASE_UUID } from './settings/settings.service.js';
+export { SettingsRegistry } from './settings/settings-registry.js';
+export { DATABASE_UUID_SETTING } from './settings/core-settings.js';
+export {
+  defineSetting,
+  type SettingDeclaration,
+  type SettingType,
+  type SettingValue,
+  type SettingValueOf,
+} from './settings/setting-definition.js';
 export { StatisticsService, type Statistics } from './statistics/statistics.service.js';
 export { PROJECT_ROOT } from './paths.js';
 export { PartnersService, type PartnerReference } from './partners/partners.service.js';

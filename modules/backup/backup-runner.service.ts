@@ -20,7 +20,7 @@ import {
 import type { BackupConfig } from './backup-config.entity.js';
 import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
-import { DatabaseAddressPolicy, PRIVATE_NETWORKS_SETTING } from './database-address.js';
+import { DatabaseAddressPolicy, PRIVATE_NETWORKS } from './database-address.js';
 import { BackupsRepository } from './backups.repository.js';
 import { decryptStream, encryptStream, SCRYPT_LOG_N } from './cipher.js';
 import { PgToolsRepository, type HeldSnapshot } from './pg-tools.repository.js';
@@ -388,7 +388,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
    */
   async assertDatabaseAllowed(url: string): Promise<void> {
     if (this.isOwnDatabase(url)) return;
-    const allowPrivate = (await this.settings.get(PRIVATE_NETWORKS_SETTING)) === '1';
+    const allowPrivate = await this.settings.get(PRIVATE_NETWORKS);
     try {
       await this.addresses.check(url, allowPrivate);
     } catch (error) {

@@ -1,7 +1,12 @@
-import { AddressResolver, refusal } from '../../src/index.js';
+import { AddressResolver, defineSetting, refusal } from '../../src/index.js';
 
-/** Setting: backups may reach databases on loopback and private networks ('1') or not (anything else). */
-export const PRIVATE_NETWORKS_SETTING = 'backup.allow_private_networks';
+/** Setting: backups may reach databases on loopback and private networks (on) or not (off, the default). */
+export const PRIVATE_NETWORKS = defineSetting.boolean({
+  key: 'backup.allow_private_networks',
+  default: false,
+  description: 'backup.settings.allow_private_networks',
+});
+export const PRIVATE_NETWORKS_SETTING = PRIVATE_NETWORKS.key;
 
 // libpq reads these from a URL's query too; any other (`host`, `hostaddr`, `service`, `passfile`, `sslkey`…) could
 // point pg_dump at another server, a socket or a local file, past the address check of the URL's host.

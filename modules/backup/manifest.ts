@@ -15,7 +15,7 @@ import { StorageRepository } from './storage.repository.js';
 import { BackupsWebController } from './web/backups-web.controller.js';
 import { BackupStatisticsProvider } from './backup.statistics.js';
 import { BackupTask } from './backup.task.js';
-import { PRIVATE_NETWORKS_SETTING } from './database-address.js';
+import { PRIVATE_NETWORKS } from './database-address.js';
 import { BackupInit1732600000000 } from './migrations/1732600000000-backup-init.js';
 import { BackupSealDatabaseUrl1732622000000 } from './migrations/1732622000000-backup-seal-database-url.js';
 import { BackupRestores1733412000000 } from './migrations/1733412000000-backup-restores.js';
@@ -30,9 +30,9 @@ export const manifest = defineAddon({
   depends: [],
   entities: [BackupConfig, Backup, BackupRestore],
   migrations: [BackupInit1732600000000, BackupSealDatabaseUrl1732622000000, BackupRestores1733412000000],
+  // Other databases on loopback or private networks: off until an administrator allows them.
+  settings: [PRIVATE_NETWORKS],
   seed: {
-    // Other databases on loopback or private networks: off until an administrator allows them.
-    settings: { [PRIVATE_NETWORKS_SETTING]: '0' },
     subtypes: [
       {
         key: SUBTYPE_FAILED,

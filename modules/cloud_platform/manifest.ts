@@ -24,9 +24,9 @@ import { PlatformEnvironment } from './platform-environment.entity.js';
 import { ENVIRONMENT_THREAD } from './platform-environment.thread.js';
 import { PlatformReport } from './platform-report.entity.js';
 import {
+  CHECK_INTERVAL,
   CHECK_TASK_SECONDS,
   ENVIRONMENT_MODEL,
-  SETTING_DEFAULTS,
   SUBTYPE_CHECK_FAILED,
   SUBTYPE_CHECK_RECOVERED,
 } from './settings.js';
@@ -40,8 +40,8 @@ export const manifest = defineAddon({
   depends: [],
   entities: [PlatformReport, PlatformEnvironment],
   migrations: [CloudPlatformInit1732600000000, CloudPlatformEnvironment1732700000000],
+  settings: [CHECK_INTERVAL],
   seed: {
-    settings: SETTING_DEFAULTS,
     subtypes: [
       {
         key: SUBTYPE_CHECK_FAILED,

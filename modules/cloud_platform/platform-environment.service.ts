@@ -15,11 +15,10 @@ import { checkChanges, statusesOf, type CheckChange } from './check-changes.js';
 import { PlatformEnvironmentRepository } from './platform-environment.repository.js';
 import { PlatformReportRepository } from './platform-report.repository.js';
 import {
+  CHECK_INTERVAL,
   ENVIRONMENT_MODEL,
-  SETTINGS,
   SUBTYPE_CHECK_FAILED,
   SUBTYPE_CHECK_RECOVERED,
-  checkIntervalSeconds,
   checkIsDue,
 } from './settings.js';
 
@@ -89,7 +88,7 @@ export class PlatformEnvironmentService {
    * environment's last report (whatever made it). Returns whether it ran them.
    */
   async recheckIfDue(now: Date): Promise<boolean> {
-    const interval = checkIntervalSeconds(await this.settings.get(SETTINGS.checkInterval));
+    const interval = await this.settings.get(CHECK_INTERVAL);
     const last = await this.reports.lastCheckedAt(this.config.runningEnvRaw);
     if (!checkIsDue(last, now, interval)) return false;
     const report = await this.environment.run('schedule');

@@ -1,22 +1,27 @@
+import { defineSetting } from '../../src/index.js';
+
 /** The thread model of environments and the external ids of its subtypes. */
 export const ENVIRONMENT_MODEL = 'cloud_platform.environment';
 export const SUBTYPE_CHECK_FAILED = 'cloud_platform.mt_check_failed';
 export const SUBTYPE_CHECK_RECOVERED = 'cloud_platform.mt_check_recovered';
 
-export const SETTINGS = {
-  /** Seconds between two runs of the checks by the scheduler. */
-  checkInterval: 'cloud_platform.check_interval',
-} as const;
-
-export const SETTING_DEFAULTS: Record<string, string> = {
-  [SETTINGS.checkInterval]: '900',
-};
-
 /**
  * The scheduled task wakes this often and runs the checks when `check_interval` has passed since the last
- * report: the interval is a setting, a task's period is not. Intervals shorter than this act as this.
+ * report: the interval is a setting, a task's period is not.
  */
 export const CHECK_TASK_SECONDS = 60;
+
+/** Seconds between two runs of the checks by the scheduler; not under the task's period. */
+export const CHECK_INTERVAL = defineSetting.integer({
+  key: 'cloud_platform.check_interval',
+  default: 900,
+  min: CHECK_TASK_SECONDS,
+  max: 7 * 86_400,
+  unit: 'core.settings.units.seconds',
+  description: 'cloud_platform.settings.check_interval',
+});
+
+export const SETTINGS = { checkInterval: CHECK_INTERVAL.key } as const;
 
 /**
  * Whether the scheduled re-check runs now. The task wakes once per `CHECK_TASK_SECONDS` at no fixed offset from the
@@ -27,12 +32,4 @@ export const CHECK_TASK_SECONDS = 60;
 export function checkIsDue(last: Date | undefined, now: Date, intervalSeconds: number): boolean {
   if (!last) return true;
   return now.getTime() - last.getTime() >= (intervalSeconds - CHECK_TASK_SECONDS / 2) * 1000;
-}
-
-/** The interval setting in seconds; the default when unset, malformed or not positive. */
-export function checkIntervalSeconds(value: string | undefined): number {
-  const parsed = Number(value);
-  return value !== undefined && value.trim() !== '' && Number.isFinite(parsed) && parsed > 0
-    ? parsed
-    : Number(SETTING_DEFAULTS[SETTINGS.checkInterval]);
 }

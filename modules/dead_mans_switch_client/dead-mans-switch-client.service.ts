@@ -4,7 +4,7 @@ import {
   APP_CONFIG,
   AppException,
   Clock,
-  DATABASE_UUID,
+  DATABASE_UUID_SETTING,
   I18nService,
   MetricsService,
   SettingsService,
@@ -16,14 +16,7 @@ import {
 import { CheckInStateRepository } from './check-in-state.repository.js';
 import { CheckInError } from './check-in.error.js';
 import { backoffSeconds, nextAttemptAt } from './check-in.schedule.js';
-import {
-  DEFAULT_INTERVAL,
-  DEFAULT_SEND_TIMEOUT,
-  INTERVAL_SETTING,
-  SEND_TIMEOUT_SETTING,
-  URL_ENV,
-  URL_SETTING,
-} from './client-settings.js';
+import { CLIENT_SETTINGS, URL_ENV } from './client-settings.js';
 import { HostRepository, type CpuSample } from './host.repository.js';
 import { redactUrl, SwitchServerRepository, type CheckInParams } from './switch-server.repository.js';
 
@@ -73,12 +66,6 @@ export interface ClientStatusResponse {
 const round2 = (value: number) => Math.round(value * 100) / 100;
 const iso = (date: Date | null | undefined) => date?.toISOString() ?? null;
 
-/** A positive number of seconds from a setting, or the default when it is unset or not a positive number. */
-function seconds(raw: string | undefined, fallback: number): number {
-  const value = Number(raw);
-  return raw !== undefined && raw.trim() !== '' && Number.isFinite(value) && value > 0 ? value : fallback;
-}
-
 /**
  * Checks in with a dead man's switch server: decides when a check-in is due (shared state, compare-and-set, so
  * one replica sends per interval), measures this process and backend, sends, and records how it went.
@@ -113,17 +100,17 @@ export class DeadMansSwitchClientService {
 
   async configuration(): Promise<ClientConfiguration> {
     const [url, interval, timeout] = await Promise.all([
-      this.settings.get(URL_SETTING),
-      this.settings.get(INTERVAL_SETTING),
-      this.settings.get(SEND_TIMEOUT_SETTING),
+      this.settings.get(CLIENT_SETTINGS.url),
+      this.settings.get(CLIENT_SETTINGS.interval),
+      this.settings.get(CLIENT_SETTINGS.sendTimeout),
     ]);
     const fromEnv = this.config.env[URL_ENV]?.trim();
-    const fromSetting = url?.trim();
+    const fromSetting = url;
     return {
       url: fromEnv || fromSetting || undefined,
       urlSource: fromEnv ? 'env' : fromSetting ? 'setting' : undefined,
-      intervalSeconds: seconds(interval, DEFAULT_INTERVAL),
-      sendTimeoutSeconds: seconds(timeout, DEFAULT_SEND_TIMEOUT),
+      intervalSeconds: interval,
+      sendTimeoutSeconds: timeout,
     };
   }
 
@@ -195,7 +182,7 @@ export class DeadMansSwitchClientService {
   /** What a check-in reports, really measured. */
   async measure(now: Date): Promise<CheckInParams> {
     const [uuid, userCount, extras] = await Promise.all([
-      this.settings.get(DATABASE_UUID),
+      this.settings.get(DATABASE_UUID_SETTING),
       this.users.countActiveSince(new Date(now.getTime() - ACTIVE_USER_WINDOW_MS)),
       this.statistics.collect(),
     ]);

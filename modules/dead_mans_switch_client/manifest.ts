@@ -1,15 +1,7 @@
 import { defineAddon } from '../../src/index.js';
 import { CheckInState } from './check-in-state.entity.js';
 import { CheckInTask } from './check-in.task.js';
-import {
-  CHECK_IN_TASK,
-  DEFAULT_INTERVAL,
-  DEFAULT_SEND_TIMEOUT,
-  INTERVAL_SETTING,
-  SEND_TIMEOUT_SETTING,
-  TASK_PERIOD,
-  URL_SETTING,
-} from './client-settings.js';
+import { CHECK_IN_TASK, CLIENT_SETTINGS, TASK_PERIOD } from './client-settings.js';
 import { dmsAliveCommand } from './dms-alive.command.js';
 import { CheckInStateRepository } from './check-in-state.repository.js';
 import { DeadMansSwitchClientController } from './dead-mans-switch-client.controller.js';
@@ -29,13 +21,7 @@ export const manifest = defineAddon({
   depends: [],
   entities: [CheckInState],
   migrations: [DeadMansSwitchClientInit1732500000000],
-  seed: {
-    settings: {
-      [URL_SETTING]: '',
-      [SEND_TIMEOUT_SETTING]: String(DEFAULT_SEND_TIMEOUT),
-      [INTERVAL_SETTING]: String(DEFAULT_INTERVAL),
-    },
-  },
+  settings: Object.values(CLIENT_SETTINGS),
   tasks: [{ id: CHECK_IN_TASK, everySeconds: TASK_PERIOD, provider: CheckInTask }],
   statistics: [SystemStatisticsProvider],
   checks: [serverUrlCheck],

@@ -7,7 +7,6 @@ import { CheckInRepository } from './checkin/checkin.repository.js';
 import { CheckInService } from './checkin/checkin.service.js';
 import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
 import { InstanceCancelService } from './checkin/instance-cancel.service.js';
-import { CachedSettings } from './cached-settings.service.js';
 import { DmsMetrics } from './dms-metrics.service.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
 import { InstanceEventsRepository } from './events/instance-events.repository.js';
@@ -50,7 +49,7 @@ import { DeadMansSwitchServerProbeClaims1733400000000 } from './migrations/17334
 import { DeadMansSwitchServerIgnoredStatistics1733450000000 } from './migrations/1733450000000-dead_mans_switch_server-ignored-statistics.js';
 import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.repository.js';
 import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
-import { PROBE_SETTING_DEFAULTS, PROBE_SUBTYPES } from './probes/probe-settings.js';
+import { PROBE_SETTING, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
 import { ProbeRunnerTask } from './probes/probe-runner.task.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
@@ -58,7 +57,7 @@ import {
   INSTANCE_ENDPOINTS,
   INSTANCE_MODEL,
   MAX_BODY_BYTES,
-  SETTING_DEFAULTS,
+  DMS_SETTINGS,
   SUBTYPE_CANCELLED,
   SUBTYPE_DOWN,
   SUBTYPE_EVENT,
@@ -88,8 +87,8 @@ export const manifest = defineAddon({
     DeadMansSwitchServerProbeClaims1733400000000,
     DeadMansSwitchServerIgnoredStatistics1733450000000,
   ],
+  settings: [...Object.values(DMS_SETTINGS), ...Object.values(PROBE_SETTING)],
   seed: {
-    settings: { ...SETTING_DEFAULTS, ...PROBE_SETTING_DEFAULTS },
     subtypes: [
       {
         key: SUBTYPE_DOWN,
@@ -169,7 +168,6 @@ export const manifest = defineAddon({
     WatchdogRepository,
     WatchdogService,
     LogPartitionsRepository,
-    CachedSettings,
     InstanceCancelService,
     InstanceEventsRepository,
     InstanceEventsService,

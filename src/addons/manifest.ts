@@ -6,6 +6,7 @@ import type { EnvironmentCheck } from '../environment/environment-check.js';
 import type { AlertChannel } from '../mail/channels/alert-channel.js';
 import type { SubtypeSeed, ThreadDefinition } from '../mail/chatter/thread.js';
 import type { TaskDeclaration } from '../scheduler/scheduled-task.js';
+import type { SettingDeclaration } from '../settings/setting-definition.js';
 
 // The extension points are declared by the folders that own them; the manifest gathers them for the addons.
 export type { MigrationClass, MigrationContext } from '../database/migrations.repository.js';
@@ -21,7 +22,10 @@ export type { HttpMethod, PublicEndpoint, RouteDeclaration } from '../common/end
 export type { ScheduledTask, TaskDeclaration } from '../scheduler/scheduled-task.js';
 
 export interface SeedData {
-  /** Setting defaults, written only when the key is missing. */
+  /**
+   * Defaults of settings no manifest declares (legacy): written only when the key is missing. Declare a setting in
+   * the manifest's `settings` instead, which also gives it a type, a range and a description.
+   */
   settings?: Record<string, string>;
   subtypes?: SubtypeSeed[];
 }
@@ -99,6 +103,11 @@ export interface AddonManifest {
   entities: Function[];
   migrations: MigrationClass[];
   seed?: SeedData;
+  /**
+   * The addon's system parameters, each declared once with its type, default, range and description (see
+   * `defineSetting`); the API, the CLI and the settings page validate through them, their defaults are seeded.
+   */
+  settings?: SettingDeclaration[];
   tasks?: TaskDeclaration[];
   /** Folder of handlebars templates, relative to the addon's folder: `<name>.hbs`, `<name>.<lang>.hbs`, `partials/`. */
   templates?: string;

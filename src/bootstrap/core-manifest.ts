@@ -6,7 +6,7 @@ import { CoreInit1732300000000 } from '../database/migrations/1732300000000-core
 import { CoreChatter1732310000000 } from '../database/migrations/1732310000000-core-chatter.js';
 import { CoreSubtypeModel1732320000000 } from '../database/migrations/1732320000000-core-subtype-model.js';
 import { CoreAlertChannels1732330000000 } from '../database/migrations/1732330000000-core-alert-channels.js';
-import { MAIL_CHANNELS, MAIL_ENTITIES, MAIL_SEED, MAIL_TASKS } from '../mail/mail.manifest.js';
+import { MAIL_CHANNELS, MAIL_ENTITIES, MAIL_SEED, MAIL_SETTINGS, MAIL_TASKS } from '../mail/mail.manifest.js';
 import { databaseCheck } from '../environment/database.check.js';
 import { metricsTokenCheck } from '../environment/metrics-token.check.js';
 import { VIGIL_VERSION } from '../environment/version.js';
@@ -19,6 +19,7 @@ import { PROJECT_ROOT } from '../paths.js';
 import { Partner } from '../partners/partner.entity.js';
 import { PARTNER_THREAD } from '../partners/partner.thread.js';
 import { ScheduledTaskState } from '../scheduler/scheduled-task-state.entity.js';
+import { CORE_SETTINGS } from '../settings/core-settings.js';
 import { Setting } from '../settings/setting.entity.js';
 import { ApiKey } from '../users/api-key.entity.js';
 import { User } from '../users/user.entity.js';
@@ -48,6 +49,7 @@ const coreManifest = defineAddon({
   ],
   // So far core's seed data and tasks are all the mail area's (src/mail/mail.manifest.ts).
   seed: MAIL_SEED,
+  settings: [...CORE_SETTINGS, ...MAIL_SETTINGS],
   tasks: MAIL_TASKS,
   threads: [PARTNER_THREAD],
   checks: [databaseCheck, metricsTokenCheck],
@@ -57,6 +59,13 @@ const coreManifest = defineAddon({
       { id: 'base.customers', label: 'web.nav.customers', path: '/web/customers', sequence: 50 },
       { id: 'base.inbox', label: 'web.nav.inbox', path: '/web/inbox', sequence: 80 },
       { id: 'base.admin', label: 'web.nav.admin', path: '/web/admin', role: 'admin', sequence: 100 },
+      {
+        id: 'base.settings',
+        label: 'web.nav.settings',
+        path: '/web/admin/settings',
+        role: 'admin',
+        sequence: 110,
+      },
     ],
   },
 });

@@ -6,7 +6,8 @@ import { ScheduleModule } from '@nestjs/schedule';
 import { TerminusModule } from '@nestjs/terminus';
 import { ThrottlerModule } from '@nestjs/throttler';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import type { LoadedAddon } from '../addons/addon-loader.js';
+import { AddonError, type LoadedAddon } from '../addons/addon-loader.js';
+import type { AddonManifest } from '../addons/manifest.js';
 import { AuthController } from '../auth/auth.controller.js';
 import { AuthGuard, SessionCookies } from '../auth/auth.guard.js';
 import { AuthService } from '../auth/auth.service.js';
@@ -39,6 +40,7 @@ import { SettingsController } from '../settings/settings.controller.js';
 import { ScheduledTaskRepository } from '../scheduler/scheduled-task.repository.js';
 import { TimersRepository } from '../scheduler/timers.repository.js';
 import { SettingsRepository } from '../settings/settings.repository.js';
+import { SettingDeclarationError, SettingsRegistry } from '../settings/settings-registry.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { MeController, UsersController } from '../users/users.controller.js';
 import { UsersRepository } from '../users/users.repository.js';
@@ -103,6 +105,16 @@ const SERVICES = [
   WebExceptionFilter,
   WebFormStates,
 ];
+
+/** Every manifest's settings; a key declared twice stops the start like any addon error (exit code 78). */
+function settingsRegistry(manifests: AddonManifest[]): SettingsRegistry {
+  try {
+    return new SettingsRegistry(manifests.map((m) => ({ name: m.name, settings: m.settings })));
+  } catch (error) {
+    if (error instanceof SettingDeclarationError) throw new AddonError(error.message);
+    throw error;
+  }
+}
 
 /** Core services, global so that every addon module can inject them. */
 @Module({})
@@ -183,6 +195,10 @@ export class CoreModule {
           useValue: manifests.flatMap((m) => (m.checks ?? []).map((check) => ({ addon: m.name, check }))),
         },
         { provide: PUBLIC_ENDPOINTS, useValue: manifests.flatMap((m) => m.publicEndpoints ?? []) },
+        {
+          provide: SettingsRegistry,
+          useValue: settingsRegistry(manifests),
+        },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: SecretKeys, useValue: keys },
         {
@@ -215,7 +231,7 @@ export class CoreModule {
         { provide: APP_FILTER, useClass: AppExceptionFilter },
         AppExceptionFilter,
       ],
-      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter, SecretKeys],
+      exports: [...SERVICES, MailModule, APP_CONFIG, Clock, AppExceptionFilter, SecretKeys, SettingsRegistry],
     };
   }
 }

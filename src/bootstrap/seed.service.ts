@@ -21,6 +21,7 @@ export class SeedService {
     await this.seeds.underLock(async (manager) => {
       for (const { manifest } of addons) {
         await this.seeds.recordAddon(manifest.name, manifest.version, manager);
+        if (manifest.settings) await this.settings.seedDeclaredDefaults(manifest.settings, manager);
         if (manifest.seed?.settings) await this.settings.seedDefaults(manifest.seed.settings, manager);
         if (manifest.seed?.subtypes) await this.chatter.upsertSubtypes(manifest.seed.subtypes, manager);
       }

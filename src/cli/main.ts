@@ -5,6 +5,7 @@ import { startVigil, type Vigil } from '../bootstrap/application.js';
 import { loadConfigWithAddons } from '../bootstrap/load-config.js';
 import { systemContext } from '../common/request-context.js';
 import { fieldErrorMessage, validateInput } from '../common/validation.js';
+import { AppException } from '../common/app.exception.js';
 import { ConfigError, EXIT_CONFIG, loadConfig } from '../config/app-config.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { ROLES, type Role } from '../users/user.entity.js';
@@ -91,7 +92,7 @@ program
   .argument('<key>')
   .action((key: string) =>
     withVigil(async (vigil) => {
-      const value = await vigil.app.get(SettingsService).get(key);
+      const value = await vigil.app.get(SettingsService).getText(key);
       if (value === undefined) {
         console.error(`No setting ${key}`);
         process.exitCode = 1;
@@ -101,13 +102,34 @@ program
 
 program
   .command('settings:set')
-  .description('write a setting (system parameter)')
+  .description('write a setting (system parameter), checked against its declaration (see settings:list)')
   .argument('<key>')
   .argument('<value>')
   .action((key: string, value: string) =>
     withVigil(async (vigil) => {
-      await vigil.app.get(SettingsService).set(key, value);
-      console.log(`${key} = ${value}`);
+      try {
+        const saved = await vigil.app.get(SettingsService).set(key, value);
+        console.log(`${key} = ${saved.value}`);
+      } catch (error) {
+        if (!(error instanceof AppException)) throw error;
+        // Refused (unknown key, value breaking the setting's rule): nothing was stored.
+        console.error(vigil.app.get(I18nService).t(error.key, 'en', error.args));
+        process.exitCode = 1;
+      }
+    }),
+  );
+
+program
+  .command('settings:list')
+  .description('list every setting: key, value, type, default and range')
+  .action(() =>
+    withVigil(async (vigil) => {
+      for (const s of await vigil.app.get(SettingsService).list()) {
+        const rule = s.declared
+          ? `${s.type}${s.range ? ` ${s.range}` : ''}, default ${s.default || '(empty)'}`
+          : 'not declared';
+        console.log(`${s.key} = ${s.value}  [${rule}]`);
+      }
     }),
   );
 

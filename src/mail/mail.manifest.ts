@@ -3,13 +3,13 @@ import { PROJECT_ROOT } from '../paths.js';
 import type { TaskDeclaration } from '../scheduler/scheduled-task.js';
 import type { AlertChannel } from './channels/alert-channel.js';
 import { AlertChannelSubscription } from './channels/alert-channel.entity.js';
-import { ALLOW_PRIVATE_SETTING, BASE_URL_SETTING } from './channels/channel-delivery.service.js';
 import { CORE_CHANNELS } from './channels/core-channels.js';
 import { Follower, FollowerSubtype } from './chatter/follower.entity.js';
 import { Message } from './chatter/message.entity.js';
 import { Subtype } from './chatter/subtype.entity.js';
 import { MT_COMMENT, MT_NOTE, type SubtypeSeed } from './chatter/thread.js';
 import { TrackingValue } from './chatter/tracking-value.entity.js';
+import { MAIL_SETTINGS } from './channels/channel-settings.js';
 import type { TemplateFolder } from './email/template-renderer.js';
 import { DispatchNotificationsTask } from './notification-dispatcher.js';
 import { Notification } from './notifications/notification.entity.js';
@@ -27,17 +27,14 @@ export const MAIL_ENTITIES = [
 ];
 
 export const MAIL_SEED = {
-  settings: {
-    // Alert channels may not reach loopback and private networks unless an administrator allows it ('1').
-    [ALLOW_PRIVATE_SETTING]: '0',
-    // Where links in alerts point (e.g. https://vigil.example.com); none when empty.
-    [BASE_URL_SETTING]: '',
-  },
   subtypes: [
     { key: MT_COMMENT, name: 'mail.subtypes.comment', default: true, internal: false },
     { key: MT_NOTE, name: 'mail.subtypes.note', default: false, internal: true },
   ],
-} satisfies { settings: Record<string, string>; subtypes: SubtypeSeed[] };
+} satisfies { subtypes: SubtypeSeed[] };
+
+/** The mail area's settings (alert channels, links in alerts). */
+export { MAIL_SETTINGS };
 
 export const MAIL_TASKS: TaskDeclaration[] = [
   { id: 'mail.dispatch', everySeconds: 5, provider: DispatchNotificationsTask },

@@ -18,7 +18,9 @@ import {
 } from './notifications/notifications.repository.js';
 import { TemplateRenderer } from './email/template-renderer.js';
 import { notificationSubject, notificationTracking } from './notifications/notification-text.js';
-import { BASE_URL_SETTING, RECORD_PAGES, recordLink } from './notifications/record-link.js';
+import { RECORD_PAGES, recordLink } from './notifications/record-link.js';
+import { BASE_URL } from './channels/channel-settings.js';
+import { SettingsService } from '../settings/settings.service.js';
 import { ThreadRegistry } from './chatter/thread-registry.js';
 
 /** Tries per notification before it is marked failed. */
@@ -87,6 +89,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     metrics: MetricsService,
     private readonly threads: ThreadRegistry,
     @Inject(RECORD_PAGES) private readonly recordPages: Record<string, string>,
+    private readonly settings: SettingsService,
   ) {
     this.outcomes = metrics.counter('vigil_notifications_total', 'Notification attempts by result', [
       'result',
@@ -259,7 +262,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
       return { done: 'failed' };
     }
     const address = recipient.email;
-    const baseUrl = await this.repo.setting(BASE_URL_SETTING, manager);
+    const baseUrl = await this.settings.get(BASE_URL);
     return {
       send: async () => {
         let error: string | undefined;

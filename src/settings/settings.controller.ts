@@ -1,9 +1,10 @@
 import { Body, Controller, Get, Param, Post, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { IsString, Matches, MaxLength } from 'class-validator';
-import { randomUUID } from 'node:crypto';
 import { RequireRole } from '../common/auth.decorators.js';
-import { DATABASE_UUID, SettingsService } from './settings.service.js';
+import { Ctx, type RequestContext } from '../common/request-context.js';
+import { SETTING_KEY } from './setting-definition.js';
+import { SettingsService } from './settings.service.js';
 
 export class PutSettingDto {
   @ApiProperty()
@@ -14,7 +15,7 @@ export class PutSettingDto {
 
 export class SettingKeyParams {
   @IsString()
-  @Matches(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/)
+  @Matches(SETTING_KEY)
   @MaxLength(200)
   key: string;
 }
@@ -36,14 +37,15 @@ export class SettingsController {
     return this.settings.getOrFail(params.key);
   }
 
+  /** Validated against the setting's declaration: an unknown key or a value breaking its rule is a 400. */
   @Put(':key')
-  put(@Param() params: SettingKeyParams, @Body() dto: PutSettingDto) {
-    return this.settings.set(params.key, dto.value);
+  put(@Ctx() ctx: RequestContext, @Param() params: SettingKeyParams, @Body() dto: PutSettingDto) {
+    return this.settings.set(params.key, dto.value, ctx);
   }
 
   /** Needed after cloning a database, so that both copies do not check in as one instance. */
   @Post('database.uuid/regenerate')
   regenerateDatabaseUuid() {
-    return this.settings.set(DATABASE_UUID, randomUUID());
+    return this.settings.regenerateDatabaseUuid();
   }
 }

@@ -1,16 +1,14 @@
 import { Body, Param, ParseIntPipe, Req } from '@nestjs/common';
 import { RequireRole } from '../common/auth.decorators.js';
-import { fieldError } from '../common/app.exception.js';
 import { Ctx, type RequestContext } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
-import { SettingsService } from '../settings/settings.service.js';
+import { describeRange, storedDefault, type SettingDeclaration } from '../settings/setting-definition.js';
+import { SettingsService, type SettingResponse } from '../settings/settings.service.js';
 import { ROLES } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
 import { WebPageService, type WebRequest } from './web-page.service.js';
 import { WebController, WebForm, WebPage, type WebRedirect } from './web.decorators.js';
 import { NewUserFormDto, SettingFormDto, UserFormDto } from './web.dto.js';
-
-export const SETTING_KEY = /^[a-z0-9_]+(\.[a-z0-9_]+)+$/;
 
 /** Administration: users and their roles, system settings. Administrators only, like the API. */
 @WebController('web/admin')
@@ -25,7 +23,7 @@ export class WebAdminController {
 
   @WebPage()
   async page(@Ctx() ctx: RequestContext, @Req() request: WebRequest) {
-    const [users, settings] = await Promise.all([this.users.list(ctx, 200, 0), this.settings.list()]);
+    const users = await this.users.list(ctx, 200, 0);
     return this.pages.render(request, ctx, 'web/admin', {
       title: this.i18n.t('web.admin.title', ctx.lang),
       users: users.items.map((u) => ({
@@ -34,7 +32,33 @@ export class WebAdminController {
         roleChoices: ROLES.map((role) => ({ role, checked: u.roles.includes(role) })),
       })),
       roles: ROLES,
-      settings,
+    });
+  }
+
+  /**
+   * Every declared setting, grouped by the addon declaring it: its description, a type-appropriate input with the
+   * current value, the default and the range. Values no installed addon declares any more are listed read-only.
+   */
+  @WebPage('settings')
+  async settingsPage(@Ctx() ctx: RequestContext, @Req() request: WebRequest) {
+    const listed = await this.settings.list();
+    const groups = new Map<string, ReturnType<WebAdminController['settingRow']>[]>();
+    for (const { addon, declaration } of this.settings.registry.all()) {
+      const row = this.settingRow(
+        ctx,
+        declaration,
+        listed.find((s) => s.key === declaration.key),
+      );
+      groups.set(addon, [...(groups.get(addon) ?? []), row]);
+    }
+    return this.pages.render(request, ctx, 'web/settings', {
+      title: this.i18n.t('web.settings.title', ctx.lang),
+      groups: [...groups].map(([addon, settings]) => ({
+        addon,
+        title: addon === 'base' ? this.i18n.t('web.settings.core', ctx.lang) : addon,
+        settings,
+      })),
+      legacy: listed.filter((s) => !s.declared),
     });
   }
 
@@ -64,10 +88,62 @@ export class WebAdminController {
   }
 
   @WebForm('settings')
-  async setSetting(@Body() form: SettingFormDto): Promise<WebRedirect> {
-    if (!SETTING_KEY.test(form.key))
-      throw fieldError('value', 'core.errors.bad_setting_key', { key: form.key });
-    await this.settings.set(form.key, form.value);
-    return { url: '/web/admin#settings' };
+  async setSetting(@Ctx() ctx: RequestContext, @Body() form: SettingFormDto): Promise<WebRedirect> {
+    await this.settings.set(form.key, form.value, ctx);
+    return { url: `/web/admin/settings#${settingAnchor(form.key)}` };
+  }
+
+  private settingRow(
+    ctx: RequestContext,
+    declaration: SettingDeclaration,
+    current: SettingResponse | undefined,
+  ) {
+    const t = (key: string) => this.i18n.t(key, ctx.lang);
+    const yesNo = (value: string) => t(value === '1' ? 'web.common.yes' : 'web.common.no');
+    const numeric = declaration.type === 'integer' || declaration.type === 'number';
+    const fallback = storedDefault(declaration);
+    return {
+      key: declaration.key,
+      form: `setting-${declaration.key}`,
+      id: settingAnchor(declaration.key),
+      description: t(declaration.description),
+      unit: declaration.unit && t(declaration.unit),
+      value: current?.value ?? fallback,
+      defaultText:
+        declaration.type === 'boolean'
+          ? yesNo(fallback)
+          : fallback === ''
+            ? t('web.settings.empty')
+            : fallback,
+      range: declaration.type === 'boolean' ? '' : describeRange(declaration),
+      editable: (declaration.editableBy ?? 'admin') !== 'none',
+      input: numeric
+        ? 'number'
+        : declaration.type === 'boolean' || declaration.type === 'enum'
+          ? 'select'
+          : 'text',
+      inputType: numeric
+        ? 'number'
+        : declaration.type === 'url'
+          ? 'url'
+          : declaration.type === 'email'
+            ? 'email'
+            : 'text',
+      min: numeric ? declaration.min : undefined,
+      max: numeric ? declaration.max : undefined,
+      step: declaration.type === 'integer' ? '1' : 'any',
+      options:
+        declaration.type === 'boolean'
+          ? [
+              { value: '1', label: yesNo('1') },
+              { value: '0', label: yesNo('0') },
+            ]
+          : declaration.type === 'enum'
+            ? declaration.values.map((value) => ({ value, label: value }))
+            : [],
+    };
   }
 }
+
+/** The id of a setting's row on the settings page: `dead_mans_switch.storm_threshold` → `dead_mans_switch-storm_threshold`. */
+const settingAnchor = (key: string) => `setting-${key.replace(/\./g, '-')}`;

@@ -207,9 +207,12 @@ describe('core API: auth, users, partners, settings', () => {
     assert.equal(uuid.status, 200);
     assert.match(uuid.body.value, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     assert.equal((await admin.get('/api/v1/settings/test_addon.greeting')).body.value, 'hello');
-    const put = await admin.put('/api/v1/settings/custom.key', { value: '42' });
+    // Only declared settings are written (test/e2e/settings.test.ts has the rules).
+    assert.equal((await admin.put('/api/v1/settings/custom.key', { value: '42' })).status, 400);
+    assert.equal((await admin.get('/api/v1/settings/custom.key')).status, 404);
+    const put = await admin.put('/api/v1/settings/web.base_url', { value: 'https://vigil.example.com' });
     assert.equal(put.status, 200);
-    assert.equal((await admin.get('/api/v1/settings/custom.key')).body.value, '42');
+    assert.equal((await admin.get('/api/v1/settings/web.base_url')).body.value, 'https://vigil.example.com');
     assert.equal((await admin.get('/api/v1/settings/missing.key')).status, 404);
     assert.equal((await admin.put('/api/v1/settings/Bad Key', { value: '1' })).status, 400);
     const regenerated = await admin.post('/api/v1/settings/database.uuid/regenerate');

@@ -117,6 +117,7 @@ const ACCESS: Record<string, Access> = {
   'POST /web/customers/:id': 'manager',
   'POST /web/customers/:id/contacts': 'manager',
   'GET /web/admin': 'admin',
+  'GET /web/admin/settings': 'admin',
   'POST /web/admin/users/:id': 'admin',
   'POST /web/admin/settings': 'admin',
   'GET /web/preferences': 'viewer',

@@ -146,7 +146,7 @@ describe('start-up as a separate process', () => {
       assert.ok(output.indexOf('STATUS  ') < output.indexOf('Vigil is listening'), output);
 
       // While the server runs, the CLI uses the same embedded server.
-      const set = spawnVigil(env, ['settings:set', 'custom.marker', 'kept']);
+      const set = spawnVigil(env, ['settings:set', 'web.base_url', 'https://marker.example.com']);
       assert.equal(await set.exited, 0, set.output());
       const uuid = spawnVigil(env, ['settings:get', 'database.uuid']);
       assert.equal(await uuid.exited, 0, uuid.output());
@@ -169,9 +169,9 @@ describe('start-up as a separate process', () => {
         .split('\n')
         .find((l) => l.includes('GET /api/v1/me 401'))!;
       assert.doesNotMatch(line, /user-agent|headers|hostname/, line);
-      const marker = spawnVigil(env, ['settings:get', 'custom.marker']);
+      const marker = spawnVigil(env, ['settings:get', 'web.base_url']);
       assert.equal(await marker.exited, 0);
-      assert.equal(marker.output().trim().split('\n').pop(), 'kept');
+      assert.equal(marker.output().trim().split('\n').pop(), 'https://marker.example.com');
       const again = spawnVigil(env, ['settings:get', 'database.uuid']);
       await again.exited;
       assert.equal(again.output().trim().split('\n').pop(), databaseUuid);

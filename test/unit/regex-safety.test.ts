@@ -11,7 +11,7 @@ import { ENV_NAME, FINGERPRINT } from '../../modules/dead_mans_switch_server/pro
 import { routeKey } from '../../src/common/endpoints.js';
 import { htmlToText } from '../../src/mail/email/template-renderer.js';
 import { REQUEST_ID } from '../../src/monitoring/request-observer.js';
-import { SETTING_KEY } from '../../src/web/web-admin.controller.js';
+import { SETTING_KEY } from '../../src/settings/setting-definition.js';
 
 /**
  * Every pattern or parser that sees what a user or a remote sends, fed strings built from its own pieces (the

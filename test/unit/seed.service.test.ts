@@ -34,7 +34,12 @@ describe('SeedService (unit)', () => {
         events.push(`settings ${Object.keys(defaults).join(',')}`);
         return Promise.resolve();
       }),
-    } satisfies Pick<SettingsService, 'seedDefaults'>;
+      seedDeclaredDefaults: mock.fn<SettingsService['seedDeclaredDefaults']>((declarations, m) => {
+        assert.equal(m, manager);
+        events.push(`declared ${declarations.map((d) => d.key).join(',')}`);
+        return Promise.resolve();
+      }),
+    } satisfies Pick<SettingsService, 'seedDefaults' | 'seedDeclaredDefaults'>;
     const chatter = {
       upsertSubtypes: mock.fn<ChatterService['upsertSubtypes']>((subtypes, m) => {
         assert.equal(m, manager);
@@ -44,7 +49,13 @@ describe('SeedService (unit)', () => {
     } satisfies Pick<ChatterService, 'upsertSubtypes'>;
     const addon: LoadedAddon = {
       dir: '/addons/plain',
-      manifest: { ...CORE.manifest, name: 'plain', version: '2.0.0', seed: { settings: { 'plain.x': '1' } } },
+      manifest: {
+        ...CORE.manifest,
+        name: 'plain',
+        version: '2.0.0',
+        settings: undefined,
+        seed: { settings: { 'plain.x': '1' } },
+      },
     };
     const service = new SeedService(
       seeds as unknown as SeedRepository,
@@ -57,7 +68,7 @@ describe('SeedService (unit)', () => {
     });
     assert.deepEqual(events, [
       `addon base@${CORE.manifest.version}`,
-      'settings mail.channels.allow_private_networks,web.base_url',
+      'declared database.uuid,mail.channels.allow_private_networks,web.base_url',
       'subtypes mail.mt_comment,mail.mt_note',
       'addon plain@2.0.0',
       'settings plain.x',

@@ -1,12 +1,24 @@
 import assert from 'node:assert/strict';
 import { describe, it, mock } from 'node:test';
 import type { EntityManager } from 'typeorm';
-import { AppException } from '../../src/common/app.exception.js';
+import { AppException, FieldException } from '../../src/common/app.exception.js';
+import { defineSetting } from '../../src/settings/setting-definition.js';
 import type { Setting } from '../../src/settings/setting.entity.js';
+import { SettingsRegistry } from '../../src/settings/settings-registry.js';
 import type { SettingsRepository } from '../../src/settings/settings.repository.js';
 import { SettingsService } from '../../src/settings/settings.service.js';
 
 const at = new Date('2026-01-02T03:04:05Z');
+
+const INTERVAL = defineSetting.integer({
+  key: 'demo.interval',
+  default: 900,
+  min: 60,
+  max: 3600,
+  description: 'demo.settings.interval',
+});
+const BASE_URL = defineSetting.url({ key: 'web.base_url', default: '', optional: true, description: 'd' });
+const UUID = defineSetting.uuid({ key: 'database.uuid', default: '', editableBy: 'none', description: 'd' });
 
 function settingsWith(rows: Map<string, string>) {
   const repository = {
@@ -22,32 +34,110 @@ function settingsWith(rows: Map<string, string>) {
     }),
     insertMissing: mock.fn<SettingsRepository['insertMissing']>(() => Promise.resolve()),
   };
-  return { repository, service: new SettingsService(repository as unknown as SettingsRepository) };
+  const registry = new SettingsRegistry([
+    { name: 'base', settings: [UUID, BASE_URL] },
+    { name: 'demo', settings: [INTERVAL] },
+  ]);
+  return { repository, service: new SettingsService(repository as unknown as SettingsRepository, registry) };
 }
 
 describe('SettingsService (unit)', () => {
-  it('answers a value, undefined or a 404 naming the key, and the API shape with an ISO time', async () => {
-    const { service } = settingsWith(new Map([['database.uuid', 'abc']]));
-    assert.equal(await service.get('database.uuid'), 'abc');
-    assert.equal(await service.get('nothing.here'), undefined);
+  it('reads typed values: the stored one, the default when missing, the default when the stored one breaks the rule', async () => {
+    const rows = new Map([['demo.interval', '120']]);
+    const { service } = settingsWith(rows);
+    assert.equal(await service.get(INTERVAL), 120);
+    rows.delete('demo.interval');
+    assert.equal(await service.get(INTERVAL), 900);
+    rows.set('demo.interval', 'abc');
+    assert.equal(await service.get(INTERVAL), 900);
+    rows.set('demo.interval', '0');
+    assert.equal(await service.get(INTERVAL), 900);
+    await assert.rejects(service.get('nothing.here'), /declared by no loaded manifest/);
+  });
+
+  it('serves `cached` from one cache that a write through `set` empties at once', async () => {
+    const rows = new Map([['demo.interval', '120']]);
+    const { repository, service } = settingsWith(rows);
+    assert.equal(await service.cached(INTERVAL), 120);
+    assert.equal(await service.cached(INTERVAL), 120);
+    assert.equal(repository.find.mock.callCount(), 1);
+    // Written around the service (another replica, SQL): the cache holds the old value for a while.
+    rows.set('demo.interval', '180');
+    assert.equal(service.peek(INTERVAL), 120);
+    await service.set('demo.interval', '240');
+    assert.equal(service.peek(INTERVAL), undefined);
+    assert.equal(await service.cached(INTERVAL), 240);
+  });
+
+  it('refuses an unknown key, a value breaking the rule (naming setting, rule and value) and a system-owned setting; stores nothing', async () => {
+    const rows = new Map<string, string>();
+    const { repository, service } = settingsWith(rows);
+    await assert.rejects(
+      service.set('custom.key', '42'),
+      (error: FieldException) => error.getStatus() === 400 && error.key === 'core.settings.errors.unknown',
+    );
+    const refused = async (value: string, rule: string) =>
+      assert.rejects(service.set('demo.interval', value), (error: FieldException) => {
+        assert.equal(error.getStatus(), 400);
+        assert.equal(error.field, 'value');
+        assert.equal(error.key, `core.settings.rules.${rule}`);
+        assert.equal(error.args.setting, 'demo.interval');
+        assert.equal(error.args.value, value);
+        return true;
+      });
+    await refused('abc', 'integer');
+    await refused('1.5', 'integer');
+    await refused('0', 'min');
+    await refused('3601', 'max');
+    await refused('', 'integer');
+    await assert.rejects(service.set('web.base_url', 'not a url'), /core\.settings\.rules\.url/);
+    await assert.rejects(
+      service.set('database.uuid', '6f1c0f0e-8a43-4f4e-9d0e-2f8a1b3c4d5e'),
+      (error: AppException) => error.getStatus() === 403,
+    );
+    assert.equal(repository.upsert.mock.callCount(), 0);
+    assert.equal(rows.size, 0);
+  });
+
+  it('stores the canonical form and answers the API shape with type, default and range', async () => {
+    const { service } = settingsWith(new Map());
+    const saved = await service.set('demo.interval', ' 0120 ');
+    assert.equal(saved.value, '120');
+    assert.equal(saved.type, 'integer');
+    assert.equal(saved.default, '900');
+    assert.equal(saved.min, 60);
+    assert.equal(saved.max, 3600);
+    assert.equal(saved.range, '60 – 3600');
+    assert.equal(saved.updated_at, at.toISOString());
+    assert.equal((await service.set('web.base_url', '')).value, '');
+  });
+
+  it('lists declared settings (with their default when never written) and legacy rows, read-only', async () => {
+    const { service } = settingsWith(new Map([['old.addon_key', 'x']]));
+    const listed = await service.list();
+    assert.deepEqual(
+      listed.map((s) => [s.key, s.value, s.declared, s.editable]),
+      [
+        ['database.uuid', '', true, false],
+        ['web.base_url', '', true, true],
+        ['demo.interval', '900', true, true],
+        ['old.addon_key', 'x', false, false],
+      ],
+    );
+    await assert.rejects(service.set('old.addon_key', 'y'), /unknown/);
     await assert.rejects(
       service.getOrFail('nothing.here'),
       (error: AppException) => error.getStatus() === 404 && error.args.id === 'nothing.here',
     );
-    assert.deepEqual(await service.list(), [
-      { key: 'database.uuid', value: 'abc', updated_at: '2026-01-02T03:04:05.000Z' },
-    ]);
   });
 
-  it('writes then reads back what was stored, and seeds defaults on the given connection', async () => {
+  it('seeds valid declared defaults only (not an empty uuid), on the given connection', async () => {
     const { repository, service } = settingsWith(new Map());
-    assert.deepEqual(await service.set('web.base_url', 'https://vigil.example.com'), {
-      key: 'web.base_url',
-      value: 'https://vigil.example.com',
-      updated_at: at.toISOString(),
-    });
     const manager = {} as EntityManager;
-    await service.seedDefaults({ 'a.b': '1' }, manager);
-    assert.deepEqual(repository.insertMissing.mock.calls[0].arguments, [{ 'a.b': '1' }, manager]);
+    await service.seedDeclaredDefaults([UUID, BASE_URL, INTERVAL], manager);
+    assert.deepEqual(repository.insertMissing.mock.calls[0].arguments, [
+      { 'web.base_url': '', 'demo.interval': '900' },
+      manager,
+    ]);
   });
 });

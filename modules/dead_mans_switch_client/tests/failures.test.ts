@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { ManualClock, SchedulerService, SettingsService } from '../../../src/index.js';
+import { AppException, ManualClock, SchedulerService, SettingsService } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
@@ -163,11 +163,11 @@ describe('dead_mans_switch_client: failures are logged, retried with backoff, an
     assert.match(overHttp.body.message, /hat mit HTTP 500 geantwortet/);
   });
 
-  it('refuses a URL that is not http(s)', async () => {
-    await setting('dead_mans_switch_client.url', 'ftp://example.test/alive');
-    await runTask();
-    const body = await status();
-    assert.equal(body.last_error_key, 'dead_mans_switch_client.errors.invalid_url');
-    assert.equal(server.requests.length, 0);
+  it('refuses a URL that is not http(s): the setting keeps its value', async () => {
+    await assert.rejects(
+      setting('dead_mans_switch_client.url', 'ftp://example.test/alive'),
+      (error: AppException) => error.key === 'core.settings.rules.url' && error.getStatus() === 400,
+    );
+    assert.equal(await app.get(SettingsService).getText('dead_mans_switch_client.url'), aliveUrl);
   });
 });

@@ -1,13 +1,12 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import { Clock, Database, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
-import { CachedSettings } from '../cached-settings.service.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { cronDeadline } from '../health/instance-health.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
-import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS, numericSetting } from '../settings.js';
+import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
 import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
 import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
 import { IgnoredStatisticsService } from './ignored-statistics.service.js';
@@ -38,7 +37,6 @@ export class CheckInService {
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
     @Inject(Clock) private readonly clock: Clock,
-    @Inject(CachedSettings) private readonly cachedSettings: CachedSettings,
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
     @Inject(Database) private readonly database: Database,
     @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
@@ -97,8 +95,9 @@ export class CheckInService {
 
   /** `next_in` within the bounds the settings give (a minute to 31 days by default). */
   private async boundNextIn(nextIn: number): Promise<number> {
-    const min = await this.cachedSettings.numeric(SETTINGS.nextInMinSeconds);
-    const max = await this.cachedSettings.numeric(SETTINGS.nextInMaxSeconds);
+    // Read on every check-in: from the cache, not the database.
+    const min = await this.settings.cached(DMS_SETTINGS.nextInMinSeconds);
+    const max = await this.settings.cached(DMS_SETTINGS.nextInMaxSeconds);
     return Math.max(1, Math.min(Math.max(nextIn, min), max));
   }
 
@@ -133,10 +132,7 @@ export class CheckInService {
         }
         const address = isIP(source) ? source : null;
         await this.checkIns.lockSource(source, address, manager);
-        const cap = numericSetting(
-          SETTINGS.maxRegistrationsPerHour,
-          await this.settings.get(SETTINGS.maxRegistrationsPerHour),
-        );
+        const cap = await this.settings.get(DMS_SETTINGS.maxRegistrationsPerHour);
         const since = new Date(now.getTime() - HOUR_MS);
         if ((await this.checkIns.registrationsSince(address, since, manager)) >= cap) {
           throw new RateLimitedException('dead_mans_switch_server.errors.too_many_registrations', 3600);

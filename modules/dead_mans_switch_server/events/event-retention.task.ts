@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SettingsService, type ScheduledTask } from '../../../src/index.js';
-import { SETTINGS, numericSetting } from '../settings.js';
+import { DMS_SETTINGS } from '../settings.js';
 import { RETENTION_BATCH } from '../logs/log-retention.task.js';
 import { InstanceEventsRepository } from './instance-events.repository.js';
 
@@ -15,10 +15,7 @@ export class EventRetentionTask implements ScheduledTask {
   ) {}
 
   async run(now: Date): Promise<void> {
-    const days = numericSetting(
-      SETTINGS.eventRetentionDays,
-      await this.settings.get(SETTINGS.eventRetentionDays),
-    );
+    const days = await this.settings.get(DMS_SETTINGS.eventRetentionDays);
     if (days === 0) return;
     const deleted = await this.events.deleteBefore(
       new Date(now.getTime() - days * 86_400_000),

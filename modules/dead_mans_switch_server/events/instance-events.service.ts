@@ -6,8 +6,8 @@ import {
   I18nService,
   type Page,
   type RequestContext,
+  SettingsService,
 } from '../../../src/index.js';
-import { CachedSettings } from '../cached-settings.service.js';
 import { readEnvelope } from '../checkin/alive-payload.js';
 import { CheckInService } from '../checkin/checkin.service.js';
 import { RateLimitedException } from '../checkin/rate-limited.exception.js';
@@ -16,7 +16,7 @@ import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from '../c
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { EVENT_LEVELS, type EventLevel } from '../instance-event.entity.js';
 import type { InstanceState } from '../instance.entity.js';
-import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS, SETTING_DEFAULTS } from '../settings.js';
+import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
 import { parseEvent } from './event-payload.js';
 import { toEventResponse, type EventResponse, type ListEventsQueryDto } from './instance-event.dto.js';
 import { InstanceEventsRepository } from './instance-events.repository.js';
@@ -37,7 +37,7 @@ export class InstanceEventsService {
     @Inject(InstanceEventsRepository) private readonly events: InstanceEventsRepository,
     @Inject(CheckInService) private readonly checkIns: CheckInService,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
-    @Inject(CachedSettings) private readonly settings: CachedSettings,
+    @Inject(SettingsService) private readonly settings: SettingsService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(Database) private readonly database: Database,
@@ -85,11 +85,8 @@ export class InstanceEventsService {
     return { items: items.map(toEventResponse), total, limit: query.limit, offset: query.offset };
   }
 
-  /** The alert level setting; a misspelt value falls back to the default rather than alerting on everything. */
-  private async alertLevel(): Promise<EventLevel> {
-    const value = (await this.settings.get(SETTINGS.eventAlertLevel))?.trim().toLowerCase();
-    return value && value in EVENT_LEVELS
-      ? (value as EventLevel)
-      : (SETTING_DEFAULTS[SETTINGS.eventAlertLevel] as EventLevel);
+  /** The alert level setting (cached: read on every event); a misspelt stored value reads as the default. */
+  private alertLevel(): Promise<EventLevel> {
+    return this.settings.cached(DMS_SETTINGS.eventAlertLevel);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { SettingsService, type ScheduledTask } from '../../../src/index.js';
 import { LogPartitionsRepository } from './log-partitions.repository.js';
-import { SETTINGS, numericSetting } from '../settings.js';
+import { DMS_SETTINGS } from '../settings.js';
 
 /** Rows per DELETE: short statements that never hold a table for long. */
 export const RETENTION_BATCH = 10_000;
@@ -21,7 +21,7 @@ export class LogRetentionTask implements ScheduledTask {
   ) {}
 
   async run(now: Date): Promise<void> {
-    const days = await this.days(SETTINGS.logRetentionDays);
+    const days = await this.settings.get(DMS_SETTINGS.logRetentionDays);
     if (days > 0) {
       const { dropped, deleted } = await this.partitions.dropLogsBefore(
         this.before(now, days),
@@ -33,7 +33,7 @@ export class LogRetentionTask implements ScheduledTask {
             (deleted > 0 ? `, deleted ${deleted} from the default partition` : ''),
         );
     }
-    const rollupDays = await this.days(SETTINGS.rollupRetentionDays);
+    const rollupDays = await this.settings.get(DMS_SETTINGS.rollupRetentionDays);
     if (rollupDays > 0) {
       const dropped = await this.partitions.dropRollupsBefore(this.before(now, rollupDays));
       if (dropped.length > 0)
@@ -41,10 +41,6 @@ export class LogRetentionTask implements ScheduledTask {
           `Dropped ${dropped.length} month(s) of hourly roll-ups older than ${rollupDays} days`,
         );
     }
-  }
-
-  private async days(key: string): Promise<number> {
-    return numericSetting(key, await this.settings.get(key));
   }
 
   private before(now: Date, days: number): Date {

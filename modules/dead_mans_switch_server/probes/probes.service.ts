@@ -24,13 +24,7 @@ import { ProbeNetworkRepository } from './probe-network.repository.js';
 import { pemCertificatesProblem } from './probe-pem.js';
 import { PROBE_SECRET_ENV, ProbeSecrets } from './probe-secrets.js';
 import { ProbeSecretsRepository } from './probe-secrets.repository.js';
-import {
-  PROBE_MODEL,
-  PROBE_SETTINGS,
-  SUBTYPE_PROBE_DOWN,
-  SUBTYPE_PROBE_UP,
-  probeSetting,
-} from './probe-settings.js';
+import { PROBE_MODEL, PROBE_SETTING, SUBTYPE_PROBE_DOWN, SUBTYPE_PROBE_UP } from './probe-settings.js';
 import {
   toProbeResponse,
   toProbeResultResponse,
@@ -228,21 +222,15 @@ export class ProbesService {
 
   /** Deletes results older than the retention setting; returns how many. */
   async deleteOldResults(now: Date): Promise<number> {
-    const days = probeSetting(
-      PROBE_SETTINGS.retentionDays,
-      await this.settings.get(PROBE_SETTINGS.retentionDays),
-    );
+    const days = await this.settings.get(PROBE_SETTING.retentionDays);
     if (days === 0) return 0;
     return this.probes.deleteResultsBefore(new Date(now.getTime() - days * 86_400_000), 10_000);
   }
 
   private async runOptions(): Promise<{ allowPrivate: boolean; threshold: number }> {
     return {
-      allowPrivate: (await this.settings.get(PROBE_SETTINGS.privateNetworks))?.trim() === '1',
-      threshold: probeSetting(
-        PROBE_SETTINGS.failuresBeforeAlert,
-        await this.settings.get(PROBE_SETTINGS.failuresBeforeAlert),
-      ),
+      allowPrivate: await this.settings.get(PROBE_SETTING.privateNetworks),
+      threshold: await this.settings.get(PROBE_SETTING.failuresBeforeAlert),
     };
   }
 
@@ -394,7 +382,7 @@ export class ProbesService {
 
   /** At configuration: a literal address, or every address a name resolves to now, must pass the policy. */
   private async checkHost(host: string): Promise<void> {
-    const allowPrivate = (await this.settings.get(PROBE_SETTINGS.privateNetworks))?.trim() === '1';
+    const allowPrivate = await this.settings.get(PROBE_SETTING.privateNetworks);
     try {
       await this.network.resolver.checked(host, allowPrivate);
     } catch (error) {

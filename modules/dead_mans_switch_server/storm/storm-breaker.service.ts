@@ -8,7 +8,7 @@ import {
   systemContext,
 } from '../../../src/index.js';
 import { instanceDisplayNames } from '../instance-names.repository.js';
-import { INSTANCE_MODEL, SETTINGS, SUBTYPE_DOWN, numericSetting } from '../settings.js';
+import { DMS_SETTINGS, INSTANCE_MODEL, SUBTYPE_DOWN } from '../settings.js';
 import { StormRepository, type PendingStorm } from './storm.repository.js';
 
 /** A down storm not told by the pass that opened it (it crashed) is told by a later pass after this long. */
@@ -34,10 +34,7 @@ export class StormBreakerService {
 
   /** The followers in a storm for the pass at `now`: read once, before the pass claims any instance. */
   async stormingPartners(now: Date): Promise<number[]> {
-    const threshold = numericSetting(
-      SETTINGS.stormThreshold,
-      await this.settings.get(SETTINGS.stormThreshold),
-    );
+    const threshold = await this.settings.get(DMS_SETTINGS.stormThreshold);
     // Followers subscribed to down alerts of more than `threshold` due instances.
     const followed = await this.chatter.followedCounts(
       INSTANCE_MODEL,
@@ -96,10 +93,7 @@ export class StormBreakerService {
    * commit together, so each storm is told exactly once. `passAt`: the pass whose storms are complete now.
    */
   async tellReady(now: Date, passAt: Date | null): Promise<number> {
-    const window = numericSetting(
-      SETTINGS.stormWindowSeconds,
-      await this.settings.get(SETTINGS.stormWindowSeconds),
-    );
+    const window = await this.settings.get(DMS_SETTINGS.stormWindowSeconds);
     const downBefore = new Date(now.getTime() - ORPHAN_AFTER_MS);
     const upBefore = new Date(now.getTime() - window * 1000);
     let told = 0;

@@ -356,8 +356,8 @@ describe('check-in logs: day partitions, retention by partition, hourly roll-ups
 
     it('drops the roll-up months older than dead_mans_switch.rollup_retention_days', async () => {
       // Seeded with the addon: two years of roll-ups, one of raw rows (DESIGN section 4).
-      assert.equal(await app.get(SettingsService).get(SETTINGS.rollupRetentionDays), '730');
-      assert.equal(await app.get(SettingsService).get(SETTINGS.logRetentionDays), '365');
+      assert.equal(await app.get(SettingsService).get(SETTINGS.rollupRetentionDays), 730);
+      assert.equal(await app.get(SettingsService).get(SETTINGS.logRetentionDays), 365);
       await app.get(SettingsService).set(SETTINGS.rollupRetentionDays, '30');
       await app.get(LogRetentionTask).run(new Date('2030-04-30T00:00:00Z'));
       assert.deepEqual(await partitionsOf(db, 'dead_mans_switch_log_hourly'), [

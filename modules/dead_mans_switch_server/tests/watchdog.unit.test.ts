@@ -78,7 +78,7 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
       return Promise.resolve(list.map((a, index) => ({ ...a, messageId: index + 1 })));
     },
   });
-  const settings = strict<SettingsService>('settings', { get: () => Promise.resolve('180') });
+  const settings = strict<SettingsService>('settings', { get: () => Promise.resolve(180) });
   const storms = strict<StormBreakerService>('storms', {
     stormingPartners: () => Promise.resolve([]),
     holdDown: () => Promise.resolve(),

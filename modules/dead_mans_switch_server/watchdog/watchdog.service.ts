@@ -3,7 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { Clock, Database, SettingsService } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
-import { SETTINGS, numericSetting } from '../settings.js';
+import { DMS_SETTINGS } from '../settings.js';
 import { alertKind, isGap, triage, type OpenWindow } from '../health/instance-health.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
@@ -167,10 +167,7 @@ export class WatchdogService {
    * that passed meanwhile say nothing about the instances, so they get a fresh grace period instead of alerts.
    */
   private async handleGap(now: Date, report: PassReport): Promise<void> {
-    const threshold = numericSetting(
-      SETTINGS.watchdogGapSeconds,
-      await this.settings.get(SETTINGS.watchdogGapSeconds),
-    );
+    const threshold = await this.settings.get(DMS_SETTINGS.watchdogGapSeconds);
     await this.database.transaction(async (manager) => {
       const previous = await this.watchdog.recordPass(now, manager);
       if (!previous) return;

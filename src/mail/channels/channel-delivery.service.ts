@@ -6,6 +6,8 @@ import { renderTranslatable } from '../chatter/translatable.js';
 import { systemContext } from '../../common/request-context.js';
 import { I18nService } from '../../i18n/i18n.service.js';
 import { Clock } from '../../scheduler/clock.js';
+import { SettingsService } from '../../settings/settings.service.js';
+import { ALLOW_PRIVATE_NETWORKS, BASE_URL } from './channel-settings.js';
 import { notificationSubject, notificationTracking } from '../notifications/notification-text.js';
 import { BASE_URL_SETTING, RECORD_PAGES, recordLink } from '../notifications/record-link.js';
 import { ThreadRegistry } from '../chatter/thread-registry.js';
@@ -24,8 +26,8 @@ export const CHANNEL_RETRY: RetryPolicy = { maxAttempts: 8, backoffSeconds: 30, 
 export const CHANNEL_FAILURE_LIMIT = 3;
 /** A `Retry-After` longer than this is cut down to it. */
 const MAX_RETRY_AFTER_SECONDS = 6 * 3600;
-/** Setting: channels may reach loopback and private networks ('1') or not (anything else, the default). */
-export const ALLOW_PRIVATE_SETTING = 'mail.channels.allow_private_networks';
+/** Setting keys (declared in ./channel-settings.ts). */
+export const ALLOW_PRIVATE_SETTING = ALLOW_PRIVATE_NETWORKS.key;
 export { BASE_URL_SETTING };
 
 export type SendResult =
@@ -78,6 +80,7 @@ export class ChannelDeliveryService {
     @Inject(Clock) private readonly clock: Clock,
     private readonly threads: ThreadRegistry,
     @Inject(RECORD_PAGES) private readonly recordPages: Record<string, string>,
+    private readonly settings: SettingsService,
   ) {}
 
   policy(channel: AlertChannel): RetryPolicy {
@@ -98,8 +101,10 @@ export class ChannelDeliveryService {
       await this.notifications.markFailed(notification.id, 'The channel is disabled or removed', manager);
       return { done: 'failed' };
     }
-    const baseUrl = await this.notifications.setting(BASE_URL_SETTING, manager);
-    const allowPrivate = (await this.notifications.setting(ALLOW_PRIVATE_SETTING, manager)) === '1';
+    const [baseUrl, allowPrivate] = await Promise.all([
+      this.settings.get(BASE_URL),
+      this.settings.get(ALLOW_PRIVATE_NETWORKS),
+    ]);
     const outgoing = this.toChannelMessage(notification, message, recipient.lang, baseUrl);
     return {
       send: async () => {

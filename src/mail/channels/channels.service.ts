@@ -9,11 +9,8 @@ import { SettingsService } from '../../settings/settings.service.js';
 import type { AlertChannel, ChannelSettingSpec } from './alert-channel.js';
 import { AlertChannelsRepository, type ChannelRow } from './alert-channels.repository.js';
 import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
-import {
-  ALLOW_PRIVATE_SETTING,
-  BASE_URL_SETTING,
-  ChannelDeliveryService,
-} from './channel-delivery.service.js';
+import { ALLOW_PRIVATE_NETWORKS, BASE_URL } from './channel-settings.js';
+import { ChannelDeliveryService } from './channel-delivery.service.js';
 import { ChannelRegistry } from './channel-registry.js';
 import {
   MASK,
@@ -112,7 +109,7 @@ export class ChannelsService {
     const channel = this.channel(row.kind);
     const partner = await this.repo.partner(partnerId);
     const lang = partner?.lang ?? ctx.lang;
-    const baseUrl = (await this.settings.get(BASE_URL_SETTING))?.replace(/(?<!\/)\/+$/, '');
+    const baseUrl = (await this.settings.get(BASE_URL)).replace(/(?<!\/)\/+$/, '');
     const result = await this.delivery.send(
       channel,
       row.settings,
@@ -176,8 +173,8 @@ export class ChannelsService {
     return channel;
   }
 
-  private async allowPrivate(): Promise<boolean> {
-    return (await this.settings.get(ALLOW_PRIVATE_SETTING)) === '1';
+  private allowPrivate(): Promise<boolean> {
+    return this.settings.get(ALLOW_PRIVATE_NETWORKS);
   }
 
   /** `given` over `current`, checked: known names, strings, required ones present, patterns, URLs allowed. */

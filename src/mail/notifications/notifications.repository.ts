@@ -147,11 +147,6 @@ export class NotificationsRepository {
   }
 
   /** `web.base_url`, `mail.channels.allow_private_networks`… */
-  async setting(key: string, manager: EntityManager): Promise<string | undefined> {
-    const rows = await manager.query<{ value: string }[]>('SELECT value FROM setting WHERE key = $1', [key]);
-    return rows[0]?.value;
-  }
-
   async countPending(): Promise<number> {
     const rows = await this.db.query<{ count: number }[]>(
       "SELECT count(*)::int AS count FROM mail_notification WHERE state = 'pending'",
