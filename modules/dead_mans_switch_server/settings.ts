@@ -6,6 +6,10 @@ export const SETTINGS = {
   rollupRetentionDays: 'dead_mans_switch.rollup_retention_days',
   /** New instances one source address may register per hour. */
   maxRegistrationsPerHour: 'dead_mans_switch.max_registrations_per_hour',
+  /** New instances all sources together may register per hour (counted in the database, across replicas). */
+  maxRegistrationsGlobalPerHour: 'dead_mans_switch.max_registrations_global_per_hour',
+  /** `new` instances (never activated) older than this many days are deleted by a daily task; 0 keeps them. */
+  newInstanceMaxAgeDays: 'dead_mans_switch.new_instance_max_age_days',
   /** Check-ins one source address may send per minute, all uuids together; 0 turns the limit off. */
   checkInsPerSourcePerMinute: 'dead_mans_switch.checkins_per_source_per_minute',
   /** A watchdog silent longer than this (server down, database unreachable) gives due instances a grace. */
@@ -27,6 +31,9 @@ export const SETTING_DEFAULTS: Record<string, string> = {
   [SETTINGS.logRetentionDays]: '365',
   [SETTINGS.rollupRetentionDays]: '730',
   [SETTINGS.maxRegistrationsPerHour]: '20',
+  // Far above a hosting company's onboarding pace; bounds a flood from many addresses (or many /64s).
+  [SETTINGS.maxRegistrationsGlobalPerHour]: '100',
+  [SETTINGS.newInstanceMaxAgeDays]: '30',
   // A hosting company may have hundreds of databases behind one address, each checking in every few minutes.
   [SETTINGS.checkInsPerSourcePerMinute]: '1200',
   [SETTINGS.watchdogGapSeconds]: '180',

@@ -168,6 +168,24 @@ export class CheckInRepository {
     return count;
   }
 
+  /**
+   * Serializes all registrations across replicas until the transaction ends, so that the global cap counts what
+   * the others committed. Taken after the source's lock (always in that order: no deadlock); registrations are
+   * rare next to check-ins, which never take it.
+   */
+  async lockAllSources(manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('dms-registration:*', 0))`);
+  }
+
+  /** Registrations since `since`, all sources together (instances are only created by registration). */
+  async allRegistrationsSince(since: Date, manager: EntityManager): Promise<number> {
+    const [{ count }] = await manager.query<{ count: number }[]>(
+      'SELECT count(*)::int AS count FROM dead_mans_switch_instance WHERE created_at >= $1',
+      [since],
+    );
+    return count;
+  }
+
   /** Registers an unknown uuid in state `new`; undefined when another request registered it meanwhile. */
   async register(
     checkIn: CheckIn,
