@@ -20,6 +20,7 @@ import { PROBE_SETTING_DEFAULTS, PROBE_SUBTYPES } from './probes/probe-settings.
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
 import { ProbeRunnerTask } from './probes/probe-runner.task.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
+import { NewInstancePurgeTask } from './instances/new-instance-purge.task.js';
 import {
   INSTANCE_ENDPOINTS,
   INSTANCE_MODEL,
@@ -96,6 +97,7 @@ export const manifest = defineAddon({
     { id: 'dead_mans_switch.event_retention', everySeconds: 86_400, provider: EventRetentionTask },
     { id: 'dead_mans_switch.probes', everySeconds: 15, provider: ProbeRunnerTask },
     { id: 'dead_mans_switch.probe_retention', everySeconds: 86_400, provider: ProbeRetentionTask },
+    { id: 'dead_mans_switch.new_instance_purge', everySeconds: 86_400, provider: NewInstancePurgeTask },
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],

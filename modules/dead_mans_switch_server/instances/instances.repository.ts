@@ -165,6 +165,26 @@ export class InstancesRepository {
     return rows.length === 1;
   }
 
+  /**
+   * Deletes up to `limit` instances still `new` (never activated) that registered before `cutoff`; their logs,
+   * roll-ups, events, probes, alerts and maintenance windows go with them (ON DELETE CASCADE). Rows a concurrent
+   * transaction holds (an activation) are skipped, and the conditions are checked again on the locked row.
+   * Returns the deleted ids.
+   */
+  async deleteNewBefore(cutoff: Date, limit: number, manager: EntityManager): Promise<number[]> {
+    const rows = await manager.query<{ id: number }[]>(
+      `WITH purged AS (
+         DELETE FROM dead_mans_switch_instance WHERE id IN (
+           SELECT id FROM dead_mans_switch_instance WHERE state = 'new' AND created_at < $1
+           ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         AND state = 'new' AND created_at < $1
+         RETURNING id)
+       SELECT id FROM purged`,
+      [cutoff, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
   findPartner(id: number, manager?: EntityManager): Promise<Partner | null> {
     return (manager ?? this.db.manager).getRepository(Partner).findOneBy({ id });
   }

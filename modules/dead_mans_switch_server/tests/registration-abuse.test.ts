@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { ManualClock, SettingsService } from '../../../src/index.js';
-import { startTestApp, type TestApp } from '../../../test/harness/app.js';
-import { cloneTemplate, dropDatabase } from '../../../test/harness/database.js';
+import { ManualClock, SchedulerService, SettingsService } from '../../../src/index.js';
+import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
+import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
+import { newPartner } from '../../../test/harness/factories.js';
+import { Api } from '../../../test/harness/http.js';
 import { CheckInService } from '../checkin/checkin.service.js';
 import { RateLimitedException } from '../checkin/rate-limited.exception.js';
 import { SETTINGS } from '../settings.js';
-import { count, instanceByUuid, newUuid, postAlive } from './helpers.js';
+import {
+  activeInstance,
+  count,
+  instanceByUuid,
+  jsonRpc,
+  newUuid,
+  postAlive,
+  postInstanceEndpoint,
+} from './helpers.js';
 
 interface LogLine {
   level: number;
@@ -19,6 +29,7 @@ interface LogLine {
 describe('registration abuse', () => {
   let app: TestApp;
   let db: string;
+  let admin: Api;
   const clock = new ManualClock(new Date('2025-05-01T10:00:00Z'));
   const lines: LogLine[] = [];
   const sink = new Writable({
@@ -39,9 +50,10 @@ describe('registration abuse', () => {
     app = await startTestApp({
       databaseUrl: db,
       clock,
-      env: { LOG_LEVEL: 'warn' },
+      env: { LOG_LEVEL: 'info' },
       logDestination: sink,
     });
+    admin = await new Api(app.url).login(ADMIN.email, ADMIN.password);
   });
 
   after(async () => {
@@ -141,6 +153,108 @@ describe('registration abuse', () => {
       } finally {
         await settings().set(SETTINGS.maxRegistrationsGlobalPerHour, '100');
       }
+    });
+  });
+
+  describe('purge of never-activated instances: dead_mans_switch.new_instance_max_age_days', () => {
+    const PURGE = 'dead_mans_switch.new_instance_purge';
+    const purge = () => app.get(SchedulerService).runDue(PURGE);
+    const chatterOf = (id: number) =>
+      count(db, 'mail_message', "model = 'dead_mans_switch.instance' AND res_id = $1", [id]);
+    const followersOf = (id: number) =>
+      count(db, 'mail_follower', "model = 'dead_mans_switch.instance' AND res_id = $1", [id]);
+
+    it('is declared with a default of 30 days', async () => {
+      assert.equal(await settings().get(SETTINGS.newInstanceMaxAgeDays), '30');
+    });
+
+    it('deletes new instances older than the setting with their logs, events and chatter, once across replicas', async () => {
+      clock.advance(86_400);
+      // An abandoned registration, with everything that can hang on a new instance.
+      const abandoned = newUuid();
+      assert.equal((await postAlive(app, jsonRpc({ database_uuid: abandoned, cpu: 1 }))).status, 200);
+      const old = (await instanceByUuid(db, abandoned)).id as number;
+      const event = await postInstanceEndpoint(app, 'event', {
+        database_uuid: abandoned,
+        level: 'critical',
+        message: 'disk full',
+      });
+      assert.equal(event.status, 200);
+      const partner = await newPartner(app, { name: 'Follower', email: 'follower@ops.test' });
+      const followed = await admin.post(`/api/v1/threads/dead_mans_switch.instance/${old}/followers`, {
+        partner_id: partner.id,
+      });
+      assert.equal(followed.status, 201, JSON.stringify(followed.body));
+      const commented = await admin.post(`/api/v1/threads/dead_mans_switch.instance/${old}/messages`, {
+        body: 'who is this?',
+      });
+      assert.equal(commented.status, 201, JSON.stringify(commented.body));
+      assert.ok((await chatterOf(old)) >= 2);
+      // Activated the same day: kept, whatever its age.
+      const kept = await activeInstance(app, admin);
+      const keptMessages = await chatterOf(kept.id);
+      clock.advance(20 * 86_400);
+      const recentUuid = newUuid();
+      assert.equal((await postAlive(app, { database_uuid: recentUuid })).status, 200);
+      const recent = (await instanceByUuid(db, recentUuid)).id as number;
+      // The abandoned one keeps checking in now and then: its age counts from its registration.
+      clock.advance(5 * 86_400);
+      assert.equal((await postAlive(app, { database_uuid: abandoned })).status, 200);
+      clock.advance(6 * 86_400);
+
+      const cutoff = new Date(clock.now().getTime() - 30 * 86_400_000);
+      const due = await count(db, 'dead_mans_switch_instance', "state = 'new' AND created_at < $1", [cutoff]);
+      assert.ok(due >= 1);
+      const messages = await query<{ id: number }>(
+        db,
+        "SELECT id FROM mail_message WHERE model = 'dead_mans_switch.instance' AND res_id = $1",
+        [old],
+      );
+      assert.equal(await purge(), true);
+      assert.equal(await purge(), false, 'a tick runs once, across replicas');
+
+      assert.equal(await instanceByUuid(db, abandoned), undefined);
+      assert.equal(await count(db, 'dead_mans_switch_log', 'instance_id = $1', [old]), 0);
+      assert.equal(await count(db, 'dead_mans_switch_event', 'instance_id = $1', [old]), 0);
+      assert.equal(await chatterOf(old), 0);
+      assert.equal(await followersOf(old), 0);
+      assert.equal(
+        await count(db, 'mail_notification', 'message_id = ANY($1::integer[])', [messages.map((m) => m.id)]),
+        0,
+      );
+      assert.equal(
+        await count(db, 'dead_mans_switch_instance', "state = 'new' AND created_at < $1", [cutoff]),
+        0,
+      );
+      // The active one and the recent new one stay, with their chatter.
+      assert.equal((await instanceByUuid(db, kept.uuid)).state, 'active');
+      assert.equal(await chatterOf(kept.id), keptMessages);
+      assert.equal((await instanceByUuid(db, recentUuid)).id, recent);
+      const logged = lines.filter((l) => l.context === 'DeadMansSwitchPurge');
+      assert.equal(logged.length, 1);
+      assert.match(
+        logged[0].msg,
+        new RegExp(`^Purged ${due} never-activated instance\\(s\\) registered more than 30 days`),
+      );
+      // Still alive after all: it registers again, as a new instance.
+      assert.equal((await postAlive(app, { database_uuid: abandoned })).status, 200);
+      assert.equal((await instanceByUuid(db, abandoned)).state, 'new');
+    });
+
+    it('keeps every new instance when the setting is 0', async () => {
+      await settings().set(SETTINGS.newInstanceMaxAgeDays, '0');
+      try {
+        clock.advance(90 * 86_400);
+        const before = await count(db, 'dead_mans_switch_instance', "state = 'new'");
+        assert.ok(before >= 2);
+        assert.equal(await purge(), true);
+        assert.equal(await count(db, 'dead_mans_switch_instance', "state = 'new'"), before);
+      } finally {
+        await settings().set(SETTINGS.newInstanceMaxAgeDays, '30');
+      }
+      clock.advance(86_400);
+      assert.equal(await purge(), true);
+      assert.equal(await count(db, 'dead_mans_switch_instance', "state = 'new'"), 0);
     });
   });
 });
