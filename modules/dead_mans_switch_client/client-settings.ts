@@ -1,6 +1,13 @@
 export const URL_SETTING = 'dead_mans_switch_client.url';
 export const SEND_TIMEOUT_SETTING = 'dead_mans_switch_client.send_timeout';
 export const INTERVAL_SETTING = 'dead_mans_switch_client.interval';
+/**
+ * The instance's check-in token, when the server gave it one (Vigil's server: `POST …/instances/:id/token`): sent
+ * in the `X-Vigil-Token` header. Empty: none is sent (an OCA server, or an instance without a token).
+ */
+export const TOKEN_SETTING = 'dead_mans_switch_client.token';
+/** The header that carries it, as Vigil's server reads it. */
+export const TOKEN_HEADER = 'X-Vigil-Token';
 /** Overrides the URL setting (containers configure through the environment). */
 export const URL_ENV = 'DEAD_MANS_SWITCH_CLIENT_URL';
 

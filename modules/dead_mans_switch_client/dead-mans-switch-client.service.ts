@@ -20,6 +20,7 @@ import {
   DEFAULT_INTERVAL,
   DEFAULT_SEND_TIMEOUT,
   INTERVAL_SETTING,
+  TOKEN_SETTING,
   SEND_TIMEOUT_SETTING,
   URL_ENV,
   URL_SETTING,
@@ -40,6 +41,8 @@ export interface ClientConfiguration {
   urlSource?: 'env' | 'setting';
   intervalSeconds: number;
   sendTimeoutSeconds: number;
+  /** The check-in token to send (`X-Vigil-Token`); never shown in the status. */
+  token?: string;
 }
 
 export interface CheckInOutcome {
@@ -112,10 +115,11 @@ export class DeadMansSwitchClientService {
   }
 
   async configuration(): Promise<ClientConfiguration> {
-    const [url, interval, timeout] = await Promise.all([
+    const [url, interval, timeout, token] = await Promise.all([
       this.settings.get(URL_SETTING),
       this.settings.get(INTERVAL_SETTING),
       this.settings.get(SEND_TIMEOUT_SETTING),
+      this.settings.get(TOKEN_SETTING),
     ]);
     const fromEnv = this.config.env[URL_ENV]?.trim();
     const fromSetting = url?.trim();
@@ -124,6 +128,7 @@ export class DeadMansSwitchClientService {
       urlSource: fromEnv ? 'env' : fromSetting ? 'setting' : undefined,
       intervalSeconds: seconds(interval, DEFAULT_INTERVAL),
       sendTimeoutSeconds: seconds(timeout, DEFAULT_SEND_TIMEOUT),
+      token: token?.trim() || undefined,
     };
   }
 
@@ -233,7 +238,12 @@ export class DeadMansSwitchClientService {
     try {
       if (!configuration.url) throw new CheckInError(NO_URL, { env: URL_ENV });
       const sent = await this.measure(now);
-      const answer = await this.server.alive(configuration.url, sent, configuration.sendTimeoutSeconds);
+      const answer = await this.server.alive(
+        configuration.url,
+        sent,
+        configuration.sendTimeoutSeconds,
+        configuration.token,
+      );
       await this.states.recordSuccess(now, answer);
       this.checkIns.inc({ result: 'success' });
       const next = new Date(now.getTime() + configuration.intervalSeconds * 1000);

@@ -1,6 +1,13 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { Clock, Database, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
+import {
+  AppException,
+  Clock,
+  Database,
+  I18nService,
+  SettingsService,
+  type RequestContext,
+} from '../../../src/index.js';
 import { CachedSettings } from '../cached-settings.service.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { cronDeadline } from '../health/instance-health.js';
@@ -9,6 +16,7 @@ import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS, numericSetting } from '../settings.js';
 import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
+import { checkToken } from './checkin-token.js';
 import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { TokenBuckets } from './token-buckets.js';
@@ -51,6 +59,7 @@ export class CheckInService {
     ctx: RequestContext,
     body: unknown,
     source: string,
+    token?: string,
   ): Promise<JsonRpcReply<CheckInResult> | CheckInResult> {
     const request = readEnvelope(body);
     const parsed = parseCheckIn(request.params);
@@ -65,9 +74,11 @@ export class CheckInService {
       this.metrics.checkIns.inc({ form: request.form, result: 'rate_limited' });
       throw new RateLimitedException('dead_mans_switch_server.errors.too_many_checkins', wait);
     }
-    const stored = await this.store(parsed.checkIn, now, source).catch((error: unknown) => {
+    const stored = await this.store(parsed.checkIn, now, source, token).catch((error: unknown) => {
       if (error instanceof RateLimitedException)
         this.metrics.checkIns.inc({ form: request.form, result: 'registration_capped' });
+      else if (error instanceof AppException && error.getStatus() === 401)
+        this.metrics.checkIns.inc({ form: request.form, result: 'bad_token' });
       throw error;
     });
     this.metrics.checkIns.inc({ form: request.form, result: stored.registered ? 'registered' : 'ok' });
@@ -77,13 +88,16 @@ export class CheckInService {
   }
 
   /**
-   * Registers an unknown uuid as a check-in without statistics would (same cap per source address), or finds
-   * it: for the endpoints other than alive. Returns the instance.
+   * Registers an unknown uuid as a check-in without statistics would (same caps), or finds it: for the endpoints
+   * other than alive. A known instance with a check-in token requires it (401 otherwise). Returns the instance.
    */
-  async findOrRegister(databaseUuid: string, now: Date, source: string): Promise<CheckedIn> {
+  async findOrRegister(databaseUuid: string, now: Date, source: string, token?: string): Promise<CheckedIn> {
     const known = await this.checkIns.findByUuid(databaseUuid);
-    if (known) return known;
-    const stored = await this.store(emptyCheckIn(databaseUuid), now, source);
+    if (known) {
+      checkToken(known.checkin_token_hash, token);
+      return { id: known.id, state: known.state };
+    }
+    const stored = await this.store(emptyCheckIn(databaseUuid), now, source, token);
     if (stored.registered) this.metrics.registrations.inc();
     return stored;
   }
@@ -99,6 +113,7 @@ export class CheckInService {
     checkIn: CheckIn,
     now: Date,
     source: string,
+    token: string | undefined,
   ): Promise<CheckedIn & { registered?: boolean; recovered?: boolean }> {
     for (let attempt = 1; ; attempt++) {
       const quick = await this.checkIns.quickCheckIn(checkIn, now);
@@ -106,6 +121,8 @@ export class CheckInService {
       const known = await this.database.transaction(async (manager) => {
         const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
         if (!locked) return undefined;
+        // Before anything is written: a refused check-in records nothing.
+        checkToken(locked.checkin_token_hash, token);
         // The cron expectation's deadline, when it decides (else the statement computes the delay's).
         const deadline = cronDeadline(
           {

@@ -30,6 +30,7 @@ export interface InstanceRow {
   last_alert_at: Date | null;
   next_in: number | null;
   cancelled_at: Date | null;
+  has_checkin_token: boolean;
   expect_cron: string | null;
   expect_time_zone: string | null;
   expect_grace: number;
@@ -67,7 +68,8 @@ const SELECT_ROW = (
     i.user_id, i.description, i.alive_max_delay, i.last_seen, i.last_cpu, i.last_ram, i.last_user_count,
     i.last_db_size, i.last_disk_free, i.last_disk_total, i.last_backup_at, i.last_version, i.last_uptime,
     i.alert_state, i.next_deadline, i.last_alert_at, i.next_in, i.cancelled_at, i.expect_cron,
-    i.expect_time_zone, i.expect_grace, i.created_at, i.updated_at, ${healthSql('i', now)} AS health
+    i.expect_time_zone, i.expect_grace, i.created_at, i.updated_at, ${healthSql('i', now)} AS health,
+    i.checkin_token_hash IS NOT NULL AS has_checkin_token
   FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id`;
 
 @Injectable()
@@ -183,6 +185,22 @@ export class InstancesRepository {
       [cutoff, limit],
     );
     return rows.map((row) => row.id);
+  }
+
+  /** Stores the hash of an instance's check-in token (null removes it); false when there is no such instance. */
+  async setCheckInTokenHash(
+    id: number,
+    hash: Buffer | null,
+    now: Date,
+    manager: EntityManager,
+  ): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `WITH changed AS (
+         UPDATE dead_mans_switch_instance SET checkin_token_hash = $2, updated_at = $3 WHERE id = $1 RETURNING id)
+       SELECT id FROM changed`,
+      [id, hash, now],
+    );
+    return rows.length === 1;
   }
 
   findPartner(id: number, manager?: EntityManager): Promise<Partner | null> {
