@@ -35,11 +35,19 @@ export {
 export { VIGIL_VERSION } from './environment/version.js';
 export { Database } from './database/database.js';
 export { APP_CONFIG } from './config/config.tokens.js';
-export { AppException, badRequest, conflict, forbidden, notFound } from './common/app.exception.js';
+export {
+  AppException,
+  badRequest,
+  conflict,
+  FieldException,
+  forbidden,
+  notFound,
+} from './common/app.exception.js';
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';
 export { setHeader, type AnyReply } from './common/http-reply.js';
 export { Ctx, hasRole, systemContext, type AuthUser, type RequestContext } from './common/request-context.js';
 export { PaginationQueryDto, type Page } from './common/pagination.dto.js';
+export { EmailAddress, Name, OptionalText, Text } from './common/validation.js';
 export { SecretBox, SecretKeys, SecretOpenError, type KeyPurpose } from './database/secret-keys.js';
 export { Public, RequireRole } from './common/auth.decorators.js';
 export { I18nService } from './i18n/i18n.service.js';
@@ -82,3 +90,4 @@ export type { WebDeclaration, WebMenuEntry } from './addons/manifest.js';
 export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
 export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';
 export { WebChatterService } from './web/web-chatter.service.js';
+export { WebRenderer } from './web/web-renderer.service.js';

@@ -10,8 +10,8 @@ import {
   Max,
   MaxLength,
   Min,
-  MinLength,
 } from 'class-validator';
+import { Name } from '../../src/index.js';
 import type { BackupConfig } from './backup-config.entity.js';
 import { STORAGES, VERIFY_LEVELS, type StorageKind, type VerifyLevel } from './settings.js';
 
@@ -29,10 +29,8 @@ function Keep(description: string): PropertyDecorator {
 }
 
 export class CreateBackupConfigDto {
-  @ApiProperty()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(200)
+  @ApiProperty({ maxLength: 200 })
+  @Name(200)
   name: string;
 
   @ApiPropertyOptional({
@@ -150,12 +148,15 @@ export interface BackupConfigResponse {
   updated_at: Date;
 }
 
+/** The password of a database URL as the API shows it; sent back, it keeps the stored one (same server and user). */
+export const MASKED_PASSWORD = '***';
+
 /** A database URL as the API shows it: the password masked. */
 export function maskUrl(url: string | null): string | null {
   if (!url) return url;
   try {
     const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
+    if (parsed.password) parsed.password = MASKED_PASSWORD;
     return parsed.toString();
   } catch {
     return '***';

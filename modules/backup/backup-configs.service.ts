@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
-  badRequest,
   ChatterService,
   Clock,
   conflict,
   Database,
+  FieldException,
   notFound,
   Schedule,
   ScheduleError,
@@ -12,6 +12,7 @@ import {
   type RequestContext,
 } from '../../src/index.js';
 import {
+  MASKED_PASSWORD,
   toConfigResponse,
   type BackupConfigResponse,
   type CreateBackupConfigDto,
@@ -26,6 +27,10 @@ import { BackupsRepository } from './backups.repository.js';
 import { CONFIG_MODEL } from './settings.js';
 
 const DEFAULT_CRON = '0 3 * * *';
+
+/** A refusal about one field of the configuration (400, as before; a web form shows it next to the field). */
+const refused = (field: string, key: string, args?: Record<string, string | number>) =>
+  new FieldException(field, key, args, HttpStatus.BAD_REQUEST);
 
 /** Managing backup configurations and starting a run by hand. */
 @Injectable()
@@ -68,9 +73,10 @@ export class BackupConfigsService {
 
   async create(ctx: RequestContext, dto: CreateBackupConfigDto): Promise<BackupConfigResponse> {
     const now = this.clock.now();
+    const databaseUrl = dto.database_url ? this.keptPassword(dto.database_url, null) : null;
     const fields: Partial<BackupConfig> = {
       name: dto.name.trim(),
-      databaseUrl: dto.database_url ? this.runner.sealUrl(dto.database_url) : null,
+      databaseUrl: databaseUrl ? this.runner.sealUrl(databaseUrl) : null,
       cron: dto.cron?.trim() ?? DEFAULT_CRON,
       timeZone: dto.time_zone ?? 'UTC',
       storage: dto.storage,
@@ -91,7 +97,7 @@ export class BackupConfigsService {
     this.assertSchedule(fields.cron!, fields.timeZone!);
     this.assertPassphrase(fields.encryptionEnv ?? null);
     this.assertEncryptedIfOwn(fields as BackupConfig);
-    if (dto.database_url) await this.assertDatabaseAllowed(dto.database_url);
+    if (databaseUrl) await this.assertDatabaseAllowed(databaseUrl);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
     const id = await this.database.transaction(async (manager) => {
@@ -108,9 +114,9 @@ export class BackupConfigsService {
       const before = await this.repo.findConfigForUpdate(id, manager);
       if (!before) throw notFound(CONFIG_MODEL, id);
       const after: BackupConfig = { ...before };
+      const databaseUrl = dto.database_url ? this.keptPassword(dto.database_url, before) : dto.database_url;
       if (dto.name !== undefined) after.name = dto.name.trim();
-      if (dto.database_url !== undefined)
-        after.databaseUrl = dto.database_url ? this.runner.sealUrl(dto.database_url) : null;
+      if (databaseUrl !== undefined) after.databaseUrl = databaseUrl ? this.runner.sealUrl(databaseUrl) : null;
       if (dto.cron !== undefined) after.cron = dto.cron.trim();
       if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
       if (dto.storage !== undefined) after.storage = dto.storage;
@@ -129,7 +135,7 @@ export class BackupConfigsService {
       if (dto.encryption_env !== undefined) this.assertPassphrase(after.encryptionEnv);
       if (dto.encryption_env !== undefined || dto.database_url !== undefined)
         this.assertEncryptedIfOwn(after);
-      if (dto.database_url) await this.assertDatabaseAllowed(dto.database_url);
+      if (databaseUrl) await this.assertDatabaseAllowed(databaseUrl);
       if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
       const now = this.clock.now();
       if (
@@ -184,12 +190,41 @@ export class BackupConfigsService {
     return config;
   }
 
+  /**
+   * A URL sent back as the API shows it (password masked) keeps the stored password — but only for the same
+   * server and user: a stored password goes nowhere it was not typed for, so a new host needs it typed again.
+   */
+  private keptPassword(url: string, stored: BackupConfig | null): string {
+    let given: URL;
+    try {
+      given = new URL(url);
+    } catch {
+      return url;
+    }
+    if (decodeURIComponent(given.password) !== MASKED_PASSWORD) return url;
+    let previous: URL | undefined;
+    try {
+      if (stored?.databaseUrl) previous = new URL(this.runner.databaseUrl(stored));
+    } catch (error) {
+      if (!(error instanceof BackupError)) throw error;
+    }
+    if (
+      !previous ||
+      previous.hostname !== given.hostname ||
+      previous.port !== given.port ||
+      previous.username !== given.username
+    )
+      throw refused('database_url', 'backup.errors.password_required');
+    given.password = previous.password;
+    return given.toString();
+  }
+
   private assertSchedule(cron: string, timeZone: string): void {
     try {
       new Schedule(cron, timeZone);
     } catch (error) {
       if (!(error instanceof ScheduleError)) throw error;
-      throw badRequest('backup.errors.bad_schedule', { cron, time_zone: timeZone, error: error.message });
+      throw refused('cron', 'backup.errors.bad_schedule', { cron, time_zone: timeZone, error: error.message });
     }
   }
 
@@ -199,7 +234,7 @@ export class BackupConfigsService {
     try {
       this.runner.passphrase(name);
     } catch (error) {
-      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      if (error instanceof BackupError) throw refused('encryption_env', error.key, error.args);
       throw error;
     }
   }
@@ -208,7 +243,7 @@ export class BackupConfigsService {
     try {
       await this.runner.assertDatabaseAllowed(url);
     } catch (error) {
-      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      if (error instanceof BackupError) throw refused('database_url', error.key, error.args);
       throw error;
     }
   }
@@ -217,7 +252,7 @@ export class BackupConfigsService {
     try {
       this.runner.assertEncryptedIfOwn(config);
     } catch (error) {
-      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      if (error instanceof BackupError) throw refused('encryption_env', error.key, error.args);
       throw error;
     }
   }
@@ -230,7 +265,7 @@ export class BackupConfigsService {
         this.runner.databaseUrl({ databaseUrl: config.databaseUrl ?? null }),
       );
     } catch (error) {
-      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      if (error instanceof BackupError) throw refused('storage', error.key, error.args);
       // The database cannot be reached now: the run will say so.
     }
   }

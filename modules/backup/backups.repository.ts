@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import { BackupConfig } from './backup-config.entity.js';
 import { Backup } from './backup.entity.js';
+import { BackupRestore } from './backup-restore.entity.js';
 import type { BackupStatus } from './settings.js';
 
 export interface BackupFilter {
@@ -251,5 +252,35 @@ export class BackupsRepository {
        WHERE b.status = 'done' AND c.database_url IS NULL`,
     );
     return row?.at ?? null;
+  }
+
+  async insertRestore(restore: Omit<BackupRestore, 'id'>): Promise<BackupRestore> {
+    return this.db.manager.getRepository(BackupRestore).save(restore);
+  }
+
+  /** Restores, newest first (of one configuration when given). */
+  async listRestores(
+    configId: number | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<{ items: BackupRestore[]; total: number }> {
+    const [items, total] = await this.db.manager.getRepository(BackupRestore).findAndCount({
+      where: configId === undefined ? {} : { configId },
+      order: { restoredAt: 'DESC', id: 'DESC' },
+      take: limit,
+      skip: offset,
+    });
+    return { items, total };
+  }
+
+  /** The size of the newest successful backup of each configuration: what a running one is measured against. */
+  async lastSizes(configIds: number[]): Promise<Map<number, number>> {
+    const rows = await this.db.query<{ config_id: number; size: string }[]>(
+      `SELECT DISTINCT ON (config_id) config_id, size FROM backup_backup
+       WHERE status = 'done' AND size IS NOT NULL AND config_id = ANY($1)
+       ORDER BY config_id, finished_at DESC`,
+      [configIds],
+    );
+    return new Map(rows.map((r) => [r.config_id, Number(r.size)]));
   }
 }

@@ -6,6 +6,7 @@ import {
   ChatterService,
   Clock,
   conflict,
+  FieldException,
   I18nService,
   notFound,
   type Page,
@@ -18,6 +19,7 @@ import {
   type RestoreResponse,
 } from './backup.dto.js';
 import type { Backup } from './backup.entity.js';
+import type { BackupRestore } from './backup-restore.entity.js';
 import { BackupError } from './backup.error.js';
 import { BackupRunner } from './backup-runner.service.js';
 import { BackupsRepository } from './backups.repository.js';
@@ -94,13 +96,15 @@ export class BackupsService {
         throw error;
       }
     }
-    if (await this.pg.databaseExists(source, into))
-      throw conflict('backup.errors.database_exists', { name: into });
+    // Tied to the `into` field: a form shows it next to the name to change.
+    const exists = () =>
+      new FieldException('into', 'backup.errors.database_exists', { name: into }, HttpStatus.CONFLICT);
+    if (await this.pg.databaseExists(source, into)) throw exists();
+    const started = performance.now();
     try {
       await this.pg.createDatabase(source, into);
     } catch (error) {
-      if ((error as { code?: string }).code === DUPLICATE_DATABASE)
-        throw conflict('backup.errors.database_exists', { name: into });
+      if ((error as { code?: string }).code === DUPLICATE_DATABASE) throw exists();
       throw error;
     }
     const target = new URL(source);
@@ -132,7 +136,36 @@ export class BackupsService {
         body: { key: 'backup.messages.restored', args: { backup: backup.id, database: into } },
       },
     );
+    await this.repo.insertRestore({
+      backupId: backup.id,
+      configId: config.id,
+      configName: config.name,
+      backupStartedAt: backup.startedAt,
+      database: into,
+      server: target.port ? `${target.hostname}:${target.port}` : target.hostname,
+      userId: ctx.user?.id ?? null,
+      restoredBy: ctx.user?.email ?? '',
+      restoredAt: this.clock.now(),
+      durationMs: Math.round(performance.now() - started),
+      deactivatedConfigs: deactivated,
+    });
     return { backup_id: backup.id, database: into, deactivated_configs: deactivated };
+  }
+
+  /** The restored databases, newest first (of one configuration when given). */
+  async restores(
+    _ctx: RequestContext,
+    configId: number | undefined,
+    limit: number,
+    offset: number,
+  ): Promise<Page<BackupRestore>> {
+    const { items, total } = await this.repo.listRestores(configId, limit, offset);
+    return { items, total, limit, offset };
+  }
+
+  /** The size of the newest successful backup of each configuration (a running backup's expected size). */
+  lastSizes(_ctx: RequestContext, configIds: number[]): Promise<Map<number, number>> {
+    return this.repo.lastSizes(configIds);
   }
 
   /** Deletes the stored object; the record stays, marked deleted. */

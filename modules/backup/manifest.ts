@@ -3,12 +3,14 @@ import { backupRestoreCommand, backupRunCommand } from './backup.commands.js';
 import { BackupConfig } from './backup-config.entity.js';
 import { CONFIG_THREAD } from './backup-config.thread.js';
 import { Backup } from './backup.entity.js';
+import { BackupRestore } from './backup-restore.entity.js';
 import { BackupModule } from './backup.module.js';
 import { BackupStatisticsProvider } from './backup.statistics.js';
 import { BackupTask } from './backup.task.js';
 import { PRIVATE_NETWORKS_SETTING } from './database-address.js';
 import { BackupInit1732600000000 } from './migrations/1732600000000-backup-init.js';
 import { BackupSealDatabaseUrl1732622000000 } from './migrations/1732622000000-backup-seal-database-url.js';
+import { BackupRestores1733412000000 } from './migrations/1733412000000-backup-restores.js';
 import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED, SUBTYPE_STALE, TASK_EVERY_SECONDS } from './settings.js';
 
 export const manifest = defineAddon({
@@ -18,8 +20,8 @@ export const manifest = defineAddon({
   summary:
     'Scheduled, streamed, verified and rotated PostgreSQL backups to a folder or S3, with restore and alerts',
   depends: [],
-  entities: [BackupConfig, Backup],
-  migrations: [BackupInit1732600000000, BackupSealDatabaseUrl1732622000000],
+  entities: [BackupConfig, Backup, BackupRestore],
+  migrations: [BackupInit1732600000000, BackupSealDatabaseUrl1732622000000, BackupRestores1733412000000],
   seed: {
     // Other databases on loopback or private networks: off until an administrator allows them.
     settings: { [PRIVATE_NETWORKS_SETTING]: '0' },

@@ -3,6 +3,8 @@ import { AliveExceptionFilter } from './checkin/alive-exception.filter.js';
 import { AliveController } from './checkin/alive.controller.js';
 import { AliveMiddleware } from './checkin/alive.middleware.js';
 import { CheckInRepository } from './checkin/checkin.repository.js';
+import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.repository.js';
+import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
 import { CheckInService } from './checkin/checkin.service.js';
 import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
 import { InstanceCancelService } from './checkin/instance-cancel.service.js';
@@ -42,6 +44,8 @@ import { INSTANCE_ENDPOINTS } from './settings.js';
     AliveExceptionFilter,
     CheckInRepository,
     CheckInService,
+    IgnoredStatisticsRepository,
+    IgnoredStatisticsService,
     DmsMetrics,
     InstanceAlertsService,
     InstanceAlertsRepository,

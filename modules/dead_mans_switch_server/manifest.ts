@@ -15,7 +15,8 @@ import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/17330
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
 import { DeadMansSwitchServerLogPartitions1733200000000 } from './migrations/1733200000000-dead_mans_switch_server-log-partitions.js';
 import { DeadMansSwitchServerProbes1733300000000 } from './migrations/1733300000000-dead_mans_switch_server-probes.js';
-import { DeadMansSwitchServerRegistrationAbuse1733410000000 } from './migrations/1733410000000-dead_mans_switch_server-registration-abuse.js';
+import { DeadMansSwitchServerIgnoredStatistics1733450000000 } from './migrations/1733450000000-dead_mans_switch_server-ignored-statistics.js';
+import { DeadMansSwitchServerRegistrationAbuse1733460000000 } from './migrations/1733460000000-dead_mans_switch_server-registration-abuse.js';
 import { PROBE_SETTING_DEFAULTS, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
 import { ProbeRunnerTask } from './probes/probe-runner.task.js';
@@ -52,7 +53,8 @@ export const manifest = defineAddon({
     DeadMansSwitchServerCronExpectation1733100000000,
     DeadMansSwitchServerLogPartitions1733200000000,
     DeadMansSwitchServerProbes1733300000000,
-    DeadMansSwitchServerRegistrationAbuse1733410000000,
+    DeadMansSwitchServerIgnoredStatistics1733450000000,
+    DeadMansSwitchServerRegistrationAbuse1733460000000,
   ],
   seed: {
     settings: { ...SETTING_DEFAULTS, ...PROBE_SETTING_DEFAULTS },

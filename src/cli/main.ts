@@ -4,10 +4,13 @@ import { AddonError, DEFAULT_ADDON_PATHS, discoverAddons, resolveAddons } from '
 import { startVigil, type Vigil } from '../bootstrap/application.js';
 import { loadConfigWithAddons } from '../bootstrap/load-config.js';
 import { systemContext } from '../common/request-context.js';
+import { fieldErrorMessage, validateInput } from '../common/validation.js';
 import { ConfigError, EXIT_CONFIG, loadConfig } from '../config/app-config.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { ROLES, type Role } from '../users/user.entity.js';
+import { CreateUserDto } from '../users/users.dto.js';
 import { UsersService } from '../users/users.service.js';
+import { DEFAULT_LANG, I18nService } from '../i18n/i18n.service.js';
 
 /**
  * Boots Vigil without HTTP or timers, on the same environment as the server. With the embedded database it
@@ -30,6 +33,21 @@ function parseRoles(value: string): Role[] {
   if (unknown.length)
     throw new InvalidArgumentError(`unknown role ${unknown.join(', ')}; roles are ${ROLES.join(', ')}`);
   return roles as Role[];
+}
+
+/**
+ * The options of `user:create`, checked by the API's own DTO before anything is stored: an invalid one is
+ * refused with the API's message (naming the option), and the command exits with 1.
+ */
+async function userInput(options: object): Promise<CreateUserDto> {
+  const { value, errors } = await validateInput(CreateUserDto, options);
+  if (errors.length) {
+    const i18n = new I18nService();
+    throw new InvalidArgumentError(
+      errors.map((e) => fieldErrorMessage(i18n, e, DEFAULT_LANG, `--${e.field}`)).join('\n'),
+    );
+  }
+  return value;
 }
 
 const program = new Command('vigil').description('Vigil command line').showHelpAfterError();
@@ -56,13 +74,15 @@ program
   .option('--roles <roles>', `comma-separated: ${ROLES.join(', ')}`, parseRoles, ['viewer'] as Role[])
   .option('--name <name>', 'display name')
   .option('--lang <lang>', 'language (en, fr, de, nl)', 'en')
-  .action((options: { email: string; password: string; roles: Role[]; name?: string; lang: string }) =>
-    withVigil(async (vigil) => {
-      if (options.password.length < 8)
-        throw new InvalidArgumentError('--password needs at least 8 characters');
-      const user = await vigil.app.get(UsersService).create(systemContext(), options);
-      console.log(`Created user ${user.id} ${user.email} with roles ${user.roles.join(', ')}`);
-    }),
+  .action(
+    async (options: { email: string; password: string; roles: Role[]; name?: string; lang: string }) => {
+      // Checked before the database is opened: a typo costs nothing.
+      const input = await userInput(options);
+      await withVigil(async (vigil) => {
+        const user = await vigil.app.get(UsersService).create(systemContext(), input);
+        console.log(`Created user ${user.id} ${user.email} with roles ${user.roles.join(', ')}`);
+      });
+    },
   );
 
 program

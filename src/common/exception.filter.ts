@@ -11,7 +11,7 @@ import { I18nService } from '../i18n/i18n.service.js';
 import { AppException, FieldException } from './app.exception.js';
 import { headersSent, sendJson, setHeader, type AnyReply } from './http-reply.js';
 import type { VigilRequest } from './request-context.js';
-import { ValidationFailedException } from './validation.js';
+import { fieldErrorMessage, ValidationFailedException } from './validation.js';
 
 export interface ErrorBody {
   statusCode: number;
@@ -58,11 +58,10 @@ export class AppExceptionFilter implements ExceptionFilter {
     const status = this.statusOf(exception);
     const error = REASONS[status] ?? 'Error';
     if (exception instanceof ValidationFailedException) {
-      const errors = exception.fieldErrors.map((e) => {
-        const key = `core.validation.${e.constraint}`;
-        const args = { field: e.field, ...Object.fromEntries(e.args.map((a, i) => [`arg${i}`, String(a)])) };
-        return { field: e.field, message: this.i18n.has(key) ? this.i18n.t(key, lang, args) : e.fallback };
-      });
+      const errors = exception.fieldErrors.map((e) => ({
+        field: e.field,
+        message: fieldErrorMessage(this.i18n, e, lang),
+      }));
       return { statusCode: status, error, message: errors.map((e) => e.message).join('; '), errors };
     }
     if (exception instanceof FieldException) {

@@ -1,29 +1,25 @@
 import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
-import { IsBoolean, IsEmail, IsInt, IsNotEmpty, IsOptional, IsString, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsOptional, IsString, MaxLength, Min } from 'class-validator';
 import { PaginationQueryDto } from '../common/pagination.dto.js';
+import { EmailAddress, Name, OptionalText } from '../common/validation.js';
 import type { Partner } from './partner.entity.js';
 
 const toBoolean = ({ value }: { value: unknown }) =>
   value === 'true' ? true : value === 'false' ? false : value;
 
 export class CreatePartnerDto {
-  @ApiProperty()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @ApiProperty({ maxLength: 200 })
+  @Name(200)
   name: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 254 })
   @IsOptional()
-  @IsEmail({ require_tld: false })
-  @MaxLength(254)
+  @EmailAddress()
   email?: string | null;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(50)
+  @ApiPropertyOptional({ maxLength: 50 })
+  @OptionalText(50)
   phone?: string | null;
 
   @ApiPropertyOptional()

@@ -3,21 +3,19 @@ import {
   ArrayNotEmpty,
   IsArray,
   IsBoolean,
-  IsEmail,
   IsIn,
-  IsNotEmpty,
   IsOptional,
   IsString,
   MaxLength,
   MinLength,
 } from 'class-validator';
+import { EmailAddress, Name } from '../common/validation.js';
 import { ROLES, type Role } from './user.entity.js';
 import type { UserWithPartner } from './users.repository.js';
 
 export class CreateUserDto {
-  @ApiProperty()
-  @IsEmail({ require_tld: false })
-  @MaxLength(254)
+  @ApiProperty({ maxLength: 254 })
+  @EmailAddress()
   email: string;
 
   @ApiProperty({ minLength: 8 })
@@ -26,11 +24,9 @@ export class CreateUserDto {
   @MaxLength(200)
   password: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @Name(200)
   name?: string;
 
   @ApiPropertyOptional({ enum: ROLES, isArray: true, default: ['viewer'] })
@@ -48,11 +44,9 @@ export class CreateUserDto {
 }
 
 export class UpdateUserDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 200 })
   @IsOptional()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @Name(200)
   name?: string;
 
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
@@ -82,10 +76,8 @@ export class UpdateUserDto {
 }
 
 export class CreateApiKeyDto {
-  @ApiProperty()
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(100)
+  @ApiProperty({ maxLength: 100 })
+  @Name(100)
   name: string;
 }
 

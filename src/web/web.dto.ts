@@ -11,10 +11,12 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { EmailAddress, Name, OptionalText, Text } from '../common/validation.js';
 import { ROLES, type Role } from '../users/user.entity.js';
 
-/** An empty form field means "none". */
-const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** An empty (or blank) form field means "none"; surrounding spaces are dropped. */
+const emptyToUndefined = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim() || undefined : value;
 /** A number field of a form: empty means `none` (undefined: any, null: clear); anything else must be a number. */
 const optionalNumber =
   (none: null | undefined) =>
@@ -52,9 +54,7 @@ export class BackFormDto {
 }
 
 export class PostMessageFormDto extends BackFormDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(20_000)
+  @Text(20_000)
   body: string;
 
   @IsOptional()
@@ -77,9 +77,7 @@ export class AddFollowerFormDto extends BackFormDto {
 }
 
 export class PartnerFormDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @Name(200)
   name: string;
 
   @IsOptional()
@@ -88,10 +86,9 @@ export class PartnerFormDto {
   @MaxLength(254)
   email?: string;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(50)
-  phone?: string;
+  /** Empty clears it. */
+  @OptionalText(50)
+  phone?: string | null;
 
   /** The account manager; empty clears it. */
   @IsOptional()
@@ -102,9 +99,7 @@ export class PartnerFormDto {
 }
 
 export class ContactFormDto {
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(200)
+  @Name(200)
   name: string;
 
   @IsOptional()
@@ -127,14 +122,10 @@ export class UserFormDto {
 }
 
 export class NewUserFormDto {
-  @IsEmail({ require_tld: false })
-  @MaxLength(254)
+  @EmailAddress()
   email: string;
 
-  @IsString()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsNotEmpty()
-  @MaxLength(200)
+  @Name(200)
   name: string;
 
   @IsString()
@@ -162,10 +153,7 @@ export class PasswordFormDto {
 }
 
 export class ApiKeyFormDto {
-  @IsString()
-  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value))
-  @IsNotEmpty()
-  @MaxLength(100)
+  @Name(100)
   name: string;
 }
 

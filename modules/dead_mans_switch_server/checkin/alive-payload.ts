@@ -12,6 +12,21 @@ export interface CheckIn {
   uptime: number | null;
   /** Seconds until the next check-in at worst, as sent (bounded by the settings when stored). */
   nextIn: number | null;
+  /** The statistics sent but not kept as they were (dropped to null, or cut): the check-in still counts. */
+  ignored: IgnoredStatistic[];
+}
+
+/**
+ * A statistic a check-in carried that could not be stored as sent: out of its range, of the wrong type, or too
+ * long. The heartbeat is never lost for it; the value is dropped (or cut, for free text) and flagged.
+ */
+export interface IgnoredStatistic {
+  field: string;
+  /** What was sent, as JSON (at most 100 characters, for people to read). */
+  value: string;
+  /** Why: a key of the addon (`dead_mans_switch_server.ignored.<reason>`) and its arguments. */
+  key: string;
+  args: Record<string, string | number>;
 }
 
 /** Why a check-in is refused: a translation key of the addon's namespace and its arguments. */
@@ -28,6 +43,10 @@ export type AliveRequest =
 export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const ISO_TIME = /^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/;
 const MAX_VERSION_LENGTH = 100;
+/** `cpu` is in percent of one core (psutil's `cpu_percent`): up to 100 per core; 1024 cores is the ceiling. */
+export const MAX_CPU_PERCENT = 100 * 1024;
+const MAX_INT4 = 2_147_483_647;
+const MAX_SHOWN_VALUE = 100;
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -58,6 +77,7 @@ export const emptyCheckIn = (databaseUuid: string): CheckIn => ({
   version: null,
   uptime: null,
   nextIn: null,
+  ignored: [],
 });
 
 const fail = (key: string, args: Record<string, string | number> = {}) => ({ error: { key, args } }) as const;
@@ -75,57 +95,87 @@ export function parseDatabaseUuid(
   return { params, databaseUuid: uuid.trim().toLowerCase() };
 }
 
+/** The sent value as people read it, short. */
+function shown(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > MAX_SHOWN_VALUE ? `${text.slice(0, MAX_SHOWN_VALUE - 1)}…` : text;
+}
+
+const IGNORED = 'dead_mans_switch_server.ignored';
+
 /**
- * Validates the parameters of a check-in. Unknown keys are ignored; a known key with a value of the wrong type
- * refuses the check-in with a message that names it.
+ * Validates the parameters of a check-in. Only a missing or invalid `database_uuid` refuses it: a statistic of
+ * the wrong type or out of its range is dropped (stored as null) and listed in `ignored`, so that a client with
+ * a broken statistic still keeps its instance up. Unknown keys are ignored.
  */
 export function parseCheckIn(input: unknown): { checkIn: CheckIn } | { error: PayloadError } {
   const identified = parseDatabaseUuid(input);
   if ('error' in identified) return identified;
   const { params, databaseUuid } = identified;
 
-  const problems: PayloadError[] = [];
-  const number = (field: string, options: { integer?: boolean; max?: number } = {}): number | null => {
+  const ignored: IgnoredStatistic[] = [];
+  const ignore = (field: string, reason: string, args: Record<string, string | number> = {}) =>
+    ignored.push({ field, value: shown(params[field]), key: `${IGNORED}.${reason}`, args: { field, ...args } });
+  const number = (
+    field: string,
+    options: { max: number; integer?: 'round' | 'exact'; unit?: 'percent' },
+  ): number | null => {
     const value = params[field];
     if (value === undefined || value === null) return null;
-    // Integers beyond 2^53 are not exact in JavaScript: refused rather than stored rounded.
-    const max = options.max ?? (options.integer ? Number.MAX_SAFE_INTEGER : 1e18);
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max) {
-      problems.push({ key: 'dead_mans_switch_server.errors.not_a_number', args: { field } });
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      ignore(field, 'not_a_number');
+      return null;
+    }
+    if (value < 0 || value > options.max) {
+      ignore(field, options.unit === 'percent' ? 'percent_out_of_range' : 'out_of_range', { max: options.max });
+      return null;
+    }
+    if (options.integer === 'exact' && !Number.isInteger(value)) {
+      ignore(field, 'not_a_whole_number');
       return null;
     }
     // Sizes and durations may come as floats from some clients: whole units are enough.
     return options.integer ? Math.round(value) : value;
   };
+  // Integers beyond 2^53 are not exact in JavaScript: dropped rather than stored rounded.
   const checkIn: CheckIn = {
     databaseUuid,
-    cpu: number('cpu', { max: 1e6 }),
-    ram: number('ram', { max: 1e6 }),
-    userCount: number('user_count', { integer: true, max: 2_147_483_647 }),
-    dbSize: number('db_size', { integer: true }),
-    diskFree: number('disk_free', { integer: true }),
-    diskTotal: number('disk_total', { integer: true }),
-    uptime: number('uptime', { integer: true }),
-    nextIn: number('next_in', { integer: true, max: 2_147_483_647 }),
+    cpu: number('cpu', { max: MAX_CPU_PERCENT }),
+    ram: number('ram', { max: 100, unit: 'percent' }),
+    userCount: number('user_count', { integer: 'exact', max: MAX_INT4 }),
+    dbSize: number('db_size', { integer: 'round', max: Number.MAX_SAFE_INTEGER }),
+    diskFree: number('disk_free', { integer: 'round', max: Number.MAX_SAFE_INTEGER }),
+    diskTotal: number('disk_total', { integer: 'round', max: Number.MAX_SAFE_INTEGER }),
+    uptime: number('uptime', { integer: 'round', max: Number.MAX_SAFE_INTEGER }),
+    nextIn: number('next_in', { integer: 'round', max: MAX_INT4 }),
     lastBackupAt: null,
     version: null,
+    ignored,
   };
+  if (checkIn.diskFree !== null && checkIn.diskTotal !== null && checkIn.diskFree > checkIn.diskTotal) {
+    ignore('disk_free', 'above_total', { total: checkIn.diskTotal });
+    checkIn.diskFree = null;
+  }
   const backup = params.last_backup_at;
   if (backup !== undefined && backup !== null) {
     const time = typeof backup === 'string' && ISO_TIME.test(backup.trim()) ? new Date(backup.trim()) : null;
-    if (!time || Number.isNaN(time.getTime()))
-      problems.push({ key: 'dead_mans_switch_server.errors.not_a_time', args: { field: 'last_backup_at' } });
+    if (!time || Number.isNaN(time.getTime())) ignore('last_backup_at', 'not_a_time');
     else checkIn.lastBackupAt = time;
   }
   const version = params.version;
   if (version !== undefined && version !== null) {
-    // PostgreSQL text cannot hold NUL: refused here rather than failing the insert.
-    if (typeof version !== 'string' || version.length > MAX_VERSION_LENGTH || version.includes('\u0000'))
-      problems.push({
-        key: 'dead_mans_switch_server.errors.not_a_version',
-        args: { field: 'version', max: MAX_VERSION_LENGTH },
-      });
-    else checkIn.version = version.trim() || null;
+    if (typeof version !== 'string') ignore('version', 'not_text');
+    else {
+      // PostgreSQL text cannot hold NUL; a free text too long is cut, visibly (flagged), not refused.
+      const text = version.replaceAll('\u0000', '').trim();
+      if (text.length > MAX_VERSION_LENGTH) ignore('version', 'cut', { max: MAX_VERSION_LENGTH });
+      checkIn.version = text.slice(0, MAX_VERSION_LENGTH).trim() || null;
+    }
   }
-  return problems.length ? { error: problems[0] } : { checkIn };
+  return { checkIn };
 }

@@ -18,6 +18,7 @@ import { CHECKINS_PER_UUID_PER_MINUTE, SETTINGS, numericSetting } from '../setti
 import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
 import { checkToken } from './checkin-token.js';
 import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
+import { IgnoredStatisticsService } from './ignored-statistics.service.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { TokenBuckets } from './token-buckets.js';
 import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from './wire-reply.js';
@@ -25,6 +26,8 @@ import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from './wi
 /** What a successful check-in answers, in both wire forms. */
 export interface CheckInResult extends InstanceReply {
   instance_state: InstanceState;
+  /** The statistics not stored as sent, and why (absent when all were): the check-in counted all the same. */
+  ignored?: { field: string; message: string }[];
 }
 
 const HOUR_MS = 3_600_000;
@@ -49,6 +52,7 @@ export class CheckInService {
     @Inject(CachedSettings) private readonly cachedSettings: CachedSettings,
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
     @Inject(Database) private readonly database: Database,
+    @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
   ) {}
 
   /**
@@ -84,7 +88,13 @@ export class CheckInService {
     this.metrics.checkIns.inc({ form: request.form, result: stored.registered ? 'registered' : 'ok' });
     if (stored.registered) this.metrics.registrations.inc();
     if (stored.recovered) this.metrics.alerts.inc({ kind: 'up' });
-    return replyOk<CheckInResult>(request, { status: 'ok', instance_state: stored.state });
+    const { ignored } = parsed.checkIn;
+    await this.ignoredStatistics.flag(stored.id, ignored, now);
+    return replyOk<CheckInResult>(request, {
+      status: 'ok',
+      instance_state: stored.state,
+      ...(ignored.length ? { ignored: this.ignoredStatistics.describe(ignored, ctx.lang) } : {}),
+    });
   }
 
   /**

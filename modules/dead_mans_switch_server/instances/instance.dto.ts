@@ -11,10 +11,11 @@ import {
   MaxLength,
   Min,
 } from 'class-validator';
-import { PaginationQueryDto } from '../../../src/index.js';
+import { OptionalText, PaginationQueryDto } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import type { InstanceRow, LogInterval } from './instances.repository.js';
 import { displayName } from '../instance-names.repository.js';
+import type { IgnoredStatisticResponse } from '../checkin/ignored-statistics.service.js';
 
 /** Shortest and longest `alive_max_delay`, in seconds: a minute to a month. */
 export const MIN_DELAY = 60;
@@ -66,10 +67,8 @@ export class UpdateInstanceDto {
   @Min(1)
   user_id?: number | null;
 
-  @ApiPropertyOptional({ nullable: true })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @ApiPropertyOptional({ nullable: true, maxLength: 200, description: 'Blank clears it' })
+  @OptionalText(200)
   description?: string | null;
 
   @ApiPropertyOptional({
@@ -86,9 +85,7 @@ export class UpdateInstanceDto {
       'Expect check-ins on this cron schedule (e.g. `0 2 * * *`) instead of the fixed delay; null: the delay',
     nullable: true,
   })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
+  @OptionalText(100)
   expect_cron?: string | null;
 
   @ApiPropertyOptional({ description: 'Time zone of `expect_cron` (default UTC)' })
@@ -177,6 +174,8 @@ export interface InstanceResponse {
   maintenance_until: string | null;
   /** Its active probes: how many, how many up and down (none: all zero). */
   probes?: { total: number; up: number; down: number };
+  /** Statistics its check-ins sent that were not stored as sent (out of range, wrong type, cut); one instance. */
+  ignored_statistics?: IgnoredStatisticResponse[];
   created_at: string;
   updated_at: string;
 }

@@ -25,6 +25,7 @@ import {
   type UpdateInstanceDto,
 } from './instance.dto.js';
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
+import { IgnoredStatisticsService } from '../checkin/ignored-statistics.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { ProbesRepository } from '../probes/probes.repository.js';
 
@@ -53,6 +54,7 @@ export class InstancesService {
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
     @Inject(Database) private readonly database: Database,
     @Inject(ProbesRepository) private readonly probes: ProbesRepository,
+    @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
     @Inject(ChatterService) private readonly chatter: ChatterService,
   ) {}
 
@@ -102,7 +104,7 @@ export class InstancesService {
     return series;
   }
 
-  async get(_ctx: RequestContext, id: number): Promise<InstanceResponse> {
+  async get(ctx: RequestContext, id: number): Promise<InstanceResponse> {
     const now = this.clock.now();
     const row = await this.instances.findRow(id, now);
     if (!row) throw notFound(INSTANCE_MODEL, id);
@@ -111,6 +113,7 @@ export class InstancesService {
     return {
       ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
       probes,
+      ignored_statistics: await this.ignoredStatistics.list(id, ctx.lang),
     };
   }
 

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsISO8601, IsOptional, IsString, IsTimeZone, Max, MaxLength, Min } from 'class-validator';
-import { PaginationQueryDto } from '../../../src/index.js';
+import { IsInt, IsISO8601, IsOptional, IsTimeZone, Max, Min } from 'class-validator';
+import { OptionalText, PaginationQueryDto } from '../../../src/index.js';
 import type { MaintenanceWindow } from '../maintenance-window.entity.js';
 
 export class CreateMaintenanceWindowDto {
@@ -17,11 +17,9 @@ export class CreateMaintenanceWindowDto {
   @Min(1)
   partner_id?: number;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  description?: string;
+  @ApiPropertyOptional({ maxLength: 200 })
+  @OptionalText(200)
+  description?: string | null;
 
   @ApiPropertyOptional({ description: 'One-off: start (ISO 8601)' })
   @IsOptional()
@@ -34,10 +32,8 @@ export class CreateMaintenanceWindowDto {
   ends_at?: string;
 
   @ApiPropertyOptional({ description: 'Recurring: when it opens, a cron expression such as `0 3 * * 0`' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  cron?: string;
+  @OptionalText(100)
+  cron?: string | null;
 
   @ApiPropertyOptional({ description: 'Recurring: how long it stays open, in seconds (at most 7 days)' })
   @IsOptional()

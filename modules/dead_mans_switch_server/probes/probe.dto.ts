@@ -13,6 +13,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { OptionalText } from '../../../src/index.js';
 import type { ProbeResultRow } from './probes.repository.js';
 import {
   PROBE_KINDS,
@@ -32,11 +33,12 @@ export const FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
 /** Every setting of a probe, all optional: which ones a kind needs is checked by the service. */
 export class UpdateProbeDto {
-  @ApiPropertyOptional({ description: 'A name for people; default: the kind and target' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  name?: string;
+  @ApiPropertyOptional({
+    description: 'A name for people; blank or absent: the kind and target',
+    maxLength: 100,
+  })
+  @OptionalText(100)
+  name?: string | null;
 
   @ApiPropertyOptional({ description: 'An inactive probe does not run' })
   @IsOptional()

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { parseCheckIn, readEnvelope, type CheckIn } from '../checkin/alive-payload.js';
+import { MAX_CPU_PERCENT, parseCheckIn, readEnvelope, type CheckIn } from '../checkin/alive-payload.js';
 
 /** A fixed seed keeps CI deterministic; FC_SEED=<n> explores other cases by hand. */
 const RUNS = { numRuns: 2000, seed: Number(process.env.FC_SEED ?? 20261130) };
@@ -39,8 +39,8 @@ function assertStorable(checkIn: CheckIn): void {
 const validUuid = fc.uuid().map((u) => u.toUpperCase());
 const statistic = fc.oneof(
   fc.constant(null),
-  fc.nat({ max: 1e6 }),
-  fc.double({ min: 0, max: 1e6, noNaN: true }),
+  fc.nat({ max: 100 }),
+  fc.double({ min: 0, max: 100, noNaN: true }),
 );
 /** Any text, control characters and lone surrogates included. */
 const anyText = fc.string({ unit: 'binary' });
@@ -91,7 +91,14 @@ describe('check-in payload (unit, property-based)', () => {
           const parsed = parseCheckIn(
             readEnvelope(wrapped ? { jsonrpc: '2.0', method: 'call', params } : params).params,
           );
-          if ('checkIn' in parsed) assertStorable(parsed.checkIn);
+          // A bad statistic never loses the heartbeat: the check-in is accepted, the value dropped and listed.
+          assert.ok('checkIn' in parsed, JSON.stringify(parsed));
+          assertStorable(parsed.checkIn);
+          for (const ignored of parsed.checkIn.ignored) {
+            assert.equal(ignored.field, key);
+            assert.match(ignored.key, /^dead_mans_switch_server\.ignored\./);
+            assert.ok(ignored.value.length <= 100);
+          }
         },
       ),
       RUNS,
@@ -131,5 +138,72 @@ describe('check-in payload (unit, property-based)', () => {
       ),
       RUNS,
     );
+  });
+
+  it('drops an out-of-range or ill-typed statistic, keeps the others and says which and why', () => {
+    const uuid = '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed';
+    const cases: [Record<string, unknown>, keyof CheckIn, string, Record<string, unknown>][] = [
+      [{ ram: 150 }, 'ram', 'percent_out_of_range', { max: 100 }],
+      [{ ram: -0.5 }, 'ram', 'percent_out_of_range', { max: 100 }],
+      [{ cpu: MAX_CPU_PERCENT + 1 }, 'cpu', 'out_of_range', { max: MAX_CPU_PERCENT }],
+      [{ cpu: '12' }, 'cpu', 'not_a_number', {}],
+      [{ user_count: 2.5 }, 'userCount', 'not_a_whole_number', {}],
+      [{ user_count: -1 }, 'userCount', 'out_of_range', { max: 2_147_483_647 }],
+      [{ user_count: 3e9 }, 'userCount', 'out_of_range', { max: 2_147_483_647 }],
+      [{ db_size: 1e300 }, 'dbSize', 'out_of_range', { max: Number.MAX_SAFE_INTEGER }],
+      [{ uptime: true }, 'uptime', 'not_a_number', {}],
+      [{ disk_free: 10, disk_total: 5 }, 'diskFree', 'above_total', { total: 5 }],
+      [{ last_backup_at: 'yesterday' }, 'lastBackupAt', 'not_a_time', {}],
+      [{ version: 42 }, 'version', 'not_text', {}],
+    ];
+    for (const [statistics, property, reason, args] of cases) {
+      const parsed = parseCheckIn({ database_uuid: uuid, cpu: 3.5, user_count: 4, ...statistics });
+      assert.ok('checkIn' in parsed, JSON.stringify(statistics));
+      const { checkIn } = parsed;
+      assert.equal(checkIn[property], null, JSON.stringify(statistics));
+      assert.equal(checkIn.ignored.length, 1, JSON.stringify(checkIn.ignored));
+      const [ignored] = checkIn.ignored;
+      assert.equal(ignored.key, `dead_mans_switch_server.ignored.${reason}`);
+      assert.deepEqual(ignored.args, { field: ignored.field, ...args });
+      assert.equal(ignored.value, JSON.stringify(statistics[ignored.field]));
+      // The good statistics beside it are kept.
+      if (property !== 'cpu') assert.equal(checkIn.cpu, 3.5);
+      if (property !== 'userCount') assert.equal(checkIn.userCount, 4);
+    }
+  });
+
+  it('keeps values at the ends of their ranges and more than 100 % CPU (several cores), unflagged', () => {
+    const parsed = parseCheckIn({
+      database_uuid: '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed',
+      cpu: 350.5,
+      ram: 100,
+      user_count: 0,
+      disk_free: 5,
+      disk_total: 5,
+      db_size: 1024.4,
+    });
+    assert.ok('checkIn' in parsed);
+    assert.deepEqual(parsed.checkIn.ignored, []);
+    assert.deepEqual(
+      [parsed.checkIn.cpu, parsed.checkIn.ram, parsed.checkIn.userCount, parsed.checkIn.diskFree],
+      [350.5, 100, 0, 5],
+    );
+    assert.equal(parsed.checkIn.dbSize, 1024, 'sizes sent as floats are rounded to whole bytes');
+  });
+
+  it('cuts a version longer than 100 characters, visibly, and shows long values short', () => {
+    const version = `17.0+e-${'x'.repeat(200)}`;
+    const parsed = parseCheckIn({ database_uuid: '1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed', version });
+    assert.ok('checkIn' in parsed);
+    assert.equal(parsed.checkIn.version, version.slice(0, 100));
+    assert.equal(parsed.checkIn.ignored[0].key, 'dead_mans_switch_server.ignored.cut');
+    assert.equal(parsed.checkIn.ignored[0].value.length, 100);
+    assert.ok(parsed.checkIn.ignored[0].value.endsWith('…'));
+  });
+
+  it('still refuses a check-in without a valid database_uuid', () => {
+    const parsed = parseCheckIn({ database_uuid: 'nope', ram: 150 });
+    assert.ok('error' in parsed);
+    assert.equal(parsed.error.key, 'dead_mans_switch_server.errors.uuid_invalid');
   });
 });

@@ -142,10 +142,6 @@ describe('POST /dead_mans_switch/alive', () => {
     const cases: [unknown, RegExp][] = [
       [{ cpu: 1 }, /database_uuid is missing/],
       [{ database_uuid: '1234' }, /must be a UUID/],
-      [{ database_uuid: newUuid(), cpu: 'high' }, /cpu must be a non-negative number/],
-      [{ database_uuid: newUuid(), ram: -1 }, /ram must be a non-negative number/],
-      [{ database_uuid: newUuid(), last_backup_at: 'yesterday' }, /last_backup_at must be an ISO 8601/],
-      [{ database_uuid: newUuid(), version: 'x'.repeat(101) }, /version must be text of at most 100/],
       [[{ database_uuid: newUuid() }], /must be a JSON object/],
       ['{"database_uuid": ', /not valid JSON/],
     ];
@@ -158,6 +154,34 @@ describe('POST /dead_mans_switch/alive', () => {
     }
     assert.equal(await count(db, 'dead_mans_switch_instance'), instances);
     assert.equal(await count(db, 'dead_mans_switch_log'), logs);
+  });
+
+  it('keeps the heartbeat of a check-in with a bad statistic: the value is dropped (or cut) and said why', async () => {
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [{ cpu: 'high' }, 'cpu', /^cpu was not a number: not stored$/],
+      [{ ram: -1 }, 'ram', /^ram is a percentage, between 0 and 100: not stored$/],
+      [{ ram: 150 }, 'ram', /^ram is a percentage, between 0 and 100: not stored$/],
+      [{ user_count: 2.5 }, 'user_count', /^user_count must be a whole number: not stored$/],
+      [{ user_count: -3 }, 'user_count', /^user_count must be between 0 and 2147483647: not stored$/],
+      [{ disk_free: 10, disk_total: 5 }, 'disk_free', /^disk_free is larger than disk_total \(5\): not stored$/],
+      [{ last_backup_at: 'yesterday' }, 'last_backup_at', /^last_backup_at was not an ISO 8601 date/],
+      [{ version: 'x'.repeat(101) }, 'version', /^version was longer than 100 characters: cut to 100$/],
+    ];
+    for (const [statistics, field, message] of cases) {
+      const uuid = newUuid();
+      const reply = await postAlive(app, { database_uuid: uuid, cpu: 1, ...statistics });
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      assert.equal(reply.body.status, 'ok');
+      assert.equal(reply.body.ignored.length, 1, JSON.stringify(reply.body));
+      assert.equal(reply.body.ignored[0].field, field);
+      assert.match(reply.body.ignored[0].message, message);
+      const instance = await instanceByUuid(db, uuid);
+      assert.ok(instance.last_seen, 'the heartbeat counted');
+    }
+    // Free text is cut, not dropped: the first 100 characters are kept.
+    const uuid = newUuid();
+    await postAlive(app, { database_uuid: uuid, version: `v${'9'.repeat(150)}` });
+    assert.equal((await instanceByUuid(db, uuid)).last_version, `v${'9'.repeat(99)}`);
   });
 
   it('refuses bodies over 16 KiB with 413 and other content types with 415', async () => {

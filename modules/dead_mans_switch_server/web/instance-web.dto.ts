@@ -1,5 +1,6 @@
 import { Transform, Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { OptionalText } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import { MAX_DELAY, MIN_DELAY } from '../instances/instance.dto.js';
 
@@ -69,10 +70,9 @@ export class InstanceFormDto {
   @Min(1)
   user_id?: number | null;
 
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  description?: string;
+  /** Empty clears it. */
+  @OptionalText(200)
+  description?: string | null;
 
   @IsOptional()
   @Type(() => Number)

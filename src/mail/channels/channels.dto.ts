@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsArray, IsBoolean, IsObject, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsArray, IsBoolean, IsObject, IsOptional, IsString, Matches } from 'class-validator';
+import { Name } from '../../common/validation.js';
 
 export class CreateChannelDto {
   @ApiProperty({ description: 'webhook, slack, teams, pushover, ntfy, or an addon’s channel' })
@@ -7,9 +8,8 @@ export class CreateChannelDto {
   @Matches(/^[a-z][a-z0-9_]{0,39}$/)
   kind: string;
 
-  @ApiProperty({ description: 'A name for its owner, e.g. "Ops Slack"' })
-  @IsString()
-  @Length(1, 100)
+  @ApiProperty({ description: 'A name for its owner, e.g. "Ops Slack"', maxLength: 100 })
+  @Name(100)
   name: string;
 
   @ApiProperty({
@@ -30,10 +30,9 @@ export class CreateChannelDto {
 }
 
 export class UpdateChannelDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 100 })
   @IsOptional()
-  @IsString()
-  @Length(1, 100)
+  @Name(100)
   name?: string;
 
   @ApiPropertyOptional({

@@ -1,27 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMaxSize,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { OptionalText, Text } from '../../common/validation.js';
 
 export class PostMessageDto {
-  @ApiProperty({ description: 'Plain text' })
-  @IsString()
-  @IsNotEmpty()
-  @MaxLength(20_000)
+  @ApiProperty({ description: 'Plain text', maxLength: 20_000 })
+  @Text(20_000)
   body: string;
 
-  @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
+  @ApiPropertyOptional({ maxLength: 200 })
+  @OptionalText(200)
   subject?: string;
 
   @ApiPropertyOptional({

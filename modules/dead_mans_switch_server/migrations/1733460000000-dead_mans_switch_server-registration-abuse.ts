@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-export class DeadMansSwitchServerRegistrationAbuse1733410000000 implements MigrationInterface {
+export class DeadMansSwitchServerRegistrationAbuse1733460000000 implements MigrationInterface {
   async up(db: QueryRunner): Promise<void> {
     await db.query(`
       -- The global registration cap counts the last hour's instances, and the purge finds old never-activated
