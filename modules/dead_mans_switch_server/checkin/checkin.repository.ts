@@ -72,8 +72,7 @@ const LOG_VALUES = `$2::timestamptz, $3::double precision, $4::double precision,
  * The common case of a check-in as one named statement: a known instance that is not down moves its deadline,
  * keeps its statistics and gets its log row. Returns no row for an unknown uuid, a down instance or one with a
  * cron expectation without `next_in` (croner computes its deadline), or one with a check-in token (the full
- * transaction checks it). Exported for the benchmark's reference
- * server, which runs exactly this statement.
+ * transaction checks it). Exported for the benchmark's reference server, which runs exactly this statement.
  */
 export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryConfig {
   return {
@@ -100,8 +99,7 @@ export class CheckInRepository {
    * The common case in one statement (one implicit transaction, committed when it returns): a known instance
    * that is not down moves its deadline, keeps its statistics and gets its log row. Returns nothing for an
    * unknown uuid, a down instance, one with a cron expectation (its deadline is computed by croner) or with a
-   * check-in token (compared in constant time by the caller), whose
-   * check-in needs the full transaction.
+   * check-in token (compared in constant time by the caller), whose check-in needs the full transaction.
    */
   async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
     // A named (prepared) statement: no parse and plan per call on the server.
