@@ -116,7 +116,8 @@ export class BackupConfigsService {
       const after: BackupConfig = { ...before };
       const databaseUrl = dto.database_url ? this.keptPassword(dto.database_url, before) : dto.database_url;
       if (dto.name !== undefined) after.name = dto.name.trim();
-      if (databaseUrl !== undefined) after.databaseUrl = databaseUrl ? this.runner.sealUrl(databaseUrl) : null;
+      if (databaseUrl !== undefined)
+        after.databaseUrl = databaseUrl ? this.runner.sealUrl(databaseUrl) : null;
       if (dto.cron !== undefined) after.cron = dto.cron.trim();
       if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
       if (dto.storage !== undefined) after.storage = dto.storage;
@@ -224,7 +225,11 @@ export class BackupConfigsService {
       new Schedule(cron, timeZone);
     } catch (error) {
       if (!(error instanceof ScheduleError)) throw error;
-      throw refused('cron', 'backup.errors.bad_schedule', { cron, time_zone: timeZone, error: error.message });
+      throw refused('cron', 'backup.errors.bad_schedule', {
+        cron,
+        time_zone: timeZone,
+        error: error.message,
+      });
     }
   }
 

@@ -54,7 +54,7 @@ import { WebInboxController } from '../web/web-inbox.controller.js';
 import { WEB_HOME, WEB_MENUS, WEB_RECORD_PAGES, WebPageService } from '../web/web-page.service.js';
 import { WebPreferencesController } from '../web/web-preferences.controller.js';
 import { CORE_WEB_TEMPLATES, WEB_TEMPLATE_FOLDERS, WebRenderer } from '../web/web-renderer.service.js';
-import { SESSION_SECRET, WebSessionService } from '../web/web-session.service.js';
+import { WebSessionService } from '../web/web-session.service.js';
 import { WebThreadsController } from '../web/web-threads.controller.js';
 import { SecretKeys } from '../database/secret-keys.js';
 import { SeedRepository } from './seed.repository.js';
@@ -110,6 +110,7 @@ export class CoreModule {
     const { config, addons } = options;
     // Core and the addons, core first: what every manifest contributes.
     const manifests = [options.core, ...addons].map((a) => a.manifest);
+    const keys = new SecretKeys(options.sessionSecret);
     return {
       module: CoreModule,
       global: true,
@@ -127,7 +128,8 @@ export class CoreModule {
           // waiting requests cannot pile up without bound.
           extra: { max: config.databasePoolSize, connectionTimeoutMillis: 5000 },
         }),
-        JwtModule.register({ secret: options.sessionSecret }),
+        // Tokens are signed with the 'session' purpose's derived key, never with the master secret itself.
+        JwtModule.register({ secret: keys.key('session') }),
         ScheduleModule.forRoot(),
         ThrottlerModule.forRoot([{ name: 'default', ttl: 60_000, limit: 100 }]),
         TerminusModule,
@@ -174,8 +176,7 @@ export class CoreModule {
           useValue: manifests.flatMap((m) => (m.checks ?? []).map((check) => ({ addon: m.name, check }))),
         },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
-        { provide: SESSION_SECRET, useValue: options.sessionSecret },
-        { provide: SecretKeys, useValue: new SecretKeys(options.sessionSecret) },
+        { provide: SecretKeys, useValue: keys },
         {
           provide: WEB_MENUS,
           useValue: manifests.flatMap((m) => m.web?.menus ?? []).sort((a, b) => a.sequence - b.sequence),

@@ -6,9 +6,7 @@ import { clearCookie, setCookie } from '../common/http-reply.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
 import { TOKEN_TTL_SECONDS } from '../auth/auth.service.js';
-
-/** The resolved session secret (SESSION_SECRET, or the one generated into DATA_DIR). */
-export const SESSION_SECRET = Symbol('SESSION_SECRET');
+import { SecretKeys } from '../database/secret-keys.js';
 
 export const SESSION_COOKIE = 'vigil_session';
 /** Double-submit cookie of the login form, the only form posted before a session exists. */
@@ -58,7 +56,7 @@ export class WebSessionService {
   constructor(
     private readonly jwt: JwtService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(SESSION_SECRET) private readonly sessionSecret: string,
+    private readonly keys: SecretKeys,
   ) {}
 
   private cookieOptions(maxAgeSeconds: number) {
@@ -130,8 +128,8 @@ export class WebSessionService {
     return !!cookie && presented !== undefined && equal(cookie, presented);
   }
 
-  private secret(): string {
-    // A key of its own, derived from the session secret rather than reused as is.
-    return createHmac('sha256', this.sessionSecret).update('vigil-web-csrf').digest('base64url');
+  private secret(): Buffer {
+    // A key of its own (HKDF purpose 'csrf'), never the token signing key.
+    return this.keys.key('csrf');
   }
 }

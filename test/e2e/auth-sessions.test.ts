@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { SecretKeys } from '../../src/database/secret-keys.js';
 import { ManualClock } from '../../src/scheduler/clock.js';
-import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
+import { ADMIN, startTestApp, TEST_SESSION_SECRET, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
 import { newUser } from '../harness/factories.js';
 import { Api } from '../harness/http.js';
@@ -26,6 +28,13 @@ async function webSignIn(url: string, email: string, password: string): Promise<
   });
   assert.equal(signed.status, 303, await signed.text());
   return cookieOf(signed, 'vigil_session')!;
+}
+
+/** An HS256 JWT signed with `key`, as anyone holding that key could make one. */
+function hs256(payload: object, key: string | Buffer): string {
+  const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+  const body = `${part({ alg: 'HS256', typ: 'JWT' })}.${part(payload)}`;
+  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
 }
 
 /** 200 when the cookie is a live session; a redirect to the sign-in page otherwise. */
@@ -127,6 +136,20 @@ describe('sessions and tokens (issue 22 item 7)', () => {
     assert.equal(changed.status, 200);
     assert.equal((await admin.get('/api/v1/me')).status, 401);
     admin = await anonymous.login(ADMIN.email, ADMIN.password);
+  });
+
+  it('signs tokens with a key derived for that purpose, not with SESSION_SECRET itself', async () => {
+    const user = await newUser(app, { roles: ['manager'] });
+    const now = Math.floor(Date.now() / 1000);
+    const payload = { sub: user.id, ver: 0, typ: 'api', iat: now, exp: now + 600 };
+    // Whoever learns the master secret from a leak of one purpose's use cannot mint tokens with it directly.
+    assert.equal((await anonymous.as(hs256(payload, TEST_SESSION_SECRET)).get('/api/v1/me')).status, 401);
+    const derived = new SecretKeys(TEST_SESSION_SECRET).key('session');
+    assert.equal(
+      (await anonymous.as(hs256(payload, derived)).get('/api/v1/me')).status,
+      200,
+      'the same claims',
+    );
   });
 });
 

@@ -136,9 +136,17 @@ const ACCESS: Record<string, Access> = {
   'POST /web/instances/:id/token/delete': 'manager',
   'GET /web/environment': 'ops',
   'GET /web/backups': 'viewer',
+  'GET /web/backups/runs': 'viewer',
+  'GET /web/backups/configs/new': 'manager',
+  'POST /web/backups/configs': 'manager',
   'GET /web/backups/configs/:id': 'viewer',
+  'POST /web/backups/configs/:id': 'manager',
+  'POST /web/backups/configs/:id/delete': 'manager',
   'POST /web/backups/configs/:id/run': 'ops',
-  'POST /web/backups/:id/restore': 'ops',
+  'GET /web/backups/:id/download': 'ops',
+  'POST /web/backups/:id/verify': 'ops',
+  'POST /web/backups/:id/delete': 'manager',
+  'POST /web/backups/restore': 'ops',
   'POST /web/environment/check': 'admin',
 };
 

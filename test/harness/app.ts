@@ -8,6 +8,7 @@ import { type Clock } from '../../src/scheduler/clock.js';
 import { TEST_ADDON_PATHS } from './database.js';
 
 export const ADMIN = { email: 'admin@vigil.test', password: 'admin-password-1' };
+export const TEST_SESSION_SECRET = 'test-session-secret-that-is-long-enough-for-hs256';
 
 export interface TestAppOptions {
   databaseUrl: string;
@@ -36,7 +37,7 @@ export async function startTestApp(options: TestAppOptions): Promise<TestApp> {
     PORT: '0',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'vigil-data-')),
     DATABASE_URL: options.databaseUrl,
-    SESSION_SECRET: 'test-session-secret-that-is-long-enough-for-hs256',
+    SESSION_SECRET: TEST_SESSION_SECRET,
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     ADDONS_PATH: TEST_ADDON_PATHS.join(','),

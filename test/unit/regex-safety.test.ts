@@ -84,7 +84,7 @@ const CASES: Case[] = [
     name: 'mail text part from HTML',
     run: htmlToText,
     pieces: [' ', '\t', '\n', '<br>', '<br/>', '</p>', '<li>', '&#x41;', '&#65;', '&amp;', 'a', '<', '>'],
-    worst: [' \t'.repeat(32_000) + 'x'],
+    worst: [' \t'.repeat(32_000) + 'x', '<'.repeat(64_000) + 'x', '<li'.repeat(20_000) + 'x'],
   },
 ];
 

@@ -214,7 +214,10 @@ describe('backup pages of the web UI in a real browser', () => {
       'SELECT database_url FROM backup_config WHERE id = $1',
       [other.id],
     );
-    assert.equal(new URL(runner.databaseUrl({ databaseUrl: row.database_url })).password, 'hunter2-very-secret');
+    assert.equal(
+      new URL(runner.databaseUrl({ databaseUrl: row.database_url })).password,
+      'hunter2-very-secret',
+    );
 
     // Another host with the masked password: refused next to the URL until the password is typed again.
     await page.getByText('Edit the configuration').click();
@@ -396,9 +399,12 @@ describe('backup pages of the web UI in a real browser', () => {
 
     const viewerPage = await signIn(viewer);
     await viewerPage.goto(`${app.url}/web/backups/configs/${configId}`);
-    assert.equal(await viewerPage.locator('tr.backup-run').count() > 0, true);
+    assert.equal((await viewerPage.locator('tr.backup-run').count()) > 0, true);
     // Only the chatter's forms (comment, follow) are the viewer's.
-    assert.equal(await viewerPage.locator('form[action^="/web/backups"], a[download], #config-form').count(), 0);
+    assert.equal(
+      await viewerPage.locator('form[action^="/web/backups"], a[download], #config-form').count(),
+      0,
+    );
     await viewerPage.goto(`${app.url}/web/backups`);
     assert.equal(await viewerPage.getByRole('link', { name: 'New configuration' }).count(), 0);
     const viewerToken = await viewerPage.locator('input[name=_csrf]').first().inputValue();
@@ -430,7 +436,9 @@ describe('backup pages of the web UI in a real browser', () => {
     await noHorizontalScroll(page);
     held.release();
     await app.get(BackupRunner).idle();
-    const [done] = await query<{ status: string }>(db, 'SELECT status FROM backup_backup WHERE id = $1', [id]);
+    const [done] = await query<{ status: string }>(db, 'SELECT status FROM backup_backup WHERE id = $1', [
+      id,
+    ]);
     assert.equal(done.status, 'done');
   });
 });

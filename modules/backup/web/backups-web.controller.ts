@@ -207,7 +207,9 @@ export class BackupsWebController {
   @RequireRole('ops')
   async restore(@Ctx() ctx: RequestContext, @Body() form: RestoreFormDto): Promise<WebRedirect> {
     const restored = await this.backups.restore(ctx, form.backup_id, form.into);
-    return { url: `${form.back ?? '/web/backups'}?restored=${encodeURIComponent(restored.database)}#restores` };
+    return {
+      url: `${form.back ?? '/web/backups'}?restored=${encodeURIComponent(restored.database)}#restores`,
+    };
   }
 
   /** Runs of one configuration (or all), with live figures for the running ones. */

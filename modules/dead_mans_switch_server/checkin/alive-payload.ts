@@ -109,7 +109,7 @@ function shown(value: unknown): string {
 const IGNORED = 'dead_mans_switch_server.ignored';
 
 /**
- * Validates the parameters of a check-in. Only a missing or invalid `database_uuid` refuses it: a statistic of
+ * Validates the parameters of a check-in. Only a missing or invalid `database_uuid` (or an unreadable `next_in`) refuses it: a statistic of
  * the wrong type or out of its range is dropped (stored as null) and listed in `ignored`, so that a client with
  * a broken statistic still keeps its instance up. Unknown keys are ignored.
  */
@@ -120,7 +120,12 @@ export function parseCheckIn(input: unknown): { checkIn: CheckIn } | { error: Pa
 
   const ignored: IgnoredStatistic[] = [];
   const ignore = (field: string, reason: string, args: Record<string, string | number> = {}) =>
-    ignored.push({ field, value: shown(params[field]), key: `${IGNORED}.${reason}`, args: { field, ...args } });
+    ignored.push({
+      field,
+      value: shown(params[field]),
+      key: `${IGNORED}.${reason}`,
+      args: { field, ...args },
+    });
   const number = (
     field: string,
     options: { max: number; integer?: 'round' | 'exact'; unit?: 'percent' },
@@ -132,7 +137,9 @@ export function parseCheckIn(input: unknown): { checkIn: CheckIn } | { error: Pa
       return null;
     }
     if (value < 0 || value > options.max) {
-      ignore(field, options.unit === 'percent' ? 'percent_out_of_range' : 'out_of_range', { max: options.max });
+      ignore(field, options.unit === 'percent' ? 'percent_out_of_range' : 'out_of_range', {
+        max: options.max,
+      });
       return null;
     }
     if (options.integer === 'exact' && !Number.isInteger(value)) {
@@ -157,6 +164,10 @@ export function parseCheckIn(input: unknown): { checkIn: CheckIn } | { error: Pa
     version: null,
     ignored,
   };
+  // `next_in` is not a statistic but the deadline the client asks for: guessing another one would raise false
+  // alarms (or hide real ones), so a value that cannot be read refuses the check-in, naming the field.
+  const badNextIn = ignored.find((problem) => problem.field === 'next_in');
+  if (badNextIn) return fail('dead_mans_switch_server.errors.not_a_number', { field: 'next_in' });
   if (checkIn.diskFree !== null && checkIn.diskTotal !== null && checkIn.diskFree > checkIn.diskTotal) {
     ignore('disk_free', 'above_total', { total: checkIn.diskTotal });
     checkIn.diskFree = null;

@@ -163,7 +163,11 @@ describe('POST /dead_mans_switch/alive', () => {
       [{ ram: 150 }, 'ram', /^ram is a percentage, between 0 and 100: not stored$/],
       [{ user_count: 2.5 }, 'user_count', /^user_count must be a whole number: not stored$/],
       [{ user_count: -3 }, 'user_count', /^user_count must be between 0 and 2147483647: not stored$/],
-      [{ disk_free: 10, disk_total: 5 }, 'disk_free', /^disk_free is larger than disk_total \(5\): not stored$/],
+      [
+        { disk_free: 10, disk_total: 5 },
+        'disk_free',
+        /^disk_free is larger than disk_total \(5\): not stored$/,
+      ],
       [{ last_backup_at: 'yesterday' }, 'last_backup_at', /^last_backup_at was not an ISO 8601 date/],
       [{ version: 'x'.repeat(101) }, 'version', /^version was longer than 100 characters: cut to 100$/],
     ];

@@ -79,13 +79,14 @@ export class TemplateRenderer {
 
 /** The text part: the content's markup flattened, entities decoded. */
 // `(?<![ \t])`: a blank run is matched from its first character only; without it a long run that ends without a
-// newline was rescanned from each of its characters (quadratic).
+// newline was rescanned from each of its characters (quadratic). Tags stop at the next `<` for the same reason: a
+// long run of `<` without `>` was rescanned to its end from each `<`.
 export function htmlToText(html: string): string {
   return html
     .replace(/<br\s*\/?>\n?/gi, '\n')
     .replace(/<\/(p|div|li|tr|h\d)>/gi, '\n')
-    .replace(/<li[^>]*>/gi, '- ')
-    .replace(/<[^>]+>/g, '')
+    .replace(/<li[^<>]*>/gi, '- ')
+    .replace(/<[^<>]+>/g, '')
     .replace(/&#x([0-9a-f]+);/gi, (_, hex: string) => String.fromCodePoint(parseInt(hex, 16)))
     .replace(/&#(\d+);/g, (_, dec: string) => String.fromCodePoint(Number(dec)))
     .replace(/&quot;/g, '"')
