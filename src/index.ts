@@ -1,4 +1,6 @@
-// Core's public entry point: addons import core only from here.
+// Core's public entry point: addons import core only from here. It exports services, never a repository or an entity
+// of core's tables: addons reach partners, users, settings and the chatter through their services (the boundaries
+// test checks it).
 export { defineAddon } from './addons/manifest.js';
 export type {
   AddonManifest,
@@ -45,11 +47,18 @@ export {
 } from './common/app.exception.js';
 export { AppExceptionFilter, type ErrorBody } from './common/exception.filter.js';
 export { setHeader, type AnyReply } from './common/http-reply.js';
-export { Ctx, hasRole, systemContext, type AuthUser, type RequestContext } from './common/request-context.js';
+export {
+  Ctx,
+  hasRole,
+  systemContext,
+  type AuthUser,
+  type RequestContext,
+  type Role,
+} from './common/request-context.js';
 export { PaginationQueryDto, type Page } from './common/pagination.dto.js';
 export { EmailAddress, Name, OptionalText, Text } from './common/validation.js';
 export { SecretBox, SecretKeys, SecretOpenError, type KeyPurpose } from './database/secret-keys.js';
-export { Public, RequireRole } from './common/auth.decorators.js';
+export { RequireRole } from './common/auth.decorators.js';
 export { I18nService } from './i18n/i18n.service.js';
 export { MetricsService } from './monitoring/metrics.service.js';
 export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
@@ -58,10 +67,7 @@ export { Schedule, ScheduleError } from './scheduler/schedule.js';
 export { SettingsService, DATABASE_UUID } from './settings/settings.service.js';
 export { StatisticsService, type Statistics } from './statistics/statistics.service.js';
 export { PROJECT_ROOT } from './paths.js';
-export { Partner } from './partners/partner.entity.js';
-export { PartnersService } from './partners/partners.service.js';
-export { User, type Role } from './users/user.entity.js';
-export { UsersRepository } from './users/users.repository.js';
+export { PartnersService, type PartnerReference } from './partners/partners.service.js';
 export { UsersService } from './users/users.service.js';
 export { ChatterService, type PostMessage } from './mail/chatter/chatter.service.js';
 export {

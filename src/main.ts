@@ -7,6 +7,7 @@ import { startVigil } from './bootstrap/application.js';
 import { runPrimary } from './bootstrap/cluster.js';
 import { loadConfigWithAddons } from './bootstrap/load-config.js';
 import { EnvironmentRefusal } from './environment/environment-report.js';
+import { EnvironmentService } from './environment/environment.service.js';
 
 async function main(): Promise<void> {
   const config = await loadConfigWithAddons();
@@ -41,6 +42,9 @@ async function main(): Promise<void> {
       },
     );
   });
+  // In dev the report is read by a person at a terminal: the table env:check prints, not only the log line.
+  if (report && config.runningEnv === 'dev')
+    console.log(vigil.app.get(EnvironmentService).formatTable(report, 'en', process.stdout.isTTY === true));
   console.log(`Vigil is listening on ${vigil.url}: open ${vigil.url}/web (API docs: ${vigil.url}/api/docs)`);
   if (vigil.createdAdmin) {
     const { email, password } = vigil.createdAdmin;

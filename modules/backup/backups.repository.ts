@@ -21,6 +21,12 @@ export interface ConfigWithLastSuccess {
   lastSuccessAt: Date | null;
 }
 
+/** A configuration's name, for the chatter (a function over its manager: thread definitions are plain objects). */
+export async function configName(id: number, manager: EntityManager): Promise<string> {
+  const rows = await manager.query<{ name: string }[]>('SELECT name FROM backup_config WHERE id = $1', [id]);
+  return rows[0]?.name ?? `#${id}`;
+}
+
 /** The SQL of configurations and backup records. */
 @Injectable()
 export class BackupsRepository {

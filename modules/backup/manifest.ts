@@ -4,7 +4,15 @@ import { BackupConfig } from './backup-config.entity.js';
 import { CONFIG_THREAD } from './backup-config.thread.js';
 import { Backup } from './backup.entity.js';
 import { BackupRestore } from './backup-restore.entity.js';
-import { BackupModule } from './backup.module.js';
+import { BackupConfigsController } from './backup-configs.controller.js';
+import { BackupConfigsService } from './backup-configs.service.js';
+import { BackupRunner } from './backup-runner.service.js';
+import { BackupsController } from './backups.controller.js';
+import { BackupsRepository } from './backups.repository.js';
+import { BackupsService } from './backups.service.js';
+import { PgToolsRepository } from './pg-tools.repository.js';
+import { StorageRepository } from './storage.repository.js';
+import { BackupsWebController } from './web/backups-web.controller.js';
 import { BackupStatisticsProvider } from './backup.statistics.js';
 import { BackupTask } from './backup.task.js';
 import { PRIVATE_NETWORKS_SETTING } from './database-address.js';
@@ -58,5 +66,13 @@ export const manifest = defineAddon({
     menus: [{ id: 'backup.backups', label: 'backup.web.nav', path: '/web/backups', sequence: 40 }],
     recordPages: { [CONFIG_MODEL]: '/web/backups/configs/{id}' },
   },
-  module: BackupModule,
+  controllers: [BackupConfigsController, BackupsController, BackupsWebController],
+  providers: [
+    BackupsRepository,
+    StorageRepository,
+    PgToolsRepository,
+    BackupRunner,
+    BackupConfigsService,
+    BackupsService,
+  ],
 });

@@ -7,7 +7,15 @@ import { runningEnvCheck } from './checks/running-env.check.js';
 import { s3StorageCheck } from './checks/s3-storage.check.js';
 import { sessionSecretCheck } from './checks/session-secret.check.js';
 import { smtpCheck } from './checks/smtp.check.js';
-import { CloudPlatformModule } from './cloud-platform.module.js';
+import { CloudPlatformController } from './cloud-platform.controller.js';
+import { CloudPlatformService } from './cloud-platform.service.js';
+import { PgDumpRepository } from './pg-dump.repository.js';
+import { PlatformEnvironmentRepository } from './platform-environment.repository.js';
+import { PlatformEnvironmentService } from './platform-environment.service.js';
+import { PlatformReportRepository } from './platform-report.repository.js';
+import { S3Repository } from './s3.repository.js';
+import { SmtpRepository } from './smtp.repository.js';
+import { EnvironmentWebController } from './web/environment-web.controller.js';
 import { envCheckCommand } from './env-check.command.js';
 import { EnvironmentCheckTask } from './environment-check.task.js';
 import { CloudPlatformInit1732600000000 } from './migrations/1732600000000-cloud_platform-init.js';
@@ -82,5 +90,14 @@ export const manifest = defineAddon({
       },
     ],
   },
-  module: CloudPlatformModule,
+  controllers: [CloudPlatformController, EnvironmentWebController],
+  providers: [
+    PlatformReportRepository,
+    PlatformEnvironmentRepository,
+    PlatformEnvironmentService,
+    CloudPlatformService,
+    SmtpRepository,
+    S3Repository,
+    PgDumpRepository,
+  ],
 });

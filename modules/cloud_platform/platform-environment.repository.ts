@@ -4,6 +4,12 @@ import { DataSource, type EntityManager } from 'typeorm';
 import type { CheckStatus, RunningEnv } from '../../src/index.js';
 import { PlatformEnvironment } from './platform-environment.entity.js';
 
+/** The environment's name, for the chatter (a function over its manager: thread definitions are plain objects). */
+export async function environmentName(id: number, manager: EntityManager): Promise<string> {
+  const row = await manager.getRepository(PlatformEnvironment).findOneBy({ id });
+  return row?.name ?? `#${id}`;
+}
+
 @Injectable()
 export class PlatformEnvironmentRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}

@@ -1,12 +1,7 @@
-import type { EntityManager } from 'typeorm';
 import type { ThreadDefinition } from '../../src/index.js';
 import { PlatformEnvironment } from './platform-environment.entity.js';
+import { environmentName } from './platform-environment.repository.js';
 import { ENVIRONMENT_MODEL } from './settings.js';
-
-async function environmentName(id: number, manager: EntityManager): Promise<string> {
-  const row = await manager.getRepository(PlatformEnvironment).findOneBy({ id });
-  return row?.name ?? `#${id}`;
-}
 
 /** Environments are threads that ops and admins read and follow; check changes are posted there. */
 export const ENVIRONMENT_THREAD: ThreadDefinition = {

@@ -9,7 +9,7 @@ import {
   MetricsService,
   SettingsService,
   StatisticsService,
-  UsersRepository,
+  UsersService,
   type AppConfig,
   type RequestContext,
 } from '../../src/index.js';
@@ -99,7 +99,7 @@ export class DeadMansSwitchClientService {
     private readonly server: SwitchServerRepository,
     private readonly host: HostRepository,
     private readonly settings: SettingsService,
-    private readonly users: UsersRepository,
+    private readonly users: UsersService,
     private readonly statistics: StatisticsService,
     private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,

@@ -12,7 +12,11 @@ import {
   URL_SETTING,
 } from './client-settings.js';
 import { dmsAliveCommand } from './dms-alive.command.js';
-import { DeadMansSwitchClientModule } from './dead-mans-switch-client.module.js';
+import { CheckInStateRepository } from './check-in-state.repository.js';
+import { DeadMansSwitchClientController } from './dead-mans-switch-client.controller.js';
+import { DeadMansSwitchClientService } from './dead-mans-switch-client.service.js';
+import { HostRepository } from './host.repository.js';
+import { SwitchServerRepository } from './switch-server.repository.js';
 import { DeadMansSwitchClientInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_client-init.js';
 import { serverUrlCheck } from './server-url.check.js';
 import { SystemStatisticsProvider } from './system.statistics.js';
@@ -38,5 +42,6 @@ export const manifest = defineAddon({
   statistics: [SystemStatisticsProvider],
   checks: [serverUrlCheck],
   commands: [dmsAliveCommand],
-  module: DeadMansSwitchClientModule,
+  controllers: [DeadMansSwitchClientController],
+  providers: [CheckInStateRepository, SwitchServerRepository, HostRepository, DeadMansSwitchClientService],
 });

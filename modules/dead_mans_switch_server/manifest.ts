@@ -1,6 +1,37 @@
 import { defineAddon } from '../../src/index.js';
 import { AllowedSources } from './checkin/allowed-sources.js';
-import { DeadMansSwitchServerModule } from './dead-mans-switch-server.module.js';
+import { AliveExceptionFilter } from './checkin/alive-exception.filter.js';
+import { AliveController } from './checkin/alive.controller.js';
+import { AliveMiddleware } from './checkin/alive.middleware.js';
+import { CheckInRepository } from './checkin/checkin.repository.js';
+import { CheckInService } from './checkin/checkin.service.js';
+import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
+import { InstanceCancelService } from './checkin/instance-cancel.service.js';
+import { CachedSettings } from './cached-settings.service.js';
+import { DmsMetrics } from './dms-metrics.service.js';
+import { InstanceEventsController } from './events/instance-events.controller.js';
+import { InstanceEventsRepository } from './events/instance-events.repository.js';
+import { InstanceEventsService } from './events/instance-events.service.js';
+import { InstanceAlertsRepository } from './instance-alerts.repository.js';
+import { InstanceAlertsService } from './instance-alerts.service.js';
+import { InstancesController } from './instances/instances.controller.js';
+import { InstancesRepository } from './instances/instances.repository.js';
+import { InstancesService } from './instances/instances.service.js';
+import { InstancesWebController } from './web/instances-web.controller.js';
+import { LogPartitionsRepository } from './logs/log-partitions.repository.js';
+import { WatchdogRepository } from './watchdog/watchdog.repository.js';
+import { WatchdogService } from './watchdog/watchdog.service.js';
+import { MaintenanceWindowsController } from './maintenance/maintenance-windows.controller.js';
+import { MaintenanceWindowsRepository } from './maintenance/maintenance-windows.repository.js';
+import { MaintenanceWindowsService } from './maintenance/maintenance-windows.service.js';
+import { StormBreakerService } from './storm/storm-breaker.service.js';
+import { StormRepository } from './storm/storm.repository.js';
+import { ProbeMetrics } from './probes/probe-metrics.service.js';
+import { ProbeNetworkRepository } from './probes/probe-network.repository.js';
+import { ProbeSecretsRepository } from './probes/probe-secrets.repository.js';
+import { ProbesController } from './probes/probes.controller.js';
+import { ProbesRepository } from './probes/probes.repository.js';
+import { ProbesService } from './probes/probes.service.js';
 import { InstanceAlert } from './instance-alert.entity.js';
 import { MaintenanceWindow } from './maintenance-window.entity.js';
 import { InstanceEvent } from './instance-event.entity.js';
@@ -15,7 +46,10 @@ import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/17330
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
 import { DeadMansSwitchServerLogPartitions1733200000000 } from './migrations/1733200000000-dead_mans_switch_server-log-partitions.js';
 import { DeadMansSwitchServerProbes1733300000000 } from './migrations/1733300000000-dead_mans_switch_server-probes.js';
+import { DeadMansSwitchServerProbeClaims1733400000000 } from './migrations/1733400000000-dead_mans_switch_server-probe-claims.js';
 import { DeadMansSwitchServerIgnoredStatistics1733450000000 } from './migrations/1733450000000-dead_mans_switch_server-ignored-statistics.js';
+import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.repository.js';
+import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
 import { DeadMansSwitchServerRegistrationAbuse1733460000000 } from './migrations/1733460000000-dead_mans_switch_server-registration-abuse.js';
 import { PROBE_SETTING_DEFAULTS, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
@@ -53,6 +87,7 @@ export const manifest = defineAddon({
     DeadMansSwitchServerCronExpectation1733100000000,
     DeadMansSwitchServerLogPartitions1733200000000,
     DeadMansSwitchServerProbes1733300000000,
+    DeadMansSwitchServerProbeClaims1733400000000,
     DeadMansSwitchServerIgnoredStatistics1733450000000,
     DeadMansSwitchServerRegistrationAbuse1733460000000,
   ],
@@ -114,7 +149,49 @@ export const manifest = defineAddon({
         return [(error as Error).message];
       }
     }),
-  bodyLimits: Object.fromEntries(INSTANCE_ENDPOINTS.map((path) => [path, MAX_BODY_BYTES])),
+  controllers: [
+    AliveController,
+    InstancesController,
+    InstanceEventsController,
+    MaintenanceWindowsController,
+    InstancesWebController,
+    // Active probes (http, tcp, ssh) of instances.
+    ProbesController,
+  ],
+  providers: [
+    SourceRateLimiter,
+    AliveExceptionFilter,
+    CheckInRepository,
+    CheckInService,
+    IgnoredStatisticsRepository,
+    IgnoredStatisticsService,
+    DmsMetrics,
+    InstanceAlertsService,
+    InstanceAlertsRepository,
+    InstancesRepository,
+    InstancesService,
+    WatchdogRepository,
+    WatchdogService,
+    LogPartitionsRepository,
+    CachedSettings,
+    InstanceCancelService,
+    InstanceEventsRepository,
+    InstanceEventsService,
+    StormRepository,
+    StormBreakerService,
+    MaintenanceWindowsRepository,
+    MaintenanceWindowsService,
+    ProbesRepository,
+    ProbeNetworkRepository,
+    ProbeSecretsRepository,
+    ProbeMetrics,
+    ProbesService,
+  ],
+  // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
+  publicEndpoints: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path, bodyLimit: MAX_BODY_BYTES })),
+  middleware: [
+    { use: AliveMiddleware, routes: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path })) },
+  ],
   web: {
     templates: 'web/templates',
     home: '/web/instances',
@@ -135,5 +212,4 @@ export const manifest = defineAddon({
       },
     ],
   },
-  module: DeadMansSwitchServerModule,
 });

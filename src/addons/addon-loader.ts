@@ -7,7 +7,14 @@ import { getMetadataArgsStorage } from 'typeorm';
 import { VIGIL_VERSION } from '../environment/version.js';
 import { TaskSchedule } from '../scheduler/task-schedule.js';
 import { PROJECT_ROOT } from '../paths.js';
-import type { DynamicModule } from '@nestjs/common';
+import {
+  Module,
+  RequestMethod,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
+import { controllerRoutes, endpointKey } from '../common/endpoints.js';
 import type { AddonManifest } from './manifest.js';
 
 export interface LoadedAddon {
@@ -29,6 +36,14 @@ export function validateManifest(manifest: AddonManifest): void {
         ? `Addon "${manifest.name}" works with Vigil ${manifest.vigil}; this is Vigil ${VIGIL_VERSION}`
         : `Addon "${manifest.name}": vigil "${manifest.vigil}" is not a semver range (e.g. ^0.1.0)`,
     );
+  }
+  // A declared public endpoint that no controller serves is a typo: its route would ask for a token after all.
+  const served = new Set((manifest.controllers ?? []).flatMap(controllerRoutes).map(endpointKey));
+  for (const endpoint of manifest.publicEndpoints ?? []) {
+    if (!served.has(endpointKey(endpoint)))
+      throw new AddonError(
+        `Addon "${manifest.name}": public endpoint ${endpoint.method} ${endpoint.path} is not a route of its controllers`,
+      );
   }
   for (const task of manifest.tasks ?? []) {
     try {
@@ -131,10 +146,53 @@ function assertNoDuplicateEntities(manifests: { name: string; entities: Function
 }
 
 /**
- * The addon's Nest module as the application imports it: the module of its manifest plus the providers the manifest
- * names (task and statistics providers), so that they are declared once, in the manifest.
+ * The addons' Nest modules, in load order, each built from its manifest (Vendure's plugin metadata): its controllers,
+ * its providers plus the task and statistics providers the manifest names (each once), its middleware on its routes.
+ * An addon's providers are exported to the addons that depend on it, which import its module.
  */
-export function addonModule({ manifest }: LoadedAddon): DynamicModule {
-  const providers = [...(manifest.tasks ?? []).map((task) => task.provider), ...(manifest.statistics ?? [])];
-  return { module: manifest.module, providers: [...new Set(providers)] };
+export function addonModules(addons: LoadedAddon[]): DynamicModule[] {
+  const built = new Map<string, DynamicModule>();
+  for (const addon of addons) {
+    const { manifest } = addon;
+    const imports = manifest.depends.flatMap((name) => built.get(name) ?? []);
+    built.set(manifest.name, addonModule(addon, imports));
+  }
+  return [...built.values()];
 }
+
+/** One addon's Nest module (see `addonModules`); `imports` are the modules of the addons it depends on. */
+export function addonModule({ manifest }: LoadedAddon, imports: DynamicModule[] = []): DynamicModule {
+  const providers = [
+    ...new Set([
+      ...(manifest.providers ?? []),
+      ...(manifest.tasks ?? []).map((task) => task.provider),
+      ...(manifest.statistics ?? []),
+    ]),
+  ];
+  const middleware = manifest.middleware ?? [];
+  // A class of its own per addon, named after it (Nest tells modules apart by class, and names them in errors).
+  const module = {
+    [moduleName(manifest.name)]: class implements NestModule {
+      configure(consumer: MiddlewareConsumer): void {
+        for (const { use, routes } of middleware)
+          consumer
+            .apply(use)
+            .forRoutes(
+              ...routes.map((route) => ({ path: route.path.slice(1), method: RequestMethod[route.method] })),
+            );
+      }
+    },
+  }[moduleName(manifest.name)];
+  Module({})(module);
+  return {
+    module,
+    imports,
+    controllers: manifest.controllers ?? [],
+    providers,
+    exports: providers,
+  };
+}
+
+/** `dead_mans_switch_server` → `DeadMansSwitchServerModule`. */
+const moduleName = (addon: string) =>
+  `${addon.replace(/(?:^|_)([a-z0-9])/g, (_match, letter: string) => letter.toUpperCase())}Module`;

@@ -1,4 +1,5 @@
-import type { INestApplicationContext, Type } from '@nestjs/common';
+import type { INestApplicationContext, NestMiddleware, Provider, Type } from '@nestjs/common';
+import type { PublicEndpoint, RouteDeclaration } from '../common/endpoints.js';
 import type { Role } from '../common/request-context.js';
 import type { MigrationClass } from '../database/migrations.repository.js';
 import type { EnvironmentCheck } from '../environment/environment-check.js';
@@ -16,6 +17,7 @@ export type {
   EnvironmentCheckContext,
 } from '../environment/environment-check.js';
 export type { SubtypeSeed } from '../mail/chatter/thread.js';
+export type { HttpMethod, PublicEndpoint, RouteDeclaration } from '../common/endpoints.js';
 export type { ScheduledTask, TaskDeclaration } from '../scheduler/scheduled-task.js';
 
 export interface SeedData {
@@ -79,6 +81,12 @@ export interface WebDeclaration {
   home?: string;
 }
 
+/** Nest middleware of an addon and the routes it runs before (e.g. the check-in's transport defences). */
+export interface MiddlewareDeclaration {
+  use: Type<NestMiddleware>;
+  routes: RouteDeclaration[];
+}
+
 export interface AddonManifest {
   /** Must equal the addon's folder name. */
   name: string;
@@ -104,12 +112,25 @@ export interface AddonManifest {
   commands?: CliCommand[];
   /** Alert channels this addon adds besides core's (webhook, slack, teams, pushover, ntfy); kinds must be unique. */
   channels?: AlertChannel[];
-  /** Largest JSON body, in bytes, per route path of this addon (default 1 MiB), e.g. `{ '/my/endpoint': 16384 }`. */
-  bodyLimits?: Record<string, number>;
+  /**
+   * The addon's Nest module, declared here and built by the loader (there is no hand-written module): its HTTP
+   * controllers (API and web pages)…
+   */
+  controllers?: Type[];
+  /**
+   * …its services, repositories and other injectables (the loader adds the task and statistics providers), which
+   * addons that depend on this one may inject too…
+   */
+  providers?: Provider[];
+  /** …and its middleware, each with the routes it runs before. */
+  middleware?: MiddlewareDeclaration[];
+  /**
+   * The routes anyone may call without a session or a token, each with its largest body (e.g. the check-in, 16 KiB):
+   * core's guard lets exactly these through and its body parser refuses a larger body while reading it (413).
+   */
+  publicEndpoints?: PublicEndpoint[];
   /** Menu entries and page templates of the web UI; the pages are routes of the addon's own controllers. */
   web?: WebDeclaration;
-  /** The addon's Nest module: its controllers and services (the loader adds the task and statistics providers). */
-  module: Type;
 }
 
 /** Identity helper that gives manifests their type. */

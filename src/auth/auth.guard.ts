@@ -1,6 +1,7 @@
-import { HttpStatus, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { HttpStatus, Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AppException } from '../common/app.exception.js';
+import { endpointKey, handlerRoutes, PUBLIC_ENDPOINTS, type PublicEndpoint } from '../common/endpoints.js';
 import { hasRole, type VigilRequest } from '../common/request-context.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { PUBLIC_KEY, ROLE_KEY, WEB_KEY } from '../common/auth.decorators.js';
@@ -45,7 +46,13 @@ export class AuthGuard implements CanActivate {
     private readonly auth: AuthService,
     private readonly i18n: I18nService,
     private readonly sessions: SessionCookies,
-  ) {}
+    @Inject(PUBLIC_ENDPOINTS) endpoints: PublicEndpoint[],
+  ) {
+    this.publicEndpoints = new Set(endpoints.map(endpointKey));
+  }
+
+  /** The routes the addons' manifests declare public (`POST /dead_mans_switch/alive`). */
+  private readonly publicEndpoints: Set<string>;
 
   /** A route's decorators, read once per handler instead of through the reflector on every request. */
   private readonly routes = new WeakMap<object, { controller: object; access: RouteAccess }>();
@@ -68,7 +75,10 @@ export class AuthGuard implements CanActivate {
     const targets = [handler, controller];
     const access: RouteAccess = {
       web: this.reflector.getAllAndOverride<boolean>(WEB_KEY, targets) ?? false,
-      public: this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) ?? false,
+      // Core's public routes carry @Public(); an addon's are declared in its manifest.
+      public:
+        (this.reflector.getAllAndOverride<boolean>(PUBLIC_KEY, targets) ?? false) ||
+        handlerRoutes(controller, handler).some((route) => this.publicEndpoints.has(endpointKey(route))),
       role: this.reflector.getAllAndOverride<Role | undefined>(ROLE_KEY, targets) ?? 'viewer',
     };
     this.routes.set(handler, { controller, access });

@@ -133,6 +133,7 @@ export class AuthService implements OnModuleInit {
       partnerId: user.partnerId,
       lang: user.lang,
       timeZone: user.timeZone,
+      passwordChangeRequired: user.passwordChangeRequired,
     };
   }
 

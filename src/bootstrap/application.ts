@@ -10,7 +10,7 @@ import type { DestinationStream } from 'pino';
 import { DataSource } from 'typeorm';
 import {
   DEFAULT_ADDON_PATHS,
-  addonModule,
+  addonModules,
   discoverAddons,
   resolveAddons,
   type LoadedAddon,
@@ -81,7 +81,7 @@ export interface Vigil {
 @Module({})
 class AppModule {
   static forRoot(core: DynamicModule, addons: LoadedAddon[]): DynamicModule {
-    return { module: AppModule, imports: [core, ...addons.map(addonModule)] };
+    return { module: AppModule, imports: [core, ...addonModules(addons)] };
   }
 }
 

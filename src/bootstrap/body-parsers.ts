@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import bodyParser from 'body-parser';
 import type { FastifyInstance } from 'fastify';
 import type { LoadedAddon } from '../addons/addon-loader.js';
+import { routeKey } from '../common/endpoints.js';
 
 /** A Node.js request that a parser gave a body. */
 export type ParsedRequest = IncomingMessage & { body?: unknown };
@@ -15,10 +16,6 @@ export type BodyParser = (request: ParsedRequest, route: string | undefined, don
 
 /** Largest request body a route accepts unless its addon declares a smaller one. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
-
-/** A route pattern as the router matches it: case-insensitive, with or without a trailing slash. */
-// (?<!\/): a match starts only at a run's first slash; `/\/+$/` rescanned long runs from each slash (quadratic).
-export const routeKey = (path: string) => path.toLowerCase().replace(/(?<!\/)\/+$/, '') || '/';
 
 /** Smallest of the limits: what a request no route matched may send (it is answered 404 anyway). */
 const smallest = (limits: Iterable<number>) => Math.min(DEFAULT_BODY_LIMIT, ...limits);
@@ -35,8 +32,8 @@ const FIRST_CHAR = /^[ \t\n\r]*(.)/;
 
 /**
  * Parses JSON and form bodies with a size limit per path (body-parser's parsers, run by Fastify as its one content type
- * parser, so that compressed bodies, charsets and the limits behave as they did on Express): an addon's manifest `bodyLimits` lowers it for its
- * routes (the unauthenticated check-in endpoint takes 16 KiB), so an oversized body is refused with 413 while it
+ * parser, so that compressed bodies, charsets and the limits behave as they did on Express): the `bodyLimit` of an
+ * addon's manifest `publicEndpoints` lowers it for those routes (the unauthenticated check-in endpoint takes 16 KiB), so an oversized body is refused with 413 while it
  * is read, not after a megabyte was buffered.
  *
  * The common case — `application/json` in UTF-8, not compressed, with a `Content-Length` within the limit — is
@@ -48,8 +45,9 @@ const FIRST_CHAR = /^[ \t\n\r]*(.)/;
 export function bodyParsers(addons: LoadedAddon[]): BodyParser {
   const limited = new Map<string, { limit: number; parser: Parser }>();
   for (const { manifest } of addons) {
-    for (const [path, limit] of Object.entries(manifest.bodyLimits ?? {}))
-      limited.set(routeKey(path), { limit, parser: bodyParser.json({ limit }) as Parser });
+    for (const { path, bodyLimit: limit } of manifest.publicEndpoints ?? [])
+      if (limit !== undefined)
+        limited.set(routeKey(path), { limit, parser: bodyParser.json({ limit }) as Parser });
   }
   const defaultJson = bodyParser.json({ limit: DEFAULT_BODY_LIMIT }) as Parser;
   const form = bodyParser.urlencoded({ extended: true, limit: DEFAULT_BODY_LIMIT }) as Parser;

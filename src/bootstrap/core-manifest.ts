@@ -13,6 +13,8 @@ import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { CoreChannelSecrets1732352200000 } from '../database/migrations/1732352200000-core-channel-secrets.js';
 import { CoreAuthSessions1732352207000 } from '../database/migrations/1732352207000-core-auth-sessions.js';
+import { CorePasswordChangeRequired1732352400000 } from '../database/migrations/1732352400000-core-password-change-required.js';
+import { CoreNotificationClaims1732352600000 } from '../database/migrations/1732352600000-core-notification-claims.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { Partner } from '../partners/partner.entity.js';
 import { PARTNER_THREAD } from '../partners/partner.thread.js';
@@ -20,12 +22,11 @@ import { ScheduledTaskState } from '../scheduler/scheduled-task-state.entity.js'
 import { Setting } from '../settings/setting.entity.js';
 import { ApiKey } from '../users/api-key.entity.js';
 import { User } from '../users/user.entity.js';
-import { CoreModule } from './core.module.js';
 
 /**
  * Core's manifest, of the same shape as an addon's: core is installed as the addon `base`, always first, and the
  * bootstrap reads its entities, migrations, seed data, tasks, threads, checks and menus with the addons'.
- * Its module is built by `CoreModule.forRoot` (core's services are global) rather than imported as it is.
+ * Its module is `CoreModule.forRoot` (core's services are global), not built from the manifest.
  */
 const coreManifest = defineAddon({
   name: 'base',
@@ -42,6 +43,8 @@ const coreManifest = defineAddon({
     CoreUserTimeZone1732340000000,
     CoreChannelSecrets1732352200000,
     CoreAuthSessions1732352207000,
+    CorePasswordChangeRequired1732352400000,
+    CoreNotificationClaims1732352600000,
   ],
   // So far core's seed data and tasks are all the mail area's (src/mail/mail.manifest.ts).
   seed: MAIL_SEED,
@@ -56,7 +59,6 @@ const coreManifest = defineAddon({
       { id: 'base.admin', label: 'web.nav.admin', path: '/web/admin', role: 'admin', sequence: 100 },
     ],
   },
-  module: CoreModule,
 });
 
 /** Core as the loader gives an addon: its manifest and its source folder. */

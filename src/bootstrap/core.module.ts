@@ -12,6 +12,7 @@ import { AuthGuard, SessionCookies } from '../auth/auth.guard.js';
 import { AuthService } from '../auth/auth.service.js';
 import { LoginAddressLimiter } from '../auth/login-address-limiter.js';
 import { LoginAttemptsRepository } from '../auth/login-attempts.repository.js';
+import { PUBLIC_ENDPOINTS } from '../common/endpoints.js';
 import { AppExceptionFilter } from '../common/exception.filter.js';
 import type { AppConfig } from '../config/app-config.js';
 import { APP_CONFIG } from '../config/config.tokens.js';
@@ -175,6 +176,7 @@ export class CoreModule {
           provide: ENVIRONMENT_CHECKS,
           useValue: manifests.flatMap((m) => (m.checks ?? []).map((check) => ({ addon: m.name, check }))),
         },
+        { provide: PUBLIC_ENDPOINTS, useValue: manifests.flatMap((m) => m.publicEndpoints ?? []) },
         { provide: EMBEDDED_DATABASE, useValue: options.embeddedDatabase },
         { provide: SecretKeys, useValue: keys },
         {

@@ -20,6 +20,8 @@ export interface AuthUser {
   lang: string;
   /** The time zone chosen in the user's preferences, if any. */
   timeZone?: string | null;
+  /** Still on a password they did not choose: the web UI asks to change it on every page. */
+  passwordChangeRequired?: boolean;
 }
 
 export interface VigilRequest extends FastifyRequest {

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { type BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import type { Counter, Histogram } from 'prom-client';
@@ -7,7 +9,7 @@ import type { ScheduledTask } from '../scheduler/scheduled-task.js';
 import { I18nService } from '../i18n/i18n.service.js';
 import { MetricsService } from '../monitoring/metrics.service.js';
 import { Clock } from '../scheduler/clock.js';
-import { ChannelDeliveryService } from './channels/channel-delivery.service.js';
+import { ChannelDeliveryService, type Delivery } from './channels/channel-delivery.service.js';
 import { ChannelRegistry } from './channels/channel-registry.js';
 import { MailerRepository } from './email/mailer.repository.js';
 import {
@@ -24,11 +26,11 @@ export const BACKOFF_SECONDS = 30;
 /** Longest one send may take (nodemailer's own timeouts are per step); past it the try counts as failed. */
 const SEND_TIMEOUT_SECONDS = 60;
 /**
- * A claim is a row lock held by the sender's transaction. PostgreSQL releases it when that connection dies, and
- * ends a session that stays idle in its transaction longer than this (a sender that vanished without closing).
+ * How long a claim on a row lasts (on the database's clock). Every send is cut off well before (e-mail at
+ * SEND_TIMEOUT_SECONDS, channels at 60 s at most), so only a dead worker's claim lapses; then another takes the row.
  */
-const CLAIM_IDLE_LIMIT_SECONDS = SEND_TIMEOUT_SECONDS + 30;
-/** Deliveries one dispatcher runs side by side; each holds one database connection while it sends. */
+export const CLAIM_LEASE_SECONDS = 2 * SEND_TIMEOUT_SECONDS;
+/** Deliveries one dispatcher runs side by side; each holds a database connection only to claim and to record. */
 export const DISPATCH_WORKERS = 4;
 
 export interface DispatchResult {
@@ -38,15 +40,21 @@ export interface DispatchResult {
 }
 
 type Outcome = keyof DispatchResult;
+/** What one delivery came to: counted, or `lost` (its claim lapsed and was taken over), or not recorded yet. */
+type Attempt = Outcome | 'lost' | 'unrecorded';
+/** Writes a delivery's outcome in its own transaction; `lost` when the worker's claim no longer stands. */
+type Recorder = () => Promise<Outcome | 'lost'>;
 
 /**
  * Delivers pending notifications: e-mail, and every alert channel (webhook, Slack…) with its own sender and retry
- * policy. Each delivery is one transaction that claims one due row
- * (`FOR UPDATE SKIP LOCKED`, so any number of dispatchers share the work), renders it in its recipient's language,
- * sends it and records the outcome. The row lock is the claim: nobody else sends the row while it is held, however
- * slow the SMTP server is, and it is released the moment the sender's connection ends — a crash, a shutdown or a
- * database restart leaves the row due again at once, with no lease to wait for. At least once: a row is marked
- * sent only after the SMTP server accepted it, and its Message-ID is the same on every attempt.
+ * policy. Claim-then-release: a delivery claims one due row in a short transaction (`claimed_by` this
+ * dispatcher, `claimed_until` the database's now() + CLAIM_LEASE_SECONDS; any number of dispatchers share the work)
+ * and reads what the send needs; it then sends with no database connection held — however slow the SMTP server,
+ * the pool stays free for check-ins — and records the outcome in a second short transaction, if its claim still
+ * stands. A claim whose lease passed (a worker that died) is taken over; a dispatcher whose recording failed (the
+ * database went away) records it on its next run and releases its other claims, so that a database restart
+ * delays nothing by a lease. At least once: a row is marked sent only after the SMTP server accepted it, and its
+ * Message-ID is the same on every attempt.
  */
 @Injectable()
 export class NotificationDispatcher implements BeforeApplicationShutdown {
@@ -54,6 +62,16 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
   private readonly outcomes: Counter<'result'>;
   private readonly latency: Histogram;
   private stopping = false;
+  /** Names this dispatcher's claims: unique per process start, even where every container is pid 1. */
+  readonly worker = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  /** Rows this dispatcher is delivering now. */
+  private readonly inFlight = new Set<string>();
+  /** Outcomes whose recording failed (the database was away), by row: recorded at the next run. */
+  private readonly unrecorded = new Map<string, { record: Recorder; claimed: ClaimedNotification }>();
+  /** Claim transactions under way. */
+  private claiming = 0;
+  /** A claim transaction failed: this dispatcher may hold a claim it does not know of. */
+  private strayClaims = false;
 
   constructor(
     private readonly repo: NotificationsRepository,
@@ -93,16 +111,14 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     const result: DispatchResult = { sent: 0, retried: 0, failed: 0 };
     const channels = [...(this.mailer.enabled ? ['email'] : []), ...this.registry.kinds];
     if (!channels.length) return result;
-    // Rows whose delivery met a database error in this call: retried by a later one, not in a loop here.
-    const skipped: string[] = [];
+    if (!(await this.settleOwnClaims(result))) return result;
     let budget = maxRows;
     const worker = async () => {
       while (budget > 0 && !this.stopping) {
         budget--;
-        const outcome = await this.deliverNext(skipped, channels);
-        if (outcome === 'idle' || outcome === 'unavailable') return;
-        result[outcome]++;
-        this.outcomes.inc({ result: outcome });
+        const attempt = await this.deliverNext(channels);
+        if (attempt === 'idle' || attempt === 'unavailable') return;
+        if (attempt !== 'lost' && attempt !== 'unrecorded') this.count(attempt, result);
       }
     };
     await Promise.all(Array.from({ length: workers }, worker));
@@ -126,88 +142,165 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     this.stopping = true;
   }
 
-  private async deliverNext(
-    skipped: string[],
-    channels: string[],
-  ): Promise<Outcome | 'idle' | 'unavailable'> {
-    let claimed: ClaimedNotification | undefined;
+  private count(outcome: Outcome, result: DispatchResult): void {
+    result[outcome]++;
+    this.outcomes.inc({ result: outcome });
+  }
+
+  /**
+   * Records the outcomes a database outage left unrecorded, then releases this dispatcher's other claims (made by
+   * a transaction whose commit it never heard of): their rows are due again at once, not after the lease. False
+   * when the database cannot be reached.
+   */
+  private async settleOwnClaims(result: DispatchResult): Promise<boolean> {
     try {
-      return await this.repo.transaction(async (manager) => {
-        claimed = await this.repo.claimOne(
-          this.clock.now(),
-          skipped,
-          CLAIM_IDLE_LIMIT_SECONDS,
-          channels,
-          manager,
-        );
-        if (!claimed) return 'idle';
-        const outcome = await (claimed.channel === 'email'
-          ? this.deliver(claimed, manager)
-          : this.channels.deliver(claimed, manager));
-        if (outcome === 'sent') this.observeLatency(claimed);
-        return outcome;
-      });
-    } catch (failure) {
-      const error = failure instanceof Error ? failure.message : String(failure);
-      if (!claimed) {
-        this.logger.warn(`Cannot claim due notifications, the next run retries: ${error}`);
-        return 'unavailable';
+      for (const [id, pending] of [...this.unrecorded]) {
+        // Out of the map while it is written, so that an overlapping run does not write it too.
+        this.unrecorded.delete(id);
+        try {
+          const outcome = await pending.record();
+          if (outcome === 'lost')
+            this.logger.warn(`Notification ${id}: another dispatcher took it over meanwhile`);
+          else this.count(outcome, result);
+          if (outcome === 'sent') this.observeLatency(pending.claimed);
+        } catch (failure) {
+          this.unrecorded.set(id, pending);
+          throw failure;
+        }
       }
-      // The database failed during this delivery: its transaction, and with it the claim, is gone, so the row is
-      // due again already. Spacing its next try out is best effort: while the database is away it cannot be
-      // written, and the row is simply sent as soon as the database is back.
-      skipped.push(claimed.id);
+      // Only once no claim of this dispatcher is being made: a claim that just committed is not in flight yet.
+      if (this.strayClaims && this.claiming === 0) {
+        this.strayClaims = false;
+        const keep = [...this.inFlight, ...this.unrecorded.keys()];
+        const released = await this.repo.releaseClaims(this.worker, keep);
+        if (released) this.logger.warn(`Released ${released} notification claims left by a database error`);
+      }
+      return true;
+    } catch (failure) {
       this.logger.warn(
-        `Notification ${claimed.id}: database error during its delivery (${error}); it is retried`,
+        `Cannot reach the database to deliver notifications, the next run retries: ${String(failure)}`,
       );
-      await this.repo
-        .markRetry(claimed.id, error, this.nextTry(claimed.attempts))
-        .catch((again: unknown) =>
-          this.logger.warn(`Could not space out notification ${claimed!.id}: ${String(again)}`),
-        );
-      return 'retried';
+      return false;
     }
   }
 
-  private async deliver(notification: ClaimedNotification, manager: EntityManager): Promise<Outcome> {
+  /** Claims one due row (one short transaction), delivers it with no connection held, records the outcome. */
+  private async deliverNext(channels: string[]): Promise<Attempt | 'idle' | 'unavailable'> {
+    let claimed: ClaimedNotification | undefined;
+    let delivery: Delivery | undefined;
+    this.claiming++;
+    try {
+      await this.repo.transaction(async (manager) => {
+        claimed = await this.repo.claimOne(
+          this.clock.now(),
+          this.worker,
+          CLAIM_LEASE_SECONDS,
+          channels,
+          manager,
+        );
+        if (claimed)
+          delivery =
+            claimed.channel === 'email'
+              ? await this.prepareEmail(claimed, manager)
+              : await this.channels.prepare(claimed, manager);
+      });
+    } catch (failure) {
+      // The claim's transaction failed: it rolled back, or its commit went through unheard of. That claim, if any,
+      // is released by the next run rather than left until its lease passes.
+      this.strayClaims = true;
+      const error = failure instanceof Error ? failure.message : String(failure);
+      this.logger.warn(`Cannot claim due notifications, the next run retries: ${error}`);
+      return 'unavailable';
+    } finally {
+      this.claiming--;
+    }
+    if (!claimed || !delivery) return 'idle';
+    if ('done' in delivery) return delivery.done;
+    const { id } = claimed;
+    this.inFlight.add(id);
+    try {
+      const write = await delivery.send();
+      const record: Recorder = () =>
+        this.repo.transaction(async (manager) =>
+          (await this.repo.holdsClaim(id, this.worker, manager)) ? write(manager) : 'lost',
+        );
+      let outcome: Outcome | 'lost';
+      try {
+        outcome = await record();
+      } catch (failure) {
+        // The outcome is known but the database is away: kept, and recorded by the next run (the claim stays).
+        this.unrecorded.set(id, { record, claimed });
+        this.logger.warn(`Notification ${id}: its outcome could not be recorded yet (${String(failure)})`);
+        return 'unrecorded';
+      }
+      if (outcome === 'lost')
+        this.logger.warn(
+          `Notification ${id}: its claim lapsed during the send and another dispatcher took it`,
+        );
+      if (outcome === 'sent') this.observeLatency(claimed);
+      return outcome;
+    } finally {
+      this.inFlight.delete(id);
+    }
+  }
+
+  /** In the claim's transaction: the recipient and the message, then the send to run once it committed. */
+  private async prepareEmail(notification: ClaimedNotification, manager: EntityManager): Promise<Delivery> {
     const [recipient, message] = await Promise.all([
       this.repo.recipient(notification.partnerId, manager),
       this.messages.findMessage(notification.messageId, manager),
     ]);
     if (!recipient?.email || !message) {
       await this.repo.markFailed(notification.id, 'The recipient has no e-mail address', manager);
+      return { done: 'failed' };
+    }
+    const address = recipient.email;
+    return {
+      send: async () => {
+        let error: string | undefined;
+        try {
+          const mail = this.render(message, recipient.name, recipient.lang);
+          await withTimeout(
+            this.mailer.send({
+              to: { name: recipient.name, address },
+              messageId: notification.emailMessageId!,
+              ...mail,
+            }),
+            SEND_TIMEOUT_SECONDS * 1000,
+            `The SMTP server did not accept the e-mail within ${SEND_TIMEOUT_SECONDS} s`,
+          );
+        } catch (failure) {
+          error = failure instanceof Error ? failure.message : String(failure);
+        }
+        return (manager) => this.recordEmail(notification, address, error, manager);
+      },
+    };
+  }
+
+  /** In the recording transaction: sent, or retried later, or failed after MAX_ATTEMPTS. */
+  private async recordEmail(
+    notification: ClaimedNotification,
+    address: string,
+    error: string | undefined,
+    manager: EntityManager,
+  ): Promise<Outcome> {
+    if (error === undefined) {
+      await this.repo.markSent(notification.id, address, this.clock.now(), manager);
+      return 'sent';
+    }
+    if (notification.attempts >= MAX_ATTEMPTS) {
+      this.logger.error(
+        `Notification ${notification.id} failed after ${notification.attempts} tries: ${error}`,
+      );
+      await this.repo.markFailed(notification.id, error, manager);
       return 'failed';
     }
-    try {
-      const mail = this.render(message, recipient.name, recipient.lang);
-      await withTimeout(
-        this.mailer.send({
-          to: { name: recipient.name, address: recipient.email },
-          messageId: notification.emailMessageId!,
-          ...mail,
-        }),
-        SEND_TIMEOUT_SECONDS * 1000,
-        `The SMTP server did not accept the e-mail within ${SEND_TIMEOUT_SECONDS} s`,
-      );
-    } catch (failure) {
-      const error = failure instanceof Error ? failure.message : String(failure);
-      if (notification.attempts >= MAX_ATTEMPTS) {
-        this.logger.error(
-          `Notification ${notification.id} failed after ${notification.attempts} tries: ${error}`,
-        );
-        await this.repo.markFailed(notification.id, error, manager);
-        return 'failed';
-      }
-      const next = this.nextTry(notification.attempts);
-      this.logger.warn(
-        `Notification ${notification.id} try ${notification.attempts} failed (${error}); retry at ${next.toISOString()}`,
-      );
-      await this.repo.markRetry(notification.id, error, next, manager);
-      return 'retried';
-    }
-    const now = this.clock.now();
-    await this.repo.markSent(notification.id, recipient.email, now, manager);
-    return 'sent';
+    const next = this.nextTry(notification.attempts);
+    this.logger.warn(
+      `Notification ${notification.id} try ${notification.attempts} failed (${error}); retry at ${next.toISOString()}`,
+    );
+    await this.repo.markRetry(notification.id, error, next, manager);
+    return 'retried';
   }
 
   private observeLatency(notification: ClaimedNotification): void {

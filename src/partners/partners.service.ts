@@ -15,6 +15,16 @@ import {
 } from './partners.dto.js';
 import { PartnersRepository } from './partners.repository.js';
 
+/** A partner as addons see it: what their records refer to (a customer company and its account manager). */
+export interface PartnerReference {
+  id: number;
+  name: string;
+  isCompany: boolean;
+  /** The account manager. */
+  userId: number | null;
+  active: boolean;
+}
+
 @Injectable()
 export class PartnersService {
   constructor(
@@ -32,6 +42,14 @@ export class PartnersService {
     const partner = await this.partners.findById(id);
     if (!partner) throw notFound('partner', id);
     return toPartnerResponse(partner);
+  }
+
+  /** The partner `id` as a reference, in `manager`'s transaction when given; undefined when there is none. */
+  async reference(id: number, manager?: EntityManager): Promise<PartnerReference | undefined> {
+    const partner = await this.partners.findById(id, manager);
+    if (!partner) return undefined;
+    const { name, isCompany, userId, active } = partner;
+    return { id, name, isCompany, userId, active };
   }
 
   async create(ctx: RequestContext, dto: CreatePartnerDto): Promise<PartnerResponse> {

@@ -37,6 +37,10 @@ export class User {
   @Column('text', { nullable: true })
   timeZone: string | null;
 
+  /** Signed in with a password they did not choose (the generated first one): the web UI asks to change it. */
+  @Column('boolean', { default: false })
+  passwordChangeRequired: boolean;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

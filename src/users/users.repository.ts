@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { Partner } from '../partners/partner.entity.js';
 import { ApiKey } from './api-key.entity.js';
 import { User, type Role } from './user.entity.js';
@@ -77,6 +77,7 @@ export class UsersRepository {
     roles: Role[];
     name: string;
     lang: string;
+    passwordChangeRequired?: boolean;
   }): Promise<User> {
     return this.database.transaction(async (manager) => {
       const email = input.email.trim().toLowerCase();
@@ -89,6 +90,7 @@ export class UsersRepository {
           passwordHash: input.passwordHash,
           roles: input.roles,
           partnerId: partner.id,
+          passwordChangeRequired: input.passwordChangeRequired ?? false,
         }),
       );
     });
@@ -103,6 +105,7 @@ export class UsersRepository {
       name?: string;
       lang?: string;
       timeZone?: string | null;
+      passwordChangeRequired?: boolean;
     },
   ): Promise<void> {
     await this.database.transaction(async (manager) => {
@@ -133,6 +136,11 @@ export class UsersRepository {
 
   async touch(id: number, now: Date): Promise<void> {
     await this.db.getRepository(User).update({ id }, { lastActiveAt: now });
+  }
+
+  /** Whether an active user has this id, in `manager`'s transaction when given. */
+  isActive(id: number, manager?: EntityManager): Promise<boolean> {
+    return (manager ?? this.db.manager).getRepository(User).existsBy({ id, active: true });
   }
 
   /** Users seen since a time: the dead man's switch client reports it as user_count. */

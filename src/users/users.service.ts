@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import * as argon2 from 'argon2';
+import type { EntityManager } from 'typeorm';
 import { AppException, FieldException, notFound } from '../common/app.exception.js';
 import type { Page } from '../common/pagination.dto.js';
 import type { RequestContext } from '../common/request-context.js';
@@ -33,6 +34,16 @@ export class UsersService {
     const user = await this.users.findById(id);
     if (!user) throw notFound('user', id);
     return toUserResponse(user);
+  }
+
+  /** Whether `id` is an active user (a reference an addon's record may hold), in `manager`'s transaction when given. */
+  isActive(id: number, manager?: EntityManager): Promise<boolean> {
+    return this.users.isActive(id, manager);
+  }
+
+  /** How many users were active since `since` (the dead man's switch client reports it as `user_count`). */
+  countActiveSince(since: Date): Promise<number> {
+    return this.users.countActiveSince(since);
   }
 
   async create(_ctx: RequestContext, dto: CreateUserDto): Promise<UserResponse> {
@@ -86,7 +97,7 @@ export class UsersService {
     )
       throw new FieldException('current_password', 'core.errors.wrong_password');
     if (current === next) throw new FieldException('new_password', 'core.errors.same_password');
-    await this.users.update(user.id, { passwordHash: await argon2.hash(next) });
+    await this.users.update(user.id, { passwordHash: await argon2.hash(next), passwordChangeRequired: false });
   }
 
   async createApiKey(ctx: RequestContext, name: string) {
@@ -122,7 +133,9 @@ export class UsersService {
     if (generated && this.config.runningEnv !== 'dev' && this.config.runningEnv !== 'test') {
       this.logger.warn('ADMIN_PASSWORD is not set: a generated administrator password is printed once below');
     }
-    await this.create({ lang: 'en' }, { email, password, roles: ['admin'], name: 'Administrator' });
+    const admin = await this.create({ lang: 'en' }, { email, password, roles: ['admin'], name: 'Administrator' });
+    // A password printed in a log is not one to keep: every page asks to change it until it is.
+    if (generated) await this.users.update(admin.id, { passwordChangeRequired: true });
     return { email, password: generated };
   }
 }

@@ -96,6 +96,7 @@ export class WebPageService {
           manager: hasRole(user, 'manager'),
           ops: hasRole(user, 'ops'),
           admin: hasRole(user, 'admin'),
+          mustChangePassword: user.passwordChangeRequired === true,
         },
         myPartnerId: user.partnerId,
         signedIn: true,

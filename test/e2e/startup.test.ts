@@ -116,6 +116,8 @@ describe('start-up as a separate process', () => {
       const port = String(await freePort());
       const first = spawnVigil({ ...env, PORT: port });
       await waitForHttp(`http://127.0.0.1:${port}/monitoring/ready`, first, 120_000);
+      // Ready may answer a moment before the start-up lines are all printed: the last one says where to log in.
+      await waitFor(() => /First administrator created/.test(first.output()), { what: 'the start-up lines' });
       assert.match(
         first.output(),
         /First administrator created: log in as admin@localhost with password \S+/,
@@ -134,6 +136,14 @@ describe('start-up as a separate process', () => {
         first.output(),
         new RegExp(`Vigil is listening on http://localhost:${port}: open http://localhost:${port}/web `),
       );
+
+      // In dev the environment report is printed as the table env:check shows, before where to log in.
+      const output = first.output();
+      assert.match(output, /^Environment dev \(RUNNING_ENV=dev\), Vigil \S+, checked at /m);
+      assert.match(output, /^STATUS +CHECK +MESSAGE$/m);
+      assert.match(output, /^ok +[a-z_]+\.\S+ +\S/m);
+      assert.match(output, /^No check fails \(\d+ checks, \d+ warning\(s\)\)\.$/m);
+      assert.ok(output.indexOf('STATUS  ') < output.indexOf('Vigil is listening'), output);
 
       // While the server runs, the CLI uses the same embedded server.
       const set = spawnVigil(env, ['settings:set', 'custom.marker', 'kept']);

@@ -1,19 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Module } from '@nestjs/common';
+import { Controller, Post, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { Entity, PrimaryColumn } from 'typeorm';
 import {
   AddonError,
   addonModule,
+  addonModules,
   resolveAddons,
   validateManifest,
   type LoadedAddon,
 } from '../../src/addons/addon-loader.js';
 import { VIGIL_VERSION } from '../../src/environment/version.js';
 import type { AddonManifest } from '../../src/addons/manifest.js';
-
-@Module({})
-class EmptyModule {}
 
 class NoTask {
   run(): Promise<void> {
@@ -43,7 +41,6 @@ function addon(
     depends,
     entities,
     migrations: [],
-    module: EmptyModule,
   };
   return [name, { manifest, dir: `/addons/${name}` }];
 }
@@ -135,14 +132,78 @@ describe('the addon module', () => {
       return Promise.resolve({});
     }
   }
+  class Service {}
+  class Guard {
+    use(): void {}
+  }
 
-  it('is the manifest module plus the task and statistics providers the manifest names, each once', () => {
-    const [, loaded] = addon('builder');
+  @Controller('hooks')
+  class HooksController {
+    @Post('in')
+    receive() {}
+  }
+
+  it('is built from the manifest: its controllers, its providers and its task and statistics providers, each once', () => {
+    const [, loaded] = addon('builder_two');
+    loaded.manifest.controllers = [HooksController];
+    loaded.manifest.providers = [Service, NoTask];
     loaded.manifest.tasks = [
       { id: 'builder.a', everySeconds: 60, provider: NoTask },
       { id: 'builder.b', cron: '0 3 * * *', provider: NoTask },
     ];
     loaded.manifest.statistics = [Statistics];
-    assert.deepEqual(addonModule(loaded), { module: EmptyModule, providers: [NoTask, Statistics] });
+    const { module, ...built } = addonModule(loaded);
+    assert.equal(module.name, 'BuilderTwoModule');
+    assert.deepEqual(built, {
+      imports: [],
+      controllers: [HooksController],
+      providers: [Service, NoTask, Statistics],
+      // To the addons that depend on this one.
+      exports: [Service, NoTask, Statistics],
+    });
+  });
+
+  it("applies the manifest's middleware to its routes", () => {
+    const [, loaded] = addon('guarded');
+    loaded.manifest.middleware = [{ use: Guard, routes: [{ method: 'POST', path: '/hooks/in' }] }];
+    const applied: unknown[] = [];
+    const consumer = {
+      apply: (...middleware: unknown[]) => ({
+        forRoutes: (...routes: unknown[]) => {
+          applied.push({ middleware, routes });
+          return consumer;
+        },
+      }),
+    } as unknown as MiddlewareConsumer;
+    const { module } = addonModule(loaded);
+    new (module as new () => NestModule)().configure(consumer);
+    assert.deepEqual(applied, [
+      { middleware: [Guard], routes: [{ path: 'hooks/in', method: RequestMethod.POST }] },
+    ]);
+  });
+
+  it('gives an addon the modules of the addons it depends on, one module per addon', () => {
+    const modules = addonModules([addon('lower')[1], addon('upper', ['lower'])[1]]);
+    assert.equal(modules.length, 2);
+    assert.deepEqual(modules[1].imports, [modules[0]]);
+    assert.notEqual(modules[0].module, modules[1].module);
+  });
+
+  it('refuses a public endpoint that none of its controllers serves', () => {
+    const [, { manifest }] = addon('hooks');
+    manifest.controllers = [HooksController];
+    validateManifest({
+      ...manifest,
+      publicEndpoints: [{ method: 'POST', path: '/hooks/in', bodyLimit: 1024 }],
+    });
+    validateManifest({ ...manifest, publicEndpoints: [{ method: 'POST', path: '/HOOKS/in/' }] });
+    assert.throws(
+      () => validateManifest({ ...manifest, publicEndpoints: [{ method: 'GET', path: '/hooks/in' }] }),
+      /Addon "hooks": public endpoint GET \/hooks\/in is not a route of its controllers/,
+    );
+    assert.throws(
+      () => validateManifest({ ...manifest, publicEndpoints: [{ method: 'POST', path: '/hooks/out' }] }),
+      /public endpoint POST \/hooks\/out/,
+    );
   });
 });

@@ -41,7 +41,14 @@ describe('body parsers (unit)', () => {
   let close: () => Promise<unknown>;
 
   before(async () => {
-    const addon = { manifest: { bodyLimits: { '/small': 64, '/things/:id': 80 } } } as unknown as LoadedAddon;
+    const addon = {
+      manifest: {
+        publicEndpoints: [
+          { method: 'POST', path: '/small', bodyLimit: 64 },
+          { method: 'POST', path: '/things/:id', bodyLimit: 80 },
+        ],
+      },
+    } as unknown as LoadedAddon;
     const app = Fastify({ routerOptions: { caseSensitive: false, ignoreTrailingSlash: true } });
     useBodyParsers(app, bodyParsers([addon]));
     for (const path of ['/small', '/big', '/things/:id'])

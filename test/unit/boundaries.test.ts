@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve, dirname } from 'node:path';
 import { describe, it } from 'node:test';
+import ts from 'typescript';
 import { PROJECT_ROOT } from '../../src/paths.js';
 
 function sources(folder: string, into: string[] = []): string[] {
@@ -232,6 +233,219 @@ describe("boundaries between addons and core's tables", () => {
             .map(({ keyword, table }) => `${relative(PROJECT_ROOT, file)}: ${keyword} ${table}`),
         ),
     );
+    assert.deepEqual(offending, []);
+  });
+});
+
+/** The calls that reach the database directly: SQL, TypeORM's repositories, and transactions. */
+const IO_CALLS = new Set(['query', 'getRepository', 'transaction']);
+
+/**
+ * Files besides `*.repository.ts` that may make those calls, and why. Migrations are SQL by nature and tests read
+ * tables to check what happened; they are skipped as folders.
+ */
+const IO_FILES: Record<string, string> = {
+  // Core's unit of work: the one place a transaction is opened; services hand its manager to repositories.
+  'src/database/database.ts': 'the unit of work',
+  // Starts the embedded server and creates its database, before any repository exists.
+  'src/database/embedded-database.ts': 'the embedded server',
+};
+
+/** The declared type of each `this.<field>` of a file's classes (constructor parameter properties and fields). */
+function fieldTypes(source: ts.SourceFile): Map<string, string> {
+  const types = new Map<string, string>();
+  const visit = (node: ts.Node) => {
+    if (
+      (ts.isParameter(node) && node.modifiers?.length && ts.isIdentifier(node.name)) ||
+      (ts.isPropertyDeclaration(node) && ts.isIdentifier(node.name))
+    ) {
+      if (node.type) types.set(node.name.text, node.type.getText(source));
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return types;
+}
+
+/**
+ * Each `.query(`, `getRepository(` and `transaction(` of a file, as `file:line call`, except on a repository
+ * (`this.x` declared as a `…Repository`) and the transactions of core's unit of work (`this.x` declared as `Database`).
+ */
+function directIoOf(source: ts.SourceFile): string[] {
+  const types = fieldTypes(source);
+  const found: string[] = [];
+  const visit = (node: ts.Node) => {
+    if (ts.isCallExpression(node)) {
+      const callee = node.expression;
+      const name = ts.isPropertyAccessExpression(callee)
+        ? callee.name.text
+        : ts.isIdentifier(callee)
+          ? callee.text
+          : undefined;
+      if (name && IO_CALLS.has(name)) {
+        const receiver = ts.isPropertyAccessExpression(callee) ? callee.expression : undefined;
+        const field =
+          receiver &&
+          ts.isPropertyAccessExpression(receiver) &&
+          receiver.expression.kind === ts.SyntaxKind.ThisKeyword
+            ? types.get(receiver.name.text)
+            : undefined;
+        const allowed =
+          field !== undefined &&
+          (field.endsWith('Repository') || (field === 'Database' && name === 'transaction'));
+        if (!allowed) {
+          const line = source.getLineAndCharacterOfPosition(node.getStart(source)).line + 1;
+          found.push(`${line} ${callee.getText(source).replace(/\s+/g, '')}(`);
+        }
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
+function directIo(file: string): string[] {
+  const source = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+  return directIoOf(source).map((call) => `${relative(PROJECT_ROOT, file)}:${call}`);
+}
+
+describe('only repositories do I/O', () => {
+  it('finds direct database calls, and lets repositories and the unit of work through', () => {
+    const example = ts.createSourceFile(
+      'example.service.ts',
+      [
+        'class S {',
+        '  constructor(private readonly database: Database, private readonly repo: ThingsRepository, private m: EntityManager) {}',
+        '  a() { return this.database.transaction(async (manager) => manager.query("SELECT 1")); }',
+        '  b() { return this.repo.transaction(() => this.m.getRepository(Thing).find()); }',
+        '  c() { return this.database.query("SELECT 1"); }',
+        '}',
+      ].join('\n'),
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    const calls = directIoOf(example);
+    assert.deepEqual(calls, ['3 manager.query(', '4 this.m.getRepository(', '5 this.database.query(']);
+  });
+
+  it('no service, controller, task or thread definition queries the database itself: repositories do', () => {
+    const offending = [...sources(SRC), ...sources(MODULES)]
+      .filter((file) => !file.endsWith('.repository.ts'))
+      .filter(
+        (file) =>
+          !relative(PROJECT_ROOT, file)
+            .split('/')
+            .some((part) => part === 'migrations' || part === 'tests'),
+      )
+      .filter((file) => !(relative(PROJECT_ROOT, file) in IO_FILES))
+      .flatMap(directIo);
+    assert.deepEqual(offending, []);
+  });
+});
+
+/** Core repositories an addon may use, and why: none reads or writes a table. */
+const SHARED_REPOSITORIES: Record<string, string> = {
+  // DNS: probes and backups resolve their outgoing hosts as alert channels do, then check every address.
+  'mail/channels/address-resolver.repository.js': 'AddressResolver',
+};
+
+/** Each name `src/index.ts` exports, with the file it comes from (relative to src/, as imported: `.js`). */
+function indexExports(text: string): { name: string; from: string }[] {
+  const source = ts.createSourceFile('index.ts', text, ts.ScriptTarget.Latest, true);
+  return source.statements.flatMap((statement) =>
+    ts.isExportDeclaration(statement) &&
+    statement.moduleSpecifier &&
+    ts.isStringLiteral(statement.moduleSpecifier) &&
+    statement.exportClause &&
+    ts.isNamedExports(statement.exportClause)
+      ? statement.exportClause.elements.map((element) => ({
+          name: element.name.text,
+          from: (statement.moduleSpecifier as ts.StringLiteral).text.replace(/^\.\//, ''),
+        }))
+      : [],
+  );
+}
+
+/** What of core's entry point is a repository or an entity of core's tables. */
+function dataExports(text: string): string[] {
+  return indexExports(text)
+    .filter(
+      ({ name, from }) =>
+        from.endsWith('.entity.js') ||
+        (from.endsWith('.repository.js') && SHARED_REPOSITORIES[from] !== name),
+    )
+    .map(({ name, from }) => `${name} from ${from}`);
+}
+
+/** The classes of core's entity files. */
+function coreEntities(): Set<string> {
+  return new Set(
+    sources(SRC)
+      .filter((file) => file.endsWith('.entity.ts'))
+      .flatMap((file) => [...readFileSync(file, 'utf8').matchAll(/export class (\w+)/g)].map((m) => m[1])),
+  );
+}
+
+describe('addons reach core through its services', () => {
+  it('finds a repository or an entity among the exports of an entry point', () => {
+    const text = [
+      "export { UsersService } from './users/users.service.js';",
+      "export { UsersRepository } from './users/users.repository.js';",
+      "export { User, type Role } from './users/user.entity.js';",
+      "export { AddressResolver } from './mail/channels/address-resolver.repository.js';",
+    ].join('\n');
+    assert.deepEqual(dataExports(text), [
+      'UsersRepository from users/users.repository.js',
+      'User from users/user.entity.js',
+      'Role from users/user.entity.js',
+    ]);
+  });
+
+  it('src/index.ts exports no repository and no entity of core', () => {
+    assert.deepEqual(dataExports(readFileSync(join(SRC, 'index.ts'), 'utf8')), []);
+  });
+
+  it('no addon imports an entity of core', () => {
+    const entities = coreEntities();
+    assert.ok(entities.has('Partner') && entities.has('User'), [...entities].join(', '));
+    const offending = sources(MODULES).flatMap((file) =>
+      [
+        ...readFileSync(file, 'utf8').matchAll(
+          /import\s+(?:type\s+)?\{([^}]*)\}\s+from\s+'[^']*src\/index\.js'/g,
+        ),
+      ]
+        .flatMap((m) =>
+          m[1].split(',').map(
+            (name) =>
+              name
+                .trim()
+                .replace(/^type\s+/, '')
+                .split(/\s+as\s+/)[0],
+          ),
+        )
+        .filter((name) => entities.has(name))
+        .map((name) => `${relative(PROJECT_ROOT, file)} imports ${name}`),
+    );
+    assert.deepEqual(offending, []);
+  });
+});
+
+describe('the manifest builds the addon module', () => {
+  const addonFiles = () =>
+    sources(MODULES).filter((file) => !relative(MODULES, file).split('/').includes('tests'));
+
+  it('no addon has a hand-written Nest module: its manifest declares controllers, providers and middleware', () => {
+    const offending = addonFiles()
+      .filter((file) => file.endsWith('.module.ts') || /@Module\s*\(/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(PROJECT_ROOT, file));
+    assert.deepEqual(offending, []);
+  });
+
+  it("an addon's unauthenticated routes are declared in its manifest, never with @Public()", () => {
+    const offending = addonFiles()
+      .filter((file) => /@Public\s*\(/.test(readFileSync(file, 'utf8')))
+      .map((file) => relative(PROJECT_ROOT, file));
     assert.deepEqual(offending, []);
   });
 });

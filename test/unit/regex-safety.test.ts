@@ -8,7 +8,7 @@ import { JSON_TYPE } from '../../modules/dead_mans_switch_server/checkin/alive.m
 import { pemCertificatesProblem } from '../../modules/dead_mans_switch_server/probes/probe-pem.js';
 import { PROBE_SECRET_ENV } from '../../modules/dead_mans_switch_server/probes/probe-secrets.js';
 import { ENV_NAME, FINGERPRINT } from '../../modules/dead_mans_switch_server/probes/probe.dto.js';
-import { routeKey } from '../../src/bootstrap/body-parsers.js';
+import { routeKey } from '../../src/common/endpoints.js';
 import { htmlToText } from '../../src/mail/email/template-renderer.js';
 import { REQUEST_ID } from '../../src/monitoring/request-observer.js';
 import { SETTING_KEY } from '../../src/web/web-admin.controller.js';

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, UseFilters } from '@nestjs/common';
 import { ApiBody, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { Ctx, Public, type RequestContext } from '../../../src/index.js';
+import { Ctx, type RequestContext } from '../../../src/index.js';
 import { AliveExceptionFilter } from './alive-exception.filter.js';
 import { sourceAddress } from './allowed-sources.js';
 import { InstanceEventsService } from '../events/instance-events.service.js';
@@ -17,6 +17,7 @@ const TOKEN_NOTE =
   ` An instance given a check-in token (\`POST /api/v1/dead_mans_switch/instances/:id/token\`) must send it in ` +
   `the \`${CHECKIN_TOKEN_HEADER}\` header: 401 otherwise, nothing recorded.`;
 
+// Its routes are public (no authentication): the manifest declares them, with their body limit.
 @ApiTags('dead_mans_switch')
 @Controller('dead_mans_switch')
 @UseFilters(AliveExceptionFilter)
@@ -28,7 +29,6 @@ export class AliveController {
   ) {}
 
   @Post('alive')
-  @Public()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Check in (no authentication)',
@@ -44,7 +44,6 @@ export class AliveController {
   }
 
   @Post('cancel')
-  @Public()
   @HttpCode(200)
   @ApiOperation({
     summary: 'The instance cancels itself (no authentication)',
@@ -59,7 +58,6 @@ export class AliveController {
   }
 
   @Post('event')
-  @Public()
   @HttpCode(200)
   @ApiOperation({
     summary: 'The instance reports an event (no authentication)',

@@ -16,7 +16,7 @@ export const JSON_TYPE = /^\s*application\/json\s*(?:;|$)/i;
 /**
  * The transport-level defences of the endpoints instances call (alive, cancel, event), before any parsing of the check-in: the allow-list of
  * source networks (403), the content type (415) and the per-source rate (429). The body size (413) is refused
- * while reading, by core's body parser, from the manifest's `bodyLimits`.
+ * while reading, by core's body parser, from the manifest's `publicEndpoints`.
  */
 @Injectable()
 export class AliveMiddleware implements NestMiddleware {

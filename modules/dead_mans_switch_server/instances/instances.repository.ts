@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import { Partner, User } from '../../../src/index.js';
 import { healthSql, statusSql } from '../health/instance-health.js';
 import { Instance, type Health, type InstanceState } from '../instance.entity.js';
 
@@ -201,14 +200,6 @@ export class InstancesRepository {
       [id, hash, now],
     );
     return rows.length === 1;
-  }
-
-  findPartner(id: number, manager?: EntityManager): Promise<Partner | null> {
-    return (manager ?? this.db.manager).getRepository(Partner).findOneBy({ id });
-  }
-
-  userExists(id: number, manager?: EntityManager): Promise<boolean> {
-    return (manager ?? this.db.manager).getRepository(User).existsBy({ id, active: true });
   }
 
   /**

@@ -8,6 +8,8 @@ import {
   conflict,
   Database,
   notFound,
+  PartnersService,
+  UsersService,
   type Page,
   type RequestContext,
 } from '../../../src/index.js';
@@ -55,6 +57,8 @@ export class InstancesService {
     @Inject(Database) private readonly database: Database,
     @Inject(ProbesRepository) private readonly probes: ProbesRepository,
     @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
+    @Inject(PartnersService) private readonly partners: PartnersService,
+    @Inject(UsersService) private readonly users: UsersService,
     @Inject(ChatterService) private readonly chatter: ChatterService,
   ) {}
 
@@ -123,7 +127,7 @@ export class InstancesService {
       if (dto.partner_id !== undefined && dto.partner_id !== before.partnerId) {
         after.partnerId = dto.partner_id;
         if (dto.partner_id !== null) {
-          const partner = await this.instances.findPartner(dto.partner_id, manager);
+          const partner = await this.partners.reference(dto.partner_id, manager);
           if (!partner)
             throw badRequest('core.errors.unknown_reference', { field: 'partner_id', id: dto.partner_id });
           if (!partner.isCompany)
@@ -133,7 +137,7 @@ export class InstancesService {
         }
       }
       if (dto.user_id !== undefined) {
-        if (dto.user_id !== null && !(await this.instances.userExists(dto.user_id, manager)))
+        if (dto.user_id !== null && !(await this.users.isActive(dto.user_id, manager)))
           throw badRequest('core.errors.unknown_reference', { field: 'user_id', id: dto.user_id });
         after.userId = dto.user_id;
       }

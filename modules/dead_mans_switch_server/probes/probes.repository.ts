@@ -104,11 +104,19 @@ export class ProbesRepository {
     return row;
   }
 
-  /** Locks one probe for a run now, waiting for a run in progress elsewhere to finish. */
-  async lock(id: number, manager: EntityManager): Promise<ProbeRow | undefined> {
+  /**
+   * Locks one probe to record a run's result, as it stands now (its state may have moved since the run began). With
+   * `worker`, only while that worker's claim on it stands: undefined when the claim lapsed and another took it over.
+   */
+  async lockForRecord(
+    id: number,
+    worker: string | null,
+    manager: EntityManager,
+  ): Promise<ProbeRow | undefined> {
     const [row] = await manager.query<ProbeRow[]>(
-      `SELECT ${COLUMNS} FROM dead_mans_switch_probe WHERE id = $1 FOR UPDATE`,
-      [id],
+      `SELECT ${COLUMNS} FROM dead_mans_switch_probe WHERE id = $1 AND ($2::text IS NULL OR claimed_by = $2)
+       FOR UPDATE`,
+      [id, worker],
     );
     return row;
   }
@@ -121,29 +129,42 @@ export class ProbesRepository {
   }
 
   /**
-   * Claims one due probe of an active instance through the partial index; probes another replica is running are
-   * skipped, not waited for, and so are `excluded` ones (whose run failed earlier in this pass). The row lock is
-   * the claim: it is held while the probe runs and its result is written.
+   * Claims one due probe of an active instance for `worker` until the database's now() + `leaseSeconds`, through
+   * the partial index. Probes another worker holds a live claim on are skipped, and so are `excluded` ones (whose
+   * run failed earlier in this pass); a claim whose lease passed (its worker died) is taken over. The claim
+   * outlives the transaction: the caller commits it, runs the probe with no connection held, and records the
+   * result in another transaction.
    */
-  async claimDue(now: Date, excluded: number[], manager: EntityManager): Promise<ProbeRow | undefined> {
-    const [row] = await manager.query<ProbeRow[]>(
-      `SELECT p.* FROM dead_mans_switch_probe p
-       WHERE p.active AND p.next_run_at <= $1 AND p.id <> ALL($2::int[])
-         AND EXISTS (SELECT 1 FROM dead_mans_switch_instance i WHERE i.id = p.instance_id AND i.state = 'active')
-       ORDER BY p.next_run_at
-       LIMIT 1
-       FOR UPDATE OF p SKIP LOCKED`,
-      [now, excluded],
+  async claimDue(
+    now: Date,
+    excluded: number[],
+    worker: string,
+    leaseSeconds: number,
+    manager: EntityManager,
+  ): Promise<ProbeRow | undefined> {
+    const [rows] = await manager.query<[ProbeRow[], number]>(
+      `UPDATE dead_mans_switch_probe SET claimed_by = $3, claimed_until = now() + make_interval(secs => $4)
+       WHERE id = (
+         SELECT p.id FROM dead_mans_switch_probe p
+         WHERE p.active AND p.next_run_at <= $1 AND p.id <> ALL($2::int[])
+           AND (p.claimed_until IS NULL OR p.claimed_until < now())
+           AND EXISTS (SELECT 1 FROM dead_mans_switch_instance i WHERE i.id = p.instance_id AND i.state = 'active')
+         ORDER BY p.next_run_at
+         LIMIT 1
+         FOR UPDATE OF p SKIP LOCKED)
+       RETURNING ${COLUMNS}`,
+      [now, excluded, worker, leaseSeconds],
     );
-    return row;
+    return rows[0];
   }
 
-  /** Stores a run's result and the probe's new state, in the claiming transaction. */
+  /** Stores a run's result and the probe's new state; `release` ends the run's claim on the probe. */
   async record(
     probe: ProbeRow,
     outcome: ProbeOutcome,
     at: Date,
     update: ProbeUpdate,
+    release: boolean,
     manager: EntityManager,
   ): Promise<ProbeResultRow> {
     const [result] = await manager.query<ProbeResultRow[]>(
@@ -153,9 +174,20 @@ export class ProbesRepository {
     );
     await manager.query(
       `UPDATE dead_mans_switch_probe SET state = $2, consecutive_failures = $3, next_run_at = $4, last_run_at = $5,
-         last_ok = $6, last_detail = $7
+         last_ok = $6, last_detail = $7,
+         claimed_by = CASE WHEN $8::boolean THEN NULL ELSE claimed_by END,
+         claimed_until = CASE WHEN $8::boolean THEN NULL ELSE claimed_until END
        WHERE id = $1`,
-      [probe.id, update.state, update.consecutiveFailures, update.nextRunAt, at, outcome.ok, outcome.detail],
+      [
+        probe.id,
+        update.state,
+        update.consecutiveFailures,
+        update.nextRunAt,
+        at,
+        outcome.ok,
+        outcome.detail,
+        release,
+      ],
     );
     return result;
   }

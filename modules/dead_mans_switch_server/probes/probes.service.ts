@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
@@ -49,8 +51,13 @@ import type {
 } from './probe.types.js';
 import { ProbesRepository, type ProbeUpdate } from './probes.repository.js';
 
-/** Probes a runner pass runs side by side (each holds one database connection while its probe runs). */
+/** Probes a runner pass runs side by side (each holds a database connection only to claim and to record). */
 export const PROBE_WORKERS = 4;
+/**
+ * How long a run's claim on its probe lasts (on the database's clock). A run is cut off at its timeout (60 s at
+ * most), so only a dead worker's claim lapses; then another runs the probe.
+ */
+export const PROBE_CLAIM_LEASE_SECONDS = 120;
 
 const E = 'dead_mans_switch_server.probes.errors';
 
@@ -68,14 +75,18 @@ export function decide(
 }
 
 /**
- * Active probes of instances: configuration (with the address policy and secrets), runs and their alerts. A run is
- * one transaction that holds its probe's row lock from the claim to the commit of its result, its new state and
- * its alert, so that any number of replicas run each due probe once and post each transition once.
+ * Active probes of instances: configuration (with the address policy and secrets), runs and their alerts.
+ * Claim-then-release: a scheduled run claims its probe in a short transaction (`claimed_by`, `claimed_until`),
+ * runs it with no database connection held, and records its result, the probe's new state and any alert in a
+ * second transaction that locks the probe and decides from its state as it stands then — so that any number of
+ * replicas run each due probe once and post each transition once, and a slow instance never holds a connection.
  */
 @Injectable()
 export class ProbesService {
   private readonly logger = new Logger('DeadMansSwitchProbes');
   private readonly secrets: ProbeSecrets;
+  /** Names this replica's claims: unique per process start, even where every container is pid 1. */
+  readonly worker = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
 
   constructor(
     @Inject(ProbesRepository) private readonly probes: ProbesRepository,
@@ -163,20 +174,24 @@ export class ProbesService {
     return { items: items.map(toProbeResultResponse), total, limit: page.limit, offset: page.offset };
   }
 
-  /** Runs one probe now (waiting for a run in progress elsewhere) and returns its result. */
+  /**
+   * Runs one probe now and returns its result. It needs no claim: a scheduled run of the same probe may go on
+   * side by side, and the two results are recorded one after the other, each deciding from the state the other
+   * left, so a transition is still posted once.
+   */
   async runNow(_ctx: RequestContext, id: number): Promise<ProbeResultResponse> {
     const options = await this.runOptions();
-    const result = await this.database.transaction(async (manager) => {
-      const probe = await this.probes.lock(id, manager);
-      if (!probe) throw notFound(PROBE_MODEL, id);
-      return this.runAndRecord(probe, options, manager);
-    });
+    const probe = await this.probes.find(id);
+    if (!probe) throw notFound(PROBE_MODEL, id);
+    const result = await this.runAndRecord(probe, options, null);
+    if (!result) throw notFound(PROBE_MODEL, id);
     return toProbeResultResponse(result);
   }
 
   /**
    * Runs every due probe of active instances, a few side by side; returns how many ran. A probe whose run cannot
-   * be recorded is rolled back (it stays due) and skipped until the next pass.
+   * be recorded keeps its claim until the lease passes (then it is due again) and is skipped for the rest of the
+   * pass.
    */
   async runDue(): Promise<number> {
     const now = this.clock.now();
@@ -186,25 +201,23 @@ export class ProbesService {
       Array.from({ length: PROBE_WORKERS }, async () => {
         let ran = 0;
         for (;;) {
-          let claimed: number | undefined;
+          let probe: ProbeRow | undefined;
           try {
-            const done = await this.database.transaction(async (manager) => {
-              const probe = await this.probes.claimDue(now, failed, manager);
-              if (!probe) return false;
-              claimed = probe.id;
-              await this.runAndRecord(probe, options, manager);
-              return true;
-            });
-            if (!done) return ran;
-            ran++;
+            probe = await this.database.transaction((manager) =>
+              this.probes.claimDue(now, failed, this.worker, PROBE_CLAIM_LEASE_SECONDS, manager),
+            );
           } catch (error) {
-            if (claimed === undefined) {
-              this.logger.error(`Probes could not be claimed; the next pass retries: ${String(error)}`);
-              return ran;
-            }
-            failed.push(claimed);
+            this.logger.error(`Probes could not be claimed; the next pass retries: ${String(error)}`);
+            return ran;
+          }
+          if (!probe) return ran;
+          try {
+            if (await this.runAndRecord(probe, options, this.worker)) ran++;
+            else this.logger.warn(`Probe ${probe.id}: its claim lapsed during the run and another took it`);
+          } catch (error) {
+            failed.push(probe.id);
             this.logger.error(
-              `Probe ${claimed} could not be recorded; the next pass retries: ${String(error)}`,
+              `Probe ${probe.id} could not be recorded; it runs again once its claim lapses: ${String(error)}`,
             );
           }
         }
@@ -233,11 +246,15 @@ export class ProbesService {
     };
   }
 
-  /** Runs the locked probe, then writes its result, its new state and any alert in the caller's transaction. */
+  /**
+   * Runs the probe with no database connection held, then, in one short transaction, writes its result, its new
+   * state and any alert, deciding from the probe as it stands then. A scheduled run (`worker` set) records only
+   * while its claim stands, and ends it; undefined when the claim lapsed or the probe was deleted meanwhile.
+   */
   private async runAndRecord(
     probe: ProbeRow,
     options: { allowPrivate: boolean; threshold: number },
-    manager: EntityManager,
+    worker: string | null,
   ) {
     let outcome: ProbeOutcome;
     try {
@@ -250,21 +267,25 @@ export class ProbesService {
       outcome = { ok: false, latencyMs: 0, detail: (error as Error).message, missingProcesses: [] };
     }
     const at = this.clock.now();
-    const decision = decide(probe, outcome.ok, options.threshold);
-    const update: ProbeUpdate = {
-      state: decision.state,
-      consecutiveFailures: decision.consecutiveFailures,
-      nextRunAt: new Date(at.getTime() + probe.interval_seconds * 1000),
-    };
-    const result = await this.probes.record(probe, outcome, at, update, manager);
-    this.metrics.ran(probe.kind, outcome.ok, outcome.latencyMs);
-    if (decision.alert) {
-      await this.alert(probe, decision.alert, decision.consecutiveFailures, outcome, manager);
-      this.logger.warn(
-        `Probe ${probe.id} (${probe.name}) of instance ${probe.instance_id} is ${decision.alert}: ${outcome.detail}`,
-      );
-    }
-    return result;
+    return this.database.transaction(async (manager) => {
+      const current = await this.probes.lockForRecord(probe.id, worker, manager);
+      if (!current) return undefined;
+      const decision = decide(current, outcome.ok, options.threshold);
+      const update: ProbeUpdate = {
+        state: decision.state,
+        consecutiveFailures: decision.consecutiveFailures,
+        nextRunAt: new Date(at.getTime() + current.interval_seconds * 1000),
+      };
+      const result = await this.probes.record(current, outcome, at, update, worker !== null, manager);
+      this.metrics.ran(probe.kind, outcome.ok, outcome.latencyMs);
+      if (decision.alert) {
+        await this.alert(current, decision.alert, decision.consecutiveFailures, outcome, manager);
+        this.logger.warn(
+          `Probe ${probe.id} (${current.name}) of instance ${probe.instance_id} is ${decision.alert}: ${outcome.detail}`,
+        );
+      }
+      return result;
+    });
   }
 
   private async alert(

@@ -331,6 +331,8 @@ describe('probes: https certificates against the clock, metrics, and the instanc
     assert.equal(await count(db, 'dead_mans_switch_probe', 'instance_id = $1', [instance.id]), 2);
 
     await page.goto(`${app.url}/web/instances/${instance.id}`);
+    // Deleting asks first (data-confirm).
+    page.once('dialog', (dialog) => void dialog.accept());
     await card.getByRole('button', { name: 'Delete the probe odoo port' }).click();
     await page.waitForURL(new RegExp(`/web/instances/${instance.id}#instance-probes$`), BOUND);
     assert.equal(await rows.count(), 1);

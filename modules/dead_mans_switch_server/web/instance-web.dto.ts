@@ -1,5 +1,15 @@
 import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  IsTimeZone,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { OptionalText } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import { MAX_DELAY, MIN_DELAY } from '../instances/instance.dto.js';
@@ -14,6 +24,9 @@ const optionalNumber =
       : typeof value === 'string'
         ? Number(value)
         : value;
+
+/** What a `datetime-local` field sends: `2026-03-01T02:30`, seconds optional. */
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
 
 export const RANGES = ['24h', '7d', '30d'] as const;
 export type ChartRange = (typeof RANGES)[number];
@@ -80,4 +93,70 @@ export class InstanceFormDto {
   @Min(MIN_DELAY)
   @Max(MAX_DELAY)
   alive_max_delay?: number;
+}
+
+const trimmed = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+
+/**
+ * The instance page's maintenance window form: one-off (start and end, `datetime-local` in the reader's time zone)
+ * or recurring (a cron expression, its time zone and a duration in minutes).
+ */
+export class WindowFormDto {
+  @IsIn(['once', 'recurring'])
+  kind!: 'once' | 'recurring';
+
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MaxLength(200)
+  description?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(LOCAL_TIME, { message: 'starts_at must be a date and time' })
+  starts_at?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Matches(LOCAL_TIME, { message: 'ends_at must be a date and time' })
+  ends_at?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MaxLength(100)
+  cron?: string;
+
+  @IsOptional()
+  @Transform(optionalNumber(undefined))
+  @IsInt()
+  @Min(1)
+  @Max(7 * 24 * 60)
+  duration_minutes?: number;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsTimeZone()
+  time_zone?: string;
+}
+
+/** The cron expectation form: an empty expression removes the expectation. */
+export class ExpectationFormDto {
+  @IsOptional()
+  @Transform(trimmed)
+  @IsString()
+  @MaxLength(100)
+  expect_cron?: string;
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsTimeZone()
+  expect_time_zone?: string;
+
+  @IsOptional()
+  @Transform(optionalNumber(undefined))
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DELAY)
+  expect_grace?: number;
 }

@@ -1,6 +1,9 @@
 import { Body, Header, HttpCode, Inject, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
 import {
+  AppException,
   Clock,
+  FieldException,
+  notFound,
   Ctx,
   hasRole,
   I18nService,
@@ -21,16 +24,21 @@ import { CHECKIN_TOKEN_HEADER } from '../checkin/checkin-token.js';
 import { statusOf } from '../health/instance-health.js';
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
-import { ProbeFormDto, probeFromForm } from '../probes/probe-form.dto.js';
+import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
+import { ProbeFormDto, probeFromForm, probeUpdateFromForm } from '../probes/probe-form.dto.js';
+import { HTTP_METHODS, type ProbeResponse } from '../probes/probe.dto.js';
 import { ProbesService } from '../probes/probes.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
   DashboardQueryDto,
+  ExpectationFormDto,
   InstanceFormDto,
   InstancePageQueryDto,
   RANGES,
+  WindowFormDto,
   type ChartRange,
 } from './instance-web.dto.js';
+import { zonedTimeToUtc } from './zoned-time.js';
 
 const DAY_MS = 86_400_000;
 const RANGE: Record<ChartRange, { ms: number; interval: 'raw' | 'hour' | 'day' }> = {
@@ -79,6 +87,73 @@ function withGaps(points: ChartPoint[], maxGapMs: number, stepMs: number): Chart
   });
   return out;
 }
+/** What the "add a probe" form starts from: the API's defaults. */
+const PROBE_DEFAULTS = {
+  active: true,
+  interval_seconds: 300,
+  timeout_seconds: 10,
+  method: 'GET',
+  expect_status_min: 200,
+  expect_status_max: 399,
+  cert_warning_days: 14,
+  auth: 'password',
+};
+
+const PROBE_ERRORS = 'dead_mans_switch_server.probes.errors';
+/** The probe service's refusals that concern one field: shown next to it rather than above the form. */
+const PROBE_ERROR_FIELDS: Record<string, string | ((kind: string) => string)> = {
+  [`${PROBE_ERRORS}.url`]: 'url',
+  [`${PROBE_ERRORS}.status_range`]: 'expect_status_max',
+  [`${PROBE_ERRORS}.nothing_to_check`]: 'processes',
+  [`${PROBE_ERRORS}.address_refused`]: (kind) => (kind === 'http' ? 'url' : 'host'),
+  [`${PROBE_ERRORS}.one_secret`]: 'credential_env',
+  [`${PROBE_ERRORS}.secret_env_prefix`]: 'credential_env',
+  [`${PROBE_ERRORS}.tls_ca_not_https`]: 'tls_ca',
+  [`${PROBE_ERRORS}.tls_ca_format`]: 'tls_ca',
+  [`${PROBE_ERRORS}.tls_ca_invalid`]: 'tls_ca',
+};
+
+/** A probe as its edit form shows it: the checkbox's value, processes one per line, where the secret comes from. */
+function probeView(probe: ProbeResponse) {
+  return {
+    ...probe,
+    activeValue: probe.active ? '1' : '0',
+    processesText: probe.processes?.join('\n'),
+    auth: probe.private_key_env || probe.has_private_key ? 'key' : 'password',
+    credential_env: probe.password_env ?? probe.private_key_env ?? undefined,
+    stored_secret: probe.has_password || probe.has_private_key,
+  };
+}
+
+/** Runs a probe change; a refusal about one field becomes that field's error (same status and message). */
+async function probeFieldErrors<T>(kind: string, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (!(error instanceof AppException) || error instanceof FieldException) throw error;
+    const target = PROBE_ERROR_FIELDS[error.key];
+    const field =
+      error.key === `${PROBE_ERRORS}.required` && typeof error.args.field === 'string'
+        ? error.args.field
+        : typeof target === 'function'
+          ? target(kind)
+          : target;
+    if (!field) throw error;
+    throw new FieldException(field, error.key, error.args, error.getStatus());
+  }
+}
+
+/** Runs a change that takes a cron expression; a refused expression is that field's error. */
+async function cronFieldError<T>(field: string, change: () => Promise<T>): Promise<T> {
+  try {
+    return await change();
+  } catch (error) {
+    if (error instanceof AppException && error.key === 'dead_mans_switch_server.errors.bad_cron')
+      throw new FieldException(field, error.key, error.args, error.getStatus());
+    throw error;
+  }
+}
+
 /** The dashboard shows at most this many instances; the filters narrow it down. */
 const DASHBOARD_LIMIT = 200;
 
@@ -94,6 +169,7 @@ export class InstancesWebController {
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(ProbesService) private readonly probes: ProbesService,
+    @Inject(MaintenanceWindowsService) private readonly windows: MaintenanceWindowsService,
   ) {}
 
   @WebPage()
@@ -200,7 +276,10 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
-    const probes = await this.probes.list(ctx, id);
+    const [probes, windows] = await Promise.all([
+      this.probes.list(ctx, id),
+      this.windows.list(ctx, { instance_id: id, limit: 100, offset: 0 }),
+    ]);
     const points = this.chartPoints(
       logs.items as unknown as Record<string, unknown>[],
       range,
@@ -228,6 +307,8 @@ export class InstancesWebController {
         times: points.map((p) => Math.floor(p.at / 1000)),
         timeZone,
         locale: ctx.lang,
+        // The legend's name for the x values (uPlot's own is "Time", in English).
+        timeLabel: this.i18n.t('dead_mans_switch_server.web.instance.chart_time', ctx.lang),
         series: [
           { id: 'chart-cpu', label: labels.cpu, values: points.map((p) => p.cpu) },
           { id: 'chart-ram', label: labels.ram, values: points.map((p) => p.ram) },
@@ -236,6 +317,20 @@ export class InstancesWebController {
       },
       labels,
       empty: points.length === 0,
+      windows: windows.items.map((w) => ({
+        ...w,
+        own: w.instance_id === id,
+        duration: w.duration_seconds ? humanDuration(w.duration_seconds, ctx.lang) : undefined,
+      })),
+      expectation: instance.expect_cron
+        ? { grace: humanDuration(instance.expect_grace, ctx.lang), next: instance.next_deadline }
+        : undefined,
+      timeZone,
+      expectTimeZone: instance.expect_time_zone ?? timeZone,
+      timeZones: manager ? Intl.supportedValuesOf('timeZone') : [],
+      probeDefaults: { ...PROBE_DEFAULTS, activeValue: '1' },
+      probeKinds: ['http', 'tcp', 'ssh'],
+      httpMethods: HTTP_METHODS,
       canActivate: manager && instance.state !== 'active',
       canSuspend: manager && instance.state === 'active',
       newToken,
@@ -283,8 +378,115 @@ export class InstancesWebController {
     @Param('id', ParseIntPipe) id: number,
     @Body() form: ProbeFormDto,
   ): Promise<WebRedirect> {
-    await this.probes.create(ctx, id, probeFromForm(form));
+    const kind = form.kind;
+    if (!kind) throw new FieldException('kind', 'dead_mans_switch_server.web.required', {}, 400);
+    await probeFieldErrors(kind, () => this.probes.create(ctx, id, probeFromForm({ ...form, kind })));
     return { url: `/web/instances/${id}#instance-probes` };
+  }
+
+  @WebPage(':id/probes/:probeId')
+  @RequireRole('manager')
+  async probePage(
+    @Ctx() ctx: RequestContext,
+    @Req() request: WebRequest,
+    @Param('id', ParseIntPipe) id: number,
+    @Param('probeId', ParseIntPipe) probeId: number,
+  ) {
+    const [instance, probe] = await Promise.all([this.instances.get(ctx, id), this.probe(ctx, id, probeId)]);
+    return this.pages.render(request, ctx, 'dead_mans_switch_server/probe', {
+      title: this.i18n.t('dead_mans_switch_server.probes.web.edit_title', ctx.lang, { name: probe.name }),
+      instance,
+      probe: probeView(probe),
+      httpMethods: HTTP_METHODS,
+    });
+  }
+
+  @WebForm(':id/probes/:probeId')
+  @RequireRole('manager')
+  async updateProbe(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Param('probeId', ParseIntPipe) probeId: number,
+    @Body() form: ProbeFormDto,
+  ): Promise<WebRedirect> {
+    const probe = await this.probe(ctx, id, probeId);
+    await probeFieldErrors(probe.kind, () =>
+      this.probes.update(ctx, probeId, probeUpdateFromForm(probe.kind, form)),
+    );
+    return { url: `/web/instances/${id}#instance-probes` };
+  }
+
+  @WebForm(':id/windows')
+  @RequireRole('manager')
+  async addWindow(
+    @Ctx() ctx: RequestContext,
+    @Req() request: WebRequest,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() form: WindowFormDto,
+  ): Promise<WebRedirect> {
+    const description = form.description || undefined;
+    if (form.kind === 'once') {
+      const required = (['starts_at', 'ends_at'] as const).find((field) => !form[field]);
+      if (required) throw new FieldException(required, 'dead_mans_switch_server.web.required', {}, 400);
+      // The reader typed wall-clock times in the time zone the page shows dates in.
+      const zone = timeZoneOf(request);
+      const starts = zonedTimeToUtc(form.starts_at!, zone);
+      const ends = zonedTimeToUtc(form.ends_at!, zone);
+      if (ends <= starts)
+        throw new FieldException('ends_at', 'dead_mans_switch_server.web.windows.ends_before', {}, 400);
+      await this.windows.create(ctx, {
+        instance_id: id,
+        description,
+        starts_at: starts.toISOString(),
+        ends_at: ends.toISOString(),
+      });
+    } else {
+      const required = (['cron', 'duration_minutes'] as const).find((field) => !form[field]);
+      if (required) throw new FieldException(required, 'dead_mans_switch_server.web.required', {}, 400);
+      await cronFieldError('cron', () =>
+        this.windows.create(ctx, {
+          instance_id: id,
+          description,
+          cron: form.cron,
+          duration_seconds: form.duration_minutes! * 60,
+          time_zone: form.time_zone ?? 'UTC',
+        }),
+      );
+    }
+    return { url: `/web/instances/${id}#instance-windows` };
+  }
+
+  @WebForm(':id/windows/:windowId/delete')
+  @RequireRole('manager')
+  async deleteWindow(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Param('windowId', ParseIntPipe) windowId: number,
+  ): Promise<WebRedirect> {
+    // Only the instance's own windows are deleted from its page (a customer's or global one applies to others too).
+    const { items } = await this.windows.list(ctx, { instance_id: id, limit: 100, offset: 0 });
+    if (!items.some((w) => w.id === windowId && w.instance_id === id))
+      throw notFound('dead_mans_switch.maintenance', windowId);
+    await this.windows.remove(ctx, windowId);
+    return { url: `/web/instances/${id}#instance-windows` };
+  }
+
+  @WebForm(':id/expectation')
+  @RequireRole('manager')
+  async setExpectation(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() form: ExpectationFormDto,
+  ): Promise<WebRedirect> {
+    await cronFieldError('expect_cron', () =>
+      this.instances.update(ctx, id, {
+        // Empty: check-ins are expected every alive_max_delay again.
+        expect_cron: form.expect_cron || null,
+        expect_time_zone: form.expect_cron ? form.expect_time_zone : undefined,
+        expect_grace: form.expect_cron ? form.expect_grace : undefined,
+      }),
+    );
+    return { url: `/web/instances/${id}#instance-expectation` };
   }
 
   @WebForm(':id/probes/:probeId/delete')
@@ -296,6 +498,13 @@ export class InstancesWebController {
   ): Promise<WebRedirect> {
     await this.probes.deleteFromInstance(ctx, id, probeId);
     return { url: `/web/instances/${id}#instance-probes` };
+  }
+
+  /** A probe of this instance (the page's address names both). */
+  private async probe(ctx: RequestContext, instanceId: number, probeId: number) {
+    const probe = await this.probes.get(ctx, probeId);
+    if (probe.instance_id !== instanceId) throw notFound('dead_mans_switch.probe', probeId);
+    return probe;
   }
 
   /** The chart's points: raw check-ins over 24 h, hourly or daily averages beyond, with gaps as null points. */

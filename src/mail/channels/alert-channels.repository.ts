@@ -158,11 +158,13 @@ export class AlertChannelsRepository {
   /** Disables the channel and fails what it still had to deliver, with `error`. */
   async disable(id: number, error: string, now: Date, manager: EntityManager): Promise<void> {
     await manager.query('UPDATE mail_channel SET active = false, disabled_at = $2 WHERE id = $1', [id, now]);
-    // Rows another dispatcher is delivering right now are skipped rather than waited for (that wait could close a
-    // deadlock on the channel row): their delivery finds the channel disabled or ends on its own.
+    // Rows another dispatcher is delivering right now (a live claim, or a row lock) are skipped rather than waited
+    // for (that wait could close a deadlock on the channel row): their delivery records its own outcome, and a retry
+    // finds the channel disabled.
     await manager.query(
       `UPDATE mail_notification SET state = 'failed', last_error = $2, next_attempt_at = NULL
        WHERE id IN (SELECT id FROM mail_notification WHERE channel_id = $1 AND state = 'pending'
+         AND (claimed_until IS NULL OR claimed_until < now())
          FOR UPDATE SKIP LOCKED)`,
       [id, error],
     );

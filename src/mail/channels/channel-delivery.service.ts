@@ -48,11 +48,19 @@ export function failureText(result: { error: string; answer?: string }): string 
 export type ChannelOutcome = 'sent' | 'retried' | 'failed';
 
 /**
- * Delivers one claimed notification of an alert channel, inside the dispatcher's transaction (whose row lock is
- * the claim): renders it in its recipient's language, sends it with the channel's retry policy (429, 5xx,
+ * A claimed delivery as its claim's transaction leaves it: either already settled there (`done`: nothing to send),
+ * or a `send` to run once that transaction committed — network I/O with no database connection held — which
+ * gives back what to record in a second short transaction.
+ */
+export type Delivery =
+  { done: ChannelOutcome } | { send(): Promise<(manager: EntityManager) => Promise<ChannelOutcome>> };
+
+/**
+ * Delivers claimed notifications of alert channels for the dispatcher, in three steps: reads what the send needs
+ * in the claim's transaction, sends with no database connection held (with the channel's retry policy: 429, 5xx,
  * timeouts and connection errors retried with backoff or the receiver's `Retry-After`; other answers fail at
- * once), and disables a channel that could not deliver CHANNEL_FAILURE_LIMIT notifications in a row, telling its
- * owner by e-mail and inbox.
+ * once), and records the outcome in a second transaction — where a channel that could not deliver
+ * CHANNEL_FAILURE_LIMIT notifications in a row is disabled and its owner told by e-mail and inbox.
  */
 @Injectable()
 export class ChannelDeliveryService {
@@ -71,11 +79,12 @@ export class ChannelDeliveryService {
 
   policy(channel: AlertChannel): RetryPolicy {
     const policy = { ...CHANNEL_RETRY, ...channel.retry };
-    // The claim's transaction sits idle while the request runs: it must end well within the claim's idle limit.
+    // A request must end well within the dispatcher's claim on the row, or another dispatcher could send it too.
     return { ...policy, timeoutSeconds: Math.min(policy.timeoutSeconds, 60) };
   }
 
-  async deliver(notification: ClaimedNotification, manager: EntityManager): Promise<ChannelOutcome> {
+  /** In the claim's transaction: what the send needs, or the notification failed at once (no channel to send to). */
+  async prepare(notification: ClaimedNotification, manager: EntityManager): Promise<Delivery> {
     const subscription = await this.channels.find(notification.channelId!, manager);
     const channel = subscription && this.registry.find(subscription.kind);
     const [recipient, message] = await Promise.all([
@@ -84,17 +93,28 @@ export class ChannelDeliveryService {
     ]);
     if (!subscription?.active || !channel || !recipient || !message) {
       await this.notifications.markFailed(notification.id, 'The channel is disabled or removed', manager);
-      return 'failed';
+      return { done: 'failed' };
     }
     const baseUrl = await this.notifications.setting(BASE_URL_SETTING, manager);
     const allowPrivate = (await this.notifications.setting(ALLOW_PRIVATE_SETTING, manager)) === '1';
+    const outgoing = this.toChannelMessage(notification, message, recipient.lang, baseUrl);
+    return {
+      send: async () => {
+        const sent = await this.send(channel, subscription.settings, outgoing, allowPrivate);
+        return (manager) => this.record(notification, subscription, channel, sent, manager);
+      },
+    };
+  }
+
+  /** In the recording transaction: the outcome of one send, the channel's failure streak, its disabling. */
+  private async record(
+    notification: ClaimedNotification,
+    subscription: { id: number; partnerId: number; name: string },
+    channel: AlertChannel,
+    sent: SendResult,
+    manager: EntityManager,
+  ): Promise<ChannelOutcome> {
     const policy = this.policy(channel);
-    const sent = await this.send(
-      channel,
-      subscription.settings,
-      this.toChannelMessage(notification, message, recipient.lang, baseUrl),
-      allowPrivate,
-    );
     const result = sent.ok ? sent : { ...sent, error: failureText(sent) };
     const now = this.clock.now();
     if (result.ok) {

@@ -47,4 +47,12 @@ export class Notification {
 
   @Column('timestamptz')
   createdAt: Date;
+
+  /** The dispatcher that claimed the row for a delivery in progress; null when none does. */
+  @Column('text', { nullable: true })
+  claimedBy: string | null;
+
+  /** When that claim lapses (the database's clock): past it, another dispatcher may take the row. */
+  @Column('timestamptz', { nullable: true })
+  claimedUntil: Date | null;
 }

@@ -56,39 +56,61 @@ export class NotificationsRepository {
     );
   }
 
-  /** Runs `work` in one transaction on one connection; the claimed row's lock lasts until it ends. */
+  /** Runs `work` in one short transaction on one connection. */
   transaction<T>(work: (manager: EntityManager) => Promise<T>): Promise<T> {
     return this.database.transaction(work);
   }
 
   /**
-   * Claims one due row of the given channels (`email`, `webhook`…) for the rest of the transaction: its row lock is the claim. Rows another dispatcher
-   * holds, and `excluded` ones, are skipped. The lock is released the moment the transaction ends or its
-   * connection dies (a crashed process, a restarted database), so an unfinished row is due again at once; and
-   * the session is ended by PostgreSQL if it stays idle in the transaction longer than `idleLimitSeconds`
-   * (a vanished sender that left its connection open).
+   * Claims one due row of the given channels (`email`, `webhook`…) for `worker` until the database's now() +
+   * `leaseSeconds`, and counts the try. Rows another worker holds a live claim on are skipped, and so are rows
+   * locked by a claim being made (`SKIP LOCKED`); a claim whose lease passed (its worker died) is taken over. The
+   * claim outlives the transaction: the caller commits it, sends with no connection held, and records the outcome
+   * in another transaction.
    */
   async claimOne(
     now: Date,
-    excluded: string[],
-    idleLimitSeconds: number,
+    worker: string,
+    leaseSeconds: number,
     channels: string[],
     manager: EntityManager,
   ): Promise<ClaimedNotification | undefined> {
-    await manager.query(`SET LOCAL idle_in_transaction_session_timeout = '${Math.ceil(idleLimitSeconds)}s'`);
     const [rows] = await manager.query<[ClaimedNotification[], number]>(
-      `UPDATE mail_notification SET attempts = attempts + 1
+      `UPDATE mail_notification SET attempts = attempts + 1, claimed_by = $3,
+         claimed_until = now() + make_interval(secs => $4)
        WHERE id = (
          SELECT id FROM mail_notification
-         WHERE state = 'pending' AND channel = ANY($3::text[]) AND next_attempt_at <= $1
-           AND id <> ALL($2::uuid[])
+         WHERE state = 'pending' AND channel = ANY($2::text[]) AND next_attempt_at <= $1
+           AND (claimed_until IS NULL OR claimed_until < now())
          ORDER BY next_attempt_at LIMIT 1
          FOR UPDATE SKIP LOCKED)
        RETURNING id, message_id AS "messageId", partner_id AS "partnerId", channel, channel_id AS "channelId",
          email_message_id AS "emailMessageId", attempts, created_at AS "createdAt"`,
-      [now, excluded, channels],
+      [now, channels, worker, leaseSeconds],
     );
     return rows[0];
+  }
+
+  /**
+   * Locks the row for recording a delivery's outcome if `worker`'s claim on it still stands; false when it lapsed
+   * and another worker took the row over (or it was failed meanwhile): then the outcome is not recorded.
+   */
+  async holdsClaim(id: string, worker: string, manager: EntityManager): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `SELECT 1 FROM mail_notification WHERE id = $1 AND claimed_by = $2 AND state = 'pending' FOR UPDATE`,
+      [id, worker],
+    );
+    return rows.length > 0;
+  }
+
+  /** Ends `worker`'s claims but those in `keep` (deliveries in progress, outcomes waiting to be recorded). */
+  async releaseClaims(worker: string, keep: string[]): Promise<number> {
+    const [, released] = await this.db.query<[unknown, number]>(
+      `UPDATE mail_notification SET claimed_by = NULL, claimed_until = NULL
+       WHERE claimed_by = $1 AND id <> ALL($2::uuid[])`,
+      [worker, keep],
+    );
+    return released;
   }
 
   async recipient(partnerId: number, manager: EntityManager): Promise<EmailRecipient | undefined> {
@@ -102,27 +124,24 @@ export class NotificationsRepository {
   async markSent(id: string, to: string | null, now: Date, manager: EntityManager): Promise<void> {
     await manager.query(
       `UPDATE mail_notification SET state = 'sent', sent_at = $2, email_to = $3, last_error = NULL,
-         next_attempt_at = NULL WHERE id = $1`,
+         next_attempt_at = NULL, claimed_by = NULL, claimed_until = NULL WHERE id = $1`,
       [id, now, to],
     );
   }
 
-  /**
-   * Schedules another try. Outside a transaction (`manager` omitted) it also counts the try, for a delivery whose
-   * own transaction was lost with its `attempts + 1`.
-   */
-  async markRetry(id: string, error: string, nextAttemptAt: Date, manager?: EntityManager): Promise<void> {
-    await (manager ?? this.db).query(
-      `UPDATE mail_notification SET last_error = $2, next_attempt_at = $3,
-         attempts = attempts + CASE WHEN $4 THEN 1 ELSE 0 END
+  /** Schedules another try and ends the claim. */
+  async markRetry(id: string, error: string, nextAttemptAt: Date, manager: EntityManager): Promise<void> {
+    await manager.query(
+      `UPDATE mail_notification SET last_error = $2, next_attempt_at = $3, claimed_by = NULL, claimed_until = NULL
        WHERE id = $1 AND state = 'pending'`,
-      [id, error, nextAttemptAt, manager === undefined],
+      [id, error, nextAttemptAt],
     );
   }
 
   async markFailed(id: string, error: string, manager: EntityManager): Promise<void> {
     await manager.query(
-      `UPDATE mail_notification SET state = 'failed', last_error = $2, next_attempt_at = NULL WHERE id = $1`,
+      `UPDATE mail_notification SET state = 'failed', last_error = $2, next_attempt_at = NULL, claimed_by = NULL,
+         claimed_until = NULL WHERE id = $1`,
       [id, error],
     );
   }

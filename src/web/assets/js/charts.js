@@ -1,5 +1,5 @@
 // Time-series charts with uPlot, from the page's <script type="application/json" id="chart-data"> block:
-// { from, to, times: [unix seconds], timeZone, locale, series: [{ id, label, values }] }, one chart per series
+// { from, to, times: [unix seconds], timeZone, locale, timeLabel, series: [{ id, label, values }] }, one chart per series
 // into the element `id`. The x-axis is exactly [from, to] (the requested range); null values are gaps.
 (function () {
   var charts = {};
@@ -21,11 +21,13 @@
         ? { hour: '2-digit', minute: '2-digit', timeZone: timeZone }
         : { day: 'numeric', month: 'short', timeZone: timeZone },
     );
-    var legendFormat = new Intl.DateTimeFormat(locale, {
-      dateStyle: 'medium',
-      timeStyle: 'short',
-      timeZone: timeZone,
-    });
+    // Daily buckets (30 days) are days: their legend shows no time of day.
+    var legendFormat = new Intl.DateTimeFormat(
+      locale,
+      span > 14 * 86400
+        ? { dateStyle: 'medium', timeZone: timeZone }
+        : { dateStyle: 'medium', timeStyle: 'short', timeZone: timeZone },
+    );
     var number = new Intl.NumberFormat(locale, { maximumFractionDigits: 1 });
     (data.series || []).forEach(function (serie) {
       var target = document.getElementById(serie.id);
@@ -51,6 +53,7 @@
           },
           series: [
             {
+              label: data.timeLabel || 'Time',
               value: function (u, ts) {
                 return ts == null ? '–' : legendFormat.format(new Date(ts * 1000));
               },
@@ -73,7 +76,15 @@
                 });
               },
             },
-            { size: 50 },
+            {
+              size: 50,
+              // uPlot formats with the browser's language; the reader's is the page's.
+              values: function (u, ticks) {
+                return ticks.map(function (v) {
+                  return number.format(v);
+                });
+              },
+            },
           ],
         },
         [data.times, serie.values],
