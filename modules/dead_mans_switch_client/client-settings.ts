@@ -28,11 +28,25 @@ export const CLIENT_SETTINGS = {
     unit: 'core.settings.units.seconds',
     description: 'dead_mans_switch_client.settings.interval',
   }),
+  /**
+   * The instance's check-in token, when the server gave it one (Vigil's server: `POST …/instances/:id/token`): sent
+   * in the `X-Vigil-Token` header. Empty: none is sent (an OCA server, or an instance without a token).
+   */
+  token: defineSetting.string({
+    key: 'dead_mans_switch_client.token',
+    default: '',
+    optional: true,
+    maxLength: 200,
+    description: 'dead_mans_switch_client.settings.token',
+  }),
 };
 
 export const URL_SETTING = CLIENT_SETTINGS.url.key;
 export const SEND_TIMEOUT_SETTING = CLIENT_SETTINGS.sendTimeout.key;
 export const INTERVAL_SETTING = CLIENT_SETTINGS.interval.key;
+export const TOKEN_SETTING = CLIENT_SETTINGS.token.key;
+/** The header that carries the token, as Vigil's server reads it. */
+export const TOKEN_HEADER = 'X-Vigil-Token';
 /** Overrides the URL setting (containers configure through the environment). */
 export const URL_ENV = 'DEAD_MANS_SWITCH_CLIENT_URL';
 

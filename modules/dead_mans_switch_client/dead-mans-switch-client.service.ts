@@ -33,6 +33,8 @@ export interface ClientConfiguration {
   urlSource?: 'env' | 'setting';
   intervalSeconds: number;
   sendTimeoutSeconds: number;
+  /** The check-in token to send (`X-Vigil-Token`); never shown in the status. */
+  token?: string;
 }
 
 export interface CheckInOutcome {
@@ -99,10 +101,11 @@ export class DeadMansSwitchClientService {
   }
 
   async configuration(): Promise<ClientConfiguration> {
-    const [url, interval, timeout] = await Promise.all([
+    const [url, interval, timeout, token] = await Promise.all([
       this.settings.get(CLIENT_SETTINGS.url),
       this.settings.get(CLIENT_SETTINGS.interval),
       this.settings.get(CLIENT_SETTINGS.sendTimeout),
+      this.settings.get(CLIENT_SETTINGS.token),
     ]);
     const fromEnv = this.config.env[URL_ENV]?.trim();
     const fromSetting = url;
@@ -111,6 +114,7 @@ export class DeadMansSwitchClientService {
       urlSource: fromEnv ? 'env' : fromSetting ? 'setting' : undefined,
       intervalSeconds: interval,
       sendTimeoutSeconds: timeout,
+      token: token?.trim() || undefined,
     };
   }
 
@@ -220,7 +224,12 @@ export class DeadMansSwitchClientService {
     try {
       if (!configuration.url) throw new CheckInError(NO_URL, { env: URL_ENV });
       const sent = await this.measure(now);
-      const answer = await this.server.alive(configuration.url, sent, configuration.sendTimeoutSeconds);
+      const answer = await this.server.alive(
+        configuration.url,
+        sent,
+        configuration.sendTimeoutSeconds,
+        configuration.token,
+      );
       await this.states.recordSuccess(now, answer);
       this.checkIns.inc({ result: 'success' });
       const next = new Date(now.getTime() + configuration.intervalSeconds * 1000);

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { CheckInError } from './check-in.error.js';
+import { TOKEN_HEADER } from './client-settings.js';
 
 export type CheckInParams = Record<string, string | number | null>;
 
@@ -28,9 +29,10 @@ export class SwitchServerRepository {
   /**
    * POSTs the Odoo JSON-RPC envelope (`jsonrpc`, `method`, `params`; no `id`, like the OCA client) and returns
    * the server's answer: the parsed JSON, or the text when the server is not an Odoo one (healthchecks.io).
-   * Throws a CheckInError on a timeout, a network error, a non-2xx status or a JSON-RPC `error`.
+   * Throws a CheckInError on a timeout, a network error, a non-2xx status or a JSON-RPC `error`. `token`: the
+   * instance's check-in token, sent in `X-Vigil-Token` (Vigil's server requires it once the instance has one).
    */
-  async alive(url: string, params: CheckInParams, timeoutSeconds: number): Promise<unknown> {
+  async alive(url: string, params: CheckInParams, timeoutSeconds: number, token?: string): Promise<unknown> {
     let target: URL;
     try {
       target = new URL(url);
@@ -42,6 +44,7 @@ export class SwitchServerRepository {
     }
     const shown = redactUrl(url);
     const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (token) headers[TOKEN_HEADER] = token;
     // fetch refuses URLs with credentials: send them as basic authentication, as urllib does.
     if (target.username || target.password) {
       const user = decodeURIComponent(target.username);
@@ -58,7 +61,8 @@ export class SwitchServerRepository {
         headers,
         body: JSON.stringify({ jsonrpc: '2.0', method: 'call', params }),
         signal: AbortSignal.timeout(timeoutSeconds * 1000),
-        redirect: 'follow',
+        // fetch would send the token on to wherever a redirect points: with a token, the URL must be the final one.
+        redirect: token ? 'error' : 'follow',
       });
       status = response.status;
       text = await response.text();

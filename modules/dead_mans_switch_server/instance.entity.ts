@@ -99,6 +99,10 @@ export class Instance {
   @Column('inet', { nullable: true })
   registeredFrom: string | null;
 
+  /** SHA-256 of the instance's check-in token (`checkin/checkin-token.ts`); null: check-ins need none. */
+  @Column('bytea', { nullable: true, select: false })
+  checkinTokenHash: Buffer | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

@@ -49,10 +49,12 @@ import { DeadMansSwitchServerProbeClaims1733400000000 } from './migrations/17334
 import { DeadMansSwitchServerIgnoredStatistics1733450000000 } from './migrations/1733450000000-dead_mans_switch_server-ignored-statistics.js';
 import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.repository.js';
 import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
+import { DeadMansSwitchServerRegistrationAbuse1733460000000 } from './migrations/1733460000000-dead_mans_switch_server-registration-abuse.js';
 import { PROBE_SETTING, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
 import { ProbeRunnerTask } from './probes/probe-runner.task.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
+import { NewInstancePurgeTask } from './instances/new-instance-purge.task.js';
 import {
   INSTANCE_ENDPOINTS,
   INSTANCE_MODEL,
@@ -86,6 +88,7 @@ export const manifest = defineAddon({
     DeadMansSwitchServerProbes1733300000000,
     DeadMansSwitchServerProbeClaims1733400000000,
     DeadMansSwitchServerIgnoredStatistics1733450000000,
+    DeadMansSwitchServerRegistrationAbuse1733460000000,
   ],
   settings: [...Object.values(DMS_SETTINGS), ...Object.values(PROBE_SETTING)],
   seed: {
@@ -130,6 +133,7 @@ export const manifest = defineAddon({
     { id: 'dead_mans_switch.event_retention', everySeconds: 86_400, provider: EventRetentionTask },
     { id: 'dead_mans_switch.probes', everySeconds: 15, provider: ProbeRunnerTask },
     { id: 'dead_mans_switch.probe_retention', everySeconds: 86_400, provider: ProbeRetentionTask },
+    { id: 'dead_mans_switch.new_instance_purge', everySeconds: 86_400, provider: NewInstancePurgeTask },
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],

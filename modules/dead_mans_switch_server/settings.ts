@@ -35,6 +35,24 @@ export const DMS_SETTINGS = {
     max: 1_000_000,
     description: d('max_registrations_per_hour'),
   }),
+  /** New instances all sources together may register per hour (counted in the database, across replicas). */
+  maxRegistrationsGlobalPerHour: defineSetting.integer({
+    key: 'dead_mans_switch.max_registrations_global_per_hour',
+    // Far above a hosting company's onboarding pace; bounds a flood from many addresses (or many /64s).
+    default: 100,
+    min: 0,
+    max: 1_000_000,
+    description: d('max_registrations_global_per_hour'),
+  }),
+  /** `new` instances (never activated) older than this many days are deleted by a daily task; 0 keeps them. */
+  newInstanceMaxAgeDays: defineSetting.integer({
+    key: 'dead_mans_switch.new_instance_max_age_days',
+    default: 30,
+    min: 0,
+    max: MAX_DAYS,
+    unit: DAYS,
+    description: d('new_instance_max_age_days'),
+  }),
   /** Check-ins one source address may send per minute, all uuids together; 0 turns the limit off. */
   checkInsPerSourcePerMinute: defineSetting.integer({
     key: 'dead_mans_switch.checkins_per_source_per_minute',

@@ -61,7 +61,7 @@ async function main(): Promise<number> {
     // One load generator stands for 30 customers: lift the per-source registration cap.
     await query(
       db,
-      "UPDATE setting SET value = '1000' WHERE key = 'dead_mans_switch.max_registrations_per_hour'",
+      "UPDATE setting SET value = '1000' WHERE key IN ('dead_mans_switch.max_registrations_per_hour', 'dead_mans_switch.max_registrations_global_per_hour')",
     );
     // The test counts each instance's own e-mails: 15 instances going down together must not be grouped into a
     // storm incident (the storm breaker has its own test).

@@ -60,6 +60,9 @@ describe('a database outage under a steady check-in load', () => {
     await query(databaseUrl, "UPDATE setting SET value = '1000' WHERE key = $1", [
       'dead_mans_switch.max_registrations_per_hour',
     ]);
+    await query(databaseUrl, "UPDATE setting SET value = '1000' WHERE key = $1", [
+      'dead_mans_switch.max_registrations_global_per_hour',
+    ]);
     await query(databaseUrl, "UPDATE setting SET value = '0' WHERE key = $1", [
       'dead_mans_switch.checkins_per_source_per_minute',
     ]);

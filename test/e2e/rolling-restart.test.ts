@@ -52,7 +52,7 @@ describe('a rolling restart under a steady check-in load', () => {
     // One load generator stands for many clients: lift the per-source limits.
     await query(
       db,
-      "UPDATE setting SET value = '1000' WHERE key = 'dead_mans_switch.max_registrations_per_hour'",
+      "UPDATE setting SET value = '1000' WHERE key IN ('dead_mans_switch.max_registrations_per_hour', 'dead_mans_switch.max_registrations_global_per_hour')",
     );
     await query(
       db,

@@ -67,6 +67,7 @@ describe('dead_mans_switch_client: check-ins', () => {
       [
         'dead_mans_switch_client.interval',
         'dead_mans_switch_client.send_timeout',
+        'dead_mans_switch_client.token',
         'dead_mans_switch_client.url',
       ],
     );
@@ -225,6 +226,20 @@ describe('dead_mans_switch_client: check-ins', () => {
     );
     const status = await admin.get('/api/v1/dead_mans_switch_client/status');
     assert.equal(status.body.url, aliveUrl.replace('http://', 'http://vigil:***@'));
+  });
+
+  it('sends the check-in token of dead_mans_switch_client.token in X-Vigil-Token, and none without it', async () => {
+    await client.sendNow();
+    assert.equal(server.requests[0].headers['x-vigil-token'], undefined);
+    await setting('dead_mans_switch_client.token', 'vdms_secret-token');
+    try {
+      await client.sendNow();
+      assert.equal(server.requests[1].headers['x-vigil-token'], 'vdms_secret-token');
+      const status = await admin.get('/api/v1/dead_mans_switch_client/status');
+      assert.ok(!JSON.stringify(status.body).includes('vdms_secret-token'));
+    } finally {
+      await setting('dead_mans_switch_client.token', '');
+    }
   });
 });
 

@@ -5,8 +5,17 @@ import { Ctx, type RequestContext } from '../../../src/index.js';
 import { AliveExceptionFilter } from './alive-exception.filter.js';
 import { sourceAddress } from './allowed-sources.js';
 import { InstanceEventsService } from '../events/instance-events.service.js';
+import { CHECKIN_TOKEN_HEADER, presentedToken } from './checkin-token.js';
 import { CheckInService } from './checkin.service.js';
 import { InstanceCancelService } from './instance-cancel.service.js';
+
+/** The check-in token the request carries, if any (`X-Vigil-Token`). */
+const tokenOf = (request: FastifyRequest) =>
+  presentedToken(request.headers[CHECKIN_TOKEN_HEADER.toLowerCase()]);
+
+const TOKEN_NOTE =
+  ` An instance given a check-in token (\`POST /api/v1/dead_mans_switch/instances/:id/token\`) must send it in ` +
+  `the \`${CHECKIN_TOKEN_HEADER}\` header: 401 otherwise, nothing recorded.`;
 
 // Its routes are public (no authentication): the manifest declares them, with their body limit.
 @ApiTags('dead_mans_switch')
@@ -26,11 +35,12 @@ export class AliveController {
     description:
       'Odoo JSON-RPC `{"jsonrpc": "2.0", "method": "call", "params": {"database_uuid": …}}` or the same keys as ' +
       "plain JSON. Unknown uuids register a new instance. Optional `next_in` (seconds): this check-in's delay " +
-      'instead of `alive_max_delay` (bounded by `dead_mans_switch.next_in_min_seconds`/`_max_seconds`).',
+      'instead of `alive_max_delay` (bounded by `dead_mans_switch.next_in_min_seconds`/`_max_seconds`).' +
+      TOKEN_NOTE,
   })
   @ApiBody({ schema: { type: 'object' } })
   alive(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: FastifyRequest) {
-    return this.checkIns.receive(ctx, body, sourceAddress(request.ip));
+    return this.checkIns.receive(ctx, body, sourceAddress(request.ip), tokenOf(request));
   }
 
   @Post('cancel')
@@ -39,11 +49,12 @@ export class AliveController {
     summary: 'The instance cancels itself (no authentication)',
     description:
       '`{"database_uuid": …}`, JSON-RPC or plain JSON: the instance is suspended and alerts no one; later ' +
-      'check-ins are logged but do not reactivate it (a manager does). Unknown uuid: 404.',
+      'check-ins are logged but do not reactivate it (a manager does). Unknown uuid: 404.' +
+      TOKEN_NOTE,
   })
   @ApiBody({ schema: { type: 'object' } })
-  cancel(@Ctx() ctx: RequestContext, @Body() body: unknown) {
-    return this.cancels.cancel(ctx, body);
+  cancel(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: FastifyRequest) {
+    return this.cancels.cancel(ctx, body, tokenOf(request));
   }
 
   @Post('event')
@@ -52,10 +63,11 @@ export class AliveController {
     summary: 'The instance reports an event (no authentication)',
     description:
       '`{"database_uuid": …, "level": "debug|info|warning|error|critical", "message": …}`, JSON-RPC or plain ' +
-      'JSON. Stored with the server time; from `dead_mans_switch.event_alert_level` up, posted to followers.',
+      'JSON. Stored with the server time; from `dead_mans_switch.event_alert_level` up, posted to followers.' +
+      TOKEN_NOTE,
   })
   @ApiBody({ schema: { type: 'object' } })
   event(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: FastifyRequest) {
-    return this.events.receive(ctx, body, sourceAddress(request.ip));
+    return this.events.receive(ctx, body, sourceAddress(request.ip), tokenOf(request));
   }
 }

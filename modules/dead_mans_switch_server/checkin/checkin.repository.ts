@@ -21,7 +21,12 @@ export interface CheckedIn {
   state: InstanceState;
 }
 
-export interface LockedInstance extends CheckedIn {
+/** An instance found by uuid, with the hash of its check-in token (null: none). */
+export interface KnownInstance extends CheckedIn {
+  checkin_token_hash: Buffer | null;
+}
+
+export interface LockedInstance extends KnownInstance {
   alert_state: 'ok' | 'down';
   expect_cron: string | null;
   expect_time_zone: string | null;
@@ -66,8 +71,8 @@ const LOG_VALUES = `$2::timestamptz, $3::double precision, $4::double precision,
 /**
  * The common case of a check-in as one named statement: a known instance that is not down moves its deadline,
  * keeps its statistics and gets its log row. Returns no row for an unknown uuid, a down instance or one with a
- * cron expectation without `next_in` (croner computes its deadline). Exported for the benchmark's reference
- * server, which runs exactly this statement.
+ * cron expectation without `next_in` (croner computes its deadline), or one with a check-in token (the full
+ * transaction checks it). Exported for the benchmark's reference server, which runs exactly this statement.
  */
 export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryConfig {
   return {
@@ -76,6 +81,7 @@ export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryC
     text: `WITH checked AS (
        UPDATE dead_mans_switch_instance SET ${setLast()}
        WHERE database_uuid = $1::uuid AND NOT ${recoversSql()} AND ${delayDecidesSql('', '$12::integer')}
+         AND checkin_token_hash IS NULL
        RETURNING id, state)
      , logged AS (${INSERT_LOG} SELECT id, ${LOG_VALUES} FROM checked)
      SELECT id, state FROM checked`,
@@ -92,8 +98,8 @@ export class CheckInRepository {
   /**
    * The common case in one statement (one implicit transaction, committed when it returns): a known instance
    * that is not down moves its deadline, keeps its statistics and gets its log row. Returns nothing for an
-   * unknown uuid, a down instance or one with a cron expectation (its deadline is computed by croner), whose
-   * check-in needs the full transaction.
+   * unknown uuid, a down instance, one with a cron expectation (its deadline is computed by croner) or with a
+   * check-in token (compared in constant time by the caller), whose check-in needs the full transaction.
    */
   async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
     // A named (prepared) statement: no parse and plan per call on the server.
@@ -101,9 +107,9 @@ export class CheckInRepository {
     return rows[0];
   }
 
-  async findByUuid(uuid: string): Promise<CheckedIn | undefined> {
-    const rows = await this.db.query<CheckedIn[]>(
-      'SELECT id, state FROM dead_mans_switch_instance WHERE database_uuid = $1',
+  async findByUuid(uuid: string): Promise<KnownInstance | undefined> {
+    const rows = await this.db.query<KnownInstance[]>(
+      'SELECT id, state, checkin_token_hash FROM dead_mans_switch_instance WHERE database_uuid = $1',
       [uuid],
     );
     return rows[0];
@@ -111,7 +117,7 @@ export class CheckInRepository {
 
   async lockByUuid(uuid: string, manager: EntityManager): Promise<LockedInstance | undefined> {
     const rows = await manager.query<LockedInstance[]>(
-      `SELECT id, state, alert_state, expect_cron, expect_time_zone, expect_grace
+      `SELECT id, state, alert_state, expect_cron, expect_time_zone, expect_grace, checkin_token_hash
        FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE`,
       [uuid],
     );
@@ -164,6 +170,24 @@ export class CheckInRepository {
        WHERE (CASE WHEN $1::inet IS NULL THEN registered_from IS NULL ELSE registered_from <<= ${SOURCE_BLOCK} END)
          AND created_at >= $2`,
       [source, since],
+    );
+    return count;
+  }
+
+  /**
+   * Serializes all registrations across replicas until the transaction ends, so that the global cap counts what
+   * the others committed. Taken after the source's lock (always in that order: no deadlock); registrations are
+   * rare next to check-ins, which never take it.
+   */
+  async lockAllSources(manager: EntityManager): Promise<void> {
+    await manager.query(`SELECT pg_advisory_xact_lock(hashtextextended('dms-registration:*', 0))`);
+  }
+
+  /** Registrations since `since`, all sources together (instances are only created by registration). */
+  async allRegistrationsSince(since: Date, manager: EntityManager): Promise<number> {
+    const [{ count }] = await manager.query<{ count: number }[]>(
+      'SELECT count(*)::int AS count FROM dead_mans_switch_instance WHERE created_at >= $1',
+      [since],
     );
     return count;
   }

@@ -1,6 +1,13 @@
 import { isIP } from 'node:net';
-import { Inject, Injectable } from '@nestjs/common';
-import { Clock, Database, I18nService, SettingsService, type RequestContext } from '../../../src/index.js';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  AppException,
+  Clock,
+  Database,
+  I18nService,
+  SettingsService,
+  type RequestContext,
+} from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { cronDeadline } from '../health/instance-health.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
@@ -8,6 +15,7 @@ import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
 import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
+import { checkToken } from './checkin-token.js';
 import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
 import { IgnoredStatisticsService } from './ignored-statistics.service.js';
 import { RateLimitedException } from './rate-limited.exception.js';
@@ -29,6 +37,9 @@ const ATTEMPTS = 3;
 @Injectable()
 export class CheckInService {
   private readonly perUuid = new TokenBuckets(CHECKINS_PER_UUID_PER_MINUTE, CHECKINS_PER_UUID_PER_MINUTE);
+  private readonly logger = new Logger('DeadMansSwitchRegistrations');
+  // When this process last warned of the global cap: once an hour, not once per refused request.
+  private globalCapWarnedAt?: number;
 
   constructor(
     @Inject(CheckInRepository) private readonly checkIns: CheckInRepository,
@@ -50,6 +61,7 @@ export class CheckInService {
     ctx: RequestContext,
     body: unknown,
     source: string,
+    token?: string,
   ): Promise<JsonRpcReply<CheckInResult> | CheckInResult> {
     const request = readEnvelope(body);
     const parsed = parseCheckIn(request.params);
@@ -64,9 +76,11 @@ export class CheckInService {
       this.metrics.checkIns.inc({ form: request.form, result: 'rate_limited' });
       throw new RateLimitedException('dead_mans_switch_server.errors.too_many_checkins', wait);
     }
-    const stored = await this.store(parsed.checkIn, now, source).catch((error: unknown) => {
+    const stored = await this.store(parsed.checkIn, now, source, token).catch((error: unknown) => {
       if (error instanceof RateLimitedException)
         this.metrics.checkIns.inc({ form: request.form, result: 'registration_capped' });
+      else if (error instanceof AppException && error.getStatus() === 401)
+        this.metrics.checkIns.inc({ form: request.form, result: 'bad_token' });
       throw error;
     });
     this.metrics.checkIns.inc({ form: request.form, result: stored.registered ? 'registered' : 'ok' });
@@ -82,13 +96,16 @@ export class CheckInService {
   }
 
   /**
-   * Registers an unknown uuid as a check-in without statistics would (same cap per source address), or finds
-   * it: for the endpoints other than alive. Returns the instance.
+   * Registers an unknown uuid as a check-in without statistics would (same caps), or finds it: for the endpoints
+   * other than alive. A known instance with a check-in token requires it (401 otherwise). Returns the instance.
    */
-  async findOrRegister(databaseUuid: string, now: Date, source: string): Promise<CheckedIn> {
+  async findOrRegister(databaseUuid: string, now: Date, source: string, token?: string): Promise<CheckedIn> {
     const known = await this.checkIns.findByUuid(databaseUuid);
-    if (known) return known;
-    const stored = await this.store(emptyCheckIn(databaseUuid), now, source);
+    if (known) {
+      checkToken(known.checkin_token_hash, token);
+      return { id: known.id, state: known.state };
+    }
+    const stored = await this.store(emptyCheckIn(databaseUuid), now, source, token);
     if (stored.registered) this.metrics.registrations.inc();
     return stored;
   }
@@ -105,44 +122,77 @@ export class CheckInService {
     checkIn: CheckIn,
     now: Date,
     source: string,
+    token: string | undefined,
   ): Promise<CheckedIn & { registered?: boolean; recovered?: boolean }> {
     for (let attempt = 1; ; attempt++) {
       const quick = await this.checkIns.quickCheckIn(checkIn, now);
       if (quick) return quick;
-      const outcome = await this.database.transaction(async (manager) => {
+      const known = await this.database.transaction(async (manager) => {
         const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
-        if (locked) {
-          // The cron expectation's deadline, when it decides (else the statement computes the delay's).
-          const deadline = cronDeadline(
-            {
-              expectCron: locked.expect_cron,
-              expectTimeZone: locked.expect_time_zone,
-              expectGrace: locked.expect_grace,
-              nextIn: checkIn.nextIn,
-            },
-            now,
-          );
-          const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
-          if (recovered) {
-            const messageId = await this.alerts.alert('up', locked.id, now, manager);
-            // Followers told of the outage in a storm hear of the recoveries the same way.
-            await this.storms.holdRecovery(locked.id, messageId, now, manager);
-          }
-          return { id: locked.id, state: locked.state, recovered };
+        if (!locked) return undefined;
+        // Before anything is written: a refused check-in records nothing.
+        checkToken(locked.checkin_token_hash, token);
+        // The cron expectation's deadline, when it decides (else the statement computes the delay's).
+        const deadline = cronDeadline(
+          {
+            expectCron: locked.expect_cron,
+            expectTimeZone: locked.expect_time_zone,
+            expectGrace: locked.expect_grace,
+            nextIn: checkIn.nextIn,
+          },
+          now,
+        );
+        const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
+        if (recovered) {
+          const messageId = await this.alerts.alert('up', locked.id, now, manager);
+          // Followers told of the outage in a storm hear of the recoveries the same way.
+          await this.storms.holdRecovery(locked.id, messageId, now, manager);
         }
-        const address = isIP(source) ? source : null;
-        await this.checkIns.lockSource(source, address, manager);
-        const cap = await this.settings.get(DMS_SETTINGS.maxRegistrationsPerHour);
-        const since = new Date(now.getTime() - HOUR_MS);
-        if ((await this.checkIns.registrationsSince(address, since, manager)) >= cap) {
-          throw new RateLimitedException('dead_mans_switch_server.errors.too_many_registrations', 3600);
-        }
-        const registered = await this.checkIns.register(checkIn, now, address, manager);
-        return registered && { ...registered, registered: true };
+        return { id: locked.id, state: locked.state, recovered };
       });
-      if (outcome) return outcome;
+      if (known) return known;
+      const registered = await this.register(checkIn, now, source);
+      if (registered) return { ...registered, registered: true };
       if (attempt >= ATTEMPTS)
         throw new Error(`Check-in of ${checkIn.databaseUuid} kept racing its registration`);
     }
+  }
+
+  /**
+   * Registers an unknown uuid within the caps: per source block (an IPv4 address, an IPv6 /64) and all sources
+   * together, per hour, both counted in the database under advisory locks so that replicas share them. Undefined
+   * when another request registered the uuid meanwhile.
+   */
+  private async register(checkIn: CheckIn, now: Date, source: string): Promise<CheckedIn | undefined> {
+    // The caps are read before the transaction: settings come through another connection of the pool, which
+    // the registrations queued on a lock could all hold.
+    const perSource = await this.settings.get(DMS_SETTINGS.maxRegistrationsPerHour);
+    const global = await this.settings.get(DMS_SETTINGS.maxRegistrationsGlobalPerHour);
+    const since = new Date(now.getTime() - HOUR_MS);
+    const address = isIP(source) ? source : null;
+    return this.database.transaction(async (manager) => {
+      await this.checkIns.lockSource(source, address, manager);
+      if ((await this.checkIns.registrationsSince(address, since, manager)) >= perSource)
+        throw new RateLimitedException('dead_mans_switch_server.errors.too_many_registrations', 3600);
+      // Always after the source's lock (one order: no deadlock).
+      await this.checkIns.lockAllSources(manager);
+      const registered = await this.checkIns.allRegistrationsSince(since, manager);
+      if (registered >= global) {
+        this.warnGlobalCap(now, registered, global);
+        throw new RateLimitedException('dead_mans_switch_server.errors.too_many_registrations_global', 3600);
+      }
+      return this.checkIns.register(checkIn, now, address, manager);
+    });
+  }
+
+  /** Once an hour per process while the global cap refuses registrations: a warning, not one per request. */
+  private warnGlobalCap(now: Date, registered: number, cap: number): void {
+    if (this.globalCapWarnedAt !== undefined && now.getTime() - this.globalCapWarnedAt < HOUR_MS) return;
+    this.globalCapWarnedAt = now.getTime();
+    this.logger.warn(
+      `${registered} instances registered in the last hour, the global cap ` +
+        `(${DMS_SETTINGS.maxRegistrationsGlobalPerHour.key} = ${cap}): new uuids are refused until the hour's ` +
+        'registrations age out. A flood from many addresses? Else raise the setting.',
+    );
   }
 }

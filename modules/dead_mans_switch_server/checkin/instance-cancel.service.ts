@@ -5,6 +5,7 @@ import type { InstanceState } from '../instance.entity.js';
 import { InstancesRepository } from '../instances/instances.repository.js';
 import { CHECKINS_PER_UUID_PER_MINUTE } from '../settings.js';
 import { parseDatabaseUuid, readEnvelope } from './alive-payload.js';
+import { checkToken } from './checkin-token.js';
 import { CheckInRepository } from './checkin.repository.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { TokenBuckets } from './token-buckets.js';
@@ -38,7 +39,11 @@ export class InstanceCancelService {
     @Inject(Database) private readonly database: Database,
   ) {}
 
-  async cancel(ctx: RequestContext, body: unknown): Promise<JsonRpcReply<CancelResult> | CancelResult> {
+  async cancel(
+    ctx: RequestContext,
+    body: unknown,
+    token?: string,
+  ): Promise<JsonRpcReply<CancelResult> | CancelResult> {
     const request = readEnvelope(body);
     const parsed = parseDatabaseUuid(request.params);
     if ('error' in parsed) return replyError(request, parsed.error, ctx, this.i18n);
@@ -48,6 +53,7 @@ export class InstanceCancelService {
     const state = await this.database.transaction(async (manager) => {
       const locked = await this.checkIns.lockByUuid(parsed.databaseUuid, manager);
       if (!locked) return undefined;
+      checkToken(locked.checkin_token_hash, token);
       const before = (await this.instances.findForUpdate(locked.id, manager))!;
       // Cancelling twice changes nothing and tells no one again.
       if (before.cancelledAt) return before.state;

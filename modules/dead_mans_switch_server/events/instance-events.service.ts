@@ -47,6 +47,7 @@ export class InstanceEventsService {
     ctx: RequestContext,
     body: unknown,
     source: string,
+    token?: string,
   ): Promise<JsonRpcReply<EventResult> | EventResult> {
     const request = readEnvelope(body);
     const parsed = parseEvent(request.params);
@@ -55,8 +56,8 @@ export class InstanceEventsService {
     const now = this.clock.now();
     const wait = this.perUuid.take(databaseUuid, now);
     if (wait > 0) throw new RateLimitedException('dead_mans_switch_server.errors.too_many_events', wait);
-    // An unknown uuid registers as its first check-in would (same cap per source address).
-    const instance = await this.checkIns.findOrRegister(databaseUuid, now, source);
+    // An unknown uuid registers as its first check-in would (same caps); a known one's token is checked.
+    const instance = await this.checkIns.findOrRegister(databaseUuid, now, source, token);
     const alertFrom = EVENT_LEVELS[await this.alertLevel()];
     await this.database.transaction(async (manager) => {
       await this.events.insert(

@@ -164,6 +164,8 @@ export interface InstanceResponse {
   next_in: number | null;
   /** When the instance cancelled itself (it stays suspended until a manager activates it). */
   cancelled_at: string | null;
+  /** Whether alive, cancel and event for this instance need its check-in token (the token itself is never shown). */
+  has_checkin_token: boolean;
   /** The cron expectation, when set: check-ins expected at each occurrence, down `expect_grace` s later. */
   expect_cron: string | null;
   expect_time_zone: string | null;
@@ -209,6 +211,7 @@ export const toInstanceResponse = (
   last_alert_at: iso(row.last_alert_at),
   next_in: row.next_in,
   cancelled_at: iso(row.cancelled_at),
+  has_checkin_token: row.has_checkin_token,
   expect_cron: row.expect_cron,
   expect_time_zone: row.expect_time_zone,
   expect_grace: row.expect_grace,
@@ -216,3 +219,11 @@ export const toInstanceResponse = (
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });
+
+/** A new check-in token: shown once, in this answer; the server keeps only its hash. */
+export interface CheckInTokenResponse {
+  token: string;
+  /** The header that carries it on `/dead_mans_switch/alive`, `/cancel` and `/event`. */
+  header: string;
+  instance: InstanceResponse;
+}

@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  Delete,
   Get,
   HttpCode,
   Inject,
@@ -10,7 +11,7 @@ import {
   Post,
   Query,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Ctx, RequireRole, type RequestContext } from '../../../src/index.js';
 import { InstanceLogsQueryDto, ListInstancesQueryDto, UpdateInstanceDto } from './instance.dto.js';
 import { InstancesService } from './instances.service.js';
@@ -49,6 +50,26 @@ export class InstancesController {
   @HttpCode(200)
   suspend(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
     return this.instances.suspend(ctx, id);
+  }
+
+  @Post(':id/token')
+  @RequireRole('manager')
+  @ApiOperation({
+    summary: 'Create or rotate the check-in token',
+    description:
+      'Returns `{token, header, instance}` once (only a hash is kept). From then on alive, cancel and event for ' +
+      'this instance must send the token in the `X-Vigil-Token` header (401 otherwise); a previous token stops ' +
+      'working at once.',
+  })
+  createToken(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    return this.instances.createCheckInToken(ctx, id);
+  }
+
+  @Delete(':id/token')
+  @RequireRole('manager')
+  @ApiOperation({ summary: 'Remove the check-in token: check-ins need none again' })
+  removeToken(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    return this.instances.removeCheckInToken(ctx, id);
   }
 
   @Get(':id/logs')

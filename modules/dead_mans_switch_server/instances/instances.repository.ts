@@ -29,6 +29,7 @@ export interface InstanceRow {
   last_alert_at: Date | null;
   next_in: number | null;
   cancelled_at: Date | null;
+  has_checkin_token: boolean;
   expect_cron: string | null;
   expect_time_zone: string | null;
   expect_grace: number;
@@ -66,7 +67,8 @@ const SELECT_ROW = (
     i.user_id, i.description, i.alive_max_delay, i.last_seen, i.last_cpu, i.last_ram, i.last_user_count,
     i.last_db_size, i.last_disk_free, i.last_disk_total, i.last_backup_at, i.last_version, i.last_uptime,
     i.alert_state, i.next_deadline, i.last_alert_at, i.next_in, i.cancelled_at, i.expect_cron,
-    i.expect_time_zone, i.expect_grace, i.created_at, i.updated_at, ${healthSql('i', now)} AS health
+    i.expect_time_zone, i.expect_grace, i.created_at, i.updated_at, ${healthSql('i', now)} AS health,
+    i.checkin_token_hash IS NOT NULL AS has_checkin_token
   FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id`;
 
 @Injectable()
@@ -160,6 +162,42 @@ export class InstancesRepository {
         after.expectTimeZone,
         after.expectGrace,
       ],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Deletes up to `limit` instances still `new` (never activated) that registered before `cutoff`; their logs,
+   * roll-ups, events, probes, alerts and maintenance windows go with them (ON DELETE CASCADE). Rows a concurrent
+   * transaction holds (an activation) are skipped, and the conditions are checked again on the locked row.
+   * Returns the deleted ids.
+   */
+  async deleteNewBefore(cutoff: Date, limit: number, manager: EntityManager): Promise<number[]> {
+    const rows = await manager.query<{ id: number }[]>(
+      `WITH purged AS (
+         DELETE FROM dead_mans_switch_instance WHERE id IN (
+           SELECT id FROM dead_mans_switch_instance WHERE state = 'new' AND created_at < $1
+           ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         AND state = 'new' AND created_at < $1
+         RETURNING id)
+       SELECT id FROM purged`,
+      [cutoff, limit],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  /** Stores the hash of an instance's check-in token (null removes it); false when there is no such instance. */
+  async setCheckInTokenHash(
+    id: number,
+    hash: Buffer | null,
+    now: Date,
+    manager: EntityManager,
+  ): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `WITH changed AS (
+         UPDATE dead_mans_switch_instance SET checkin_token_hash = $2, updated_at = $3 WHERE id = $1 RETURNING id)
+       SELECT id FROM changed`,
+      [id, hash, now],
     );
     return rows.length === 1;
   }

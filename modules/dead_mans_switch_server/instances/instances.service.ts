@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
   AppException,
+  ChatterService,
   Clock,
   badRequest,
   conflict,
@@ -16,8 +17,10 @@ import { coveredUntil, deadlineAfter, nextDeadline, scheduleOf } from '../health
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { Instance, InstanceState } from '../instance.entity.js';
 import { INSTANCE_MODEL } from '../settings.js';
+import { CHECKIN_TOKEN_HEADER, hashCheckInToken, newCheckInToken } from '../checkin/checkin-token.js';
 import {
   toInstanceResponse,
+  type CheckInTokenResponse,
   type InstanceLogsQueryDto,
   type InstanceResponse,
   type ListInstancesQueryDto,
@@ -56,6 +59,7 @@ export class InstancesService {
     @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
     @Inject(PartnersService) private readonly partners: PartnersService,
     @Inject(UsersService) private readonly users: UsersService,
+    @Inject(ChatterService) private readonly chatter: ChatterService,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
@@ -179,6 +183,37 @@ export class InstancesService {
       return Promise.resolve({ ...before, state: 'suspended' as const, alertState: 'ok' as const });
     });
     return this.get(ctx, id);
+  }
+
+  /**
+   * Gives the instance a new check-in token (replacing any previous one, which stops working at once) and returns
+   * it: the only time it is shown. An internal note in the chatter says who did it.
+   */
+  async createCheckInToken(ctx: RequestContext, id: number): Promise<CheckInTokenResponse> {
+    const token = newCheckInToken();
+    await this.setCheckInToken(
+      ctx,
+      id,
+      hashCheckInToken(token),
+      'dead_mans_switch_server.token.created_note',
+    );
+    return { token, header: CHECKIN_TOKEN_HEADER, instance: await this.get(ctx, id) };
+  }
+
+  /** Removes the instance's check-in token: its check-ins need none again. */
+  async removeCheckInToken(ctx: RequestContext, id: number): Promise<InstanceResponse> {
+    const before = await this.get(ctx, id);
+    if (before.has_checkin_token)
+      await this.setCheckInToken(ctx, id, null, 'dead_mans_switch_server.token.removed_note');
+    return this.get(ctx, id);
+  }
+
+  private async setCheckInToken(ctx: RequestContext, id: number, hash: Buffer | null, note: string) {
+    await this.database.transaction(async (manager) => {
+      if (!(await this.instances.setCheckInTokenHash(id, hash, this.clock.now(), manager)))
+        throw notFound(INSTANCE_MODEL, id);
+      await this.chatter.log(ctx, { model: INSTANCE_MODEL, id }, { body: { key: note } }, manager);
+    });
   }
 
   async logs(ctx: RequestContext, id: number, query: InstanceLogsQueryDto): Promise<InstanceLogs> {

@@ -53,6 +53,7 @@ describe('POST /dead_mans_switch/alive under fuzzing', () => {
     // The fuzzer is one source sending thousands of requests: lift the per-source limits, keep everything else.
     await app.get(SettingsService).set(SETTINGS.checkInsPerSourcePerMinute, '0');
     await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '100000');
+    await app.get(SettingsService).set(SETTINGS.maxRegistrationsGlobalPerHour, '100000');
   });
 
   after(async () => {

@@ -190,6 +190,7 @@ describe('instances: management, chatter and alert e-mails', () => {
 
   it('lists instances with filters and pagination', async () => {
     await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '100');
+    await app.get(SettingsService).set(SETTINGS.maxRegistrationsGlobalPerHour, '100');
     const globex = await newPartner(app, { name: 'Globex', is_company: true, customer: true });
     const uuids = [newUuid(), newUuid(), newUuid()];
     for (const uuid of uuids) await postAlive(app, { database_uuid: uuid, cpu: 1 });

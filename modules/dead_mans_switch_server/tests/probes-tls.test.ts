@@ -134,6 +134,7 @@ describe('probes: https certificates against the clock, metrics, and the instanc
     app = await startTestApp({ databaseUrl: db, clock, env: { METRICS_TOKEN } });
     admin = await new Api(app.url).login(ADMIN.email, ADMIN.password);
     await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '1000');
+    await app.get(SettingsService).set(SETTINGS.maxRegistrationsGlobalPerHour, '1000');
     // The targets of this test listen on 127.0.0.1.
     await app.get(SettingsService).set(PROBE_SETTINGS.privateNetworks, '1');
   });

@@ -102,6 +102,7 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
     second = await startTestApp({ databaseUrl: db, clock, env });
     admin = await new Api(first.url).login(ADMIN.email, ADMIN.password);
     await first.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '1000');
+    await first.get(SettingsService).set(SETTINGS.maxRegistrationsGlobalPerHour, '1000');
     // The targets of this test listen on 127.0.0.1.
     await first.get(SettingsService).set(PROBE_SETTINGS.privateNetworks, '1');
   });

@@ -68,6 +68,7 @@ describe('storm breaker: one incident e-mail per follower for a mass outage', ()
     });
     admin = await new Api(app.url).login(ADMIN.email, ADMIN.password);
     await app.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '1000');
+    await app.get(SettingsService).set(SETTINGS.maxRegistrationsGlobalPerHour, '1000');
     await app.get(WatchdogService).runPass();
   });
 

@@ -110,6 +110,7 @@ describe('watchdog: replicas and crashes', () => {
     ];
     admin = await new Api(first.url).login(ADMIN.email, ADMIN.password);
     await first.get(SettingsService).set(SETTINGS.maxRegistrationsPerHour, '1000');
+    await first.get(SettingsService).set(SETTINGS.maxRegistrationsGlobalPerHour, '1000');
     await first.get(WatchdogService).runPass();
   });
 

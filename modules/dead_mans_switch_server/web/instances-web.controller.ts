@@ -1,4 +1,4 @@
-import { Body, Inject, Param, ParseIntPipe, Query, Req } from '@nestjs/common';
+import { Body, Header, HttpCode, Inject, Param, ParseIntPipe, Post, Query, Req } from '@nestjs/common';
 import {
   AppException,
   Clock,
@@ -20,6 +20,7 @@ import {
   type WebRedirect,
   type WebRequest,
 } from '../../../src/index.js';
+import { CHECKIN_TOKEN_HEADER } from '../checkin/checkin-token.js';
 import { statusOf } from '../health/instance-health.js';
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
@@ -219,11 +220,43 @@ export class InstancesWebController {
   }
 
   @WebPage(':id')
-  async form(
+  form(
     @Ctx() ctx: RequestContext,
     @Req() request: WebRequest,
     @Param('id', ParseIntPipe) id: number,
     @Query() query: InstancePageQueryDto,
+  ) {
+    return this.render(ctx, request, id, query);
+  }
+
+  /** A new check-in token is shown once, on the page this answer is (no redirect: the token is kept nowhere). */
+  @Post(':id/token')
+  @HttpCode(200)
+  @RequireRole('manager')
+  @Header('Content-Type', 'text/html; charset=utf-8')
+  @Header('Cache-Control', 'no-store')
+  async createToken(
+    @Ctx() ctx: RequestContext,
+    @Req() request: WebRequest,
+    @Param('id', ParseIntPipe) id: number,
+  ) {
+    const { token } = await this.instances.createCheckInToken(ctx, id);
+    return this.render(ctx, request, id, {}, token);
+  }
+
+  @WebForm(':id/token/delete')
+  @RequireRole('manager')
+  async removeToken(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number): Promise<WebRedirect> {
+    await this.instances.removeCheckInToken(ctx, id);
+    return { url: `/web/instances/${id}#instance-token` };
+  }
+
+  private async render(
+    ctx: RequestContext,
+    request: WebRequest,
+    id: number,
+    query: InstancePageQueryDto,
+    newToken?: string,
   ) {
     const instance = await this.instances.get(ctx, id);
     const range = query.range ?? '24h';
@@ -300,6 +333,8 @@ export class InstancesWebController {
       httpMethods: HTTP_METHODS,
       canActivate: manager && instance.state !== 'active',
       canSuspend: manager && instance.state === 'active',
+      newToken,
+      tokenHeader: CHECKIN_TOKEN_HEADER,
     });
   }
 

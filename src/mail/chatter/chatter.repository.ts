@@ -282,6 +282,18 @@ export class ChatterRepository {
     return affected > 0;
   }
 
+  /** Deletes the messages (with their tracking values and notifications) and followers of these records. */
+  async deleteThreads(model: string, ids: number[], manager: EntityManager): Promise<void> {
+    await manager.query('DELETE FROM mail_message WHERE model = $1 AND res_id = ANY($2::integer[])', [
+      model,
+      ids,
+    ]);
+    await manager.query('DELETE FROM mail_follower WHERE model = $1 AND res_id = ANY($2::integer[])', [
+      model,
+      ids,
+    ]);
+  }
+
   listFollowers(thread: { model: string; id: number }): Promise<FollowerRow[]> {
     return this.db.query<FollowerRow[]>(
       `SELECT f.partner_id AS "partnerId", p.name, p.email,

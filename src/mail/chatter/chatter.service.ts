@@ -210,6 +210,14 @@ export class ChatterService {
     return this.repo.emailFollowerCount(model, manager);
   }
 
+  /**
+   * Odoo's `mail.thread` unlink: the chatter of records being deleted goes with them (messages, their tracking
+   * values and notifications, followers). Call it in the transaction that deletes the records.
+   */
+  async deleteThreads(model: string, ids: number[], manager: EntityManager): Promise<void> {
+    if (ids.length > 0) await this.repo.deleteThreads(model, ids, manager);
+  }
+
   async unfollow(thread: ThreadRef, partnerId: number, manager?: EntityManager): Promise<void> {
     await this.repo.unfollow(thread, partnerId, manager);
   }
