@@ -286,7 +286,7 @@ describe('dead_mans_switch_client: configuration', () => {
         .withHeaders({ 'accept-language': 'fr' })
         .get('/api/v1/dead_mans_switch_client/status');
       assert.equal(french.body.state_label, 'Non configuré');
-      assert.match(french.body.last_error, /^Aucun serveur dead man's switch configuré/);
+      assert.match(french.body.last_error, /^Aucun serveur de surveillance de présence configuré/);
       await assert.rejects(
         app.get(DeadMansSwitchClientService).sendNow(),
         /No dead man's switch server configured/,

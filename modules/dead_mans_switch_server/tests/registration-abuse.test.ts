@@ -79,7 +79,7 @@ describe('registration abuse', () => {
 
   describe('global cap per hour: dead_mans_switch.max_registrations_global_per_hour', () => {
     it('is declared with a default of 100', async () => {
-      assert.equal(await settings().get(SETTINGS.maxRegistrationsGlobalPerHour), '100');
+      assert.equal(await settings().get(SETTINGS.maxRegistrationsGlobalPerHour), 100);
     });
 
     it('refuses a new uuid from any address once all sources together reached it; known instances still check in', async () => {
@@ -166,7 +166,7 @@ describe('registration abuse', () => {
       count(db, 'mail_follower', "model = 'dead_mans_switch.instance' AND res_id = $1", [id]);
 
     it('is declared with a default of 30 days', async () => {
-      assert.equal(await settings().get(SETTINGS.newInstanceMaxAgeDays), '30');
+      assert.equal(await settings().get(SETTINGS.newInstanceMaxAgeDays), 30);
     });
 
     it('deletes new instances older than the setting with their logs, events and chatter, once across replicas', async () => {
