@@ -170,6 +170,9 @@ export class BackupRunner implements BeforeApplicationShutdown {
         throw new BackupError('backup.errors.own_database_unencrypted');
       // Checked again at each run: a name may point elsewhere now, or the setting was switched off.
       await this.assertDatabaseAllowed(url);
+      // Encryption refuses to lie: no passphrase, no run — checked before anything reaches the storage.
+      if (config.encryptionEnv && !backup.encryptionEnv)
+        throw new BackupError('backup.errors.encryption_changed');
       const passphrase = backup.encryptionEnv ? this.passphrase(backup.encryptionEnv) : undefined;
       await this.checkVersions(url);
       if (config.storage === 'local') await this.assertOutsideCluster(url);
@@ -356,7 +359,8 @@ export class BackupRunner implements BeforeApplicationShutdown {
   /** The passphrase held by an environment variable; a missing one is named. */
   passphrase(name: string): string {
     const value = this.config.env[name];
-    if (!value) throw new BackupError('backup.errors.passphrase_missing', { name });
+    // Unset, empty or blank: a configuration marked encrypted never falls back to writing in clear.
+    if (!value?.trim()) throw new BackupError('backup.errors.passphrase_missing', { name });
     return value;
   }
 

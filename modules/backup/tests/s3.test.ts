@@ -1,12 +1,18 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import S3rver, { type S3rverEvent } from 's3rver';
-import { ManualClock, NotificationDispatcher, SettingsService } from '../../../src/index.js';
+import {
+  APP_CONFIG,
+  ManualClock,
+  NotificationDispatcher,
+  SettingsService,
+  type AppConfig,
+} from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
@@ -16,6 +22,7 @@ import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { AGE_HEADER, decryptStream } from '../cipher.js';
 import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
+import { StorageRepository } from '../storage.repository.js';
 import { BACKUP_ENV, configBody, settled, sha256, tokenOf } from './helpers.js';
 
 const CONFIGS = '/api/v1/backup/configs';
@@ -199,6 +206,48 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
     } finally {
       await dropDatabase(db.replace(/\/[^/]+$/, `/${into}`));
     }
+  });
+
+  it('never writes a cleartext object for an encrypted configuration: without its passphrase the run fails', async () => {
+    const env = app.vigil.app.get<AppConfig>(APP_CONFIG, { strict: false }).env as Record<
+      string,
+      string | undefined
+    >;
+    const local = (await ops.post(CONFIGS, configBody({ name: 'Keyless folder', prefix: 'keyless' }))).body;
+    const remote = (
+      await ops.post(CONFIGS, configBody({ name: 'Keyless bucket', storage: 's3', prefix: 'keyless' }))
+    ).body;
+    const folder = join(app.get(StorageRepository).localRoot, 'keyless');
+    const eventsBefore = events.length;
+    try {
+      for (const value of [undefined, '', '   ']) {
+        if (value === undefined) delete env.BACKUP_PASSPHRASE;
+        else env.BACKUP_PASSPHRASE = value;
+        for (const config of [local, remote]) {
+          const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${config.id}/run`)).body.id);
+          assert.equal(run.status, 'failed', `${config.name} with ${JSON.stringify(value)}`);
+          assert.match(
+            run.error,
+            /This configuration is encrypted: the passphrase in the environment variable BACKUP_PASSPHRASE is missing or empty, so nothing is written in clear/,
+          );
+          assert.equal(run.size, null);
+        }
+      }
+    } finally {
+      env.BACKUP_PASSPHRASE = PASSPHRASE;
+    }
+    // Nothing reached either storage: no file (not even a partial one), no object, no upload started.
+    assert.deepEqual(await readdir(folder).catch(() => []), []);
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'keyless/' }));
+    assert.equal(listed.KeyCount ?? 0, 0);
+    assert.deepEqual(
+      events.slice(eventsBefore).filter((e) => e.s3.object.key.startsWith('keyless/')),
+      [],
+    );
+    // With the key back, the same configurations write ciphertext.
+    const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${remote.id}/run`)).body.id);
+    assert.equal(run.status, 'done', run.error);
+    assert.equal((await object(run.object_key))!.subarray(0, AGE_HEADER.length).toString(), AGE_HEADER);
   });
 
   it('fails verification of an object replaced in the bucket', async () => {
