@@ -25,6 +25,7 @@ import { BackupError } from './backup.error.js';
 import { BackupRunner, nextRun } from './backup-runner.service.js';
 import { BackupsRepository } from './backups.repository.js';
 import { CONFIG_MODEL } from './settings.js';
+import { FilestoreRepository } from './filestore.repository.js';
 
 const DEFAULT_CRON = '0 3 * * *';
 
@@ -41,6 +42,7 @@ export class BackupConfigsService {
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(Database) private readonly database: Database,
+    @Inject(FilestoreRepository) private readonly filestores: FilestoreRepository,
   ) {}
 
   async list(_ctx: RequestContext, limit: number, offset: number): Promise<Page<BackupConfigResponse>> {
@@ -82,6 +84,8 @@ export class BackupConfigsService {
       storage: dto.storage,
       prefix: dto.prefix ?? '',
       verifyLevel: dto.verify_level ?? 'list',
+      format: dto.format ?? 'dump',
+      filestore: dto.filestore || null,
       encryptionEnv: dto.encryption_env ?? null,
       keepLast: dto.keep_last ?? null,
       keepHourly: dto.keep_hourly ?? null,
@@ -97,6 +101,7 @@ export class BackupConfigsService {
     this.assertSchedule(fields.cron!, fields.timeZone!);
     this.assertPassphrase(fields.encryptionEnv ?? null);
     this.assertEncryptedIfOwn(fields as BackupConfig);
+    this.assertFilestore(fields);
     if (databaseUrl) await this.assertDatabaseAllowed(databaseUrl);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
@@ -116,12 +121,15 @@ export class BackupConfigsService {
       const after: BackupConfig = { ...before };
       const databaseUrl = dto.database_url ? this.keptPassword(dto.database_url, before) : dto.database_url;
       if (dto.name !== undefined) after.name = dto.name.trim();
-      if (databaseUrl !== undefined) after.databaseUrl = databaseUrl ? this.runner.sealUrl(databaseUrl) : null;
+      if (databaseUrl !== undefined)
+        after.databaseUrl = databaseUrl ? this.runner.sealUrl(databaseUrl) : null;
       if (dto.cron !== undefined) after.cron = dto.cron.trim();
       if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
       if (dto.storage !== undefined) after.storage = dto.storage;
       if (dto.prefix !== undefined) after.prefix = dto.prefix;
       if (dto.verify_level !== undefined) after.verifyLevel = dto.verify_level;
+      if (dto.format !== undefined) after.format = dto.format;
+      if (dto.filestore !== undefined) after.filestore = dto.filestore || null;
       if (dto.encryption_env !== undefined) after.encryptionEnv = dto.encryption_env;
       if (dto.keep_last !== undefined) after.keepLast = dto.keep_last;
       if (dto.keep_hourly !== undefined) after.keepHourly = dto.keep_hourly;
@@ -137,6 +145,7 @@ export class BackupConfigsService {
         this.assertEncryptedIfOwn(after);
       if (databaseUrl) await this.assertDatabaseAllowed(databaseUrl);
       if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
+      if (dto.format !== undefined || dto.filestore !== undefined) this.assertFilestore(after);
       const now = this.clock.now();
       if (
         after.cron !== before.cron ||
@@ -224,7 +233,11 @@ export class BackupConfigsService {
       new Schedule(cron, timeZone);
     } catch (error) {
       if (!(error instanceof ScheduleError)) throw error;
-      throw refused('cron', 'backup.errors.bad_schedule', { cron, time_zone: timeZone, error: error.message });
+      throw refused('cron', 'backup.errors.bad_schedule', {
+        cron,
+        time_zone: timeZone,
+        error: error.message,
+      });
     }
   }
 
@@ -253,6 +266,18 @@ export class BackupConfigsService {
       this.runner.assertEncryptedIfOwn(config);
     } catch (error) {
       if (error instanceof BackupError) throw refused('encryption_env', error.key, error.args);
+      throw error;
+    }
+  }
+
+  /** A filestore goes with Odoo's zip format, and a local one lies under BACKUP_FILESTORE_ROOTS. */
+  private assertFilestore(config: Partial<BackupConfig>): void {
+    if (!config.filestore) return;
+    if (config.format !== 'odoo_zip') throw refused('filestore', 'backup.errors.filestore_needs_odoo_zip');
+    try {
+      this.filestores.location(config.filestore);
+    } catch (error) {
+      if (error instanceof BackupError) throw refused('filestore', error.key, error.args);
       throw error;
     }
   }

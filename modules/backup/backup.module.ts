@@ -5,6 +5,7 @@ import { BackupRunner } from './backup-runner.service.js';
 import { BackupsController } from './backups.controller.js';
 import { BackupsRepository } from './backups.repository.js';
 import { BackupsService } from './backups.service.js';
+import { FilestoreRepository } from './filestore.repository.js';
 import { PgToolsRepository } from './pg-tools.repository.js';
 import { StorageRepository } from './storage.repository.js';
 import { BackupsWebController } from './web/backups-web.controller.js';
@@ -15,6 +16,7 @@ import { BackupsWebController } from './web/backups-web.controller.js';
     BackupsRepository,
     StorageRepository,
     PgToolsRepository,
+    FilestoreRepository,
     BackupRunner,
     BackupConfigsService,
     BackupsService,

@@ -115,15 +115,22 @@ export class BackupsRepository {
   async insertRunning(
     run: Pick<
       Backup,
-      'configId' | 'trigger' | 'storage' | 'databaseName' | 'startedAt' | 'leaseUntil' | 'encryptionEnv'
+      | 'configId'
+      | 'trigger'
+      | 'storage'
+      | 'databaseName'
+      | 'startedAt'
+      | 'leaseUntil'
+      | 'encryptionEnv'
+      | 'format'
     >,
     objectKey: (id: number) => string,
     manager: EntityManager,
   ): Promise<Backup | null> {
     const [row] = await manager.query<{ id: number }[]>(
       `INSERT INTO backup_backup (config_id, status, trigger, storage, object_key, database_name, started_at,
-         lease_until, encryption_env)
-       VALUES ($1, 'running', $2, $3, '', $4, $5, $6, $7)
+         lease_until, encryption_env, format)
+       VALUES ($1, 'running', $2, $3, '', $4, $5, $6, $7, $8)
        ON CONFLICT (config_id) WHERE status = 'running' DO NOTHING RETURNING id`,
       [
         run.configId,
@@ -133,6 +140,7 @@ export class BackupsRepository {
         run.startedAt,
         run.leaseUntil,
         run.encryptionEnv,
+        run.format,
       ],
     );
     if (!row) return null;
@@ -175,13 +183,31 @@ export class BackupsRepository {
   /** Ends a running backup as done; false when it was no longer running (its lease expired meanwhile). */
   async finishDone(
     id: number,
-    result: { finishedAt: Date; size: number; sha256: string; durationMs: number; verification: string },
+    result: {
+      finishedAt: Date;
+      size: number;
+      sha256: string;
+      durationMs: number;
+      verification: string;
+      filestoreFiles: number | null;
+      filestoreMissing: number | null;
+    },
   ): Promise<boolean> {
     const rows = await this.updated(
       `UPDATE backup_backup SET status = 'done', finished_at = $2, verified_at = $2, size = $3, progress_bytes = $3,
-         sha256 = $4, duration_ms = $5, verification = $6, lease_until = NULL
+         sha256 = $4, duration_ms = $5, verification = $6, lease_until = NULL, filestore_files = $7,
+         filestore_missing = $8
        WHERE id = $1 AND status = 'running' RETURNING id`,
-      [id, result.finishedAt, result.size, result.sha256, result.durationMs, result.verification],
+      [
+        id,
+        result.finishedAt,
+        result.size,
+        result.sha256,
+        result.durationMs,
+        result.verification,
+        result.filestoreFiles,
+        result.filestoreMissing,
+      ],
     );
     return rows.length > 0;
   }
