@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,7 +15,7 @@ import {
   type AppConfig,
 } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
-import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
+import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { freePort } from '../../../test/harness/process.js';
@@ -25,10 +26,14 @@ import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
 import { StorageRepository } from '../storage.repository.js';
 import { BACKUP_ENV, configBody, settled, sha256, tokenOf } from './helpers.js';
 
+const sha1 = (data: Buffer) => createHash('sha1').update(data).digest('hex');
+
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
 const BUCKET = 'vigil-backups';
 const PASSPHRASE = 'correct horse battery staple';
+/** cloud_platform-style attachments: another bucket of the same S3 service. */
+const ATTACHMENTS = 'odoo-attachments';
 
 describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts', () => {
   let s3: S3rver;
@@ -60,7 +65,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
       address: '127.0.0.1',
       silent: true,
       directory: s3Dir,
-      configureBuckets: [{ name: BUCKET }],
+      configureBuckets: [{ name: BUCKET }, { name: ATTACHMENTS }],
     });
     await s3.run();
     s3.on('event', (event: S3rverEvent) => events.push(...event.Records));
@@ -248,6 +253,65 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
     const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${remote.id}/run`)).body.id);
     assert.equal(run.status, 'done', run.error);
     assert.equal((await object(run.object_key))!.subarray(0, AGE_HEADER.length).toString(), AGE_HEADER);
+  });
+
+  it("writes Odoo's zip with a filestore read from a bucket, and restores the files beside it in the bucket", async () => {
+    const erp = await emptyDatabase();
+    const name = new URL(erp).pathname.slice(1);
+    const into = `${name}_copy`;
+    const copy = erp.replace(/\/[^/]+$/, `/${into}`);
+    try {
+      await query(
+        erp,
+        `CREATE TABLE ir_module_module (name varchar, state varchar, latest_version varchar);
+         INSERT INTO ir_module_module VALUES ('base', 'installed', '16.0.1.3');
+         CREATE TABLE ir_attachment (id serial PRIMARY KEY, name varchar, store_fname varchar);`,
+      );
+      const contents = ['first attachment', 'second attachment'].map((text) => Buffer.from(text));
+      for (const [i, content] of contents.entries()) {
+        const hex = sha1(content);
+        const fname = `${hex.slice(0, 2)}/${hex}`;
+        await client.send(
+          new PutObjectCommand({ Bucket: ATTACHMENTS, Key: `filestore/${name}/${fname}`, Body: content }),
+        );
+        await query(erp, 'INSERT INTO ir_attachment (name, store_fname) VALUES ($1, $2)', [
+          `file ${i}`,
+          fname,
+        ]);
+      }
+      const config = (
+        await ops.post(
+          CONFIGS,
+          configBody({
+            name: 'ERP in the cloud',
+            storage: 's3',
+            database_url: erp,
+            format: 'odoo_zip',
+            filestore: `s3://${ATTACHMENTS}/filestore/${name}`,
+          }),
+        )
+      ).body;
+      assert.equal(config.filestore, `s3://${ATTACHMENTS}/filestore/${name}`, JSON.stringify(config));
+      const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${config.id}/run`)).body.id);
+      assert.equal(run.status, 'done', run.error);
+      assert.equal(run.filestore_files, 2);
+      assert.match(run.object_key, /\.zip\.age$/);
+      const restored = await ops.post(`${BACKUPS}/${run.id}/restore`, { into });
+      assert.equal(restored.status, 201, JSON.stringify(restored.body));
+      assert.equal(restored.body.filestore, `s3://${ATTACHMENTS}/filestore/${into}`);
+      for (const content of contents) {
+        const hex = sha1(content);
+        const got = await client.send(
+          new GetObjectCommand({ Bucket: ATTACHMENTS, Key: `filestore/${into}/${hex.slice(0, 2)}/${hex}` }),
+        );
+        assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), content);
+      }
+      const [row] = await query<{ n: number }>(copy, 'SELECT count(*)::int AS n FROM ir_attachment');
+      assert.equal(row.n, 2);
+    } finally {
+      await dropDatabase(copy);
+      await dropDatabase(erp);
+    }
   });
 
   it('fails verification of an object replaced in the bucket', async () => {
