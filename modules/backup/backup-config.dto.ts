@@ -123,6 +123,16 @@ export class CreateBackupConfigDto {
   })
   filestore?: string | null;
 
+  @ApiPropertyOptional({
+    description:
+      'Restore drills: cron expression (5 or 6 fields, in time_zone) on which the newest backup is restored into a scratch database and checked; null: none',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  drill_cron?: string | null;
+
   @Keep('Keep the N newest backups')
   keep_last?: number | null;
 
@@ -167,6 +177,8 @@ export interface BackupConfigResponse {
   verify_level: VerifyLevel;
   format: BackupFormat;
   filestore: string | null;
+  drill_cron: string | null;
+  next_drill_at: Date | null;
   keep_last: number | null;
   keep_hourly: number | null;
   keep_daily: number | null;
@@ -210,6 +222,8 @@ export function toConfigResponse(config: BackupConfig, lastSuccessAt: Date | nul
     verify_level: config.verifyLevel,
     format: config.format,
     filestore: config.filestore,
+    drill_cron: config.drillCron,
+    next_drill_at: config.nextDrillAt,
     keep_last: config.keepLast,
     keep_hourly: config.keepHourly,
     keep_daily: config.keepDaily,

@@ -49,6 +49,13 @@ export class BackupConfig {
   @Column('text', { nullable: true })
   filestore: string | null;
 
+  /** Restore drills: cron expression (in `timeZone`); null: none. */
+  @Column('text', { nullable: true })
+  drillCron: string | null;
+
+  @Column('timestamptz', { nullable: true })
+  nextDrillAt: Date | null;
+
   @Column('integer', { nullable: true })
   keepLast: number | null;
 

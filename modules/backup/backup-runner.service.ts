@@ -205,8 +205,9 @@ export class BackupRunner implements BeforeApplicationShutdown {
       const filestore = odoo && config.filestore ? this.filestore.location(config.filestore) : null;
       // The restore level compares the restored copy with row counts taken in the very snapshot the dump reads;
       // Odoo's zip reads its manifest and the filestore's file list in the snapshot its dump.sql is taken from.
-      if (config.verifyLevel === 'restore' || odoo)
-        snapshot = await this.pg.exportSnapshot(url, { count: config.verifyLevel === 'restore' });
+      // A configuration with restore drills keeps the snapshot's row counts: each drill compares its copy with them.
+      const count = config.verifyLevel === 'restore' || config.drillCron !== null;
+      if (count || odoo) snapshot = await this.pg.exportSnapshot(url, { count });
       const dump = odoo
         ? this.odooZip(url, backup.databaseName, filestore, snapshot!)
         : this.customDump(url, snapshot?.id);
@@ -248,6 +249,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
         verification: config.verifyLevel,
         filestoreFiles: files?.files ?? null,
         filestoreMissing: files?.missing.length ?? null,
+        rowCounts: snapshot && Object.keys(snapshot.counts).length ? snapshot.counts : null,
       });
       if (!finished) throw new BackupError('backup.errors.lease_lost');
     } catch (error) {

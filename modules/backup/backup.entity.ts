@@ -70,6 +70,10 @@ export class Backup {
   @Column('integer', { nullable: true })
   filestoreMissing: number | null;
 
+  /** Row count of every table in the snapshot the dump read (when counted): what a restore drill compares. */
+  @Column('jsonb', { nullable: true })
+  rowCounts: Record<string, number> | null;
+
   /** How far the run was verified. */
   @Column('text', { nullable: true })
   verification: VerifyLevel | null;

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { BackupConfigsController } from './backup-configs.controller.js';
 import { BackupConfigsService } from './backup-configs.service.js';
 import { BackupRunner } from './backup-runner.service.js';
+import { BackupDrills } from './backup-drills.service.js';
 import { BackupsController } from './backups.controller.js';
 import { BackupsRepository } from './backups.repository.js';
 import { BackupsService } from './backups.service.js';
@@ -18,6 +19,7 @@ import { BackupsWebController } from './web/backups-web.controller.js';
     PgToolsRepository,
     FilestoreRepository,
     BackupRunner,
+    BackupDrills,
     BackupConfigsService,
     BackupsService,
   ],

@@ -12,6 +12,7 @@ import { BackupInit1732600000000 } from './migrations/1732600000000-backup-init.
 import { BackupSealDatabaseUrl1732622000000 } from './migrations/1732622000000-backup-seal-database-url.js';
 import { BackupRestores1733412000000 } from './migrations/1733412000000-backup-restores.js';
 import { BackupFormats1733520000000 } from './migrations/1733520000000-backup-formats.js';
+import { BackupDrills1733530000000 } from './migrations/1733530000000-backup-drills.js';
 import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED, SUBTYPE_STALE, TASK_EVERY_SECONDS } from './settings.js';
 
 export const manifest = defineAddon({
@@ -27,6 +28,7 @@ export const manifest = defineAddon({
     BackupSealDatabaseUrl1732622000000,
     BackupRestores1733412000000,
     BackupFormats1733520000000,
+    BackupDrills1733530000000,
   ],
   seed: {
     // Other databases on loopback or private networks: off until an administrator allows them.

@@ -194,6 +194,67 @@ export class PgToolsRepository {
     }
   }
 
+  /**
+   * Neutralizes a restored Odoo copy as Odoo's `neutralize_database` and a database copy do: scheduled actions and
+   * outgoing (and incoming) mail servers off, a new `database.uuid`, `database.is_neutralized` set. Tables a
+   * database lacks are skipped. Returns what was done, e.g. `ir_cron: 3, ir_mail_server: 1, database.uuid`.
+   */
+  async neutralizeOdoo(url: string): Promise<string> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const done: string[] = [];
+      const has = async (table: string) =>
+        (await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table])).rows[0].t !==
+        null;
+      for (const table of ['ir_cron', 'ir_mail_server', 'fetchmail_server'])
+        if (await has(table)) {
+          const result = await client.query(`UPDATE ${table} SET active = false WHERE active`);
+          done.push(`${table}: ${result.rowCount ?? 0}`);
+        }
+      if (await has('ir_config_parameter')) {
+        await client.query(
+          `UPDATE ir_config_parameter SET value = gen_random_uuid()::text WHERE key = 'database.uuid'`,
+        );
+        await client.query(
+          `INSERT INTO ir_config_parameter (key, value) SELECT 'database.is_neutralized', 'True'
+           WHERE NOT EXISTS (SELECT 1 FROM ir_config_parameter WHERE key = 'database.is_neutralized')`,
+        );
+        done.push('database.uuid');
+      }
+      return done.join(', ');
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * The `ir_attachment.store_fname` values of a database, in batches (keyset pages: never all of them in memory).
+   */
+  async *storeFnames(url: string, batch = 5000): AsyncGenerator<string[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const [table] = (
+        await client.query<{ t: string | null }>("SELECT to_regclass('ir_attachment')::text AS t")
+      ).rows;
+      if (!table.t) return;
+      let last = '';
+      for (;;) {
+        const { rows } = await client.query<{ f: string }>(
+          `SELECT DISTINCT store_fname AS f FROM ir_attachment WHERE coalesce(store_fname, '') > $1
+           ORDER BY 1 LIMIT ${batch}`,
+          [last],
+        );
+        if (!rows.length) return;
+        last = rows[rows.length - 1].f;
+        yield rows.map((row) => row.f);
+      }
+    } finally {
+      await client.end();
+    }
+  }
+
   /** Row count of every table of a database. */
   async countRows(url: string): Promise<Record<string, number>> {
     const client = new pg.Client({ connectionString: url });

@@ -9,6 +9,7 @@ import { SettingsService, systemContext } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../../../test/harness/database.js';
 import { Api } from '../../../test/harness/http.js';
+import { BackupDrills } from '../backup-drills.service.js';
 import { BackupsService } from '../backups.service.js';
 import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
 import { StorageRepository } from '../storage.repository.js';
@@ -40,6 +41,10 @@ async function fakeOdoo(url: string): Promise<void> {
        ('database.uuid', 'a6c4ee9e-0000-4000-8000-000000000001'), ('web.base.url', 'https://erp.example.com');
      CREATE TABLE ir_attachment (id serial PRIMARY KEY, name varchar NOT NULL, type varchar NOT NULL DEFAULT 'binary',
        store_fname varchar, checksum varchar(40), url varchar);
+     CREATE TABLE ir_cron (id serial PRIMARY KEY, name varchar, active boolean NOT NULL DEFAULT true);
+     INSERT INTO ir_cron (name) VALUES ('Mail: send queued mails'), ('Invoices: send reminders');
+     CREATE TABLE ir_mail_server (id serial PRIMARY KEY, smtp_host varchar, active boolean NOT NULL DEFAULT true);
+     INSERT INTO ir_mail_server (smtp_host) VALUES ('smtp.example.com');
      CREATE TABLE res_partner (id serial PRIMARY KEY, name varchar);
      INSERT INTO res_partner (name) SELECT 'partner ' || g FROM generate_series(1, 50) g;`,
   );
@@ -385,5 +390,108 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
       await query(odoo, "DELETE FROM ir_attachment WHERE name = 'lost.bin'");
       files.delete(missing);
     }
+  });
+
+  it('drills on schedule: restores the newest backup into a scratch database, neutralizes and checks it, then drops it', async () => {
+    const config = (
+      await api.post(CONFIGS, odooConfig({ name: 'Drilled', drill_cron: '0 4 * * *', time_zone: 'UTC' }))
+    ).body;
+    assert.equal(config.drill_cron, '0 4 * * *');
+    assert.ok(config.next_drill_at);
+    const drills = app.get(BackupDrills);
+    // Due before any backup exists: the drill fails and says why.
+    await drills.tick(new Date(config.next_drill_at));
+    const run = await settled(app, api, (await api.post(`${CONFIGS}/${config.id}/run`)).body.id);
+    assert.equal(run.status, 'done', run.error);
+    const due = (await api.get(`${CONFIGS}/${config.id}`)).body.next_drill_at as string;
+    assert.ok(new Date(due) > new Date(config.next_drill_at), 'the next drill moved a day on');
+    await drills.tick(new Date(due));
+    await drills.tick(new Date(due));
+    const rows = await query<Record<string, any>>(
+      db,
+      'SELECT * FROM backup_drill WHERE config_id = $1 ORDER BY id',
+      [config.id],
+    );
+    assert.equal(rows.length, 2, 'one drill per due time, however many ticks');
+    assert.equal(rows[0].status, 'failed');
+    assert.match(rows[0].error, /There is no stored backup to restore/);
+    const [, drill] = rows;
+    assert.equal(drill.status, 'done', drill.error);
+    assert.equal(drill.backup_id, run.id);
+    assert.ok(drill.restore_seconds > 0);
+    assert.equal(
+      drill.checked_files,
+      3,
+      'every store_fname of the copy (the shared one once) is in the archive',
+    );
+    assert.ok(drill.checked_tables >= 5);
+    assert.equal(drill.neutralized, 'ir_cron: 2, ir_mail_server: 1, database.uuid');
+    // The original is untouched; the scratch database is gone.
+    const [original] = await query<{ n: number }>(
+      odoo,
+      'SELECT count(*)::int AS n FROM ir_cron WHERE active',
+    );
+    assert.equal(original.n, 2);
+    assert.deepEqual(
+      await query(db, "SELECT datname FROM pg_database WHERE datname LIKE 'vigil_drill_%'"),
+      [],
+    );
+    const posts = await query<{ body: { key: string; args: Record<string, unknown> } }>(
+      db,
+      "SELECT body FROM mail_message WHERE model = 'backup.config' AND res_id = $1 AND body->>'key' LIKE 'backup.messages.drill_%' ORDER BY id",
+      [config.id],
+    );
+    assert.deepEqual(
+      posts.map((p) => p.body.key),
+      ['backup.messages.drill_failed_body', 'backup.messages.drill_done_body'],
+    );
+    const metrics = await (await fetch(`${app.url}/metrics`)).text();
+    const line = metrics.split('\n').find((l) => l.startsWith('backup_restore_seconds{config="Drilled"}'));
+    assert.ok(
+      line,
+      metrics
+        .split('\n')
+        .filter((l) => l.includes('restore'))
+        .join('\n'),
+    );
+    assert.equal(Number(line.split(' ')[1]), drill.restore_seconds);
+  });
+
+  it('fails a drill whose copy lacks rows of the snapshot, or references a file the archive does not hold', async () => {
+    const drills = app.get(BackupDrills);
+    const config = (await api.post(CONFIGS, odooConfig({ name: 'Strict', drill_cron: '0 4 * * *' }))).body;
+    const run = await settled(app, api, (await api.post(`${CONFIGS}/${config.id}/run`)).body.id);
+    assert.equal(run.status, 'done', run.error);
+    await query(
+      db,
+      `UPDATE backup_backup SET row_counts = jsonb_set(row_counts, '{public.res_partner}', '51') WHERE id = $1`,
+      [run.id],
+    );
+    const counted = await drills.drill(config.id);
+    assert.equal(counted?.status, 'failed');
+    assert.match(counted?.error ?? '', /public\.res_partner: 51 backed up, 50 restored/);
+
+    const lost = await attach('lost-before-backup.bin', Buffer.from('gone before the backup'));
+    await rm(join(filestore, lost));
+    try {
+      const incomplete = await settled(app, api, (await api.post(`${CONFIGS}/${config.id}/run`)).body.id);
+      assert.equal(incomplete.filestore_missing, 1);
+      const drill = await drills.drill(config.id);
+      assert.equal(drill?.status, 'failed');
+      assert.equal(drill?.backupId, incomplete.id, 'the newest backup');
+      assert.match(
+        drill?.error ?? '',
+        new RegExp(
+          `1 file\\(s\\) the restored database references are not in the backup's filestore: ${lost}`,
+        ),
+      );
+    } finally {
+      await query(odoo, "DELETE FROM ir_attachment WHERE name = 'lost-before-backup.bin'");
+      files.delete(lost);
+    }
+    assert.deepEqual(
+      await query(db, "SELECT datname FROM pg_database WHERE datname LIKE 'vigil_drill_%'"),
+      [],
+    );
   });
 });
