@@ -14,7 +14,7 @@ import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
 import { BackupRunner } from './backup-runner.service.js';
 import { BackupsRepository } from './backups.repository.js';
-import { FilestoreRepository, filestorePath } from './filestore.repository.js';
+import { filestorePath } from './filestore.repository.js';
 import { PgToolsRepository } from './pg-tools.repository.js';
 import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED } from './settings.js';
 import { readZipDirectory } from './zip.js';
@@ -49,7 +49,6 @@ export class BackupDrills {
     @Inject(BackupsRepository) private readonly repo: BackupsRepository,
     @Inject(BackupRunner) private readonly runner: BackupRunner,
     @Inject(PgToolsRepository) private readonly pg: PgToolsRepository,
-    @Inject(FilestoreRepository) private readonly filestores: FilestoreRepository,
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
@@ -132,7 +131,7 @@ export class BackupDrills {
         if (differences.length)
           throw new BackupError('backup.errors.restore_mismatch', { tables: differences.join('; ') });
       }
-      const { checked, missing } = await this.checkFiles(config, backup, target.toString());
+      const { checked, missing } = await this.checkFiles(backup, target.toString());
       result.checkedFiles = checked;
       if (missing.length)
         throw new BackupError('backup.errors.drill_files_missing', {
@@ -185,44 +184,28 @@ export class BackupDrills {
   }
 
   /**
-   * Every file the restored copy references: in the archive's `filestore/` for Odoo's zip, else in the
-   * configuration's filestore (a database-only dump relies on it). Without a filestore there is nothing to check.
+   * Every file the restored copy references must be in the archive's `filestore/` (Odoo's zip; a database-only
+   * dump holds no files to check).
    */
-  private async checkFiles(
-    config: BackupConfig,
-    backup: Backup,
-    target: string,
-  ): Promise<{ checked: number; missing: string[] }> {
-    let exists: (storeFname: string) => Promise<boolean>;
-    let close = async () => {};
-    if (backup.format === 'odoo_zip') {
-      const opened = await this.runner.openZip(backup);
-      close = () => opened.close();
+  private async checkFiles(backup: Backup, target: string): Promise<{ checked: number; missing: string[] }> {
+    if (backup.format !== 'odoo_zip') return { checked: 0, missing: [] };
+    const opened = await this.runner.openZip(backup);
+    try {
       const names = new Set(
         (await readZipDirectory(opened.archive))
           .filter((entry) => entry.name.startsWith('filestore/'))
           .map((entry) => entry.name.slice('filestore/'.length)),
       );
-      exists = (storeFname) => Promise.resolve(names.has(filestorePath(storeFname)));
-    } else if (config.filestore) {
-      const location = this.filestores.location(config.filestore);
-      exists = async (storeFname) => {
-        const content = await this.filestores.read(location, storeFname);
-        content?.destroy();
-        return content !== null;
-      };
-    } else return { checked: 0, missing: [] };
-    try {
       let checked = 0;
       const missing: string[] = [];
       for await (const batch of this.pg.storeFnames(target))
         for (const storeFname of batch) {
           checked++;
-          if (!(await exists(storeFname))) missing.push(storeFname);
+          if (!names.has(filestorePath(storeFname))) missing.push(storeFname);
         }
       return { checked, missing };
     } finally {
-      await close();
+      await opened.close();
     }
   }
 }
