@@ -477,6 +477,8 @@ export class BackupRunner implements BeforeApplicationShutdown {
       kill: () => {
         stopped = true;
         dump.kill();
+        // Whoever read the archive is gone: a write waiting for room must fail, not wait forever.
+        zip.stream.destroy(new Error('the run was stopped'));
       },
     };
   }

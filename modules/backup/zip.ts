@@ -1,6 +1,5 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { once } from 'node:events';
 import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
 import { createDeflateRaw, createInflateRaw, crc32, deflateRawSync } from 'node:zlib';
 
@@ -173,9 +172,24 @@ export class ZipWriter {
     this.stream.end();
   }
 
+  /**
+   * Writes with backpressure. A reader that went away (the storage failed, the run was stopped) destroys the stream:
+   * the wait for 'drain' then ends with an error instead of never.
+   */
   private async push(bytes: Buffer): Promise<void> {
+    if (this.stream.destroyed) throw new Error('the archive stream was closed');
     this.offset += bytes.length;
-    if (!this.stream.write(bytes)) await once(this.stream, 'drain');
+    if (this.stream.write(bytes)) return;
+    await new Promise<void>((resolve, reject) => {
+      const done = (error?: Error) => {
+        this.stream.off('drain', drained).off('close', closed);
+        if (error) reject(error);
+        else resolve();
+      };
+      const drained = () => done();
+      const closed = () => done(new Error('the archive stream was closed'));
+      this.stream.on('drain', drained).on('close', closed);
+    });
   }
 }
 

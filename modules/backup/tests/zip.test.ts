@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -100,5 +100,15 @@ print(len(names), z.read(names[-1]).decode())`,
       (await buffer(await openZipEntry(archive, entries[count - 1]))).toString(),
       String(count - 1),
     );
+  });
+
+  it('fails an entry whose reader went away instead of waiting for room forever', async () => {
+    const zip = new ZipWriter();
+    // Nobody reads: the stream fills up, then its reader is gone.
+    const adding = zip.add('dump.sql', Readable.from([randomBytes(8 * 1024 * 1024)]), { store: true });
+    const failed = assert.rejects(adding, /the archive stream was closed/);
+    await new Promise((resolve) => setImmediate(resolve));
+    zip.stream.destroy();
+    await failed;
   });
 });
