@@ -13,7 +13,14 @@ import {
 } from 'class-validator';
 import { Name } from '../../src/index.js';
 import type { BackupConfig } from './backup-config.entity.js';
-import { STORAGES, VERIFY_LEVELS, type StorageKind, type VerifyLevel } from './settings.js';
+import {
+  FORMATS,
+  STORAGES,
+  VERIFY_LEVELS,
+  type BackupFormat,
+  type StorageKind,
+  type VerifyLevel,
+} from './settings.js';
 
 /** Largest retention count: far beyond any real policy ("keep every daily backup" is a large number). */
 const MAX_KEEP = 100_000;
@@ -91,6 +98,39 @@ export class CreateBackupConfigDto {
   @IsIn(VERIFY_LEVELS)
   verify_level?: VerifyLevel;
 
+  @ApiPropertyOptional({
+    enum: FORMATS,
+    default: 'dump',
+    description:
+      "dump: pg_dump's custom format (the database); odoo_zip: Odoo's database manager format (dump.sql, filestore/, manifest.json)",
+  })
+  @IsOptional()
+  @IsIn(FORMATS)
+  format?: BackupFormat;
+
+  @ApiPropertyOptional({
+    description:
+      'The Odoo filestore saved with the database (odoo_zip only): a folder under BACKUP_FILESTORE_ROOTS, or s3://bucket/prefix; null: none',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(500)
+  @Matches(/^(\/[^\0]*|s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9](\/[A-Za-z0-9._\-/]*)?)?$/, {
+    message: 'filestore must be an absolute folder or s3://bucket/prefix',
+  })
+  filestore?: string | null;
+
+  @ApiPropertyOptional({
+    description:
+      'Restore drills: cron expression (5 or 6 fields, in time_zone) on which the newest backup is restored into a scratch database and checked; null: none',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  drill_cron?: string | null;
+
   @Keep('Keep the N newest backups')
   keep_last?: number | null;
 
@@ -133,6 +173,10 @@ export interface BackupConfigResponse {
   prefix: string;
   encryption_env: string | null;
   verify_level: VerifyLevel;
+  format: BackupFormat;
+  filestore: string | null;
+  drill_cron: string | null;
+  next_drill_at: Date | null;
   keep_last: number | null;
   keep_hourly: number | null;
   keep_daily: number | null;
@@ -174,6 +218,10 @@ export function toConfigResponse(config: BackupConfig, lastSuccessAt: Date | nul
     prefix: config.prefix,
     encryption_env: config.encryptionEnv,
     verify_level: config.verifyLevel,
+    format: config.format,
+    filestore: config.filestore,
+    drill_cron: config.drillCron,
+    next_drill_at: config.nextDrillAt,
     keep_last: config.keepLast,
     keep_hourly: config.keepHourly,
     keep_daily: config.keepDaily,

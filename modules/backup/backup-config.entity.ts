@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
-import type { StorageKind, VerifyLevel } from './settings.js';
+import type { BackupFormat, StorageKind, VerifyLevel } from './settings.js';
 
 /** `backup.config`: what to back up, when, where, and how many backups to keep. */
 @Entity('backup_config')
@@ -37,6 +37,24 @@ export class BackupConfig {
 
   @Column('text', { default: 'list' })
   verifyLevel: VerifyLevel;
+
+  /** What a run writes: `dump` (pg_dump custom format) or `odoo_zip` (dump.sql, filestore/, manifest.json). */
+  @Column('text', { default: 'dump' })
+  format: BackupFormat;
+
+  /**
+   * The Odoo filestore saved with the database (`odoo_zip` only): a folder under `BACKUP_FILESTORE_ROOTS`, or
+   * `s3://bucket/prefix`; null: none.
+   */
+  @Column('text', { nullable: true })
+  filestore: string | null;
+
+  /** Restore drills: cron expression (in `timeZone`); null: none. */
+  @Column('text', { nullable: true })
+  drillCron: string | null;
+
+  @Column('timestamptz', { nullable: true })
+  nextDrillAt: Date | null;
 
   @Column('integer', { nullable: true })
   keepLast: number | null;

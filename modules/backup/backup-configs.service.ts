@@ -23,8 +23,10 @@ import { toBackupResponse, type BackupResponse } from './backup.dto.js';
 import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
 import { BackupRunner, nextRun } from './backup-runner.service.js';
+import { nextDrill } from './backup-drills.service.js';
 import { BackupsRepository } from './backups.repository.js';
 import { CONFIG_MODEL } from './settings.js';
+import { FilestoreRepository } from './filestore.repository.js';
 
 const DEFAULT_CRON = '0 3 * * *';
 
@@ -41,6 +43,7 @@ export class BackupConfigsService {
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(Database) private readonly database: Database,
+    @Inject(FilestoreRepository) private readonly filestores: FilestoreRepository,
   ) {}
 
   async list(_ctx: RequestContext, limit: number, offset: number): Promise<Page<BackupConfigResponse>> {
@@ -82,6 +85,9 @@ export class BackupConfigsService {
       storage: dto.storage,
       prefix: dto.prefix ?? '',
       verifyLevel: dto.verify_level ?? 'list',
+      format: dto.format ?? 'dump',
+      filestore: dto.filestore || null,
+      drillCron: dto.drill_cron?.trim() || null,
       encryptionEnv: dto.encryption_env ?? null,
       keepLast: dto.keep_last ?? null,
       keepHourly: dto.keep_hourly ?? null,
@@ -97,9 +103,12 @@ export class BackupConfigsService {
     this.assertSchedule(fields.cron!, fields.timeZone!);
     this.assertPassphrase(fields.encryptionEnv ?? null);
     this.assertEncryptedIfOwn(fields as BackupConfig);
+    this.assertFilestore(fields);
+    if (fields.drillCron) this.assertSchedule(fields.drillCron, fields.timeZone!, 'drill_cron');
     if (databaseUrl) await this.assertDatabaseAllowed(databaseUrl);
     await this.assertStorage(fields);
     fields.nextRunAt = nextRun(fields as BackupConfig, now);
+    fields.nextDrillAt = nextDrill(fields as BackupConfig, now);
     const id = await this.database.transaction(async (manager) => {
       const saved = await this.repo.saveConfig(fields, manager);
       if (saved.userId !== null)
@@ -123,6 +132,9 @@ export class BackupConfigsService {
       if (dto.storage !== undefined) after.storage = dto.storage;
       if (dto.prefix !== undefined) after.prefix = dto.prefix;
       if (dto.verify_level !== undefined) after.verifyLevel = dto.verify_level;
+      if (dto.format !== undefined) after.format = dto.format;
+      if (dto.filestore !== undefined) after.filestore = dto.filestore || null;
+      if (dto.drill_cron !== undefined) after.drillCron = dto.drill_cron?.trim() || null;
       if (dto.encryption_env !== undefined) after.encryptionEnv = dto.encryption_env;
       if (dto.keep_last !== undefined) after.keepLast = dto.keep_last;
       if (dto.keep_hourly !== undefined) after.keepHourly = dto.keep_hourly;
@@ -138,6 +150,15 @@ export class BackupConfigsService {
         this.assertEncryptedIfOwn(after);
       if (databaseUrl) await this.assertDatabaseAllowed(databaseUrl);
       if (dto.storage !== undefined || dto.database_url !== undefined) await this.assertStorage(after);
+      if (dto.format !== undefined || dto.filestore !== undefined) this.assertFilestore(after);
+      if (after.drillCron) this.assertSchedule(after.drillCron, after.timeZone, 'drill_cron');
+      if (
+        after.drillCron !== before.drillCron ||
+        after.timeZone !== before.timeZone ||
+        after.active !== before.active ||
+        (after.active && after.drillCron && !after.nextDrillAt)
+      )
+        after.nextDrillAt = nextDrill(after, this.clock.now());
       const now = this.clock.now();
       if (
         after.cron !== before.cron ||
@@ -220,12 +241,12 @@ export class BackupConfigsService {
     return given.toString();
   }
 
-  private assertSchedule(cron: string, timeZone: string): void {
+  private assertSchedule(cron: string, timeZone: string, field = 'cron'): void {
     try {
       new Schedule(cron, timeZone);
     } catch (error) {
       if (!(error instanceof ScheduleError)) throw error;
-      throw refused('cron', 'backup.errors.bad_schedule', {
+      throw refused(field, 'backup.errors.bad_schedule', {
         cron,
         time_zone: timeZone,
         error: error.message,
@@ -258,6 +279,18 @@ export class BackupConfigsService {
       this.runner.assertEncryptedIfOwn(config);
     } catch (error) {
       if (error instanceof BackupError) throw refused('encryption_env', error.key, error.args);
+      throw error;
+    }
+  }
+
+  /** A filestore goes with Odoo's zip format, and a local one lies under BACKUP_FILESTORE_ROOTS. */
+  private assertFilestore(config: Partial<BackupConfig>): void {
+    if (!config.filestore) return;
+    if (config.format !== 'odoo_zip') throw refused('filestore', 'backup.errors.filestore_needs_odoo_zip');
+    try {
+      this.filestores.location(config.filestore);
+    } catch (error) {
+      if (error instanceof BackupError) throw refused('filestore', error.key, error.args);
       throw error;
     }
   }

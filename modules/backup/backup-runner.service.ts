@@ -1,6 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { resolve, sep } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, resolve, sep } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import { pipeline } from 'node:stream/promises';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
@@ -35,6 +39,21 @@ import {
   SUBTYPE_STALE,
 } from './settings.js';
 import { StorageRepository } from './storage.repository.js';
+import { FilestoreRepository, filestorePath, type FilestoreLocation } from './filestore.repository.js';
+import { fileAccess, openZipEntry, readZipDirectory, ZipWriter, type RandomAccess } from './zip.js';
+
+/** The bytes a run stores, while they are produced, and what the producer reports at its end. */
+interface ArchiveSource {
+  stdout: Readable;
+  done: Promise<FilestoreCount | null>;
+  kill(): void;
+}
+
+/** Filestore files written into an archive, and the referenced ones the filestore lacked. */
+interface FilestoreCount {
+  files: number;
+  missing: string[];
+}
 
 /** What a run or a verification found. */
 export interface VerifiedObject {
@@ -62,6 +81,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     @Inject(Database) private readonly database: Database,
     @Inject(SecretKeys) keys: SecretKeys,
     @Inject(SettingsService) private readonly settings: SettingsService,
+    @Inject(FilestoreRepository) private readonly filestore: FilestoreRepository,
   ) {
     this.urlBox = keys.box('backup-database-url');
   }
@@ -122,9 +142,12 @@ export class BackupRunner implements BeforeApplicationShutdown {
         startedAt: now,
         leaseUntil: this.leaseEnd(),
         encryptionEnv: config.encryptionEnv,
+        format: config.format,
       },
       (id) =>
-        `${prefix ? `${prefix}/` : ''}${databaseName}.${stamp}.${id}.dump${config.encryptionEnv ? '.age' : ''}`,
+        `${prefix ? `${prefix}/` : ''}${databaseName}.${stamp}.${id}.${config.format === 'odoo_zip' ? 'zip' : 'dump'}${
+          config.encryptionEnv ? '.age' : ''
+        }`,
       manager,
     );
   }
@@ -151,6 +174,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
     let lost = false;
     let dumpKill: (() => void) | undefined;
     let snapshot: HeldSnapshot | undefined;
+    let files: FilestoreCount | null;
     const renew = setInterval(() => {
       this.repo.renewLease(backup.id, this.leaseEnd(), bytes).then(
         (running) => {
@@ -170,12 +194,23 @@ export class BackupRunner implements BeforeApplicationShutdown {
         throw new BackupError('backup.errors.own_database_unencrypted');
       // Checked again at each run: a name may point elsewhere now, or the setting was switched off.
       await this.assertDatabaseAllowed(url);
+      // Encryption refuses to lie: no passphrase, no run — checked before anything reaches the storage.
+      if (config.encryptionEnv && !backup.encryptionEnv)
+        throw new BackupError('backup.errors.encryption_changed');
       const passphrase = backup.encryptionEnv ? this.passphrase(backup.encryptionEnv) : undefined;
       await this.checkVersions(url);
       if (config.storage === 'local') await this.assertOutsideCluster(url);
-      // The restore level compares the restored copy with row counts taken in the very snapshot the dump reads.
-      if (config.verifyLevel === 'restore') snapshot = await this.pg.exportSnapshot(url);
-      const dump = this.pg.dump(url, snapshot?.id);
+      const odoo = backup.format === 'odoo_zip';
+      // A filestore named by a configuration is checked again at each run (the roots may have changed).
+      const filestore = odoo && config.filestore ? this.filestore.location(config.filestore) : null;
+      // The restore level compares the restored copy with row counts taken in the very snapshot the dump reads;
+      // Odoo's zip reads its manifest and the filestore's file list in the snapshot its dump.sql is taken from.
+      // A configuration with restore drills keeps the snapshot's row counts: each drill compares its copy with them.
+      const count = config.verifyLevel === 'restore' || config.drillCron !== null;
+      if (count || odoo) snapshot = await this.pg.exportSnapshot(url, { count });
+      const dump = odoo
+        ? this.odooZip(url, backup.databaseName, filestore, snapshot!)
+        : this.customDump(url, snapshot?.id);
       dumpKill = () => dump.kill();
       const hash = createHash('sha256');
       const counter = new Transform({
@@ -194,19 +229,27 @@ export class BackupRunner implements BeforeApplicationShutdown {
       write.catch(() => dump.kill());
       const [written, dumped] = await Promise.allSettled([write, dump.done]);
       await snapshot?.release();
-      if (written.status === 'rejected') throw storageError(written.reason);
+      // The archive's own failure (pg_dump, a filestore read) is the cause; the storage only saw its stream end.
+      if (written.status === 'rejected' && dumped.status === 'fulfilled') throw storageError(written.reason);
       if (dumped.status === 'rejected')
-        throw new BackupError('backup.errors.dump_failed', reason(dumped.reason));
+        throw dumped.reason instanceof BackupError
+          ? dumped.reason
+          : new BackupError('backup.errors.dump_failed', reason(dumped.reason));
       if (lost) throw new BackupError('backup.errors.lease_lost');
+      files = dumped.value;
       const sha256 = hash.digest('hex');
-      await this.verify(backup, { size: bytes, sha256 });
-      if (snapshot) await this.verifyByRestore(url, backup, snapshot.counts);
+      await this.verify(backup, { size: bytes, sha256 }, files?.files ?? null);
+      if (config.verifyLevel === 'restore' && snapshot)
+        await this.verifyByRestore(url, backup, snapshot.counts);
       const finished = await this.repo.finishDone(backup.id, {
         finishedAt: this.clock.now(),
         size: bytes,
         sha256,
         durationMs: Math.round(performance.now() - started),
         verification: config.verifyLevel,
+        filestoreFiles: files?.files ?? null,
+        filestoreMissing: files?.missing.length ?? null,
+        rowCounts: snapshot && Object.keys(snapshot.counts).length ? snapshot.counts : null,
       });
       if (!finished) throw new BackupError('backup.errors.lease_lost');
     } catch (error) {
@@ -226,6 +269,21 @@ export class BackupRunner implements BeforeApplicationShutdown {
         args: { name: config.name, size: bytes, key: backup.objectKey },
       },
     });
+    if (files?.missing.length)
+      await this.chatter.post(systemContext(), this.thread(config), {
+        subtype: SUBTYPE_FAILED,
+        type: 'notification',
+        subject: { key: 'backup.messages.filestore_missing_subject', args: { name: config.name } },
+        body: {
+          key: 'backup.messages.filestore_missing_body',
+          args: {
+            name: config.name,
+            backup: backup.id,
+            count: files.missing.length,
+            files: files.missing.slice(0, 10).join(', '),
+          },
+        },
+      });
     await this.rotate(config);
     return this.repo.findBackup(backup.id);
   }
@@ -234,7 +292,11 @@ export class BackupRunner implements BeforeApplicationShutdown {
    * Re-reads the stored object: its size and sha256 must be the ones written, and `pg_restore --list` must read
    * it as a custom-format archive.
    */
-  async verify(backup: Backup, expected: VerifiedObject): Promise<void> {
+  async verify(
+    backup: Backup,
+    expected: VerifiedObject,
+    filestoreFiles: number | null = null,
+  ): Promise<void> {
     let stored: VerifiedObject;
     try {
       stored = await digest(await this.storage.read(backup.storage, backup.objectKey));
@@ -248,6 +310,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
         expected_size: expected.size,
         actual_size: stored.size,
       });
+    if (backup.format === 'odoo_zip') return this.verifyZip(backup, filestoreFiles ?? backup.filestoreFiles);
     let toc: string;
     try {
       toc = await this.pg.list(await this.readArchive(backup));
@@ -266,10 +329,10 @@ export class BackupRunner implements BeforeApplicationShutdown {
     const scratch = `vigil_verify_${backup.id}_${randomBytes(4).toString('hex')}`;
     const target = new URL(url);
     target.pathname = `/${scratch}`;
-    await this.pg.createDatabase(url, scratch);
+    await this.pg.createDatabase(url, scratch, { odoo: backup.format === 'odoo_zip' });
     let restored: Record<string, number>;
     try {
-      await this.pg.restore(await this.readArchive(backup), target.toString());
+      await this.restoreArchive(backup, target.toString(), null);
       restored = await this.pg.countRows(target.toString());
     } catch (error) {
       throw new BackupError('backup.errors.restore_check_failed', reason(error));
@@ -353,10 +416,182 @@ export class BackupRunner implements BeforeApplicationShutdown {
     }
   }
 
+  /** `pg_dump -Fc`, as a source of the stored object. */
+  private customDump(url: string, snapshot: string | undefined): ArchiveSource {
+    const dump = this.pg.dump(url, snapshot);
+    return { stdout: dump.stdout, done: dump.done.then(() => null), kill: () => dump.kill() };
+  }
+
+  /**
+   * Odoo's zip, streamed: `manifest.json` and `dump.sql` (plain SQL) from the snapshot, then every file the
+   * snapshot's `ir_attachment.store_fname` names, one after the other — the filestore never sits in memory or on
+   * the local disk. A referenced file the filestore lacks is counted and named, not fatal (Odoo tolerates it too).
+   */
+  private odooZip(
+    url: string,
+    databaseName: string,
+    filestore: FilestoreLocation | null,
+    snapshot: HeldSnapshot,
+  ): ArchiveSource {
+    const zip = new ZipWriter(this.clock.now());
+    const dump = this.pg.dump(url, snapshot.id, 'plain');
+    let stopped = false;
+    const done = (async (): Promise<FilestoreCount> => {
+      try {
+        const manifest = await this.pg.odooManifest(snapshot, databaseName);
+        await zip.add('manifest.json', JSON.stringify(manifest, null, 4));
+        await zip.add('dump.sql', dump.stdout);
+      } catch (error) {
+        dump.kill();
+        throw error;
+      }
+      await dump.done;
+      const count: FilestoreCount = { files: 0, missing: [] };
+      if (filestore)
+        for await (const batch of this.pg.attachmentFiles(snapshot))
+          for (const storeFname of batch) {
+            if (stopped) throw new BackupError('backup.errors.lease_lost');
+            const content = await this.filestore.read(filestore, storeFname);
+            if (!content) {
+              count.missing.push(storeFname);
+              continue;
+            }
+            try {
+              await zip.add(`filestore/${filestorePath(storeFname)}`, content);
+            } catch (error) {
+              throw new BackupError('backup.errors.filestore_read_failed', {
+                file: storeFname,
+                error: error instanceof Error ? error.message : String(error),
+              });
+            }
+            count.files++;
+          }
+      await zip.finish();
+      return count;
+    })();
+    // The storage sees the archive fail, so nothing half-written is kept.
+    done.catch((error: unknown) => zip.stream.destroy(error as Error));
+    return {
+      stdout: zip.stream,
+      done,
+      kill: () => {
+        stopped = true;
+        dump.kill();
+        // Whoever read the archive is gone: a write waiting for room must fail, not wait forever.
+        zip.stream.destroy(new Error('the run was stopped'));
+      },
+    };
+  }
+
+  /**
+   * The stored zip as random-access bytes: ranged reads of the object itself, or, when encrypted (age cannot be
+   * read from the middle), a decrypted copy in `DATA_DIR/tmp` removed by `close`.
+   */
+  async openZip(backup: Backup): Promise<{ archive: RandomAccess; close(): Promise<void> }> {
+    if (!backup.encryptionEnv)
+      return { archive: await this.storage.open(backup.storage, backup.objectKey), close: async () => {} };
+    const folder = join(this.config.dataDir, 'tmp');
+    await mkdir(folder, { recursive: true, mode: 0o700 });
+    const path = join(folder, `backup-${backup.id}-${randomBytes(6).toString('hex')}.zip`);
+    const close = () => rm(path, { force: true });
+    try {
+      await pipeline(await this.readArchive(backup), createWriteStream(path, { mode: 0o600 }));
+      return { archive: await fileAccess(path), close };
+    } catch (error) {
+      await close();
+      throw error;
+    }
+  }
+
+  /**
+   * An Odoo zip must read as one: its central directory, a `manifest.json` of Odoo's, a `dump.sql` that inflates
+   * to its recorded size and CRC-32, and as many filestore files as were written.
+   */
+  private async verifyZip(backup: Backup, filestoreFiles: number | null): Promise<void> {
+    let opened: { archive: RandomAccess; close(): Promise<void> } | undefined;
+    try {
+      opened = await this.openZip(backup);
+      const entries = await readZipDirectory(opened.archive);
+      const byName = new Map(entries.map((entry) => [entry.name, entry]));
+      const manifest = byName.get('manifest.json');
+      const dump = byName.get('dump.sql');
+      if (!manifest || !dump) throw new Error('no manifest.json or no dump.sql');
+      const parsed = JSON.parse(
+        (await buffer(await openZipEntry(opened.archive, manifest))).toString('utf8'),
+      ) as {
+        odoo_dump?: string;
+      };
+      if (parsed.odoo_dump !== '1') throw new Error('manifest.json is not an Odoo dump manifest');
+      for await (const _chunk of await openZipEntry(opened.archive, dump));
+      const files = entries.filter((entry) => entry.name.startsWith('filestore/')).length;
+      if (filestoreFiles !== null && files !== filestoreFiles)
+        throw new Error(`${files} filestore files in the archive, ${filestoreFiles} written`);
+    } catch (error) {
+      throw new BackupError('backup.errors.not_an_odoo_zip', reason(error));
+    } finally {
+      await opened?.close();
+    }
+  }
+
+  /**
+   * Restores a stored backup into the (new, empty) database at `target`: `pg_restore` of a custom dump, or, for
+   * Odoo's zip, `dump.sql` through psql and the `filestore/` files into `filestore` when given.
+   */
+  async restoreArchive(
+    backup: Backup,
+    target: string,
+    filestore: FilestoreLocation | null,
+    onProgress?: (bytes: number) => void,
+  ): Promise<{ files: number }> {
+    if (backup.format !== 'odoo_zip') {
+      const stored = await this.readArchive(backup);
+      if (onProgress) countInto(stored, onProgress);
+      await this.pg.restore(stored, target);
+      return { files: 0 };
+    }
+    const opened = await this.openZip(backup);
+    try {
+      return await this.restoreOdooZip(opened.archive, target, filestore, onProgress);
+    } finally {
+      await opened.close();
+    }
+  }
+
+  /**
+   * What Odoo's `restore_db` does with a zip, from any producer (Odoo's database manager, or Vigil): `dump.sql`
+   * into the new database with psql, then the `filestore/` entries into the target filestore. Entry names that
+   * would leave the filestore are refused.
+   */
+  async restoreOdooZip(
+    archive: RandomAccess,
+    target: string,
+    filestore: FilestoreLocation | null,
+    onProgress?: (bytes: number) => void,
+  ): Promise<{ files: number }> {
+    const entries = await readZipDirectory(archive);
+    const dump = entries.find((entry) => entry.name === 'dump.sql');
+    if (!dump) throw new BackupError('backup.errors.not_an_odoo_zip', { error: 'no dump.sql' });
+    const script = await openZipEntry(archive, dump);
+    if (onProgress) countInto(script, onProgress);
+    await this.pg.runScript(script, target);
+    let files = 0;
+    if (!filestore) return { files };
+    for (const entry of entries) {
+      if (!entry.name.startsWith('filestore/') || entry.name.endsWith('/')) continue;
+      const relative = entry.name.slice('filestore/'.length);
+      if (relative.split('/').some((part) => part === '..' || part === '') || relative.startsWith('/'))
+        throw new BackupError('backup.errors.not_an_odoo_zip', { error: `unsafe entry name ${entry.name}` });
+      await this.filestore.write(filestore, relative, await openZipEntry(archive, entry));
+      files++;
+    }
+    return { files };
+  }
+
   /** The passphrase held by an environment variable; a missing one is named. */
   passphrase(name: string): string {
     const value = this.config.env[name];
-    if (!value) throw new BackupError('backup.errors.passphrase_missing', { name });
+    // Unset, empty or blank: a configuration marked encrypted never falls back to writing in clear.
+    if (!value?.trim()) throw new BackupError('backup.errors.passphrase_missing', { name });
     return value;
   }
 
@@ -490,6 +725,15 @@ export function nextRun(config: Pick<BackupConfig, 'cron' | 'timeZone' | 'active
   } catch {
     return null;
   }
+}
+
+/** Reports the bytes flowing through a stream (a restore's progress). */
+function countInto(stream: Readable, onProgress: (bytes: number) => void): void {
+  let bytes = 0;
+  stream.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    onProgress(bytes);
+  });
 }
 
 function reason(error: unknown): { error: string } {

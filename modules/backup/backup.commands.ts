@@ -79,3 +79,44 @@ export const backupRestoreCommand: CliCommand = {
     }
   },
 };
+
+/** `npx vigil backup:import-odoo-zip <file> --config <id> --into <name>`: restores a zip made by Odoo's manager. */
+export const backupImportOdooZipCommand: CliCommand = {
+  name: 'backup:import-odoo-zip',
+  description:
+    "restore a zip written by Odoo's database manager into a new database on a configuration's server (filestore beside the configuration's)",
+  arguments: [['<file>', 'the zip file (dump.sql, filestore/, manifest.json)']],
+  options: [
+    ['--config <id>', 'the backup configuration whose database server (and filestore folder) receive it'],
+    ['--into <name>', 'name of the new database (must not exist)'],
+  ],
+  async run(app, options, [file]) {
+    const configId = positiveInteger(
+      typeof options.config === 'string' ? options.config : undefined,
+      'config',
+    );
+    const into = typeof options.into === 'string' ? options.into : '';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(into)) {
+      console.error('--into must name a new database: lower-case letters, digits and underscores');
+      return 1;
+    }
+    try {
+      console.log(`Restoring ${file} into ${into}…`);
+      const restored = await service(app, BackupsService).importOdooZip(
+        systemContext(),
+        configId,
+        file,
+        into,
+      );
+      console.log(
+        `Restored ${file} into ${restored.database}` +
+          (restored.filestore
+            ? `; ${restored.filestore_files} filestore file(s) into ${restored.filestore}`
+            : ''),
+      );
+      return 0;
+    } catch (error) {
+      return refuse(app, error);
+    }
+  },
+};

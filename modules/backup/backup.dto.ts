@@ -3,7 +3,13 @@ import { Transform, Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Min } from 'class-validator';
 import { PaginationQueryDto } from '../../src/index.js';
 import type { Backup } from './backup.entity.js';
-import { BACKUP_STATUSES, type BackupStatus, type StorageKind, type VerifyLevel } from './settings.js';
+import {
+  BACKUP_STATUSES,
+  type BackupFormat,
+  type BackupStatus,
+  type StorageKind,
+  type VerifyLevel,
+} from './settings.js';
 
 export class ListBackupsQueryDto extends PaginationQueryDto {
   @ApiPropertyOptional()
@@ -56,6 +62,9 @@ export interface BackupResponse {
   verified_at: Date | null;
   verification: VerifyLevel | null;
   encrypted: boolean;
+  format: BackupFormat;
+  filestore_files: number | null;
+  filestore_missing: number | null;
   deleted_at: Date | null;
   deleted_reason: string | null;
 }
@@ -80,13 +89,20 @@ export function toBackupResponse(backup: Backup): BackupResponse {
     verified_at: backup.verifiedAt,
     verification: backup.verification,
     encrypted: backup.encryptionEnv !== null,
+    format: backup.format,
+    filestore_files: backup.filestoreFiles,
+    filestore_missing: backup.filestoreMissing,
     deleted_at: backup.deletedAt,
     deleted_reason: backup.deletedReason,
   };
 }
 
 export interface RestoreResponse {
-  backup_id: number;
+  /** null for a zip imported from a file. */
+  backup_id: number | null;
   database: string;
   deactivated_configs: number;
+  /** Where the filestore was restored (Odoo's zip with a configuration that names a filestore), else null. */
+  filestore: string | null;
+  filestore_files: number;
 }

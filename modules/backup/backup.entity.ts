@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
-import type { BackupStatus, StorageKind, VerifyLevel } from './settings.js';
+import type { BackupFormat, BackupStatus, StorageKind, VerifyLevel } from './settings.js';
 
 /** `backup.backup`: one run of a configuration and the object it stored. */
 @Entity('backup_backup')
@@ -58,6 +58,21 @@ export class Backup {
   /** Environment variable of the passphrase that encrypted the object (age); null: not encrypted. */
   @Column('text', { nullable: true })
   encryptionEnv: string | null;
+
+  /** `dump` or `odoo_zip`: how the stored object is read back. */
+  @Column('text', { default: 'dump' })
+  format: BackupFormat;
+
+  /** Filestore files written into the archive, and those the database referenced but the filestore lacked. */
+  @Column('integer', { nullable: true })
+  filestoreFiles: number | null;
+
+  @Column('integer', { nullable: true })
+  filestoreMissing: number | null;
+
+  /** Row count of every table in the snapshot the dump read (when counted): what a restore drill compares. */
+  @Column('jsonb', { nullable: true })
+  rowCounts: Record<string, number> | null;
 
   /** How far the run was verified. */
   @Column('text', { nullable: true })

@@ -121,15 +121,22 @@ export class BackupsRepository {
   async insertRunning(
     run: Pick<
       Backup,
-      'configId' | 'trigger' | 'storage' | 'databaseName' | 'startedAt' | 'leaseUntil' | 'encryptionEnv'
+      | 'configId'
+      | 'trigger'
+      | 'storage'
+      | 'databaseName'
+      | 'startedAt'
+      | 'leaseUntil'
+      | 'encryptionEnv'
+      | 'format'
     >,
     objectKey: (id: number) => string,
     manager: EntityManager,
   ): Promise<Backup | null> {
     const [row] = await manager.query<{ id: number }[]>(
       `INSERT INTO backup_backup (config_id, status, trigger, storage, object_key, database_name, started_at,
-         lease_until, encryption_env)
-       VALUES ($1, 'running', $2, $3, '', $4, $5, $6, $7)
+         lease_until, encryption_env, format)
+       VALUES ($1, 'running', $2, $3, '', $4, $5, $6, $7, $8)
        ON CONFLICT (config_id) WHERE status = 'running' DO NOTHING RETURNING id`,
       [
         run.configId,
@@ -139,6 +146,7 @@ export class BackupsRepository {
         run.startedAt,
         run.leaseUntil,
         run.encryptionEnv,
+        run.format,
       ],
     );
     if (!row) return null;
@@ -181,13 +189,33 @@ export class BackupsRepository {
   /** Ends a running backup as done; false when it was no longer running (its lease expired meanwhile). */
   async finishDone(
     id: number,
-    result: { finishedAt: Date; size: number; sha256: string; durationMs: number; verification: string },
+    result: {
+      finishedAt: Date;
+      size: number;
+      sha256: string;
+      durationMs: number;
+      verification: string;
+      filestoreFiles: number | null;
+      filestoreMissing: number | null;
+      rowCounts: Record<string, number> | null;
+    },
   ): Promise<boolean> {
     const rows = await this.updated(
       `UPDATE backup_backup SET status = 'done', finished_at = $2, verified_at = $2, size = $3, progress_bytes = $3,
-         sha256 = $4, duration_ms = $5, verification = $6, lease_until = NULL
+         sha256 = $4, duration_ms = $5, verification = $6, lease_until = NULL, filestore_files = $7,
+         filestore_missing = $8, row_counts = $9
        WHERE id = $1 AND status = 'running' RETURNING id`,
-      [id, result.finishedAt, result.size, result.sha256, result.durationMs, result.verification],
+      [
+        id,
+        result.finishedAt,
+        result.size,
+        result.sha256,
+        result.durationMs,
+        result.verification,
+        result.filestoreFiles,
+        result.filestoreMissing,
+        result.rowCounts && JSON.stringify(result.rowCounts),
+      ],
     );
     return rows.length > 0;
   }
@@ -280,6 +308,71 @@ export class BackupsRepository {
   }
 
   /** The size of the newest successful backup of each configuration: what a running one is measured against. */
+  /** Locks one configuration whose restore drill is due (as `lockDueConfig`, for drills). */
+  async lockDueDrill(now: Date, manager: EntityManager): Promise<BackupConfig | null> {
+    const [row] = await manager.query<{ id: number }[]>(
+      `SELECT id FROM backup_config WHERE active AND next_drill_at <= $1
+       ORDER BY next_drill_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      [now],
+    );
+    return row ? this.findConfig(row.id, manager) : null;
+  }
+
+  async setNextDrill(id: number, next: Date | null, manager: EntityManager): Promise<void> {
+    await manager.query('UPDATE backup_config SET next_drill_at = $2 WHERE id = $1', [id, next]);
+  }
+
+  /** The newest backup of a configuration whose object is stored: what a drill restores. */
+  latestStored(configId: number): Promise<Backup | null> {
+    return this.backups()
+      .createQueryBuilder('b')
+      .where("b.config_id = :configId AND b.status = 'done' AND b.deleted_at IS NULL", { configId })
+      .orderBy('b.started_at', 'DESC')
+      .addOrderBy('b.id', 'DESC')
+      .getOne();
+  }
+
+  async insertDrill(drill: {
+    configId: number;
+    backupId: number | null;
+    status: 'done' | 'failed';
+    startedAt: Date;
+    finishedAt: Date;
+    restoreSeconds: number | null;
+    checkedTables: number | null;
+    checkedFiles: number | null;
+    neutralized: string | null;
+    error: string | null;
+  }): Promise<number> {
+    const [row] = await this.db.query<{ id: number }[]>(
+      `INSERT INTO backup_drill (config_id, backup_id, status, started_at, finished_at, restore_seconds,
+         checked_tables, checked_files, neutralized, error)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id`,
+      [
+        drill.configId,
+        drill.backupId,
+        drill.status,
+        drill.startedAt,
+        drill.finishedAt,
+        drill.restoreSeconds,
+        drill.checkedTables,
+        drill.checkedFiles,
+        drill.neutralized,
+        drill.error,
+      ],
+    );
+    return row.id;
+  }
+
+  /** The restore time of each configuration's latest successful drill (the `backup_restore_seconds` gauge). */
+  lastDrillSeconds(): Promise<{ config_id: number; name: string; seconds: number }[]> {
+    return this.db.query(
+      `SELECT DISTINCT ON (d.config_id) d.config_id, c.name, d.restore_seconds AS seconds
+       FROM backup_drill d JOIN backup_config c ON c.id = d.config_id
+       WHERE d.status = 'done' ORDER BY d.config_id, d.started_at DESC, d.id DESC`,
+    );
+  }
+
   async lastSizes(configIds: number[]): Promise<Map<number, number>> {
     const rows = await this.db.query<{ config_id: number; size: string }[]>(
       `SELECT DISTINCT ON (config_id) config_id, size FROM backup_backup

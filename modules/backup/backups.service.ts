@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import {
@@ -26,6 +27,15 @@ import { BackupsRepository } from './backups.repository.js';
 import { PgToolsRepository } from './pg-tools.repository.js';
 import { BACKUP_MODEL, CONFIG_MODEL } from './settings.js';
 import { StorageRepository } from './storage.repository.js';
+import { FilestoreRepository, type FilestoreLocation } from './filestore.repository.js';
+import { fileAccess } from './zip.js';
+
+/** A filestore location as people write it. */
+function describeLocation(location: FilestoreLocation): string {
+  return location.kind === 'local'
+    ? location.folder
+    : `s3://${location.bucket}${location.prefix ? `/${location.prefix}` : ''}`;
+}
 
 /** PostgreSQL's duplicate_database. */
 const DUPLICATE_DATABASE = '42P04';
@@ -41,6 +51,7 @@ export class BackupsService {
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(FilestoreRepository) private readonly filestores: FilestoreRepository,
   ) {}
 
   async list(_ctx: RequestContext, query: ListBackupsQueryDto): Promise<Page<BackupResponse>> {
@@ -100,9 +111,12 @@ export class BackupsService {
     const exists = () =>
       new FieldException('into', 'backup.errors.database_exists', { name: into }, HttpStatus.CONFLICT);
     if (await this.pg.databaseExists(source, into)) throw exists();
+    const filestore = backup.format === 'odoo_zip' ? this.filestoreTarget(config.filestore, into) : null;
+    if (filestore && (await this.filestores.inUse(filestore)))
+      throw new FieldException('into', 'backup.errors.filestore_exists', { name: into }, HttpStatus.CONFLICT);
     const started = performance.now();
     try {
-      await this.pg.createDatabase(source, into);
+      await this.pg.createDatabase(source, into, { odoo: backup.format === 'odoo_zip' });
     } catch (error) {
       if ((error as { code?: string }).code === DUPLICATE_DATABASE) throw exists();
       throw error;
@@ -110,15 +124,9 @@ export class BackupsService {
     const target = new URL(source);
     target.pathname = `/${into}`;
     let deactivated: number;
+    let files: number;
     try {
-      const stored = await this.runner.readArchive(backup);
-      let bytes = 0;
-      if (onProgress)
-        stored.on('data', (chunk: Buffer) => {
-          bytes += chunk.length;
-          onProgress(bytes);
-        });
-      await this.pg.restore(stored, target.toString());
+      ({ files } = await this.runner.restoreArchive(backup, target.toString(), filestore, onProgress));
       deactivated = await this.pg.deactivateConfigs(
         target.toString(),
         this.i18n.t('backup.errors.running_in_copy', 'en'),
@@ -126,7 +134,12 @@ export class BackupsService {
     } catch (error) {
       await this.pg.dropDatabase(source, into).catch(() => undefined);
       throw new AppException(HttpStatus.UNPROCESSABLE_ENTITY, 'backup.errors.restore_failed', {
-        error: error instanceof Error ? error.message : String(error),
+        error:
+          error instanceof BackupError
+            ? this.i18n.t(error.key, 'en', error.args)
+            : error instanceof Error
+              ? error.message
+              : String(error),
       });
     }
     await this.chatter.log(
@@ -149,7 +162,69 @@ export class BackupsService {
       durationMs: Math.round(performance.now() - started),
       deactivatedConfigs: deactivated,
     });
-    return { backup_id: backup.id, database: into, deactivated_configs: deactivated };
+    return {
+      backup_id: backup.id,
+      database: into,
+      deactivated_configs: deactivated,
+      filestore: filestore && describeLocation(filestore),
+      filestore_files: files,
+    };
+  }
+
+  /**
+   * Restores a zip written by Odoo's database manager (or by Vigil) from a file, onto the server of a configuration's
+   * database, its filestore beside the configuration's, as Odoo's `restore_db` does.
+   */
+  async importOdooZip(
+    ctx: RequestContext,
+    configId: number,
+    path: string,
+    into: string,
+  ): Promise<RestoreResponse> {
+    const config = await this.repo.findConfig(configId);
+    if (!config) throw notFound(CONFIG_MODEL, configId);
+    const source = this.runner.databaseUrl(config);
+    if (await this.pg.databaseExists(source, into))
+      throw new FieldException('into', 'backup.errors.database_exists', { name: into }, HttpStatus.CONFLICT);
+    const filestore = this.filestoreTarget(config.filestore, into);
+    if (filestore && (await this.filestores.inUse(filestore)))
+      throw new FieldException('into', 'backup.errors.filestore_exists', { name: into }, HttpStatus.CONFLICT);
+    const archive = await fileAccess(path);
+    await this.pg.createDatabase(source, into, { odoo: true });
+    const target = new URL(source);
+    target.pathname = `/${into}`;
+    let files: number;
+    try {
+      ({ files } = await this.runner.restoreOdooZip(archive, target.toString(), filestore));
+    } catch (error) {
+      await this.pg.dropDatabase(source, into).catch(() => undefined);
+      throw new AppException(HttpStatus.UNPROCESSABLE_ENTITY, 'backup.errors.restore_failed', {
+        error: error instanceof BackupError ? this.i18n.t(error.key, 'en', error.args) : String(error),
+      });
+    }
+    await this.chatter.log(
+      ctx,
+      { model: CONFIG_MODEL, id: config.id },
+      { body: { key: 'backup.messages.imported', args: { file: basename(path), database: into } } },
+    );
+    return {
+      backup_id: null,
+      database: into,
+      deactivated_configs: 0,
+      filestore: filestore && describeLocation(filestore),
+      filestore_files: files,
+    };
+  }
+
+  /** Where a restore into `into` puts the filestore: beside the configuration's own (none when it names none). */
+  private filestoreTarget(value: string | null, into: string): FilestoreLocation | null {
+    if (!value) return null;
+    try {
+      return this.filestores.restoreLocation(value, into);
+    } catch (error) {
+      if (error instanceof BackupError) throw badRequest(error.key, error.args);
+      throw error;
+    }
   }
 
   /** The restored databases, newest first (of one configuration when given). */

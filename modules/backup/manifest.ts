@@ -1,5 +1,5 @@
 import { defineAddon } from '../../src/index.js';
-import { backupRestoreCommand, backupRunCommand } from './backup.commands.js';
+import { backupImportOdooZipCommand, backupRestoreCommand, backupRunCommand } from './backup.commands.js';
 import { BackupConfig } from './backup-config.entity.js';
 import { CONFIG_THREAD } from './backup-config.thread.js';
 import { Backup } from './backup.entity.js';
@@ -7,6 +7,8 @@ import { BackupRestore } from './backup-restore.entity.js';
 import { BackupConfigsController } from './backup-configs.controller.js';
 import { BackupConfigsService } from './backup-configs.service.js';
 import { BackupRunner } from './backup-runner.service.js';
+import { BackupDrills } from './backup-drills.service.js';
+import { FilestoreRepository } from './filestore.repository.js';
 import { BackupsController } from './backups.controller.js';
 import { BackupsRepository } from './backups.repository.js';
 import { BackupsService } from './backups.service.js';
@@ -19,6 +21,8 @@ import { PRIVATE_NETWORKS } from './database-address.js';
 import { BackupInit1732600000000 } from './migrations/1732600000000-backup-init.js';
 import { BackupSealDatabaseUrl1732622000000 } from './migrations/1732622000000-backup-seal-database-url.js';
 import { BackupRestores1733412000000 } from './migrations/1733412000000-backup-restores.js';
+import { BackupFormats1733520000000 } from './migrations/1733520000000-backup-formats.js';
+import { BackupDrills1733530000000 } from './migrations/1733530000000-backup-drills.js';
 import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED, SUBTYPE_STALE, TASK_EVERY_SECONDS } from './settings.js';
 
 export const manifest = defineAddon({
@@ -29,7 +33,13 @@ export const manifest = defineAddon({
     'Scheduled, streamed, verified and rotated PostgreSQL backups to a folder or S3, with restore and alerts',
   depends: [],
   entities: [BackupConfig, Backup, BackupRestore],
-  migrations: [BackupInit1732600000000, BackupSealDatabaseUrl1732622000000, BackupRestores1733412000000],
+  migrations: [
+    BackupInit1732600000000,
+    BackupSealDatabaseUrl1732622000000,
+    BackupRestores1733412000000,
+    BackupFormats1733520000000,
+    BackupDrills1733530000000,
+  ],
   // Other databases on loopback or private networks: off until an administrator allows them.
   settings: [PRIVATE_NETWORKS],
   seed: {
@@ -60,7 +70,7 @@ export const manifest = defineAddon({
   tasks: [{ id: 'backup.scheduler', everySeconds: TASK_EVERY_SECONDS, provider: BackupTask }],
   threads: [CONFIG_THREAD],
   statistics: [BackupStatisticsProvider],
-  commands: [backupRunCommand, backupRestoreCommand],
+  commands: [backupRunCommand, backupRestoreCommand, backupImportOdooZipCommand],
   web: {
     templates: 'web/templates',
     menus: [{ id: 'backup.backups', label: 'backup.web.nav', path: '/web/backups', sequence: 40 }],
@@ -71,7 +81,9 @@ export const manifest = defineAddon({
     BackupsRepository,
     StorageRepository,
     PgToolsRepository,
+    FilestoreRepository,
     BackupRunner,
+    BackupDrills,
     BackupConfigsService,
     BackupsService,
   ],

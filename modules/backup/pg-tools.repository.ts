@@ -16,9 +16,22 @@ export interface RunningDump {
 /** A transaction holding an exported snapshot (`pg_export_snapshot()`), with the row counts it sees. */
 export interface HeldSnapshot {
   id: string;
-  /** Row count of every table, inside the snapshot. */
+  /** Row count of every table, inside the snapshot (empty when not asked for). */
   counts: Record<string, number>;
+  /** A query inside the snapshot's transaction. */
+  query<T>(sql: string, params?: unknown[]): Promise<T[]>;
   release(): Promise<void>;
+}
+
+/** What Odoo's `dump_db_manifest` writes into `manifest.json`, read from the database itself. */
+export interface OdooManifest {
+  odoo_dump: '1';
+  db_name: string;
+  version: string;
+  version_info: (number | string)[];
+  major_version: string;
+  pg_version: string;
+  modules: Record<string, string | null>;
 }
 
 /** Every table outside the system schemas, quoted for SQL. */
@@ -33,7 +46,7 @@ const MAX_STDERR = 4000;
 export class PgToolsRepository {
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
-  private tool(name: 'pg_dump' | 'pg_restore'): string {
+  private tool(name: 'pg_dump' | 'pg_restore' | 'psql'): string {
     const bin = this.config.env[ENV.pgBin]?.trim();
     return bin ? join(bin, name) : name;
   }
@@ -64,27 +77,108 @@ export class PgToolsRepository {
     }
   }
 
-  /** `pg_dump -Fc` of the database, streamed on stdout; inside an exported snapshot when one is given. */
-  dump(url: string, snapshot?: string): RunningDump {
-    const args = ['-Fc', '--no-password', ...(snapshot ? [`--snapshot=${snapshot}`] : [])];
+  /**
+   * `pg_dump -Fc` of the database, streamed on stdout; inside an exported snapshot when one is given. `plain` is
+   * the SQL script of Odoo's zip format, as Odoo's `dump_db` writes it (`pg_dump --no-owner`).
+   */
+  dump(url: string, snapshot?: string, format: 'custom' | 'plain' = 'custom'): RunningDump {
+    const args = [
+      ...(format === 'custom' ? ['-Fc'] : ['--no-owner']),
+      '--no-password',
+      ...(snapshot ? [`--snapshot=${snapshot}`] : []),
+    ];
     return this.start(this.tool('pg_dump'), args, url);
+  }
+
+  /** Runs an SQL script read from `input` with psql, stopping at its first error (a partial restore is a failure). */
+  async runScript(input: Readable, url: string): Promise<void> {
+    const child = this.start(
+      this.tool('psql'),
+      ['-q', '-X', '-v', 'ON_ERROR_STOP=1', '--no-password', '-f', '-'],
+      url,
+      input,
+    );
+    child.stdout.resume();
+    await child.done;
+  }
+
+  /**
+   * The manifest Odoo's `dump_db_manifest` writes, inside the snapshot: installed modules and their versions, the
+   * server version as Odoo spells it, and Odoo's version read from the `base` module (Vigil does not run Odoo).
+   */
+  async odooManifest(snapshot: HeldSnapshot, dbName: string): Promise<OdooManifest> {
+    const [{ v }] = await snapshot.query<{ v: string }>("SELECT current_setting('server_version_num') AS v");
+    // Odoo: "%d.%d" % divmod(server_version / 100, 100) — 150004 is "15.0".
+    const hundredths = Number(v) / 100;
+    const pgVersion = `${Math.floor(hundredths / 100)}.${Math.floor(hundredths % 100)}`;
+    const [table] = await snapshot.query<{ t: string | null }>(
+      "SELECT to_regclass('ir_module_module')::text AS t",
+    );
+    const modules: Record<string, string | null> = {};
+    if (table.t)
+      for (const row of await snapshot.query<{ name: string; latest_version: string | null }>(
+        "SELECT name, latest_version FROM ir_module_module WHERE state = 'installed' ORDER BY name",
+      ))
+        modules[row.name] = row.latest_version;
+    // base 17.0.1.3 is Odoo 17.0; saas~17.1.1.0 is saas~17.1.
+    const base = /^((saas~)?(\d+))\.(\d+)/.exec(modules.base ?? '');
+    const major = base ? Number(base[3]) : 0;
+    const minor = base ? Number(base[4]) : 0;
+    const majorVersion = base ? `${base[1]}.${minor}` : '';
+    return {
+      odoo_dump: '1',
+      db_name: dbName,
+      version: majorVersion,
+      version_info: [base?.[2] ? `saas~${major}` : major, minor, 0, 'final', 0, ''],
+      major_version: majorVersion,
+      pg_version: pgVersion,
+      modules,
+    };
+  }
+
+  /**
+   * The filestore files the database references (`ir_attachment.store_fname`) in the snapshot, in batches read
+   * through a cursor: a million attachments never sit in memory at once.
+   */
+  async *attachmentFiles(snapshot: HeldSnapshot, batch = 1000): AsyncGenerator<string[]> {
+    const [table] = await snapshot.query<{ t: string | null }>(
+      "SELECT to_regclass('ir_attachment')::text AS t",
+    );
+    if (!table.t) return;
+    await snapshot.query(
+      `DECLARE vigil_store_fnames NO SCROLL CURSOR FOR
+         SELECT DISTINCT store_fname FROM ir_attachment WHERE coalesce(store_fname, '') <> '' ORDER BY 1`,
+    );
+    try {
+      for (;;) {
+        const rows = await snapshot.query<{ store_fname: string }>(
+          `FETCH FORWARD ${batch} FROM vigil_store_fnames`,
+        );
+        if (!rows.length) return;
+        yield rows.map((row) => row.store_fname);
+      }
+    } finally {
+      await snapshot.query('CLOSE vigil_store_fnames').catch(() => undefined);
+    }
   }
 
   /**
    * Opens a repeatable-read transaction, exports its snapshot and counts every table's rows inside it: the
    * counts of exactly what a `pg_dump --snapshot` of it will hold. The transaction stays open until released.
    */
-  async exportSnapshot(url: string): Promise<HeldSnapshot> {
+  async exportSnapshot(url: string, options: { count?: boolean } = {}): Promise<HeldSnapshot> {
     const client = new pg.Client({ connectionString: url });
     await client.connect();
     try {
       await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       const { rows } = await client.query<{ id: string }>('SELECT pg_export_snapshot() AS id');
-      const counts = await countTables(client);
+      const counts = options.count === false ? {} : await countTables(client);
       let released: Promise<void> | undefined;
       return {
         id: rows[0].id,
         counts,
+        query: async <T>(sql: string, params: unknown[] = []) =>
+          (await client.query(sql, params)).rows as T[],
         release: () =>
           (released ??= client
             .query('COMMIT')
@@ -97,6 +191,67 @@ export class PgToolsRepository {
     } catch (error) {
       await client.end();
       throw error;
+    }
+  }
+
+  /**
+   * Neutralizes a restored Odoo copy as Odoo's `neutralize_database` and a database copy do: scheduled actions and
+   * outgoing (and incoming) mail servers off, a new `database.uuid`, `database.is_neutralized` set. Tables a
+   * database lacks are skipped. Returns what was done, e.g. `ir_cron: 3, ir_mail_server: 1, database.uuid`.
+   */
+  async neutralizeOdoo(url: string): Promise<string> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const done: string[] = [];
+      const has = async (table: string) =>
+        (await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [table])).rows[0].t !==
+        null;
+      for (const table of ['ir_cron', 'ir_mail_server', 'fetchmail_server'])
+        if (await has(table)) {
+          const result = await client.query(`UPDATE ${table} SET active = false WHERE active`);
+          done.push(`${table}: ${result.rowCount ?? 0}`);
+        }
+      if (await has('ir_config_parameter')) {
+        await client.query(
+          `UPDATE ir_config_parameter SET value = gen_random_uuid()::text WHERE key = 'database.uuid'`,
+        );
+        await client.query(
+          `INSERT INTO ir_config_parameter (key, value) SELECT 'database.is_neutralized', 'True'
+           WHERE NOT EXISTS (SELECT 1 FROM ir_config_parameter WHERE key = 'database.is_neutralized')`,
+        );
+        done.push('database.uuid');
+      }
+      return done.join(', ');
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * The `ir_attachment.store_fname` values of a database, in batches (keyset pages: never all of them in memory).
+   */
+  async *storeFnames(url: string, batch = 5000): AsyncGenerator<string[]> {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const [table] = (
+        await client.query<{ t: string | null }>("SELECT to_regclass('ir_attachment')::text AS t")
+      ).rows;
+      if (!table.t) return;
+      let last = '';
+      for (;;) {
+        const { rows } = await client.query<{ f: string }>(
+          `SELECT DISTINCT store_fname AS f FROM ir_attachment WHERE coalesce(store_fname, '') > $1
+           ORDER BY 1 LIMIT ${batch}`,
+          [last],
+        );
+        if (!rows.length) return;
+        last = rows[rows.length - 1].f;
+        yield rows.map((row) => row.f);
+      }
+    } finally {
+      await client.end();
     }
   }
 
@@ -137,8 +292,10 @@ export class PgToolsRepository {
     return rows.length > 0;
   }
 
-  async createDatabase(url: string, name: string): Promise<void> {
-    await this.query(url, `CREATE DATABASE ${pg.escapeIdentifier(name)}`);
+  /** A new database; `odoo` creates it as Odoo's database manager does (UTF-8, collation C, from template0). */
+  async createDatabase(url: string, name: string, options: { odoo?: boolean } = {}): Promise<void> {
+    const odoo = options.odoo ? " ENCODING 'unicode' LC_COLLATE 'C' TEMPLATE template0" : '';
+    await this.query(url, `CREATE DATABASE ${pg.escapeIdentifier(name)}${odoo}`);
   }
 
   async dropDatabase(url: string, name: string): Promise<void> {

@@ -20,6 +20,10 @@ export type StorageKind = (typeof STORAGES)[number];
 export const VERIFY_LEVELS = ['list', 'restore'] as const;
 export type VerifyLevel = (typeof VERIFY_LEVELS)[number];
 
+/** `dump`: pg_dump's custom format, the database only; `odoo_zip`: what Odoo's database manager writes and restores. */
+export const FORMATS = ['dump', 'odoo_zip'] as const;
+export type BackupFormat = (typeof FORMATS)[number];
+
 export const BACKUP_STATUSES = ['running', 'done', 'failed'] as const;
 export type BackupStatus = (typeof BACKUP_STATUSES)[number];
 
@@ -35,4 +39,6 @@ export const ENV = {
   pgBin: 'BACKUP_PG_BIN',
   /** log2 of scrypt's N for new encrypted backups (10–20; default 18, as `age -p`): lower only for tests. */
   scryptLogN: 'BACKUP_SCRYPT_LOG_N',
+  /** Folders (separated by `:`) under which a configuration may name a local filestore; unset: none. */
+  filestoreRoots: 'BACKUP_FILESTORE_ROOTS',
 } as const;

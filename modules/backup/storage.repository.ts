@@ -1,12 +1,13 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   ListMultipartUploadsCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -14,6 +15,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../src/index.js';
 import { ENV, type StorageKind } from './settings.js';
+import { fileAccess, type RandomAccess } from './zip.js';
 
 /** Multipart part size: an upload holds two parts in memory whatever the dump's size; 10,000 parts reach 78 GiB. */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -104,6 +106,28 @@ export class StorageRepository implements OnApplicationShutdown {
           new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: upload.UploadId }),
         );
     }
+  }
+
+  /** The S3 client of the environment's credentials (filestores in a bucket use it too). */
+  s3Client(): S3Client {
+    return this.bucket().client;
+  }
+
+  /** The stored object as random-access bytes (a ZIP archive is read from its end). */
+  async open(kind: StorageKind, key: string): Promise<RandomAccess> {
+    if (kind === 'local') return fileAccess(this.localPath(key));
+    const { client, bucket } = this.bucket();
+    const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return {
+      size: Number(head.ContentLength ?? 0),
+      read: async (start, end) => {
+        if (end <= start) return Readable.from([]);
+        const object = await client.send(
+          new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+        );
+        return object.Body as Readable;
+      },
+    };
   }
 
   /** The S3 client from the environment; a missing variable is named. */

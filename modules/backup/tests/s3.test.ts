@@ -1,14 +1,21 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import S3rver, { type S3rverEvent } from 's3rver';
-import { ManualClock, NotificationDispatcher, SettingsService } from '../../../src/index.js';
+import {
+  APP_CONFIG,
+  ManualClock,
+  NotificationDispatcher,
+  SettingsService,
+  type AppConfig,
+} from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
-import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
+import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { freePort } from '../../../test/harness/process.js';
@@ -16,12 +23,17 @@ import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { AGE_HEADER, decryptStream } from '../cipher.js';
 import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
+import { StorageRepository } from '../storage.repository.js';
 import { BACKUP_ENV, configBody, settled, sha256, tokenOf } from './helpers.js';
+
+const sha1 = (data: Buffer) => createHash('sha1').update(data).digest('hex');
 
 const CONFIGS = '/api/v1/backup/configs';
 const BACKUPS = '/api/v1/backup/backups';
 const BUCKET = 'vigil-backups';
 const PASSPHRASE = 'correct horse battery staple';
+/** cloud_platform-style attachments: another bucket of the same S3 service. */
+const ATTACHMENTS = 'odoo-attachments';
 
 describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts', () => {
   let s3: S3rver;
@@ -53,7 +65,7 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
       address: '127.0.0.1',
       silent: true,
       directory: s3Dir,
-      configureBuckets: [{ name: BUCKET }],
+      configureBuckets: [{ name: BUCKET }, { name: ATTACHMENTS }],
     });
     await s3.run();
     s3.on('event', (event: S3rverEvent) => events.push(...event.Records));
@@ -198,6 +210,107 @@ describe('backup: S3 storage (a real S3 protocol server), rotation, stale alerts
       );
     } finally {
       await dropDatabase(db.replace(/\/[^/]+$/, `/${into}`));
+    }
+  });
+
+  it('never writes a cleartext object for an encrypted configuration: without its passphrase the run fails', async () => {
+    const env = app.vigil.app.get<AppConfig>(APP_CONFIG, { strict: false }).env as Record<
+      string,
+      string | undefined
+    >;
+    const local = (await ops.post(CONFIGS, configBody({ name: 'Keyless folder', prefix: 'keyless' }))).body;
+    const remote = (
+      await ops.post(CONFIGS, configBody({ name: 'Keyless bucket', storage: 's3', prefix: 'keyless' }))
+    ).body;
+    const folder = join(app.get(StorageRepository).localRoot, 'keyless');
+    const eventsBefore = events.length;
+    try {
+      for (const value of [undefined, '', '   ']) {
+        if (value === undefined) delete env.BACKUP_PASSPHRASE;
+        else env.BACKUP_PASSPHRASE = value;
+        for (const config of [local, remote]) {
+          const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${config.id}/run`)).body.id);
+          assert.equal(run.status, 'failed', `${config.name} with ${JSON.stringify(value)}`);
+          assert.match(
+            run.error,
+            /This configuration is encrypted: the passphrase in the environment variable BACKUP_PASSPHRASE is missing or empty, so nothing is written in clear/,
+          );
+          assert.equal(run.size, null);
+        }
+      }
+    } finally {
+      env.BACKUP_PASSPHRASE = PASSPHRASE;
+    }
+    // Nothing reached either storage: no file (not even a partial one), no object, no upload started.
+    assert.deepEqual(await readdir(folder).catch(() => []), []);
+    const listed = await client.send(new ListObjectsV2Command({ Bucket: BUCKET, Prefix: 'keyless/' }));
+    assert.equal(listed.KeyCount ?? 0, 0);
+    assert.deepEqual(
+      events.slice(eventsBefore).filter((e) => e.s3.object.key.startsWith('keyless/')),
+      [],
+    );
+    // With the key back, the same configurations write ciphertext.
+    const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${remote.id}/run`)).body.id);
+    assert.equal(run.status, 'done', run.error);
+    assert.equal((await object(run.object_key))!.subarray(0, AGE_HEADER.length).toString(), AGE_HEADER);
+  });
+
+  it("writes Odoo's zip with a filestore read from a bucket, and restores the files beside it in the bucket", async () => {
+    const erp = await emptyDatabase();
+    const name = new URL(erp).pathname.slice(1);
+    const into = `${name}_copy`;
+    const copy = erp.replace(/\/[^/]+$/, `/${into}`);
+    try {
+      await query(
+        erp,
+        `CREATE TABLE ir_module_module (name varchar, state varchar, latest_version varchar);
+         INSERT INTO ir_module_module VALUES ('base', 'installed', '16.0.1.3');
+         CREATE TABLE ir_attachment (id serial PRIMARY KEY, name varchar, store_fname varchar);`,
+      );
+      const contents = ['first attachment', 'second attachment'].map((text) => Buffer.from(text));
+      for (const [i, content] of contents.entries()) {
+        const hex = sha1(content);
+        const fname = `${hex.slice(0, 2)}/${hex}`;
+        await client.send(
+          new PutObjectCommand({ Bucket: ATTACHMENTS, Key: `filestore/${name}/${fname}`, Body: content }),
+        );
+        await query(erp, 'INSERT INTO ir_attachment (name, store_fname) VALUES ($1, $2)', [
+          `file ${i}`,
+          fname,
+        ]);
+      }
+      const config = (
+        await ops.post(
+          CONFIGS,
+          configBody({
+            name: 'ERP in the cloud',
+            storage: 's3',
+            database_url: erp,
+            format: 'odoo_zip',
+            filestore: `s3://${ATTACHMENTS}/filestore/${name}`,
+          }),
+        )
+      ).body;
+      assert.equal(config.filestore, `s3://${ATTACHMENTS}/filestore/${name}`, JSON.stringify(config));
+      const run = await settled(app, ops, (await ops.post(`${CONFIGS}/${config.id}/run`)).body.id);
+      assert.equal(run.status, 'done', run.error);
+      assert.equal(run.filestore_files, 2);
+      assert.match(run.object_key, /\.zip\.age$/);
+      const restored = await ops.post(`${BACKUPS}/${run.id}/restore`, { into });
+      assert.equal(restored.status, 201, JSON.stringify(restored.body));
+      assert.equal(restored.body.filestore, `s3://${ATTACHMENTS}/filestore/${into}`);
+      for (const content of contents) {
+        const hex = sha1(content);
+        const got = await client.send(
+          new GetObjectCommand({ Bucket: ATTACHMENTS, Key: `filestore/${into}/${hex.slice(0, 2)}/${hex}` }),
+        );
+        assert.deepEqual(Buffer.from(await got.Body!.transformToByteArray()), content);
+      }
+      const [row] = await query<{ n: number }>(copy, 'SELECT count(*)::int AS n FROM ir_attachment');
+      assert.equal(row.n, 2);
+    } finally {
+      await dropDatabase(copy);
+      await dropDatabase(erp);
     }
   });
 

@@ -1,0 +1,229 @@
+import { randomBytes } from 'node:crypto';
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  ChatterService,
+  Clock,
+  Database,
+  I18nService,
+  MetricsService,
+  Schedule,
+  systemContext,
+} from '../../src/index.js';
+import type { BackupConfig } from './backup-config.entity.js';
+import type { Backup } from './backup.entity.js';
+import { BackupError } from './backup.error.js';
+import { BackupRunner } from './backup-runner.service.js';
+import { BackupsRepository } from './backups.repository.js';
+import { filestorePath } from './filestore.repository.js';
+import { PgToolsRepository } from './pg-tools.repository.js';
+import { CONFIG_MODEL, SUBTYPE_DONE, SUBTYPE_FAILED } from './settings.js';
+import { readZipDirectory } from './zip.js';
+
+/** What a drill found. */
+export interface DrillResult {
+  id: number;
+  status: 'done' | 'failed';
+  backupId: number | null;
+  restoreSeconds: number | null;
+  checkedTables: number | null;
+  checkedFiles: number | null;
+  neutralized: string | null;
+  error: string | null;
+}
+
+/** At most this many missing files are named in a drill's failure. */
+const NAMED_FILES = 10;
+
+/**
+ * Restore drills: a backup is only proven by restoring it. On each configuration's drill schedule the newest stored
+ * backup is restored into a scratch database, neutralized as Odoo neutralizes a copy, its row counts compared with
+ * the snapshot the dump read, every `ir_attachment.store_fname` looked up in the archive's filestore (or in the
+ * configuration's filestore for a database-only dump), and the scratch database dropped. The result goes to the
+ * chatter; `backup_restore_seconds` shows each configuration's latest restore time.
+ */
+@Injectable()
+export class BackupDrills {
+  private readonly logger = new Logger(BackupDrills.name);
+
+  constructor(
+    @Inject(BackupsRepository) private readonly repo: BackupsRepository,
+    @Inject(BackupRunner) private readonly runner: BackupRunner,
+    @Inject(PgToolsRepository) private readonly pg: PgToolsRepository,
+    @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(I18nService) private readonly i18n: I18nService,
+    @Inject(Clock) private readonly clock: Clock,
+    @Inject(Database) private readonly database: Database,
+    @Inject(MetricsService) metrics: MetricsService,
+  ) {
+    const drills = this.repo;
+    // Read from the database at each scrape: every replica shows the same value, whichever ran the drill.
+    metrics.gauge(
+      'backup_restore_seconds',
+      'Seconds the latest successful restore drill of a backup configuration took to restore',
+      ['config'],
+      async function () {
+        this.reset();
+        for (const row of await drills.lastDrillSeconds()) this.set({ config: row.name }, row.seconds);
+      },
+    );
+  }
+
+  /** Runs the drills that are due, each claimed once across replicas. */
+  async tick(now: Date): Promise<void> {
+    for (let config = await this.claimDue(now); config; config = await this.claimDue(now))
+      await this.drill(config.id);
+  }
+
+  private claimDue(now: Date): Promise<BackupConfig | null> {
+    return this.database.transaction(async (manager) => {
+      const config = await this.repo.lockDueDrill(now, manager);
+      if (!config) return null;
+      await this.repo.setNextDrill(config.id, nextDrill(config, now), manager);
+      return config;
+    });
+  }
+
+  /** One drill of a configuration's newest stored backup; failures are results (and chatter posts), not throws. */
+  async drill(configId: number): Promise<DrillResult | null> {
+    const config = await this.repo.findConfig(configId);
+    if (!config) return null;
+    const startedAt = this.clock.now();
+    const result: Omit<DrillResult, 'id'> = {
+      status: 'failed',
+      backupId: null,
+      restoreSeconds: null,
+      checkedTables: null,
+      checkedFiles: null,
+      neutralized: null,
+      error: null,
+    };
+    const url = this.runner.databaseUrl(config);
+    const scratch = `vigil_drill_${config.id}_${randomBytes(4).toString('hex')}`;
+    const target = new URL(url);
+    target.pathname = `/${scratch}`;
+    let created = false;
+    try {
+      const backup = await this.repo.latestStored(config.id);
+      if (!backup) throw new BackupError('backup.errors.drill_no_backup');
+      result.backupId = backup.id;
+      await this.pg.createDatabase(url, scratch, { odoo: backup.format === 'odoo_zip' });
+      created = true;
+      const started = performance.now();
+      try {
+        await this.runner.restoreArchive(backup, target.toString(), null);
+      } catch (error) {
+        throw new BackupError('backup.errors.drill_restore_failed', { error: describe(error, this.i18n) });
+      }
+      result.restoreSeconds = (performance.now() - started) / 1000;
+      // Counted before neutralizing, which adds database.is_neutralized.
+      const counts = await this.pg.countRows(target.toString());
+      result.neutralized = await this.pg.neutralizeOdoo(target.toString());
+      result.checkedTables = Object.keys(counts).length;
+      if (backup.rowCounts) {
+        const expected = backup.rowCounts;
+        const tables = [...new Set([...Object.keys(expected), ...Object.keys(counts)])].sort();
+        const differences = tables
+          .filter((table) => expected[table] !== counts[table])
+          .map(
+            (table) =>
+              `${table}: ${expected[table] ?? 'missing'} backed up, ${counts[table] ?? 'missing'} restored`,
+          );
+        if (differences.length)
+          throw new BackupError('backup.errors.restore_mismatch', { tables: differences.join('; ') });
+      }
+      const { checked, missing } = await this.checkFiles(backup, target.toString());
+      result.checkedFiles = checked;
+      if (missing.length)
+        throw new BackupError('backup.errors.drill_files_missing', {
+          count: missing.length,
+          files: missing.slice(0, NAMED_FILES).join(', '),
+        });
+      result.status = 'done';
+    } catch (error) {
+      result.error = describe(error, this.i18n);
+    } finally {
+      if (created)
+        await this.pg
+          .dropDatabase(url, scratch)
+          .catch((error: unknown) =>
+            this.logger.warn(`Cannot drop the drill database ${scratch}: ${String(error)}`),
+          );
+    }
+    const id = await this.repo.insertDrill({
+      configId: config.id,
+      startedAt,
+      finishedAt: this.clock.now(),
+      ...result,
+    });
+    const args = {
+      name: config.name,
+      backup: result.backupId,
+      seconds: result.restoreSeconds === null ? null : result.restoreSeconds.toFixed(1),
+      tables: result.checkedTables,
+      files: result.checkedFiles,
+      neutralized: result.neutralized,
+      error: result.error,
+    };
+    await this.chatter.post(
+      systemContext(),
+      { model: CONFIG_MODEL, id: config.id },
+      result.status === 'done'
+        ? {
+            subtype: SUBTYPE_DONE,
+            type: 'notification',
+            body: { key: 'backup.messages.drill_done_body', args },
+          }
+        : {
+            subtype: SUBTYPE_FAILED,
+            type: 'notification',
+            subject: { key: 'backup.messages.drill_failed_subject', args },
+            body: { key: 'backup.messages.drill_failed_body', args },
+          },
+    );
+    return { id, ...result };
+  }
+
+  /**
+   * Every file the restored copy references must be in the archive's `filestore/` (Odoo's zip; a database-only
+   * dump holds no files to check).
+   */
+  private async checkFiles(backup: Backup, target: string): Promise<{ checked: number; missing: string[] }> {
+    if (backup.format !== 'odoo_zip') return { checked: 0, missing: [] };
+    const opened = await this.runner.openZip(backup);
+    try {
+      const names = new Set(
+        (await readZipDirectory(opened.archive))
+          .filter((entry) => entry.name.startsWith('filestore/'))
+          .map((entry) => entry.name.slice('filestore/'.length)),
+      );
+      let checked = 0;
+      const missing: string[] = [];
+      for await (const batch of this.pg.storeFnames(target))
+        for (const storeFname of batch) {
+          checked++;
+          if (!names.has(filestorePath(storeFname))) missing.push(storeFname);
+        }
+      return { checked, missing };
+    } finally {
+      await opened.close();
+    }
+  }
+}
+
+/** The next drill of a configuration after `now`; null without a drill schedule (or when it cannot be read). */
+export function nextDrill(
+  config: Pick<BackupConfig, 'drillCron' | 'timeZone' | 'active'>,
+  now: Date,
+): Date | null {
+  if (!config.active || !config.drillCron) return null;
+  try {
+    return new Schedule(config.drillCron, config.timeZone).next(now);
+  } catch {
+    return null;
+  }
+}
+
+function describe(error: unknown, i18n: I18nService): string {
+  if (error instanceof BackupError) return i18n.t(error.key, 'en', error.args);
+  return error instanceof Error ? error.message : String(error);
+}
