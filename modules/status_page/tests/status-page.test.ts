@@ -127,6 +127,18 @@ describe('status page', () => {
     token = (await admin.post(`${API}/${customerId}/rotate`)).body.token;
   });
 
+  it('shows managers the page’s address on the customer page, not viewers', async () => {
+    const customerPage = await admin.get(`/web/customers/${customerId}`);
+    assert.equal(customerPage.status, 200);
+    assert.ok(customerPage.body.includes(`hx-get="/web/status_page/customers/${customerId}"`));
+    const section = await admin.get(`/web/status_page/customers/${customerId}`);
+    assert.equal(section.status, 200);
+    assert.ok(section.body.includes(`/status/${token}`));
+    assert.ok(!section.body.includes('<html'), 'a fragment');
+    assert.ok(!(await viewer.get(`/web/customers/${customerId}`)).body.includes('/web/status_page/'));
+    assert.equal((await viewer.get(`/web/status_page/customers/${customerId}`)).status, 403);
+  });
+
   it('answers the same bare 404 for a wrong token and for another customer’s instance', async () => {
     const wrong = await get(app, `/status/${'A'.repeat(32)}`);
     const malformed = await get(app, '/status/short');
