@@ -21,6 +21,15 @@ export interface ComponentRow {
   down_since: Date | null;
 }
 
+/** A down or back-up transition of an instance (the watchdog's alerts). */
+export interface StateChangeRow {
+  id: string;
+  instance_id: number;
+  description: string | null;
+  kind: 'down' | 'up';
+  created_at: Date;
+}
+
 /** Per instance and UTC day: the hours of the hourly roll-up that had at least one check-in. */
 export interface UpHoursRow {
   instance_id: number;
@@ -127,6 +136,18 @@ export class StatusPageRepository {
            OR w.instance_id IN (SELECT id FROM dead_mans_switch_instance WHERE partner_id = $1 AND state = 'active')
         ORDER BY w.id`,
       [partnerId],
+    );
+  }
+
+  /** The latest down and back-up alerts of the customer's active instances, newest first. */
+  stateChanges(partnerId: number, limit: number): Promise<StateChangeRow[]> {
+    return this.db.query<StateChangeRow[]>(
+      `SELECT a.id::text AS id, a.instance_id, i.description, a.kind, a.created_at
+         FROM dead_mans_switch_alert a JOIN dead_mans_switch_instance i ON i.id = a.instance_id
+        WHERE i.partner_id = $1 AND i.state = 'active' AND a.kind IN ('down', 'up')
+        ORDER BY a.created_at DESC, a.id DESC
+        LIMIT $2`,
+      [partnerId, limit],
     );
   }
 }

@@ -40,6 +40,7 @@ export interface Incident {
 }
 
 export interface Maintenance {
+  windowId: number;
   description: string | null;
   startsAt: Date;
   endsAt: Date;
@@ -104,6 +105,11 @@ export class StatusPageService {
 
   // The public page.
 
+  /** The state changes of the page's instances for its feed, newest first. */
+  stateChanges(partnerId: number) {
+    return this.repository.stateChanges(partnerId, FEED_ENTRIES);
+  }
+
   /** The page of a token, or null (unknown, disabled, malformed: the caller answers a bare 404). */
   async page(token: string): Promise<StatusPage | null> {
     if (!TOKEN_PATTERN.test(token)) return null;
@@ -162,6 +168,9 @@ function present(partnerId: number, row: StatusPageRow | null): StatusPageSettin
   };
 }
 
+/** Entries of the feed at most. */
+export const FEED_ENTRIES = 50;
+
 /** Operational when up, degraded when late, down when down; a maintenance window covering it wins. */
 function stateOf(row: ComponentRow, maintenanceUntil: Date | null): ComponentState {
   if (maintenanceUntil) return 'maintenance';
@@ -186,13 +195,14 @@ export function maintenanceOf(windows: MaintenanceWindow[], now: Date): Maintena
     if (w.startsAt && w.endsAt) {
       const [startsAt, endsAt] = [new Date(w.startsAt), new Date(w.endsAt)];
       if (endsAt > now && startsAt.getTime() < horizon)
-        out.push({ description: w.description, startsAt, endsAt, ongoing: startsAt <= now });
+        out.push({ windowId: w.id, description: w.description, startsAt, endsAt, ongoing: startsAt <= now });
       continue;
     }
     if (!w.cron || !w.timeZone || !w.durationSeconds) continue;
     const end = openUntil(w, now);
     if (end) {
       out.push({
+        windowId: w.id,
         description: w.description,
         startsAt: new Date(end.getTime() - w.durationSeconds * 1000),
         endsAt: end,
@@ -204,6 +214,7 @@ export function maintenanceOf(windows: MaintenanceWindow[], now: Date): Maintena
       const next = new Schedule(w.cron, w.timeZone).next(now);
       if (next.getTime() < horizon)
         out.push({
+          windowId: w.id,
           description: w.description,
           startsAt: next,
           endsAt: new Date(next.getTime() + w.durationSeconds * 1000),

@@ -7,6 +7,8 @@ import { Clock, I18nService, PROJECT_ROOT, Public, WebRenderer, type WebRequest 
 import { TokenBuckets } from '../dead_mans_switch_server/checkin/token-buckets.js';
 import { StatusPageService, type ComponentState, type StatusPage } from './status-page.service.js';
 import { badgeSvg, uptimeBarSvg } from './status-page.svg.js';
+import { atomFeed, type AtomEntry } from './atom.js';
+import { createHash } from 'node:crypto';
 
 /** Requests per client address and minute to the public pages (a burst of as many). */
 export const PUBLIC_REQUESTS_PER_MINUTE = 60;
@@ -105,6 +107,62 @@ export class StatusPublicController {
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
       .send(html);
+  }
+
+  @Get(':token/feed.atom')
+  @Public()
+  async feed(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    const page = await this.load(request, reply, token);
+    if (!page) return;
+    const lang = request.lang ?? 'en';
+    const names = new Map(
+      page.components.map((c) => [
+        c.id,
+        c.name ?? this.i18n.t('status_page.instance_number', lang, { id: c.id }),
+      ]),
+    );
+    const at = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    const changes: AtomEntry[] = (await this.pages.stateChanges(page.partnerId)).map((change) => {
+      const name =
+        names.get(change.instance_id) ??
+        this.i18n.t('status_page.instance_number', lang, { id: change.instance_id });
+      const title = this.i18n.t(`status_page.feed.${change.kind}`, lang, { name });
+      return {
+        id: `urn:vigil:status-page:alert:${change.id}`,
+        title,
+        updated: new Date(change.created_at),
+        summary: title,
+      };
+    });
+    const maintenance: AtomEntry[] = page.maintenance.map((m) => {
+      const when = this.i18n.t('status_page.feed.window', lang, {
+        from: `${at.format(m.startsAt)} UTC`,
+        to: `${at.format(m.endsAt)} UTC`,
+      });
+      return {
+        id: `urn:vigil:status-page:maintenance:${m.windowId}:${m.startsAt.toISOString()}`,
+        title: `${this.i18n.t('status_page.maintenance', lang)}: ${m.description ?? when}`,
+        updated: m.startsAt < this.clock.now() ? m.startsAt : this.clock.now(),
+        summary: m.description ? `${m.description} (${when})` : when,
+      };
+    });
+    const entries = [...changes, ...maintenance].sort((a, b) => b.updated.getTime() - a.updated.getTime());
+    const base = `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+    // The feed's id must not change when its address does not; it names the page without giving its token away.
+    const pageId = createHash('sha256').update(token).digest('hex').slice(0, 32);
+    const body = atomFeed({
+      id: `urn:vigil:status-page:${pageId}`,
+      title: this.i18n.t('status_page.title', lang, { customer: page.customer }),
+      self: `${base}/status/${token}/feed.atom`,
+      page: `${base}/status/${token}`,
+      updated: entries[0]?.updated ?? new Date(0),
+      entries,
+    });
+    void reply
+      .headers(SECURITY_HEADERS)
+      .header('cache-control', 'max-age=60')
+      .type('application/atom+xml; charset=utf-8')
+      .send(body);
   }
 
   @Get(':token/badge/:file')

@@ -9,7 +9,7 @@ import { accessibilityViolations, launchBrowser } from '../../../test/harness/br
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newPartner, newUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
-import { activeInstance, elapse } from '../../dead_mans_switch_server/tests/helpers.js';
+import { activeInstance, elapse, jsonRpc, postAlive } from '../../dead_mans_switch_server/tests/helpers.js';
 import { WatchdogService } from '../../dead_mans_switch_server/watchdog/watchdog.service.js';
 import { PUBLIC_REQUESTS_PER_MINUTE } from '../status-public.controller.js';
 
@@ -20,6 +20,32 @@ async function get(app: TestApp, path: string, headers: Record<string, string> =
   const response = await fetch(`${app.url}${path}`, { headers });
   return { status: response.status, text: await response.text(), headers: response.headers };
 }
+
+interface AtomSummary {
+  namespace: string;
+  id: string;
+  title: string;
+  updated: string;
+  entries: { id: string; title: string; updated: string }[];
+}
+
+/** Runs in the browser: Chromium's XML parser reads the feed; not well-formed XML throws. */
+const READ_ATOM = `(xml) => {
+  const doc = new DOMParser().parseFromString(xml, 'application/xml');
+  const error = doc.getElementsByTagName('parsererror')[0];
+  if (error) throw new Error('not well-formed XML: ' + error.textContent);
+  const root = doc.documentElement;
+  const own = (el, name) => Array.from(el.children).find((c) => c.localName === name)?.textContent ?? '';
+  return {
+    namespace: root.namespaceURI,
+    id: own(root, 'id'),
+    title: own(root, 'title'),
+    updated: own(root, 'updated'),
+    entries: Array.from(root.children)
+      .filter((c) => c.localName === 'entry')
+      .map((e) => ({ id: own(e, 'id'), title: own(e, 'title'), updated: own(e, 'updated') })),
+  };
+}`;
 
 /** Hourly roll-up rows (with check-ins) for an instance at these hours. */
 async function seedHours(db: string, instanceId: number, hours: Date[]): Promise<void> {
@@ -61,6 +87,18 @@ describe('status page', () => {
   let token: string;
   let customerId: number;
   const ids: Record<string, number> = {};
+  let quietUuid: string;
+
+  /** Parses the feed with Chromium's XML parser (a parse error fails), returning what the assertions read. */
+  async function parseAtom(text: string) {
+    const browser = await launchBrowser();
+    try {
+      const page = await browser.newPage();
+      return await page.evaluate<AtomSummary>(`(${READ_ATOM})(${JSON.stringify(text)})`);
+    } finally {
+      await browser.close();
+    }
+  }
 
   before(async () => {
     db = await cloneTemplate();
@@ -74,7 +112,9 @@ describe('status page', () => {
     customerId = customer.id;
     ids.steady = (await activeInstance(app, admin, { partnerId: customer.id, delay: 3600 })).id;
     ids.serviced = (await activeInstance(app, admin, { partnerId: customer.id, delay: 3600 })).id;
-    ids.quiet = (await activeInstance(app, admin, { partnerId: customer.id, delay: 60 })).id;
+    const quiet = await activeInstance(app, admin, { partnerId: customer.id, delay: 60 });
+    ids.quiet = quiet.id;
+    quietUuid = quiet.uuid;
     ids.foreign = (await activeInstance(app, admin, { partnerId: other.id, delay: 3600 })).id;
     await query(db, `UPDATE dead_mans_switch_instance SET description = 'Production ERP' WHERE id = $1`, [
       ids.steady,
@@ -218,6 +258,32 @@ describe('status page', () => {
     assert.equal(svg.status, 200);
     assert.match(svg.headers.get('content-type') ?? '', /^image\/svg\+xml/);
     assert.ok(svg.text.includes('aria-label="Production ERP: Operational"'));
+  });
+
+  it('publishes state changes and maintenance as a valid Atom feed', async () => {
+    assert.equal((await get(app, `/status/${'C'.repeat(32)}/feed.atom`)).status, 404);
+    assert.equal((await postAlive(app, jsonRpc({ database_uuid: quietUuid }))).status, 200);
+    const feed = await get(app, `/status/${token}/feed.atom`, { 'accept-language': 'en' });
+    assert.equal(feed.status, 200);
+    assert.match(feed.headers.get('content-type') ?? '', /^application\/atom\+xml/);
+    const parsed = await parseAtom(feed.text);
+    assert.equal(parsed.namespace, 'http://www.w3.org/2005/Atom');
+    assert.ok(!parsed.id.includes(token), 'the feed id does not give the token away');
+    assert.equal(parsed.title, 'Acme Brewing status');
+    const titles = parsed.entries.map((e) => e.title);
+    assert.deepEqual(titles.slice(0, 2), [
+      `Instance ${ids.quiet} is back up`,
+      `Instance ${ids.quiet} is down`,
+    ]);
+    assert.ok(titles.includes('Maintenance: Database upgrade'), titles.join(' | '));
+    for (const entry of parsed.entries) {
+      assert.match(entry.id, /^urn:vigil:status-page:/);
+      assert.ok(!Number.isNaN(Date.parse(entry.updated)));
+    }
+    assert.equal(new Set(parsed.entries.map((e) => e.id)).size, parsed.entries.length, 'unique ids');
+    assert.equal(parsed.updated, parsed.entries[0].updated);
+    const page = await get(app, `/status/${token}`);
+    assert.ok(page.text.includes(`href="/status/${token}/feed.atom"`), 'the page links its feed');
   });
 
   it('renders without axe violations and fits 375 px in a real browser', async () => {
