@@ -72,7 +72,10 @@ export class StatusPublicController {
         ...c,
         name,
         stateLabel: this.i18n.t(`status_page.states.${c.state}`, lang),
-        uptimeText: percent(c.uptime),
+        uptimeText:
+          c.uptime === null
+            ? this.i18n.t('status_page.no_data', lang)
+            : this.i18n.t('status_page.uptime', lang, { uptime: percent(c.uptime) }),
         bar: uptimeBarSvg(
           c.days,
           this.i18n.t('status_page.bar_label', lang, { name, uptime: percent(c.uptime) }),
