@@ -155,6 +155,16 @@ const ACCESS: Record<string, Access> = {
   'POST /web/backups/:id/delete': 'manager',
   'POST /web/backups/restore': 'ops',
   'POST /web/environment/check': 'admin',
+  'GET /api/v1/status_page/customers/:partnerId': 'manager',
+  'POST /api/v1/status_page/customers/:partnerId/rotate': 'manager',
+  'DELETE /api/v1/status_page/customers/:partnerId': 'manager',
+  'GET /web/status_page/customers/:id': 'manager',
+  'POST /web/status_page/customers/:id/rotate': 'manager',
+  'POST /web/status_page/customers/:id/disable': 'manager',
+  'GET /status/assets/status-page.css': 'public',
+  'GET /status/:token': 'public',
+  'GET /status/:token/feed.atom': 'public',
+  'GET /status/:token/badge/:file': 'public',
 };
 
 /** Web pages send an anonymous visitor to the sign-in page instead of answering 401. */

@@ -1,0 +1,216 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { ApiExcludeController } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Clock, I18nService, PROJECT_ROOT, Public, WebRenderer, type WebRequest } from '../../src/index.js';
+import { TokenBuckets } from '../dead_mans_switch_server/checkin/token-buckets.js';
+import { StatusPageService, type ComponentState, type StatusPage } from './status-page.service.js';
+import { badgeSvg, uptimeBarSvg } from './status-page.svg.js';
+import { atomFeed, type AtomEntry } from './atom.js';
+import { createHash } from 'node:crypto';
+
+/** Requests per client address and minute to the public pages (a burst of as many). */
+export const PUBLIC_REQUESTS_PER_MINUTE = 60;
+/** The public pages allow nothing inline, send no Referer (the token is in the URL) and are not indexed. */
+const SECURITY_HEADERS = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'referrer-policy': 'no-referrer',
+  'x-robots-tag': 'noindex, nofollow',
+  'x-content-type-options': 'nosniff',
+};
+const STYLESHEET = join(PROJECT_ROOT, 'modules', 'status_page', 'web', 'assets', 'status-page.css');
+export const BADGE_COLOR: Record<ComponentState, string> = {
+  operational: 'brightgreen',
+  degraded: 'yellow',
+  down: 'red',
+  maintenance: 'blue',
+};
+
+/**
+ * The public status pages at `/status/<token>`: no sign-in, the token is the secret. An unknown, disabled or
+ * malformed token, or an instance of another customer, gets the same bare 404.
+ */
+@ApiExcludeController()
+@Controller('status')
+export class StatusPublicController {
+  private readonly buckets = new TokenBuckets(PUBLIC_REQUESTS_PER_MINUTE, PUBLIC_REQUESTS_PER_MINUTE);
+  private stylesheet?: string;
+
+  constructor(
+    @Inject(StatusPageService) private readonly pages: StatusPageService,
+    @Inject(WebRenderer) private readonly renderer: WebRenderer,
+    @Inject(I18nService) private readonly i18n: I18nService,
+    @Inject(Clock) private readonly clock: Clock,
+  ) {}
+
+  @Get('assets/status-page.css')
+  @Public()
+  css(@Res() reply: FastifyReply): void {
+    this.stylesheet ??= readFileSync(STYLESHEET, 'utf8');
+    void reply
+      .header('cache-control', 'public, max-age=3600')
+      .type('text/css; charset=utf-8')
+      .send(this.stylesheet);
+  }
+
+  @Get(':token')
+  @Public()
+  async page(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    const page = await this.load(request, reply, token);
+    if (!page) return;
+    const lang = request.lang ?? 'en';
+    const percent = (value: number | null) =>
+      value === null
+        ? this.i18n.t('status_page.no_data', lang)
+        : new Intl.NumberFormat(lang, { style: 'percent', maximumFractionDigits: 2 }).format(value / 100);
+    const day = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeZone: 'UTC' });
+    const components = page.components.map((c) => {
+      const name = c.name ?? this.i18n.t('status_page.instance_number', lang, { id: c.id });
+      return {
+        ...c,
+        name,
+        stateLabel: this.i18n.t(`status_page.states.${c.state}`, lang),
+        uptimeText:
+          c.uptime === null
+            ? this.i18n.t('status_page.no_data', lang)
+            : this.i18n.t('status_page.uptime', lang, { uptime: percent(c.uptime) }),
+        bar: uptimeBarSvg(
+          c.days,
+          this.i18n.t('status_page.bar_label', lang, { name, uptime: percent(c.uptime) }),
+          (d) => `${day.format(d.day)}: ${percent(d.percent)}`,
+        ),
+        badge: `/status/${token}/badge/${c.id}.svg`,
+      };
+    });
+    const names = new Map(components.map((c) => [c.id, c.name]));
+    const html = this.renderer.render(
+      'status_page/status',
+      {
+        title: this.i18n.t('status_page.title', lang, { customer: page.customer }),
+        customer: page.customer,
+        overall: page.overall,
+        overallLabel: this.i18n.t(`status_page.overall.${page.overall}`, lang),
+        uptimeText: percent(page.uptime),
+        components,
+        incidents: page.incidents.map((i) => ({
+          ...i,
+          name: names.get(i.componentId),
+          stateLabel: this.i18n.t(`status_page.states.${i.state}`, lang),
+        })),
+        maintenance: page.maintenance,
+        token,
+      },
+      { lang, timeZone: 'UTC', now: this.clock.now() },
+      false,
+    );
+    void reply
+      .headers(SECURITY_HEADERS)
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(html);
+  }
+
+  @Get(':token/feed.atom')
+  @Public()
+  async feed(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    const page = await this.load(request, reply, token);
+    if (!page) return;
+    const lang = request.lang ?? 'en';
+    const names = new Map(
+      page.components.map((c) => [
+        c.id,
+        c.name ?? this.i18n.t('status_page.instance_number', lang, { id: c.id }),
+      ]),
+    );
+    const at = new Intl.DateTimeFormat(lang, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' });
+    const changes: AtomEntry[] = (await this.pages.stateChanges(page.partnerId)).map((change) => {
+      const name =
+        names.get(change.instance_id) ??
+        this.i18n.t('status_page.instance_number', lang, { id: change.instance_id });
+      const title = this.i18n.t(`status_page.feed.${change.kind}`, lang, { name });
+      return {
+        id: `urn:vigil:status-page:alert:${change.id}`,
+        title,
+        updated: new Date(change.created_at),
+        summary: title,
+      };
+    });
+    const maintenance: AtomEntry[] = page.maintenance.map((m) => {
+      const when = this.i18n.t('status_page.feed.window', lang, {
+        from: `${at.format(m.startsAt)} UTC`,
+        to: `${at.format(m.endsAt)} UTC`,
+      });
+      return {
+        id: `urn:vigil:status-page:maintenance:${m.windowId}:${m.startsAt.toISOString()}`,
+        title: `${this.i18n.t('status_page.maintenance', lang)}: ${m.description ?? when}`,
+        updated: m.startsAt < this.clock.now() ? m.startsAt : this.clock.now(),
+        summary: m.description ? `${m.description} (${when})` : when,
+      };
+    });
+    const entries = [...changes, ...maintenance].sort((a, b) => b.updated.getTime() - a.updated.getTime());
+    const base = `${request.protocol}://${request.headers.host ?? 'localhost'}`;
+    // The feed's id must not change when its address does not; it names the page without giving its token away.
+    const pageId = createHash('sha256').update(token).digest('hex').slice(0, 32);
+    const body = atomFeed({
+      id: `urn:vigil:status-page:${pageId}`,
+      title: this.i18n.t('status_page.title', lang, { customer: page.customer }),
+      self: `${base}/status/${token}/feed.atom`,
+      page: `${base}/status/${token}`,
+      updated: entries[0]?.updated ?? new Date(0),
+      entries,
+    });
+    void reply
+      .headers(SECURITY_HEADERS)
+      .header('cache-control', 'max-age=60')
+      .type('application/atom+xml; charset=utf-8')
+      .send(body);
+  }
+
+  @Get(':token/badge/:file')
+  @Public()
+  async badge(
+    @Req() request: WebRequest,
+    @Res() reply: FastifyReply,
+    @Param('token') token: string,
+    @Param('file') file: string,
+  ) {
+    const match = /^(\d{1,9})\.(svg|json)$/.exec(file);
+    const page = match ? await this.load(request, reply, token) : (this.notFound(reply), null);
+    if (!page || !match) return;
+    const component = page.components.find((c) => c.id === Number(match[1]));
+    if (!component) return this.notFound(reply);
+    const lang = request.lang ?? 'en';
+    const label = component.name ?? this.i18n.t('status_page.instance_number', lang, { id: component.id });
+    const message = this.i18n.t(`status_page.states.${component.state}`, lang);
+    const color = BADGE_COLOR[component.state];
+    void reply.headers(SECURITY_HEADERS).header('cache-control', 'max-age=60');
+    if (match[2] === 'json') {
+      void reply.type('application/json').send({ schemaVersion: 1, label, message, color });
+      return;
+    }
+    void reply.type('image/svg+xml').send(badgeSvg(label, message, color));
+  }
+
+  /** The page of the token after the rate limit, or null once a 429 or the bare 404 is sent. */
+  private async load(request: WebRequest, reply: FastifyReply, token: string): Promise<StatusPage | null> {
+    const wait = this.buckets.take(request.ip, this.clock.now());
+    if (wait > 0) {
+      void reply
+        .code(429)
+        .header('retry-after', wait)
+        .type('text/plain; charset=utf-8')
+        .send('Too Many Requests');
+      return null;
+    }
+    const page = await this.pages.page(token);
+    if (!page) this.notFound(reply);
+    return page;
+  }
+
+  /** The same answer whatever was wrong: nothing tells a wrong token from a disabled page or another's instance. */
+  private notFound(reply: FastifyReply): void {
+    void reply.code(404).headers(SECURITY_HEADERS).type('text/plain; charset=utf-8').send('Not Found');
+  }
+}
