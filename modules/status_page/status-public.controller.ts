@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
-import { Clock, I18nService, PROJECT_ROOT, Public, WebRenderer, type WebRequest } from '../../src/index.js';
+import { Clock, I18nService, PROJECT_ROOT, WebRenderer, type WebRequest } from '../../src/index.js';
 import { TokenBuckets } from '../dead_mans_switch_server/checkin/token-buckets.js';
 import { StatusPageService, type ComponentState, type StatusPage } from './status-page.service.js';
 import { badgeSvg, uptimeBarSvg } from './status-page.svg.js';
@@ -46,7 +46,6 @@ export class StatusPublicController {
   ) {}
 
   @Get('assets/status-page.css')
-  @Public()
   css(@Res() reply: FastifyReply): void {
     this.stylesheet ??= readFileSync(STYLESHEET, 'utf8');
     void reply
@@ -56,7 +55,6 @@ export class StatusPublicController {
   }
 
   @Get(':token')
-  @Public()
   async page(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
     const page = await this.load(request, reply, token);
     if (!page) return;
@@ -113,7 +111,6 @@ export class StatusPublicController {
   }
 
   @Get(':token/feed.atom')
-  @Public()
   async feed(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
     const page = await this.load(request, reply, token);
     if (!page) return;
@@ -169,7 +166,6 @@ export class StatusPublicController {
   }
 
   @Get(':token/badge/:file')
-  @Public()
   async badge(
     @Req() request: WebRequest,
     @Res() reply: FastifyReply,

@@ -60,6 +60,8 @@ const SAME_AS_ENGLISH: Record<string, string[]> = {
     'E-mail',
     'Instance',
     'Instances',
+    'Instance {{id}}',
+    'Maintenance',
     'Message',
     'Messages',
     'Note',
