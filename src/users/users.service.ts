@@ -97,7 +97,10 @@ export class UsersService {
     )
       throw new FieldException('current_password', 'core.errors.wrong_password');
     if (current === next) throw new FieldException('new_password', 'core.errors.same_password');
-    await this.users.update(user.id, { passwordHash: await argon2.hash(next), passwordChangeRequired: false });
+    await this.users.update(user.id, {
+      passwordHash: await argon2.hash(next),
+      passwordChangeRequired: false,
+    });
   }
 
   async createApiKey(ctx: RequestContext, name: string) {
@@ -133,7 +136,10 @@ export class UsersService {
     if (generated && this.config.runningEnv !== 'dev' && this.config.runningEnv !== 'test') {
       this.logger.warn('ADMIN_PASSWORD is not set: a generated administrator password is printed once below');
     }
-    const admin = await this.create({ lang: 'en' }, { email, password, roles: ['admin'], name: 'Administrator' });
+    const admin = await this.create(
+      { lang: 'en' },
+      { email, password, roles: ['admin'], name: 'Administrator' },
+    );
     // A password printed in a log is not one to keep: every page asks to change it until it is.
     if (generated) await this.users.update(admin.id, { passwordChangeRequired: true });
     return { email, password: generated };

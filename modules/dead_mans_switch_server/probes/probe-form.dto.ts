@@ -13,7 +13,13 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { ENV_NAME, FINGERPRINT, HTTP_METHODS, type CreateProbeDto, type UpdateProbeDto } from './probe.dto.js';
+import {
+  ENV_NAME,
+  FINGERPRINT,
+  HTTP_METHODS,
+  type CreateProbeDto,
+  type UpdateProbeDto,
+} from './probe.dto.js';
 
 const WEB_KINDS = ['http', 'tcp', 'ssh'] as const;
 /** A field of several values (a hidden default and a checkbox) arrives as an array: the last one counts. */

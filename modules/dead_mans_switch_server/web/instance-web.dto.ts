@@ -1,15 +1,5 @@
 import { Transform, Type } from 'class-transformer';
-import {
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  IsTimeZone,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsTimeZone, Matches, Max, MaxLength, Min } from 'class-validator';
 import { OptionalText } from '../../../src/index.js';
 import { HEALTHS, INSTANCE_STATES, type Health, type InstanceState } from '../instance.entity.js';
 import { MAX_DELAY, MIN_DELAY } from '../instances/instance.dto.js';
