@@ -262,7 +262,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
       return { done: 'failed' };
     }
     const address = recipient.email;
-    const baseUrl = await this.settings.get(BASE_URL);
+    const baseUrl = await this.settings.get(BASE_URL, manager);
     return {
       send: async () => {
         let error: string | undefined;

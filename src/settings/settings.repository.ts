@@ -12,8 +12,9 @@ export class SettingsRepository {
     return this.db.getRepository(Setting).find({ order: { key: 'ASC' } });
   }
 
-  find(key: string): Promise<Setting | null> {
-    return this.db.getRepository(Setting).findOneBy({ key });
+  /** With `manager`: inside that transaction, on its connection (a claim must not wait for a second one). */
+  find(key: string, manager?: EntityManager): Promise<Setting | null> {
+    return (manager ?? this.db.manager).getRepository(Setting).findOneBy({ key });
   }
 
   async upsert(key: string, value: string): Promise<void> {

@@ -61,10 +61,16 @@ export class SettingsService {
     @Inject(SettingsRegistry) readonly registry: SettingsRegistry,
   ) {}
 
-  /** The typed value, read now from the database. */
-  async get<D extends SettingDeclaration>(setting: Key<D>): Promise<SettingValueOf<D>> {
+  /**
+   * The typed value, read now from the database; with `manager`, on that transaction's connection (code holding a
+   * transaction must not wait for a second connection of the pool: many such waiters starve it).
+   */
+  async get<D extends SettingDeclaration>(
+    setting: Key<D>,
+    manager?: EntityManager,
+  ): Promise<SettingValueOf<D>> {
     const declaration = this.declaration(setting);
-    const value = this.typed(declaration, (await this.settings.find(declaration.key))?.value);
+    const value = this.typed(declaration, (await this.settings.find(declaration.key, manager))?.value);
     this.cache.set(declaration.key, { value, readAt: performance.now() });
     return value as SettingValueOf<D>;
   }

@@ -101,10 +101,9 @@ export class ChannelDeliveryService {
       await this.notifications.markFailed(notification.id, 'The channel is disabled or removed', manager);
       return { done: 'failed' };
     }
-    const [baseUrl, allowPrivate] = await Promise.all([
-      this.settings.get(BASE_URL),
-      this.settings.get(ALLOW_PRIVATE_NETWORKS),
-    ]);
+    // On the claim's own connection, one after the other.
+    const baseUrl = await this.settings.get(BASE_URL, manager);
+    const allowPrivate = await this.settings.get(ALLOW_PRIVATE_NETWORKS, manager);
     const outgoing = this.toChannelMessage(notification, message, recipient.lang, baseUrl);
     return {
       send: async () => {
