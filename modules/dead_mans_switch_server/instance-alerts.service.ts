@@ -204,6 +204,26 @@ export class InstanceAlertsService {
     );
   }
 
+  /**
+   * Check-ins of the instance's uuid come from two sources in turn (`checkin.service.ts`): posted once to the
+   * followers, until a manager clears the flag.
+   */
+  async possibleCopy(instanceId: number, sources: [string, string], manager: EntityManager): Promise<void> {
+    const name = await instanceDisplayName(instanceId, manager);
+    const args = { name, a: sources[0], b: sources[1] };
+    await this.chatter.post(
+      systemContext(),
+      { model: INSTANCE_MODEL, id: instanceId },
+      {
+        subtype: SUBTYPE_EVENT,
+        type: 'notification',
+        subject: { key: 'dead_mans_switch_server.alerts.possible_copy_subject', args },
+        body: { key: 'dead_mans_switch_server.alerts.possible_copy_body', args },
+      },
+      manager,
+    );
+  }
+
   /** Logs the changes of tracked fields (state, customer, responsible); a new responsible user follows. */
   async track(ctx: RequestContext, before: Instance, after: Instance, manager: EntityManager): Promise<void> {
     await this.chatter.track(ctx, { model: INSTANCE_MODEL, id: before.id }, before, after, {}, manager);

@@ -99,6 +99,23 @@ export class Instance {
   @Column('inet', { nullable: true })
   registeredFrom: string | null;
 
+  /** Where the last check-in came from (an IPv4 address, an IPv6 /64), the source before it, and when it changed. */
+  @Column('text', { nullable: true })
+  lastSource: string | null;
+
+  @Column('text', { nullable: true })
+  previousSource: string | null;
+
+  @Column('timestamptz', { nullable: true })
+  sourceChangedAt: Date | null;
+
+  /** When check-ins were first seen interleaving from two sources (a possible copy), until a manager clears it. */
+  @Column('timestamptz', { nullable: true })
+  possibleCopySince: Date | null;
+
+  @Column('text', { array: true, nullable: true })
+  possibleCopySources: string[] | null;
+
   /** SHA-256 of the instance's check-in token (`checkin/checkin-token.ts`); null: check-ins need none. */
   @Column('bytea', { nullable: true, select: false })
   checkinTokenHash: Buffer | null;

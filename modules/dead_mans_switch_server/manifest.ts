@@ -50,6 +50,7 @@ import { DeadMansSwitchServerIgnoredStatistics1733450000000 } from './migrations
 import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.repository.js';
 import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
 import { DeadMansSwitchServerRegistrationAbuse1733460000000 } from './migrations/1733460000000-dead_mans_switch_server-registration-abuse.js';
+import { DeadMansSwitchServerCloneDetection1733470000000 } from './migrations/1733470000000-dead_mans_switch_server-clone-detection.js';
 import { PROBE_SETTING, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
 import { ProbeRunnerTask } from './probes/probe-runner.task.js';
@@ -89,6 +90,7 @@ export const manifest = defineAddon({
     DeadMansSwitchServerProbeClaims1733400000000,
     DeadMansSwitchServerIgnoredStatistics1733450000000,
     DeadMansSwitchServerRegistrationAbuse1733460000000,
+    DeadMansSwitchServerCloneDetection1733470000000,
   ],
   settings: [...Object.values(DMS_SETTINGS), ...Object.values(PROBE_SETTING)],
   seed: {

@@ -16,6 +16,13 @@ import type { CheckIn } from './alive-payload.js';
 // One subscriber gets a whole IPv6 /64, so the registration cap counts /64s (and single IPv4 addresses).
 const SOURCE_BLOCK = `network(set_masklen($1::inet, CASE family($1::inet) WHEN 6 THEN 64 ELSE 32 END))`;
 
+/**
+ * The source a check-in is compared by, from an inet parameter: the IPv4 address, or the IPv6 /64 (one subscriber's
+ * privacy addresses rotate within it). Null for a source that is not an address.
+ */
+export const sourceKeySql = (param: string) =>
+  `CASE family(${param}::inet) WHEN 6 THEN network(set_masklen(${param}::inet, 64))::text ELSE host(${param}::inet) END`;
+
 export interface CheckedIn {
   id: number;
   state: InstanceState;
@@ -31,6 +38,12 @@ export interface LockedInstance extends KnownInstance {
   expect_cron: string | null;
   expect_time_zone: string | null;
   expect_grace: number;
+  /** Where the check-ins came from (see `sourceKeySql`), and the source compared now. */
+  last_source: string | null;
+  previous_source: string | null;
+  source_changed_at: Date | null;
+  possible_copy_since: Date | null;
+  source_key: string | null;
 }
 
 // $1 uuid, $2 received at, $3..$11 the statistics, $12 next_in: the parameters every statement below shares.
@@ -74,14 +87,20 @@ const LOG_VALUES = `$2::timestamptz, $3::double precision, $4::double precision,
  * cron expectation without `next_in` (croner computes its deadline), or one with a check-in token (the full
  * transaction checks it). Exported for the benchmark's reference server, which runs exactly this statement.
  */
-export function quickCheckInQuery(checkIn: CheckIn, receivedAt: Date): pg.QueryConfig {
+export function quickCheckInQuery(
+  checkIn: CheckIn,
+  receivedAt: Date,
+  source: string | null = null,
+): pg.QueryConfig {
   return {
     name: 'dead_mans_switch_quick_checkin',
-    values: statistics(checkIn, receivedAt),
+    values: [...statistics(checkIn, receivedAt), source],
+    // A check-in from another source than the last one takes the full transaction (clone detection).
     text: `WITH checked AS (
        UPDATE dead_mans_switch_instance SET ${setLast()}
        WHERE database_uuid = $1::uuid AND NOT ${recoversSql()} AND ${delayDecidesSql('', '$12::integer')}
          AND checkin_token_hash IS NULL
+         AND ($13::inet IS NULL OR last_source IS NOT DISTINCT FROM ${sourceKeySql('$13')})
        RETURNING id, state)
      , logged AS (${INSERT_LOG} SELECT id, ${LOG_VALUES} FROM checked)
      SELECT id, state FROM checked`,
@@ -101,9 +120,13 @@ export class CheckInRepository {
    * unknown uuid, a down instance, one with a cron expectation (its deadline is computed by croner) or with a
    * check-in token (compared in constant time by the caller), whose check-in needs the full transaction.
    */
-  async quickCheckIn(checkIn: CheckIn, receivedAt: Date): Promise<CheckedIn | undefined> {
+  async quickCheckIn(
+    checkIn: CheckIn,
+    receivedAt: Date,
+    source: string | null,
+  ): Promise<CheckedIn | undefined> {
     // A named (prepared) statement: no parse and plan per call on the server.
-    const rows = await this.database.queryNamed<CheckedIn>(quickCheckInQuery(checkIn, receivedAt));
+    const rows = await this.database.queryNamed<CheckedIn>(quickCheckInQuery(checkIn, receivedAt, source));
     return rows[0];
   }
 
@@ -115,13 +138,40 @@ export class CheckInRepository {
     return rows[0];
   }
 
-  async lockByUuid(uuid: string, manager: EntityManager): Promise<LockedInstance | undefined> {
+  /** `source`: the check-in's address (null when not one), compared as `source_key`. */
+  async lockByUuid(
+    uuid: string,
+    manager: EntityManager,
+    source: string | null = null,
+  ): Promise<LockedInstance | undefined> {
     const rows = await manager.query<LockedInstance[]>(
-      `SELECT id, state, alert_state, expect_cron, expect_time_zone, expect_grace, checkin_token_hash
+      `SELECT id, state, alert_state, expect_cron, expect_time_zone, expect_grace, checkin_token_hash,
+         last_source, previous_source, source_changed_at, possible_copy_since, ${sourceKeySql('$2')} AS source_key
        FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE`,
-      [uuid],
+      [uuid, source],
     );
     return rows[0];
+  }
+
+  /**
+   * The locked instance's check-ins now come from `key`: the last source becomes the previous one. `copy`: the two
+   * sources seen interleaving, flagged from now on (only when not flagged already).
+   */
+  async moveSource(
+    id: number,
+    key: string,
+    at: Date,
+    copy: [string, string] | null,
+    manager: EntityManager,
+  ): Promise<void> {
+    await manager.query(
+      `UPDATE dead_mans_switch_instance SET previous_source = last_source, last_source = $2,
+         source_changed_at = $3,
+         possible_copy_since = CASE WHEN $4::text[] IS NULL THEN possible_copy_since ELSE $3 END,
+         possible_copy_sources = coalesce($4::text[], possible_copy_sources)
+       WHERE id = $1`,
+      [id, key, at, copy],
+    );
   }
 
   /**
@@ -202,9 +252,10 @@ export class CheckInRepository {
     const rows = await manager.query<CheckedIn[]>(
       `INSERT INTO dead_mans_switch_instance (database_uuid, state, last_seen, last_cpu, last_ram, last_user_count,
          last_db_size, last_disk_free, last_disk_total, last_backup_at, last_version, last_uptime, next_in,
-         next_deadline, registered_from, created_at, updated_at)
+         next_deadline, registered_from, last_source, created_at, updated_at)
        VALUES ($1::uuid, 'new', ${LOG_VALUES}, $12::integer,
-         ${deadlineAfterSql('$2::timestamptz', `coalesce($12::integer, ${DEFAULT_DELAY})`)}, $13::inet, $2, $2)
+         ${deadlineAfterSql('$2::timestamptz', `coalesce($12::integer, ${DEFAULT_DELAY})`)}, $13::inet,
+         ${sourceKeySql('$13')}, $2, $2)
        ON CONFLICT (database_uuid) DO NOTHING
        RETURNING id, state`,
       [...statistics(checkIn, receivedAt), source],

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import {
   AppException,
   Clock,
@@ -16,7 +17,7 @@ import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
 import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
 import { checkToken } from './checkin-token.js';
-import { CheckInRepository, type CheckedIn } from './checkin.repository.js';
+import { CheckInRepository, type CheckedIn, type LockedInstance } from './checkin.repository.js';
 import { IgnoredStatisticsService } from './ignored-statistics.service.js';
 import { RateLimitedException } from './rate-limited.exception.js';
 import { TokenBuckets } from './token-buckets.js';
@@ -30,6 +31,8 @@ export interface CheckInResult extends InstanceReply {
 }
 
 const HOUR_MS = 3_600_000;
+/** A check-in back from the source before the last one, this soon after the change: an interleaving. */
+const INTERLEAVING_WINDOW_MS = 24 * HOUR_MS;
 // A registration that loses a race to another request for the same uuid retries as a known instance.
 const ATTEMPTS = 3;
 
@@ -124,11 +127,12 @@ export class CheckInService {
     source: string,
     token: string | undefined,
   ): Promise<CheckedIn & { registered?: boolean; recovered?: boolean }> {
+    const address = isIP(source) ? source : null;
     for (let attempt = 1; ; attempt++) {
-      const quick = await this.checkIns.quickCheckIn(checkIn, now);
+      const quick = await this.checkIns.quickCheckIn(checkIn, now, address);
       if (quick) return quick;
       const known = await this.database.transaction(async (manager) => {
-        const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager);
+        const locked = await this.checkIns.lockByUuid(checkIn.databaseUuid, manager, address);
         if (!locked) return undefined;
         // Before anything is written: a refused check-in records nothing.
         checkToken(locked.checkin_token_hash, token);
@@ -143,6 +147,7 @@ export class CheckInService {
           now,
         );
         const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
+        await this.compareSource(locked, now, manager);
         if (recovered) {
           const messageId = await this.alerts.alert('up', locked.id, now, manager);
           // Followers told of the outage in a storm hear of the recoveries the same way.
@@ -156,6 +161,25 @@ export class CheckInService {
       if (attempt >= ATTEMPTS)
         throw new Error(`Check-in of ${checkIn.databaseUuid} kept racing its registration`);
     }
+  }
+
+  /**
+   * Clone detection, only when the source changed: back from the source before the last one within a day (A, B,
+   * A) is an interleaving — two databases with one uuid — flagged once, with one message to the followers, until a
+   * manager clears it. A single move (A, B) is a migration, not a copy.
+   */
+  private async compareSource(locked: LockedInstance, now: Date, manager: EntityManager): Promise<void> {
+    const key = locked.source_key;
+    if (key === null || key === locked.last_source) return;
+    const interleaved =
+      locked.last_source !== null &&
+      locked.previous_source === key &&
+      locked.source_changed_at !== null &&
+      now.getTime() - new Date(locked.source_changed_at).getTime() <= INTERLEAVING_WINDOW_MS;
+    const copy: [string, string] | null =
+      interleaved && locked.possible_copy_since === null ? [key, locked.last_source!] : null;
+    await this.checkIns.moveSource(locked.id, key, now, copy, manager);
+    if (copy) await this.alerts.possibleCopy(locked.id, copy, manager);
   }
 
   /**

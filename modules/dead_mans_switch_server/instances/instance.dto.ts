@@ -166,6 +166,13 @@ export interface InstanceResponse {
   cancelled_at: string | null;
   /** Whether alive, cancel and event for this instance need its check-in token (the token itself is never shown). */
   has_checkin_token: boolean;
+  /**
+   * When check-ins of this uuid were first seen coming from two sources in turn (a restored or cloned database
+   * still carrying the original's uuid?), until a manager clears it; null when not flagged.
+   */
+  possible_copy_since: string | null;
+  /** The two sources seen in turn (IPv4 addresses or IPv6 /64s); null when not flagged. */
+  possible_copy_sources: string[] | null;
   /** The cron expectation, when set: check-ins expected at each occurrence, down `expect_grace` s later. */
   expect_cron: string | null;
   expect_time_zone: string | null;
@@ -212,6 +219,8 @@ export const toInstanceResponse = (
   next_in: row.next_in,
   cancelled_at: iso(row.cancelled_at),
   has_checkin_token: row.has_checkin_token,
+  possible_copy_since: iso(row.possible_copy_since),
+  possible_copy_sources: row.possible_copy_sources,
   expect_cron: row.expect_cron,
   expect_time_zone: row.expect_time_zone,
   expect_grace: row.expect_grace,

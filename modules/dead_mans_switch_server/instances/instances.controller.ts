@@ -72,6 +72,19 @@ export class InstancesController {
     return this.instances.removeCheckInToken(ctx, id);
   }
 
+  @Post(':id/clear_copy')
+  @RequireRole('manager')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Clear the possible-copy flag',
+    description:
+      'Check-ins of the uuid seen coming from two sources in turn set `possible_copy_since`: this clears it. ' +
+      'A new interleaving flags the instance again.',
+  })
+  clearCopy(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    return this.instances.clearPossibleCopy(ctx, id);
+  }
+
   @Get(':id/logs')
   logs(
     @Ctx() ctx: RequestContext,

@@ -30,6 +30,8 @@ export interface InstanceRow {
   next_in: number | null;
   cancelled_at: Date | null;
   has_checkin_token: boolean;
+  possible_copy_since: Date | null;
+  possible_copy_sources: string[] | null;
   expect_cron: string | null;
   expect_time_zone: string | null;
   expect_grace: number;
@@ -68,7 +70,7 @@ const SELECT_ROW = (
     i.last_db_size, i.last_disk_free, i.last_disk_total, i.last_backup_at, i.last_version, i.last_uptime,
     i.alert_state, i.next_deadline, i.last_alert_at, i.next_in, i.cancelled_at, i.expect_cron,
     i.expect_time_zone, i.expect_grace, i.created_at, i.updated_at, ${healthSql('i', now)} AS health,
-    i.checkin_token_hash IS NOT NULL AS has_checkin_token
+    i.checkin_token_hash IS NOT NULL AS has_checkin_token, i.possible_copy_since, i.possible_copy_sources
   FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id`;
 
 @Injectable()
@@ -187,6 +189,22 @@ export class InstancesRepository {
   }
 
   /** Stores the hash of an instance's check-in token (null removes it); false when there is no such instance. */
+  /**
+   * Clears the possible-copy flag, and forgets the source before the last one: only a new interleaving flags it
+   * again. False when the instance does not exist.
+   */
+  async clearPossibleCopy(id: number, now: Date, manager: EntityManager): Promise<boolean> {
+    const rows = await manager.query<unknown[]>(
+      `WITH changed AS (
+         UPDATE dead_mans_switch_instance SET possible_copy_since = NULL, possible_copy_sources = NULL,
+           previous_source = NULL, source_changed_at = NULL, updated_at = $2
+         WHERE id = $1 RETURNING id)
+       SELECT id FROM changed`,
+      [id, now],
+    );
+    return rows.length === 1;
+  }
+
   async setCheckInTokenHash(
     id: number,
     hash: Buffer | null,

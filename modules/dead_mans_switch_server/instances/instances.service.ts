@@ -208,6 +208,26 @@ export class InstancesService {
     return this.get(ctx, id);
   }
 
+  /**
+   * Clears the possible-copy flag (the copy got a new uuid, or it was a false alarm): a new interleaving flags it
+   * again. An internal note in the chatter says who did it.
+   */
+  async clearPossibleCopy(ctx: RequestContext, id: number): Promise<InstanceResponse> {
+    const before = await this.get(ctx, id);
+    if (before.possible_copy_since)
+      await this.database.transaction(async (manager) => {
+        if (!(await this.instances.clearPossibleCopy(id, this.clock.now(), manager)))
+          throw notFound(INSTANCE_MODEL, id);
+        await this.chatter.log(
+          ctx,
+          { model: INSTANCE_MODEL, id },
+          { body: { key: 'dead_mans_switch_server.possible_copy.cleared_note' } },
+          manager,
+        );
+      });
+    return this.get(ctx, id);
+  }
+
   private async setCheckInToken(ctx: RequestContext, id: number, hash: Buffer | null, note: string) {
     await this.database.transaction(async (manager) => {
       if (!(await this.instances.setCheckInTokenHash(id, hash, this.clock.now(), manager)))

@@ -371,6 +371,13 @@ export class InstancesWebController {
     return { url: `/web/instances/${id}` };
   }
 
+  @WebForm(':id/clear_copy')
+  @RequireRole('manager')
+  async clearCopy(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number): Promise<WebRedirect> {
+    await this.instances.clearPossibleCopy(ctx, id);
+    return { url: `/web/instances/${id}` };
+  }
+
   @WebForm(':id/probes')
   @RequireRole('manager')
   async addProbe(
