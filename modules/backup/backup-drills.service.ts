@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   ChatterService,
   Clock,
+  conflict,
   Database,
   I18nService,
   MetricsService,
@@ -30,6 +31,22 @@ export interface DrillResult {
   neutralized: string | null;
   error: string | null;
 }
+
+/** A drill as the configuration's page lists it. */
+export interface DrillRecord {
+  id: number;
+  backupId: number | null;
+  status: 'done' | 'failed';
+  startedAt: Date;
+  finishedAt: Date;
+  restoreSeconds: number | null;
+  checkedTables: number | null;
+  checkedFiles: number | null;
+  error: string | null;
+}
+
+/** The first key of the advisory lock a running drill holds (the second is the configuration's id). */
+const DRILL_LOCK = 0x62647269;
 
 /** At most this many missing files are named in a drill's failure. */
 const NAMED_FILES = 10;
@@ -71,7 +88,37 @@ export class BackupDrills {
   /** Runs the drills that are due, each claimed once across replicas. */
   async tick(now: Date): Promise<void> {
     for (let config = await this.claimDue(now); config; config = await this.claimDue(now))
-      await this.drill(config.id);
+      await this.drillClaimed(config.id);
+  }
+
+  /**
+   * One drill now (ops' "Run a drill now"): claimed as a scheduled one is, so that two clicks or two replicas do
+   * not restore the same configuration at the same time; refused (409) while another drill of it runs.
+   */
+  async drillNow(configId: number): Promise<DrillResult | null> {
+    const result = await this.drillClaimed(configId);
+    if (result === 'busy') throw conflict('backup.errors.drill_running');
+    return result;
+  }
+
+  /** The latest drills of a configuration, newest first. */
+  history(configId: number, limit: number): Promise<DrillRecord[]> {
+    return this.repo.drills(configId, limit);
+  }
+
+  /**
+   * Runs a drill while holding a transaction-scoped advisory lock on the configuration (across replicas);
+   * 'busy' when another drill of it holds the lock.
+   */
+  private drillClaimed(configId: number): Promise<DrillResult | null | 'busy'> {
+    return this.database.transaction(async (manager) => {
+      const [row] = await manager.query<{ claimed: boolean }[]>(
+        'SELECT pg_try_advisory_xact_lock($1, $2) AS claimed',
+        [DRILL_LOCK, configId],
+      );
+      if (!row?.claimed) return 'busy';
+      return this.drill(configId);
+    });
   }
 
   private claimDue(now: Date): Promise<BackupConfig | null> {

@@ -364,6 +364,32 @@ export class BackupsRepository {
     return row.id;
   }
 
+  /** The latest drills of a configuration, newest first. */
+  async drills(
+    configId: number,
+    limit: number,
+  ): Promise<
+    {
+      id: number;
+      backupId: number | null;
+      status: 'done' | 'failed';
+      startedAt: Date;
+      finishedAt: Date;
+      restoreSeconds: number | null;
+      checkedTables: number | null;
+      checkedFiles: number | null;
+      error: string | null;
+    }[]
+  > {
+    return this.db.query(
+      `SELECT id, backup_id AS "backupId", status, started_at AS "startedAt", finished_at AS "finishedAt",
+         restore_seconds AS "restoreSeconds", checked_tables AS "checkedTables", checked_files AS "checkedFiles",
+         error
+       FROM backup_drill WHERE config_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
+      [configId, limit],
+    );
+  }
+
   /** The restore time of each configuration's latest successful drill (the `backup_restore_seconds` gauge). */
   lastDrillSeconds(): Promise<{ config_id: number; name: string; seconds: number }[]> {
     return this.db.query(
