@@ -45,9 +45,6 @@ export interface DrillRecord {
   error: string | null;
 }
 
-/** The first key of the advisory lock a running drill holds (the second is the configuration's id). */
-const DRILL_LOCK = 0x62647269;
-
 /** At most this many missing files are named in a drill's failure. */
 const NAMED_FILES = 10;
 
@@ -112,11 +109,7 @@ export class BackupDrills {
    */
   private drillClaimed(configId: number): Promise<DrillResult | null | 'busy'> {
     return this.database.transaction(async (manager) => {
-      const [row] = await manager.query<{ claimed: boolean }[]>(
-        'SELECT pg_try_advisory_xact_lock($1, $2) AS claimed',
-        [DRILL_LOCK, configId],
-      );
-      if (!row?.claimed) return 'busy';
+      if (!(await this.repo.tryDrillLock(configId, manager))) return 'busy';
       return this.drill(configId);
     });
   }

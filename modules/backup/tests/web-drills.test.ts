@@ -13,12 +13,11 @@ import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../../../test
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { BackupRunner } from '../backup-runner.service.js';
+import { DRILL_LOCK } from '../backups.repository.js';
 import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
 import { BACKUP_ENV, waitFor } from './helpers.js';
 
 const BOUND = { timeout: 60_000 };
-/** The advisory lock a running drill holds (backup-drills.service.ts). */
-const DRILL_LOCK = 0x62647269;
 
 describe('backup web UI: format, filestore and restore drills', () => {
   let app: TestApp;
