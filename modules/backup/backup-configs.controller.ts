@@ -15,12 +15,16 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Ctx, PaginationQueryDto, RequireRole, type RequestContext } from '../../src/index.js';
 import { CreateBackupConfigDto, UpdateBackupConfigDto } from './backup-config.dto.js';
 import { BackupConfigsService } from './backup-configs.service.js';
+import { BackupDrills } from './backup-drills.service.js';
 
 @ApiTags('backup')
 @ApiBearerAuth()
 @Controller('api/v1/backup/configs')
 export class BackupConfigsController {
-  constructor(@Inject(BackupConfigsService) private readonly configs: BackupConfigsService) {}
+  constructor(
+    @Inject(BackupConfigsService) private readonly configs: BackupConfigsService,
+    @Inject(BackupDrills) private readonly drills: BackupDrills,
+  ) {}
 
   @Get()
   list(@Ctx() ctx: RequestContext, @Query() query: PaginationQueryDto) {
@@ -61,5 +65,14 @@ export class BackupConfigsController {
   @HttpCode(202)
   run(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
     return this.configs.run(ctx, id);
+  }
+
+  /** Runs a restore drill now and answers with its result (409 while another drill of it runs). */
+  @Post(':id/drill')
+  @RequireRole('ops')
+  @HttpCode(200)
+  async drill(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
+    await this.configs.get(ctx, id);
+    return this.drills.drillNow(id);
   }
 }

@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   ChatterService,
   Clock,
+  conflict,
   Database,
   I18nService,
   MetricsService,
@@ -28,6 +29,19 @@ export interface DrillResult {
   checkedTables: number | null;
   checkedFiles: number | null;
   neutralized: string | null;
+  error: string | null;
+}
+
+/** A drill as the configuration's page lists it. */
+export interface DrillRecord {
+  id: number;
+  backupId: number | null;
+  status: 'done' | 'failed';
+  startedAt: Date;
+  finishedAt: Date;
+  restoreSeconds: number | null;
+  checkedTables: number | null;
+  checkedFiles: number | null;
   error: string | null;
 }
 
@@ -71,7 +85,33 @@ export class BackupDrills {
   /** Runs the drills that are due, each claimed once across replicas. */
   async tick(now: Date): Promise<void> {
     for (let config = await this.claimDue(now); config; config = await this.claimDue(now))
-      await this.drill(config.id);
+      await this.drillClaimed(config.id);
+  }
+
+  /**
+   * One drill now (ops' "Run a drill now"): claimed as a scheduled one is, so that two clicks or two replicas do
+   * not restore the same configuration at the same time; refused (409) while another drill of it runs.
+   */
+  async drillNow(configId: number): Promise<DrillResult | null> {
+    const result = await this.drillClaimed(configId);
+    if (result === 'busy') throw conflict('backup.errors.drill_running');
+    return result;
+  }
+
+  /** The latest drills of a configuration, newest first. */
+  history(configId: number, limit: number): Promise<DrillRecord[]> {
+    return this.repo.drills(configId, limit);
+  }
+
+  /**
+   * Runs a drill while holding a transaction-scoped advisory lock on the configuration (across replicas);
+   * 'busy' when another drill of it holds the lock.
+   */
+  private drillClaimed(configId: number): Promise<DrillResult | null | 'busy'> {
+    return this.database.transaction(async (manager) => {
+      if (!(await this.repo.tryDrillLock(configId, manager))) return 'busy';
+      return this.drill(configId);
+    });
   }
 
   private claimDue(now: Date): Promise<BackupConfig | null> {

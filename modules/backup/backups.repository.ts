@@ -6,6 +6,9 @@ import { Backup } from './backup.entity.js';
 import { BackupRestore } from './backup-restore.entity.js';
 import type { BackupStatus } from './settings.js';
 
+/** The first key of the advisory lock a running drill holds (the second is the configuration's id). */
+export const DRILL_LOCK = 0x62647269;
+
 export interface BackupFilter {
   configId?: number;
   status?: BackupStatus;
@@ -362,6 +365,44 @@ export class BackupsRepository {
       ],
     );
     return row.id;
+  }
+
+  /**
+   * Takes the advisory lock a running drill of the configuration holds until `manager`'s transaction ends; false
+   * when another session (a drill elsewhere) holds it.
+   */
+  async tryDrillLock(configId: number, manager: EntityManager): Promise<boolean> {
+    const [row] = await manager.query<{ claimed: boolean }[]>(
+      'SELECT pg_try_advisory_xact_lock($1, $2) AS claimed',
+      [DRILL_LOCK, configId],
+    );
+    return row?.claimed === true;
+  }
+
+  /** The latest drills of a configuration, newest first. */
+  async drills(
+    configId: number,
+    limit: number,
+  ): Promise<
+    {
+      id: number;
+      backupId: number | null;
+      status: 'done' | 'failed';
+      startedAt: Date;
+      finishedAt: Date;
+      restoreSeconds: number | null;
+      checkedTables: number | null;
+      checkedFiles: number | null;
+      error: string | null;
+    }[]
+  > {
+    return this.db.query(
+      `SELECT id, backup_id AS "backupId", status, started_at AS "startedAt", finished_at AS "finishedAt",
+         restore_seconds AS "restoreSeconds", checked_tables AS "checkedTables", checked_files AS "checkedFiles",
+         error
+       FROM backup_drill WHERE config_id = $1 ORDER BY started_at DESC, id DESC LIMIT $2`,
+      [configId, limit],
+    );
   }
 
   /** The restore time of each configuration's latest successful drill (the `backup_restore_seconds` gauge). */

@@ -37,6 +37,12 @@ export class ConfigFormDto extends CreateBackupConfigDto {
   @Transform(emptyToNull)
   override encryption_env?: string | null;
 
+  @Transform(emptyToNull)
+  override filestore?: string | null;
+
+  @Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() || null : value))
+  override drill_cron?: string | null;
+
   @Transform(numberOrNull)
   override keep_last?: number | null;
 

@@ -17,16 +17,20 @@ import {
 } from '../../../src/index.js';
 import type { BackupConfigResponse } from '../backup-config.dto.js';
 import { BackupConfigsService } from '../backup-configs.service.js';
+import { BackupDrills, type DrillRecord } from '../backup-drills.service.js';
 import type { BackupResponse } from '../backup.dto.js';
 import type { BackupRestore } from '../backup-restore.entity.js';
 import { BackupsService } from '../backups.service.js';
 import { attachmentDisposition } from '../content-disposition.js';
-import { CONFIG_MODEL, STORAGES, VERIFY_LEVELS } from '../settings.js';
+import { CONFIG_MODEL, FORMATS, STORAGES, VERIFY_LEVELS } from '../settings.js';
 import { BackFormDto, ConfigFormDto, RestoreFormDto, RunsQueryDto } from './backup-web.dto.js';
 import { humanDuration, humanSize } from './human.js';
 
 /** How many runs and restores a page shows. */
 const PAGE_SIZE = 50;
+
+/** How many drills a configuration's page lists. */
+const DRILLS_SHOWN = 10;
 
 /** The polling of the runs table while a backup runs (htmx `every …`). */
 export const RUNS_POLL = '2s';
@@ -41,6 +45,7 @@ export class BackupsWebController {
   constructor(
     @Inject(BackupConfigsService) private readonly configs: BackupConfigsService,
     @Inject(BackupsService) private readonly backups: BackupsService,
+    @Inject(BackupDrills) private readonly drills: BackupDrills,
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(WebChatterService) private readonly chatter: WebChatterService,
     @Inject(WebPageService) private readonly pages: WebPageService,
@@ -101,6 +106,9 @@ export class BackupsWebController {
         prefix: '',
         encryption_env: 'BACKUP_PASSPHRASE',
         verify_level: 'list',
+        format: 'dump',
+        filestore: '',
+        drill_cron: '',
         active: true,
         user_id: ctx.user?.id,
       },
@@ -122,17 +130,24 @@ export class BackupsWebController {
     @Param('id', ParseIntPipe) id: number,
     @Query() notice: Record<string, string | undefined>,
   ) {
-    const [config, runs, restores, chatter, choices] = await Promise.all([
+    const [config, runs, restores, chatter, choices, drills] = await Promise.all([
       this.configs.get(ctx, id),
       this.runs(ctx, id),
       this.backups.restores(ctx, id, PAGE_SIZE, 0),
       this.chatter.load(ctx, { model: CONFIG_MODEL, id }),
       hasRole(ctx.user, 'manager') ? this.formChoices(ctx) : Promise.resolve({}),
+      this.drills.history(id, DRILLS_SHOWN),
     ]);
     return this.pages.render(request, ctx, 'backup/config', {
       title: config.name,
       config: this.configView(config),
-      values: { ...config, database_url: config.database_url ?? '' },
+      values: {
+        ...config,
+        database_url: config.database_url ?? '',
+        filestore: config.filestore ?? '',
+        drill_cron: config.drill_cron ?? '',
+      },
+      drills: drills.map((d) => this.drillView(ctx, d)),
       ...choices,
       ...runs,
       restores: restores.items.map((r) => this.restoreView(r)),
@@ -166,6 +181,17 @@ export class BackupsWebController {
   async run(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number): Promise<WebRedirect> {
     await this.configs.run(ctx, id);
     return { url: `/web/backups/configs/${id}` };
+  }
+
+  /** A restore drill now (ops); the page shows its result in the drill history and the chatter. */
+  @WebForm('configs/:id/drill')
+  @RequireRole('ops')
+  async drill(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number): Promise<WebRedirect> {
+    await this.configs.get(ctx, id);
+    const result = await this.drills.drillNow(id);
+    return {
+      url: `/web/backups/configs/${id}?${result?.status === 'done' ? 'drilled' : 'drill_failed'}=1#drills`,
+    };
   }
 
   /** The stored file, as the API's download (ops and admins: a dump holds every secret of its database). */
@@ -269,6 +295,16 @@ export class BackupsWebController {
     };
   }
 
+  private drillView(ctx: RequestContext, drill: DrillRecord) {
+    return {
+      ...drill,
+      secondsText:
+        drill.restoreSeconds === null
+          ? undefined
+          : humanDuration(Math.round(drill.restoreSeconds * 1000), ctx.lang),
+    };
+  }
+
   private configView(config: BackupConfigResponse) {
     return { ...config, own: config.database_url === null };
   }
@@ -283,6 +319,7 @@ export class BackupsWebController {
     return {
       storages: STORAGES,
       verifyLevels: VERIFY_LEVELS,
+      formats: FORMATS,
       timeZones: Intl.supportedValuesOf('timeZone'),
       users: users.items.filter((u) => u.active).map((u) => ({ id: u.id, name: u.name || u.email })),
       keeps: ['keep_last', 'keep_hourly', 'keep_daily', 'keep_weekly', 'keep_monthly', 'keep_yearly'],
@@ -301,6 +338,8 @@ export class BackupsWebController {
     if (id(query.deleted)) return t('deleted', { id: query.deleted! });
     if (query.saved) return t('saved');
     if (query.config_deleted) return t('config_deleted');
+    if (query.drilled) return t('drilled');
+    if (query.drill_failed) return t('drill_failed');
     return undefined;
   }
 }
@@ -323,5 +362,11 @@ function configFields(form: ConfigFormDto) {
       // Not a URL: the service refuses it next to the field.
     }
   }
-  return { ...fields, database_url: databaseUrl, active: form.active ?? false };
+  return {
+    ...fields,
+    database_url: databaseUrl,
+    filestore: fields.filestore ?? null,
+    drill_cron: fields.drill_cron ?? null,
+    active: form.active ?? false,
+  };
 }
