@@ -32,18 +32,8 @@ export interface DrillResult {
   error: string | null;
 }
 
-/** A drill as the configuration's page lists it. */
-export interface DrillRecord {
-  id: number;
-  backupId: number | null;
-  status: 'done' | 'failed';
-  startedAt: Date;
-  finishedAt: Date;
-  restoreSeconds: number | null;
-  checkedTables: number | null;
-  checkedFiles: number | null;
-  error: string | null;
-}
+import type { DrillRecord } from './backups.repository.js';
+export type { DrillRecord };
 
 /** At most this many missing files are named in a drill's failure. */
 const NAMED_FILES = 10;

@@ -31,6 +31,19 @@ export async function configName(id: number, manager: EntityManager): Promise<st
 }
 
 /** The SQL of configurations and backup records. */
+/** A drill as the configuration's page lists it. */
+export interface DrillRecord {
+  id: number;
+  backupId: number | null;
+  status: 'done' | 'failed';
+  startedAt: Date;
+  finishedAt: Date;
+  restoreSeconds: number | null;
+  checkedTables: number | null;
+  checkedFiles: number | null;
+  error: string | null;
+}
+
 @Injectable()
 export class BackupsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
@@ -380,22 +393,7 @@ export class BackupsRepository {
   }
 
   /** The latest drills of a configuration, newest first. */
-  async drills(
-    configId: number,
-    limit: number,
-  ): Promise<
-    {
-      id: number;
-      backupId: number | null;
-      status: 'done' | 'failed';
-      startedAt: Date;
-      finishedAt: Date;
-      restoreSeconds: number | null;
-      checkedTables: number | null;
-      checkedFiles: number | null;
-      error: string | null;
-    }[]
-  > {
+  async drills(configId: number, limit: number): Promise<DrillRecord[]> {
     return this.db.query(
       `SELECT id, backup_id AS "backupId", status, started_at AS "startedAt", finished_at AS "finishedAt",
          restore_seconds AS "restoreSeconds", checked_tables AS "checkedTables", checked_files AS "checkedFiles",
