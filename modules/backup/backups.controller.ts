@@ -9,13 +9,12 @@ import {
   ParseIntPipe,
   Post,
   Query,
-  StreamableFile,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { Ctx, RequireRole, type RequestContext } from '../../src/index.js';
 import { ListBackupsQueryDto, RestoreBackupDto } from './backup.dto.js';
 import { BackupsService } from './backups.service.js';
-import { attachmentDisposition } from './content-disposition.js';
+import { downloadResponse } from './content-disposition.js';
 
 @ApiTags('backup')
 @ApiBearerAuth()
@@ -38,12 +37,7 @@ export class BackupsController {
   @Get(':id/download')
   @RequireRole('ops')
   async download(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
-    const file = await this.backups.download(ctx, id);
-    return new StreamableFile(file.stream, {
-      type: 'application/octet-stream',
-      disposition: attachmentDisposition(file.filename),
-      length: file.size,
-    });
+    return downloadResponse(await this.backups.download(ctx, id));
   }
 
   @Post(':id/verify')

@@ -31,6 +31,9 @@ export async function configName(id: number, manager: EntityManager): Promise<st
 }
 
 /** The SQL of configurations and backup records. */
+/** The two schedules of a configuration: its backups' and its restore drills' next times. */
+type ScheduleColumn = 'next_run_at' | 'next_drill_at';
+
 /** A drill as the configuration's page lists it. */
 export interface DrillRecord {
   id: number;
@@ -117,17 +120,30 @@ export class BackupsRepository {
    * Locks one due active configuration that no other replica holds (`FOR UPDATE SKIP LOCKED`): the caller moves
    * its next run forward in the same transaction, so each scheduled run is claimed once.
    */
-  async lockDueConfig(now: Date, manager: EntityManager): Promise<BackupConfig | null> {
+  lockDueConfig(now: Date, manager: EntityManager): Promise<BackupConfig | null> {
+    return this.lockDue('next_run_at', now, manager);
+  }
+
+  async setNextRun(id: number, next: Date | null, manager: EntityManager): Promise<void> {
+    await this.setNext('next_run_at', id, next, manager);
+  }
+
+  /** The due configuration of one schedule (backups or drills) that no other replica holds, locked. */
+  private async lockDue(
+    column: ScheduleColumn,
+    now: Date,
+    manager: EntityManager,
+  ): Promise<BackupConfig | null> {
     const [row] = await manager.query<{ id: number }[]>(
-      `SELECT id FROM backup_config WHERE active AND next_run_at <= $1
-       ORDER BY next_run_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
+      `SELECT id FROM backup_config WHERE active AND ${column} <= $1
+       ORDER BY ${column} LIMIT 1 FOR UPDATE SKIP LOCKED`,
       [now],
     );
     return row ? this.findConfig(row.id, manager) : null;
   }
 
-  async setNextRun(id: number, next: Date | null, manager: EntityManager): Promise<void> {
-    await manager.query('UPDATE backup_config SET next_run_at = $2 WHERE id = $1', [id, next]);
+  private async setNext(column: ScheduleColumn, id: number, next: Date | null, manager: EntityManager) {
+    await manager.query(`UPDATE backup_config SET ${column} = $2 WHERE id = $1`, [id, next]);
   }
 
   /**
@@ -323,19 +339,13 @@ export class BackupsRepository {
     return { items, total };
   }
 
-  /** The size of the newest successful backup of each configuration: what a running one is measured against. */
   /** Locks one configuration whose restore drill is due (as `lockDueConfig`, for drills). */
-  async lockDueDrill(now: Date, manager: EntityManager): Promise<BackupConfig | null> {
-    const [row] = await manager.query<{ id: number }[]>(
-      `SELECT id FROM backup_config WHERE active AND next_drill_at <= $1
-       ORDER BY next_drill_at LIMIT 1 FOR UPDATE SKIP LOCKED`,
-      [now],
-    );
-    return row ? this.findConfig(row.id, manager) : null;
+  lockDueDrill(now: Date, manager: EntityManager): Promise<BackupConfig | null> {
+    return this.lockDue('next_drill_at', now, manager);
   }
 
   async setNextDrill(id: number, next: Date | null, manager: EntityManager): Promise<void> {
-    await manager.query('UPDATE backup_config SET next_drill_at = $2 WHERE id = $1', [id, next]);
+    await this.setNext('next_drill_at', id, next, manager);
   }
 
   /** The newest backup of a configuration whose object is stored: what a drill restores. */
@@ -412,6 +422,7 @@ export class BackupsRepository {
     );
   }
 
+  /** The size of the newest successful backup of each configuration: what a running one is measured against. */
   async lastSizes(configIds: number[]): Promise<Map<number, number>> {
     const rows = await this.db.query<{ config_id: number; size: string }[]>(
       `SELECT DISTINCT ON (config_id) config_id, size FROM backup_backup

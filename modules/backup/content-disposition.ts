@@ -1,3 +1,6 @@
+import { StreamableFile } from '@nestjs/common';
+import type { Readable } from 'node:stream';
+
 /**
  * `Content-Disposition: attachment` for a file name that may hold anything a database or configuration name holds
  * (quotes, backslashes, CR/LF, non-ASCII): an ASCII `filename` fallback with every other character replaced, and the
@@ -12,4 +15,13 @@ export function attachmentDisposition(filename: string): string {
     (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
   );
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
+
+/** A stored backup as a download: the API's and the web page's answer, one and the same. */
+export function downloadResponse(file: { stream: Readable; filename: string; size: number }): StreamableFile {
+  return new StreamableFile(file.stream, {
+    type: 'application/octet-stream',
+    disposition: attachmentDisposition(file.filename),
+    length: file.size,
+  });
 }

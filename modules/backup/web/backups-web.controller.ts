@@ -1,4 +1,4 @@
-import { Body, Get, Inject, Param, ParseIntPipe, Query, Req, StreamableFile } from '@nestjs/common';
+import { Body, Get, Inject, Param, ParseIntPipe, Query, Req } from '@nestjs/common';
 import {
   Ctx,
   hasRole,
@@ -21,7 +21,7 @@ import { BackupDrills, type DrillRecord } from '../backup-drills.service.js';
 import type { BackupResponse } from '../backup.dto.js';
 import type { BackupRestore } from '../backup-restore.entity.js';
 import { BackupsService } from '../backups.service.js';
-import { attachmentDisposition } from '../content-disposition.js';
+import { downloadResponse } from '../content-disposition.js';
 import { CONFIG_MODEL, FORMATS, STORAGES, VERIFY_LEVELS } from '../settings.js';
 import { BackFormDto, ConfigFormDto, RestoreFormDto, RunsQueryDto } from './backup-web.dto.js';
 import { humanDuration, humanSize } from './human.js';
@@ -198,12 +198,7 @@ export class BackupsWebController {
   @Get(':id/download')
   @RequireRole('ops')
   async download(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number) {
-    const file = await this.backups.download(ctx, id);
-    return new StreamableFile(file.stream, {
-      type: 'application/octet-stream',
-      disposition: attachmentDisposition(file.filename),
-      length: file.size,
-    });
+    return downloadResponse(await this.backups.download(ctx, id));
   }
 
   @WebForm(':id/verify')
