@@ -71,6 +71,8 @@ import { LogPartitionsTask } from './logs/log-partitions.task.js';
 import { LogRollupTask } from './logs/log-rollup.task.js';
 import { LogRetentionTask } from './logs/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
+import { AvailabilityRepository } from './availability/availability.repository.js';
+import { AvailabilityService } from './availability/availability.service.js';
 
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
@@ -186,6 +188,9 @@ export const manifest = defineAddon({
     ProbeSecretsRepository,
     ProbeMetrics,
     ProbesService,
+    // Availability over a period (down/up alerts, maintenance), read by report addons.
+    AvailabilityRepository,
+    AvailabilityService,
   ],
   // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
   publicEndpoints: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path, bodyLimit: MAX_BODY_BYTES })),
