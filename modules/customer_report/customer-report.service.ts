@@ -152,7 +152,7 @@ export class CustomerReportService {
 
   private async build(customer: { id: number; name: string }, period: Period): Promise<CustomerReport> {
     const [history, configIds] = await Promise.all([
-      this.availability.history(customer.id, period.from, period.to),
+      this.availability.history(customer.id, period.from, period.to, this.clock.now()),
       this.repository.configIds(customer.id),
     ]);
     return {

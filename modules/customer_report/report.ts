@@ -12,7 +12,7 @@ import type {
  * - An instance is monitored from its registration (its first check-in) to the end of the month, or to now for
  *   the current month, or to its last check-in when it is suspended now.
  * - It is down from its down alert (posted once it stayed silent twice its delay) to the first check-in after it
- *   (the recovery alert); still down at the end of the period: down to the end.
+ *   (the recovery alert); only the part inside the month counts for the month.
  * - Downtime inside a maintenance window that covers the instance (its own, its customer's, a global one) is
  *   maintenance downtime: shown apart, and neither up nor down (left out of the uptime's base).
  * - Uptime = (monitored − maintenance downtime − downtime) / (monitored − maintenance downtime), rounded down to
@@ -67,9 +67,9 @@ export interface Outage {
   instanceId: number;
   instance: string;
   start: Date;
-  /** Null: still down at the end of the report (its recovery comes later, or has not come yet). */
+  /** When it came back, maybe after the month; null: still down now. */
   end: Date | null;
-  /** From start to end (or to the end of the report). */
+  /** From start to end (or to now). */
   durationMs: number;
   /** Inside the month and outside maintenance: what counts against the uptime. */
   countedMs: number;
@@ -179,13 +179,12 @@ export function availability(history: AvailabilityHistory, period: Period, now: 
       downtimeMs += countedMs;
       maintenanceDowntimeMs += maintenanceMs;
       count++;
-      const shownEnd = down.end && down.end <= until ? down.end : null;
       outages.push({
         instanceId: instance.id,
         instance: instance.name,
         start: down.start,
-        end: shownEnd,
-        durationMs: (shownEnd ?? until).getTime() - down.start.getTime(),
+        end: down.end,
+        durationMs: (down.end ?? until).getTime() - down.start.getTime(),
         countedMs,
         maintenanceMs,
       });

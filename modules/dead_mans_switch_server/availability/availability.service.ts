@@ -45,7 +45,11 @@ export interface AvailabilityHistory {
 export class AvailabilityService {
   constructor(@Inject(AvailabilityRepository) private readonly repository: AvailabilityRepository) {}
 
-  async history(partnerId: number, from: Date, to: Date): Promise<AvailabilityHistory> {
+  /**
+   * The period [from, to); `alertsUntil` (default `to`) reads alerts further, to know when an outage that runs past
+   * the period ended.
+   */
+  async history(partnerId: number, from: Date, to: Date, alertsUntil = to): Promise<AvailabilityHistory> {
     const rows = await this.repository.instances(partnerId);
     const instances = rows.map((row) => ({
       id: row.id,
@@ -56,7 +60,7 @@ export class AvailabilityService {
       lastSeen: row.last_seen && new Date(row.last_seen),
     }));
     const ids = instances.map((i) => i.id);
-    const transitions = ids.length ? await this.repository.transitions(ids, from, to) : [];
+    const transitions = ids.length ? await this.repository.transitions(ids, from, alertsUntil) : [];
     const windows = (await this.repository.windows(partnerId)).flatMap((w) => occurrences(w, from, to));
     return {
       instances,
