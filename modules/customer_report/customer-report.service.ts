@@ -242,6 +242,8 @@ export class CustomerReportService {
       if (await this.repository.sent(customer.id, month)) continue;
       try {
         const report = await this.build({ id: customer.id, name: customer.name }, periodOf(month, timeZone));
+        // Nothing to tell a customer with no monitored instance and no backup: no empty report in its mailbox.
+        if (!report.availability.instances.length && !report.backups.length) continue;
         const posted = await this.database.transaction(async (manager) => {
           if (!(await this.repository.claim(customer.id, month, now, manager))) return false;
           await this.post(systemContext(), report, manager);

@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { ManualClock, NotificationDispatcher } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
-import { accessibilityViolations, launchBrowser } from '../../../test/harness/browser.js';
+import { accessibilityViolations, launchBrowser, screenshot } from '../../../test/harness/browser.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newPartner, newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
@@ -325,6 +325,11 @@ describe('customer monthly report', () => {
 
     // 10 Nov: past the send day and its catch-up days; a new customer's October is not sent any more.
     const late = await newPartner(app, { name: 'Late Customer', is_company: true, customer: true });
+    const lateInstance = await activeInstance(app, admin, { partnerId: late.id, delay: 300 });
+    await query(db, 'UPDATE dead_mans_switch_instance SET created_at = $2 WHERE id = $1', [
+      lateInstance.id,
+      '2026-09-01T00:00:00Z',
+    ]);
     const watcher = await newPartner(app, { name: 'Wendy', email: 'wendy@late.test', parent_id: late.id });
     await admin.post(`/api/v1/threads/partner/${late.id}/followers`, { partner_id: watcher.id });
     await app.get(MonthlyReportTask).run(new Date('2026-11-10T12:00:00Z'));
@@ -334,6 +339,14 @@ describe('customer monthly report', () => {
       [late.id],
     );
     assert.equal(none.n, 0);
+    // Its next send day: November's report goes out.
+    await app.get(MonthlyReportTask).run(new Date('2026-12-02T12:00:00Z'));
+    const months = await query<{ month: string }>(
+      db,
+      'SELECT month FROM customer_report_sent WHERE partner_id = $1',
+      [late.id],
+    );
+    assert.deepEqual(months, [{ month: '2026-11' }]);
   });
 
   it('shows the report page to viewers in a real browser: linked from the customer, printable, 375 px, axe', async () => {
@@ -376,6 +389,26 @@ describe('customer monthly report', () => {
       assert.equal(await display('.report-nav'), 'none');
       assert.notEqual(await display('.report-instances'), 'none', 'the report itself is printed');
       assert.deepEqual(errors, [], 'no CSP violation nor failed asset');
+      await page.emulateMedia({ media: 'screen' });
+      await screenshot(page, 'customer-report', 1024);
+
+      // A manager sends it again from the page.
+      const managerContext = await browser.newContext({ locale: 'en-GB' });
+      const managerPage = await managerContext.newPage();
+      await managerPage.goto(`${app.url}/web/login`);
+      await managerPage.getByLabel(/e-mail/i).fill(ADMIN.email);
+      await managerPage.locator('#login-password').fill(ADMIN.password);
+      await managerPage.locator('form[action="/web/login"] button[type=submit]').click();
+      await managerPage.waitForURL(/\/web\/instances$/, BOUND);
+      await managerPage.goto(`${app.url}/web/customers/${acme}/report?month=2026-10`);
+      assert.ok(
+        ((await managerPage.locator('#report-send ~ p').first().textContent()) ?? '').includes('2 times'),
+      );
+      await managerPage.getByRole('button', { name: /Send this report/ }).click();
+      await managerPage.waitForURL(/\/report\?month=2026-10$/, BOUND);
+      assert.ok(
+        ((await managerPage.locator('#report-send ~ p').first().textContent()) ?? '').includes('3 times'),
+      );
     } finally {
       await browser?.close();
     }
