@@ -22,7 +22,6 @@ export interface ReportView {
     monitoredFrom: string;
     monitoredTo: string;
     partial: boolean;
-    perfect: boolean;
   }[];
   outages: {
     instance: string;
@@ -106,7 +105,6 @@ export function reportView(report: CustomerReport, lang: string, i18n: I18nServi
       monitoredFrom: day.format(i.monitoredFrom),
       monitoredTo: day.format(new Date(i.monitoredTo.getTime() - 1)),
       partial: i.monitoredMs < a.until.getTime() - report.period.from.getTime(),
-      perfect: i.downtimeMs === 0,
     })),
     outages: a.outages.map((o) => ({
       instance: o.instance,

@@ -151,6 +151,8 @@ export function availability(history: AvailabilityHistory, period: Period, now: 
   for (const instance of history.instances) {
     const span = monitored(instance, period.from, until);
     if (!span) continue;
+    // The report is the customer's: its instances by their description (the display name starts with its name).
+    const name = instance.description ?? instance.name;
     const windows = merge(
       history.windows
         .filter((w) => covers(w, instance.id))
@@ -181,7 +183,7 @@ export function availability(history: AvailabilityHistory, period: Period, now: 
       count++;
       outages.push({
         instanceId: instance.id,
-        instance: instance.name,
+        instance: name,
         start: down.start,
         end: down.end,
         durationMs: (down.end ?? until).getTime() - down.start.getTime(),
@@ -192,7 +194,7 @@ export function availability(history: AvailabilityHistory, period: Period, now: 
     const monitoredMs = span[1] - span[0];
     instances.push({
       id: instance.id,
-      name: instance.name,
+      name,
       state: instance.state,
       monitoredFrom: new Date(span[0]),
       monitoredTo: new Date(span[1]),
