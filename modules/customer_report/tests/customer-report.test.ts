@@ -249,7 +249,7 @@ describe('customer monthly report', () => {
     assert.equal((await viewer.get(`${API}/${acme}`)).body.month, '2026-10');
   });
 
-  it("e-mails the report to the customer's followers once, in their language, even when the task runs twice at once", async () => {
+  it("e-mails the report to the customer's followers once, in their language, even when two replicas run the task at once", async () => {
     const cfo = await newPartner(app, {
       name: 'Claire CFO',
       email: 'cfo@acme.test',
@@ -269,7 +269,24 @@ describe('customer monthly report', () => {
       );
     const task = app.get(MonthlyReportTask);
     const dispatcher = app.get(NotificationDispatcher);
-    await Promise.all([task.run(clock.now()), task.run(clock.now())]);
+    // A second replica on the same database runs the task at the same time, twice.
+    const replica = await startTestApp({
+      databaseUrl: db,
+      clock,
+      env: { SMTP_URL: smtp.url, MAIL_FROM: 'vigil@vigil.test' },
+    });
+    try {
+      const other = replica.get(MonthlyReportTask);
+      await Promise.all([
+        task.run(clock.now()),
+        other.run(clock.now()),
+        task.run(clock.now()),
+        other.run(clock.now()),
+      ]);
+      await Promise.all([dispatcher.dispatchDue(), replica.get(NotificationDispatcher).dispatchDue()]);
+    } finally {
+      await replica.close();
+    }
     await task.run(clock.now());
     await dispatcher.dispatchDue();
     await smtp.waitUntil(
@@ -335,7 +352,17 @@ describe('customer monthly report', () => {
       [late.id],
     );
     assert.equal(none.n, 0);
-    // Its next send day: November's report goes out.
+    // Its next send day: nothing while the monthly sending is off; then November's report goes out.
+    const toggle = (value: string) =>
+      admin.put('/api/v1/settings/customer_report.monthly_enabled', { value });
+    assert.equal((await toggle('0')).status, 200);
+    await app.get(MonthlyReportTask).run(new Date('2026-12-02T12:00:00Z'));
+    assert.equal(
+      (await query(db, 'SELECT 1 FROM customer_report_sent WHERE partner_id = $1', [late.id])).length,
+      0,
+      'switched off',
+    );
+    assert.equal((await toggle('1')).status, 200);
     await app.get(MonthlyReportTask).run(new Date('2026-12-02T12:00:00Z'));
     const months = await query<{ month: string }>(
       db,
