@@ -17,6 +17,8 @@ import { StorageRepository } from './storage.repository.js';
 import { BackupsWebController } from './web/backups-web.controller.js';
 import { BackupStatisticsProvider } from './backup.statistics.js';
 import { BackupTask } from './backup.task.js';
+import { BackupSummaryRepository } from './backup-summary.repository.js';
+import { BackupSummaryService } from './backup-summary.service.js';
 import { PRIVATE_NETWORKS } from './database-address.js';
 import { BackupInit1732600000000 } from './migrations/1732600000000-backup-init.js';
 import { BackupSealDatabaseUrl1732622000000 } from './migrations/1732622000000-backup-seal-database-url.js';
@@ -86,5 +88,8 @@ export const manifest = defineAddon({
     BackupDrills,
     BackupConfigsService,
     BackupsService,
+    // What configurations did over a period, read by report addons.
+    BackupSummaryRepository,
+    BackupSummaryService,
   ],
 });

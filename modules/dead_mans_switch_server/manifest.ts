@@ -61,6 +61,8 @@ import { LogPartitionsTask } from './logs/log-partitions.task.js';
 import { LogRollupTask } from './logs/log-rollup.task.js';
 import { LogRetentionTask } from './logs/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
+import { AvailabilityRepository } from './availability/availability.repository.js';
+import { AvailabilityService } from './availability/availability.service.js';
 
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
@@ -166,6 +168,9 @@ export const manifest = defineAddon({
     StormBreakerService,
     MaintenanceWindowsRepository,
     MaintenanceWindowsService,
+    // Availability over a period (down/up alerts, maintenance), read by report addons.
+    AvailabilityRepository,
+    AvailabilityService,
   ],
   // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
   publicEndpoints: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path, bodyLimit: MAX_BODY_BYTES })),

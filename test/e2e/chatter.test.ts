@@ -58,10 +58,11 @@ describe('chatter: messages, followers, tracking and e-mail', () => {
     const followers = await asBob.get(`/api/v1/threads/partner/${acme.id}/followers`);
     assert.deepEqual(
       followers.body.map((f: { name: string; subtypes: string[] }) => [f.name, f.subtypes]),
+      // The customer_report addon's monthly report is a default subtype of customers too.
       [
-        ['Alice Manager', ['mail.mt_comment']],
-        ['Bob Viewer', ['mail.mt_comment']],
-        ['François', ['mail.mt_comment']],
+        ['Alice Manager', ['mail.mt_comment', 'customer_report.mt_monthly_report']],
+        ['Bob Viewer', ['mail.mt_comment', 'customer_report.mt_monthly_report']],
+        ['François', ['mail.mt_comment', 'customer_report.mt_monthly_report']],
       ],
     );
 

@@ -69,7 +69,21 @@ const SAME_AS_ENGLISH: Record<string, string[]> = {
     'rotation',
     'Version',
   ],
-  de: ['Backup', 'Backups', 'Details', 'Host', 'Name', 'Server', 'Status', 'Version'],
+  de: [
+    'Backup',
+    'Backups',
+    'Details',
+    'Host',
+    'Name',
+    'Server',
+    'Status',
+    'Version',
+    // Month names German writes as English does.
+    'April',
+    'August',
+    'September',
+    'November',
+  ],
   nl: ['Conflict', 'Database', 'E-mail', 'Host', 'Inbox', 'Server', 'Status', '{{what}} over {{range}}'],
 };
 
