@@ -54,4 +54,33 @@ export class InstanceAlertsRepository {
       [alerts.map((a) => a.instanceId), alerts.map((a) => a.kind), alerts.map((a) => a.messageId), at],
     );
   }
+
+  /** The newest alert's id ('0' when there is none). */
+  async lastId(manager: EntityManager): Promise<string> {
+    const [row] = await manager.query<{ id: string }[]>(
+      'SELECT coalesce(max(id), 0)::text AS id FROM dead_mans_switch_alert',
+    );
+    return row.id;
+  }
+
+  /** Down and back-up alerts after `afterId`, oldest first, with their instance's customer and name. */
+  transitionsAfter(afterId: string, limit: number, manager: EntityManager): Promise<AlertTransition[]> {
+    return manager.query<AlertTransition[]>(
+      `SELECT a.id::text AS id, a.instance_id, i.partner_id, i.description, a.kind, a.created_at
+         FROM dead_mans_switch_alert a JOIN dead_mans_switch_instance i ON i.id = a.instance_id
+        WHERE a.id > $1::bigint AND a.kind IN ('down', 'up') AND i.state = 'active'
+        ORDER BY a.id LIMIT $2`,
+      [afterId, limit],
+    );
+  }
+}
+
+/** A down or back-up transition of an instance, for readers outside this addon (status pages). */
+export interface AlertTransition {
+  id: string;
+  instance_id: number;
+  partner_id: number | null;
+  description: string | null;
+  kind: 'down' | 'up';
+  created_at: Date;
 }
