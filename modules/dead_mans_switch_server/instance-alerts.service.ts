@@ -106,11 +106,17 @@ export class InstanceAlertsService {
   }
 
   /**
-   * The down and back-up alerts of active instances after `afterId` (oldest first, at most `limit`), in the
-   * caller's transaction: what other addons (status pages) read after their own cursor.
+   * The down and back-up alerts of active instances after `afterId` (oldest first, at least `limit` of them), in
+   * the caller's transaction: what other addons (status pages) read after their own cursor. Recent ones (after
+   * `recentSince`) just before the cursor come again, so that one committed late is not missed: readers dedupe.
    */
-  transitionsAfter(afterId: string, limit: number, manager: EntityManager): Promise<AlertTransition[]> {
-    return this.alertRows.transitionsAfter(afterId, limit, manager);
+  transitionsAfter(
+    afterId: string,
+    limit: number,
+    recentSince: Date,
+    manager: EntityManager,
+  ): Promise<AlertTransition[]> {
+    return this.alertRows.transitionsAfter(afterId, limit, recentSince, manager);
   }
 
   /** Posts one alert; returns its message id. */

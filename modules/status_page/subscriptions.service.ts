@@ -39,6 +39,8 @@ const BATCH = 500;
 const MAX_ATTEMPTS = 8;
 const BACKOFF_SECONDS = 30;
 const LEASE_SECONDS = 120;
+/** How long after its time an alert or window may still commit: read again, deduped, this long. */
+const LATE_COMMIT_MS = 5 * 60_000;
 /** Sent and failed e-mails are kept this long (the outbox's uniqueness spans it), then purged. */
 const MAIL_RETENTION_MS = 30 * 24 * HOUR_MS;
 /** A plain address: something@domain, no spaces nor angle brackets, at most 254 characters. */
@@ -185,7 +187,10 @@ export class SubscriptionsService {
       }
       const now = this.clock.now();
       let queued = 0;
-      const transitions = await this.alerts.transitionsAfter(cursor.alert_id, BATCH, manager);
+      // Alerts and windows just before the cursor are read again if recent (one may have committed after a later
+      // one was read); the outbox's uniqueness per subscriber and event drops what was already queued.
+      const recent = new Date(now.getTime() - LATE_COMMIT_MS);
+      const transitions = await this.alerts.transitionsAfter(cursor.alert_id, BATCH, recent, manager);
       for (const alert of transitions) {
         if (alert.partner_id === null) continue;
         queued += await this.subscriptions.enqueueForPartners(
@@ -204,7 +209,7 @@ export class SubscriptionsService {
           manager,
         );
       }
-      const windows = await this.windows.createdAfter(cursor.window_id, BATCH, manager);
+      const windows = await this.windows.createdAfter(cursor.window_id, BATCH, recent, manager);
       for (const window of windows) {
         const mail = maintenanceMail(window, now);
         if (!mail) continue;
@@ -224,9 +229,11 @@ export class SubscriptionsService {
           manager,
         );
       }
+      const lastAlert = transitions.at(-1)?.id;
+      const lastWindow = windows.at(-1)?.id;
       await this.subscriptions.moveCursor(
-        transitions.at(-1)?.id ?? cursor.alert_id,
-        windows.at(-1)?.id ?? cursor.window_id,
+        lastAlert && BigInt(lastAlert) > BigInt(cursor.alert_id) ? lastAlert : cursor.alert_id,
+        lastWindow && lastWindow > cursor.window_id ? lastWindow : cursor.window_id,
         manager,
       );
       return queued;

@@ -78,8 +78,16 @@ export class MaintenanceWindowsRepository {
     return row.id;
   }
 
-  /** Windows created after `afterId`, oldest first, with the customer of an instance's window. */
-  createdAfter(afterId: number, limit: number, manager: EntityManager): Promise<ScheduledWindow[]> {
+  /**
+   * Windows created after `afterId`, oldest first, with the customer of an instance's window; with them, the
+   * recent ones (after `recentSince`) among the 100 ids before it, in case one committed after a later one.
+   */
+  createdAfter(
+    afterId: number,
+    limit: number,
+    recentSince: Date,
+    manager: EntityManager,
+  ): Promise<ScheduledWindow[]> {
     return manager.query<ScheduledWindow[]>(
       `SELECT w.id, w.instance_id AS "instanceId", w.partner_id AS "partnerId", w.description,
               w.starts_at AS "startsAt", w.ends_at AS "endsAt", w.cron, w.duration_seconds AS "durationSeconds",
@@ -87,8 +95,9 @@ export class MaintenanceWindowsRepository {
               (SELECT i.partner_id FROM dead_mans_switch_instance i
                 WHERE i.id = w.instance_id AND i.state = 'active') AS "instancePartnerId"
          FROM dead_mans_switch_maintenance w
-        WHERE w.id > $1 ORDER BY w.id LIMIT $2`,
-      [afterId, limit],
+        WHERE w.id > $1 OR (w.id > $1 - 100 AND w.created_at > $3)
+        ORDER BY w.id LIMIT $2 + 100`,
+      [afterId, limit, recentSince],
     );
   }
 }

@@ -26,9 +26,17 @@ export class MaintenanceWindowsService {
     return this.windows.lastId(manager);
   }
 
-  /** Windows created after `afterId` (oldest first, at most `limit`), in the caller's transaction. */
-  createdAfter(afterId: number, limit: number, manager: EntityManager): Promise<ScheduledWindow[]> {
-    return this.windows.createdAfter(afterId, limit, manager);
+  /**
+   * Windows created after `afterId` (oldest first, at least `limit`), in the caller's transaction, and the recent
+   * ones (after `recentSince`) just before it again: readers dedupe.
+   */
+  createdAfter(
+    afterId: number,
+    limit: number,
+    recentSince: Date,
+    manager: EntityManager,
+  ): Promise<ScheduledWindow[]> {
+    return this.windows.createdAfter(afterId, limit, recentSince, manager);
   }
 
   async create(_ctx: RequestContext, dto: CreateMaintenanceWindowDto): Promise<MaintenanceWindowResponse> {

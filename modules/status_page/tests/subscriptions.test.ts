@@ -261,6 +261,33 @@ describe('status page subscriptions', () => {
     assert.equal(mails[0].headers.get('list-unsubscribe-post'), 'List-Unsubscribe=One-Click');
   });
 
+  it('does not miss an alert whose transaction commits after a later one was read', async () => {
+    // A transaction takes an alert id and has not committed yet…
+    const [{ id: late }] = await query<{ id: string }>(
+      db,
+      "SELECT nextval(pg_get_serial_sequence('dead_mans_switch_alert', 'id'))::text AS id",
+    );
+    // …while a later alert (the instance checks in again: back up) commits and is read.
+    assert.equal((await postAlive(app, jsonRpc({ database_uuid: instanceUuid }))).status, 200);
+    const up = await runRacing();
+    assert.deepEqual(
+      up.map((m) => m.subject),
+      ['Production ERP est de nouveau disponible (Acme Brewing)'],
+    );
+    // The late one commits: it is still told, once.
+    await query(
+      db,
+      `INSERT INTO dead_mans_switch_alert (id, instance_id, kind, created_at) VALUES ($1, $2, 'down', $3)`,
+      [late, instanceId, clock.now()],
+    );
+    const lateMails = await runRacing();
+    assert.deepEqual(
+      lateMails.map((m) => m.subject),
+      ['Production ERP est en panne (Acme Brewing)'],
+    );
+    assert.deepEqual(await runRacing(), [], 'and only once');
+  });
+
   it('limits subscription requests per address and caps pending confirmations per page', async () => {
     refill();
     let status = 0;
