@@ -40,7 +40,7 @@ const MAX_ATTEMPTS = 8;
 const BACKOFF_SECONDS = 30;
 const LEASE_SECONDS = 120;
 /** How long after its time an alert or window may still commit: read again, deduped, this long. */
-const LATE_COMMIT_MS = 0;
+const LATE_COMMIT_MS = 5 * 60_000;
 /** Sent and failed e-mails are kept this long (the outbox's uniqueness spans it), then purged. */
 const MAIL_RETENTION_MS = 30 * 24 * HOUR_MS;
 /** A plain address: something@domain, no spaces nor angle brackets, at most 254 characters. */
