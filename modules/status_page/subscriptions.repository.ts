@@ -70,14 +70,14 @@ export class SubscriptionsRepository {
     return row.count;
   }
 
-  /** A pending subscription, or the existing one's request time renewed; returns its id. */
+  /** A pending subscription, or the pending one's request time renewed; returns its id (null: confirmed meanwhile). */
   async upsertPending(
     partnerId: number,
     email: string,
     lang: string | null,
     now: Date,
     manager: EntityManager,
-  ): Promise<string> {
+  ): Promise<string | null> {
     const [row] = await manager.query<{ id: string }[]>(
       `INSERT INTO status_page_subscription (partner_id, email, lang, created_at) VALUES ($1, $2, $3, $4)
        ON CONFLICT (partner_id, email) DO UPDATE SET created_at = excluded.created_at, lang = excluded.lang
@@ -85,7 +85,7 @@ export class SubscriptionsRepository {
        RETURNING id::text AS id`,
       [partnerId, email, lang, now],
     );
-    return row.id;
+    return row?.id ?? null;
   }
 
   /** Confirms a pending subscription; false when there is none (deleted, purged or already confirmed). */

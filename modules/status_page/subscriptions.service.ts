@@ -113,6 +113,7 @@ export class SubscriptionsService {
       )
         return 'rate_limited';
       const id = await this.subscriptions.upsertPending(page.partner_id, email, lang, now, manager);
+      if (!id) return 'accepted';
       await this.subscriptions.enqueueOne(
         id,
         { event: `confirm:${now.getTime()}`, kind: 'confirm', args: { expires: this.expiry(now) } },
