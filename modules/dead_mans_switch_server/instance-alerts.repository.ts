@@ -22,6 +22,9 @@ export interface AlertTarget {
   reminders: number;
 }
 
+/** Alert ids before a reader's cursor that `transitionsAfter` reads again if they are recent. */
+const LOOKBACK = 1000;
+
 /** The alert rows and what their messages read; every statement runs in the caller's transaction. */
 @Injectable()
 export class InstanceAlertsRepository {
@@ -54,4 +57,43 @@ export class InstanceAlertsRepository {
       [alerts.map((a) => a.instanceId), alerts.map((a) => a.kind), alerts.map((a) => a.messageId), at],
     );
   }
+
+  /** The newest alert's id ('0' when there is none). */
+  async lastId(manager: EntityManager): Promise<string> {
+    const [row] = await manager.query<{ id: string }[]>(
+      'SELECT coalesce(max(id), 0)::text AS id FROM dead_mans_switch_alert',
+    );
+    return row.id;
+  }
+
+  /**
+   * Down and back-up alerts after `afterId`, oldest first, with their instance's customer and name; with them,
+   * those of the LOOKBACK ids at or before it created after `recentSince`: an alert whose transaction committed
+   * after a later id's was read (ids are taken in insertion order, not commit order) is not missed.
+   */
+  transitionsAfter(
+    afterId: string,
+    limit: number,
+    recentSince: Date,
+    manager: EntityManager,
+  ): Promise<AlertTransition[]> {
+    return manager.query<AlertTransition[]>(
+      `SELECT a.id::text AS id, a.instance_id, i.partner_id, i.description, a.kind, a.created_at
+         FROM dead_mans_switch_alert a JOIN dead_mans_switch_instance i ON i.id = a.instance_id
+        WHERE a.kind IN ('down', 'up') AND i.state = 'active'
+          AND (a.id > $1::bigint OR (a.id > $1::bigint - $4 AND a.created_at > $3))
+        ORDER BY a.id LIMIT $2`,
+      [afterId, limit + LOOKBACK, recentSince, LOOKBACK],
+    );
+  }
+}
+
+/** A down or back-up transition of an instance, for readers outside this addon (status pages). */
+export interface AlertTransition {
+  id: string;
+  instance_id: number;
+  partner_id: number | null;
+  description: string | null;
+  kind: 'down' | 'up';
+  created_at: Date;
 }

@@ -9,7 +9,11 @@ import {
 } from '../../src/index.js';
 import type { AlertKind } from './instance-alert.entity.js';
 import type { Instance } from './instance.entity.js';
-import { InstanceAlertsRepository, type AlertTarget } from './instance-alerts.repository.js';
+import {
+  InstanceAlertsRepository,
+  type AlertTarget,
+  type AlertTransition,
+} from './instance-alerts.repository.js';
 import { displayName, instanceDisplayName } from './instance-names.repository.js';
 import type { EventLevel } from './instance-event.entity.js';
 import { INSTANCE_MODEL, SUBTYPE_CANCELLED, SUBTYPE_DOWN, SUBTYPE_EVENT, SUBTYPE_UP } from './settings.js';
@@ -95,6 +99,25 @@ export class InstanceAlertsService {
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(InstanceAlertsRepository) private readonly alertRows: InstanceAlertsRepository,
   ) {}
+
+  /** The newest alert's id, in the caller's transaction: where a reader of the transitions starts. */
+  lastAlertId(manager: EntityManager): Promise<string> {
+    return this.alertRows.lastId(manager);
+  }
+
+  /**
+   * The down and back-up alerts of active instances after `afterId` (oldest first, at least `limit` of them), in
+   * the caller's transaction: what other addons (status pages) read after their own cursor. Recent ones (after
+   * `recentSince`) just before the cursor come again, so that one committed late is not missed: readers dedupe.
+   */
+  transitionsAfter(
+    afterId: string,
+    limit: number,
+    recentSince: Date,
+    manager: EntityManager,
+  ): Promise<AlertTransition[]> {
+    return this.alertRows.transitionsAfter(afterId, limit, recentSince, manager);
+  }
 
   /** Posts one alert; returns its message id. */
   async alert(kind: AlertKind, instanceId: number, at: Date, manager: EntityManager): Promise<number> {

@@ -9,6 +9,7 @@ export interface StatusPageRow {
   token: string;
   created_at: Date;
   rotated_at: Date;
+  public: boolean;
 }
 
 /** What the status page reads of an active instance: never its uuid, address or statistics. */
@@ -49,9 +50,9 @@ export class StatusPageRepository {
   }
 
   /** The page of a token, with its customer's name; null for an unknown token. */
-  async byToken(token: string): Promise<{ partner_id: number; name: string } | null> {
-    const [row] = await this.db.query<{ partner_id: number; name: string }[]>(
-      `SELECT s.partner_id, p.name FROM status_page s JOIN partner p ON p.id = s.partner_id WHERE s.token = $1`,
+  async byToken(token: string): Promise<{ partner_id: number; name: string; lang: string | null } | null> {
+    const [row] = await this.db.query<{ partner_id: number; name: string; lang: string | null }[]>(
+      `SELECT s.partner_id, p.name, p.lang FROM status_page s JOIN partner p ON p.id = s.partner_id WHERE s.token = $1`,
       [token],
     );
     return row ?? null;
@@ -64,6 +65,34 @@ export class StatusPageRepository {
        ON CONFLICT (partner_id) DO UPDATE SET token = excluded.token, rotated_at = excluded.rotated_at
        RETURNING *`,
       [partnerId, token, now],
+    );
+    return row;
+  }
+
+  /** Lists the page at the public index or not; false when the customer has no page. */
+  async setPublic(partnerId: number, listed: boolean): Promise<boolean> {
+    const [, affected] = await this.db.query<[unknown, number]>(
+      'UPDATE status_page SET public = $2 WHERE partner_id = $1',
+      [partnerId, listed],
+    );
+    return affected > 0;
+  }
+
+  /** The pages listed at the public index, by customer name. */
+  publicPages(): Promise<{ name: string; token: string }[]> {
+    return this.db.query<{ name: string; token: string }[]>(
+      `SELECT p.name, s.token FROM status_page s JOIN partner p ON p.id = s.partner_id
+        WHERE s.public ORDER BY lower(p.name), s.partner_id`,
+    );
+  }
+
+  /** Confirmed and pending subscribers of the customer's page. */
+  async subscriberCounts(partnerId: number): Promise<{ confirmed: number; pending: number }> {
+    const [row] = await this.db.query<{ confirmed: number; pending: number }[]>(
+      `SELECT (count(*) FILTER (WHERE confirmed_at IS NOT NULL))::int AS confirmed,
+              (count(*) FILTER (WHERE confirmed_at IS NULL))::int AS pending
+         FROM status_page_subscription WHERE partner_id = $1`,
+      [partnerId],
     );
     return row;
   }

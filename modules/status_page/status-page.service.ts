@@ -65,6 +65,8 @@ export interface StatusPageSettings {
   /** The page's path (prefix it with the server's public address). */
   path: string | null;
   rotated_at: string | null;
+  /** Listed at the public index `/status`. */
+  public: boolean;
 }
 
 const SEVERITY: ComponentState[] = ['operational', 'maintenance', 'degraded', 'down'];
@@ -92,13 +94,31 @@ export class StatusPageService {
     return present(partnerId, await this.repository.upsert(partnerId, newToken(), this.clock.now()));
   }
 
+  /** Lists the page at the public index `/status`, or stops listing it; 404 when the customer has no page. */
+  async setPublic(ctx: RequestContext, partnerId: number, listed: boolean): Promise<StatusPageSettings> {
+    await this.customer(ctx, partnerId);
+    if (!(await this.repository.setPublic(partnerId, listed))) throw notFound('status_page', partnerId);
+    return present(partnerId, await this.repository.byPartner(partnerId));
+  }
+
+  /** The pages listed at the public index: customer name and path. */
+  async publicIndex(): Promise<{ name: string; path: string }[]> {
+    return (await this.repository.publicPages()).map((p) => ({ name: p.name, path: `/status/${p.token}` }));
+  }
+
+  async subscriberCounts(ctx: RequestContext, partnerId: number) {
+    await this.customer(ctx, partnerId);
+    return this.repository.subscriberCounts(partnerId);
+  }
+
   async disable(ctx: RequestContext, partnerId: number): Promise<StatusPageSettings> {
     await this.customer(ctx, partnerId);
     await this.repository.delete(partnerId);
     return present(partnerId, null);
   }
 
-  private async customer(ctx: RequestContext, partnerId: number): Promise<void> {
+  /** 404 unless a signed-in user reads an existing customer. */
+  async customer(ctx: RequestContext, partnerId: number): Promise<void> {
     if (!ctx.user || !hasRole(ctx.user, 'viewer') || !(await this.repository.partnerExists(partnerId)))
       throw notFound('partner', partnerId);
   }
@@ -165,6 +185,7 @@ function present(partnerId: number, row: StatusPageRow | null): StatusPageSettin
     token: row?.token ?? null,
     path: row ? `/status/${row.token}` : null,
     rotated_at: row ? new Date(row.rotated_at).toISOString() : null,
+    public: row?.public ?? false,
   };
 }
 

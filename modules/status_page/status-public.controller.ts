@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Controller, Get, Inject, Param, Req, Res } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Clock, I18nService, PROJECT_ROOT, WebRenderer, type WebRequest } from '../../src/index.js';
@@ -9,6 +9,7 @@ import { StatusPageService, type ComponentState, type StatusPage } from './statu
 import { badgeSvg, uptimeBarSvg } from './status-page.svg.js';
 import { atomFeed, type AtomEntry } from './atom.js';
 import { createHash } from 'node:crypto';
+import { SubscriptionsService, type SubscribeOutcome } from './subscriptions.service.js';
 
 /** Requests per client address and minute to the public pages (a burst of as many). */
 export const PUBLIC_REQUESTS_PER_MINUTE = 60;
@@ -43,7 +44,101 @@ export class StatusPublicController {
     @Inject(WebRenderer) private readonly renderer: WebRenderer,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
+    @Inject(SubscriptionsService) private readonly subscriptions: SubscriptionsService,
   ) {}
+
+  /** The public index: the pages their managers chose to list. Empty, never a 404, when there are none. */
+  @Get()
+  async index(@Req() request: WebRequest, @Res() reply: FastifyReply) {
+    if (this.limited(request, reply)) return;
+    const lang = request.lang ?? 'en';
+    const html = this.renderer.render(
+      'status_page/index',
+      { title: this.i18n.t('status_page.index.title', lang), pages: await this.pages.publicIndex() },
+      { lang, timeZone: 'UTC', now: this.clock.now() },
+      false,
+    );
+    void reply
+      .headers(SECURITY_HEADERS)
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(html);
+  }
+
+  /**
+   * The subscribe form. No CSRF token (anyone may subscribe anyone, which the double opt-in makes harmless); the
+   * same answer whether or not the address is already subscribed; limited per address, per page and by a cap on
+   * pending confirmations.
+   */
+  @Post(':token/subscribe')
+  async subscribe(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('token') token: string) {
+    if (this.limited(request, reply)) return;
+    const lang = request.lang ?? 'en';
+    const body = (request.body ?? {}) as { email?: unknown };
+    const outcome: SubscribeOutcome = await this.subscriptions.subscribe(
+      token,
+      body.email,
+      this.i18n.negotiate(request.headers['accept-language']) ?? null,
+      request.ip,
+    );
+    if (outcome === 'unavailable') return this.notFound(reply);
+    const status = { accepted: 200, invalid: 400, rate_limited: 429 }[outcome];
+    this.message(reply, lang, status, {
+      title: this.i18n.t('status_page.subscribe.title', lang),
+      message: this.i18n.t(`status_page.subscribe.${outcome}`, lang),
+      back: `/status/${token}`,
+    });
+  }
+
+  /** A confirmation link: a button that confirms (mail scanners fetch links; only a POST confirms). */
+  @Get('subscriptions/confirm/:link')
+  async confirmForm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    if (this.limited(request, reply)) return;
+    const lang = request.lang ?? 'en';
+    if (!(await this.subscriptions.pendingOf(link))) return this.badLink(reply, lang);
+    this.message(reply, lang, 200, {
+      title: this.i18n.t('status_page.confirm.title', lang),
+      message: this.i18n.t('status_page.confirm.prompt', lang),
+      action: `/status/subscriptions/confirm/${link}`,
+      button: this.i18n.t('status_page.confirm.button', lang),
+    });
+  }
+
+  @Post('subscriptions/confirm/:link')
+  async confirm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    if (this.limited(request, reply)) return;
+    const lang = request.lang ?? 'en';
+    if (!(await this.subscriptions.confirm(link))) return this.badLink(reply, lang);
+    this.message(reply, lang, 200, {
+      title: this.i18n.t('status_page.confirm.title', lang),
+      message: this.i18n.t('status_page.confirm.done', lang),
+    });
+  }
+
+  /** An unsubscribe link: a button; the POST (also RFC 8058's one-click POST of mail clients) unsubscribes. */
+  @Get('subscriptions/unsubscribe/:link')
+  async unsubscribeForm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    if (this.limited(request, reply)) return;
+    const lang = request.lang ?? 'en';
+    if (!(await this.subscriptions.subscriptionOf(link))) return this.badLink(reply, lang);
+    this.message(reply, lang, 200, {
+      title: this.i18n.t('status_page.unsubscribe.title', lang),
+      message: this.i18n.t('status_page.unsubscribe.prompt', lang),
+      action: `/status/subscriptions/unsubscribe/${link}`,
+      button: this.i18n.t('status_page.unsubscribe.button', lang),
+    });
+  }
+
+  @Post('subscriptions/unsubscribe/:link')
+  async unsubscribe(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    if (this.limited(request, reply)) return;
+    const lang = request.lang ?? 'en';
+    if (!(await this.subscriptions.unsubscribe(link))) return this.badLink(reply, lang);
+    this.message(reply, lang, 200, {
+      title: this.i18n.t('status_page.unsubscribe.title', lang),
+      message: this.i18n.t('status_page.unsubscribe.done', lang),
+    });
+  }
 
   @Get('assets/status-page.css')
   css(@Res() reply: FastifyReply): void {
@@ -99,6 +194,7 @@ export class StatusPublicController {
         })),
         maintenance: page.maintenance,
         token,
+        subscribe: await this.subscriptions.available(),
       },
       { lang, timeZone: 'UTC', now: this.clock.now() },
       false,
@@ -189,17 +285,54 @@ export class StatusPublicController {
     void reply.type('image/svg+xml').send(badgeSvg(label, message, color));
   }
 
-  /** The page of the token after the rate limit, or null once a 429 or the bare 404 is sent. */
-  private async load(request: WebRequest, reply: FastifyReply, token: string): Promise<StatusPage | null> {
+  /** Whether the client is over the rate limit: then a 429 is sent. */
+  private limited(request: WebRequest, reply: FastifyReply): boolean {
     const wait = this.buckets.take(request.ip, this.clock.now());
-    if (wait > 0) {
+    if (wait > 0)
       void reply
         .code(429)
         .header('retry-after', wait)
         .type('text/plain; charset=utf-8')
         .send('Too Many Requests');
-      return null;
-    }
+    return wait > 0;
+  }
+
+  /** A small page with a message, and a form with one button or a link back. */
+  private message(
+    reply: FastifyReply,
+    lang: string,
+    status: number,
+    content: { title: string; message: string; action?: string; button?: string; back?: string },
+  ): void {
+    const html = this.renderer.render(
+      'status_page/message',
+      content,
+      {
+        lang,
+        timeZone: 'UTC',
+        now: this.clock.now(),
+      },
+      false,
+    );
+    void reply
+      .code(status)
+      .headers(SECURITY_HEADERS)
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(html);
+  }
+
+  /** The same answer for a forged, expired, used or withdrawn link. */
+  private badLink(reply: FastifyReply, lang: string): void {
+    this.message(reply, lang, 404, {
+      title: this.i18n.t('status_page.link.title', lang),
+      message: this.i18n.t('status_page.link.invalid', lang),
+    });
+  }
+
+  /** The page of the token after the rate limit, or null once a 429 or the bare 404 is sent. */
+  private async load(request: WebRequest, reply: FastifyReply, token: string): Promise<StatusPage | null> {
+    if (this.limited(request, reply)) return null;
     const page = await this.pages.page(token);
     if (!page) this.notFound(reply);
     return page;

@@ -11,7 +11,7 @@ import { MetricsService } from '../monitoring/metrics.service.js';
 import { Clock } from '../scheduler/clock.js';
 import { ChannelDeliveryService, type Delivery } from './channels/channel-delivery.service.js';
 import { ChannelRegistry } from './channels/channel-registry.js';
-import { MailerRepository } from './email/mailer.repository.js';
+import { MailerRepository, type OutgoingMail } from './email/mailer.repository.js';
 import {
   NotificationsRepository,
   type ClaimedNotification,
@@ -147,6 +147,23 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
 
   beforeApplicationShutdown(): void {
     this.stopping = true;
+  }
+
+  /** Whether e-mail can be sent (SMTP_URL is set). */
+  get emailEnabled(): boolean {
+    return this.mailer.enabled;
+  }
+
+  /**
+   * Sends one e-mail to an address that is no partner's (an addon's own outbox, e.g. status page subscribers),
+   * cut off after SEND_TIMEOUT_SECONDS. The caller keeps its own retry state.
+   */
+  sendEmail(mail: OutgoingMail): Promise<void> {
+    return withTimeout(
+      this.mailer.send(mail),
+      SEND_TIMEOUT_SECONDS * 1000,
+      `The SMTP server did not accept the e-mail within ${SEND_TIMEOUT_SECONDS} s`,
+    );
   }
 
   private count(outcome: Outcome, result: DispatchResult): void {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { MaintenanceWindow } from '../maintenance-window.entity.js';
 
 export interface WindowFilter {
@@ -69,4 +69,41 @@ export class MaintenanceWindowsRepository {
     );
     return rows[0]?.is_company;
   }
+
+  /** The newest window's id (0 when there is none). */
+  async lastId(manager: EntityManager): Promise<number> {
+    const [row] = await manager.query<{ id: number }[]>(
+      'SELECT coalesce(max(id), 0)::int AS id FROM dead_mans_switch_maintenance',
+    );
+    return row.id;
+  }
+
+  /**
+   * Windows created after `afterId`, oldest first, with the customer of an instance's window; with them, the
+   * recent ones (after `recentSince`) among the 100 ids before it, in case one committed after a later one.
+   */
+  createdAfter(
+    afterId: number,
+    limit: number,
+    recentSince: Date,
+    manager: EntityManager,
+  ): Promise<ScheduledWindow[]> {
+    return manager.query<ScheduledWindow[]>(
+      `SELECT w.id, w.instance_id AS "instanceId", w.partner_id AS "partnerId", w.description,
+              w.starts_at AS "startsAt", w.ends_at AS "endsAt", w.cron, w.duration_seconds AS "durationSeconds",
+              w.time_zone AS "timeZone", w.created_at AS "createdAt",
+              (SELECT i.partner_id FROM dead_mans_switch_instance i
+                WHERE i.id = w.instance_id AND i.state = 'active') AS "instancePartnerId"
+         FROM dead_mans_switch_maintenance w
+        WHERE w.id > $1 OR (w.id > $1 - 100 AND w.created_at > $3)
+        ORDER BY w.id LIMIT $2 + 100`,
+      [afterId, limit, recentSince],
+    );
+  }
+}
+
+/** A maintenance window as readers outside this addon see it when it is scheduled: with its instance's customer. */
+export interface ScheduledWindow extends MaintenanceWindow {
+  /** The customer of the window's instance (an active one); null for a customer's or a global window. */
+  instancePartnerId: number | null;
 }

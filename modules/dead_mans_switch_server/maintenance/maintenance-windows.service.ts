@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
 import { badRequest, Clock, notFound, type Page, type RequestContext } from '../../../src/index.js';
 import { openUntil, scheduleOf, type OpenWindow } from '../health/instance-health.js';
 import type { MaintenanceWindow } from '../maintenance-window.entity.js';
@@ -8,7 +9,7 @@ import {
   type ListMaintenanceWindowsQueryDto,
   type MaintenanceWindowResponse,
 } from './maintenance-window.dto.js';
-import { MaintenanceWindowsRepository } from './maintenance-windows.repository.js';
+import { MaintenanceWindowsRepository, type ScheduledWindow } from './maintenance-windows.repository.js';
 
 const MODEL = 'dead_mans_switch.maintenance';
 
@@ -19,6 +20,24 @@ export class MaintenanceWindowsService {
     @Inject(MaintenanceWindowsRepository) private readonly windows: MaintenanceWindowsRepository,
     @Inject(Clock) private readonly clock: Clock,
   ) {}
+
+  /** The newest window's id, in the caller's transaction: where a reader of new windows starts. */
+  lastWindowId(manager: EntityManager): Promise<number> {
+    return this.windows.lastId(manager);
+  }
+
+  /**
+   * Windows created after `afterId` (oldest first, at least `limit`), in the caller's transaction, and the recent
+   * ones (after `recentSince`) just before it again: readers dedupe.
+   */
+  createdAfter(
+    afterId: number,
+    limit: number,
+    recentSince: Date,
+    manager: EntityManager,
+  ): Promise<ScheduledWindow[]> {
+    return this.windows.createdAfter(afterId, limit, recentSince, manager);
+  }
 
   async create(_ctx: RequestContext, dto: CreateMaintenanceWindowDto): Promise<MaintenanceWindowResponse> {
     if (dto.instance_id !== undefined && dto.partner_id !== undefined)

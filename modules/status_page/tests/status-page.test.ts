@@ -148,6 +148,7 @@ describe('status page', () => {
       token: null,
       path: null,
       rotated_at: null,
+      public: false,
     });
     const first = await admin.post(`${API}/${customerId}/rotate`);
     assert.equal(first.status, 200, JSON.stringify(first.body));

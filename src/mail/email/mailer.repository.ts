@@ -10,6 +10,8 @@ export interface OutgoingMail {
   html: string;
   /** `<id@vigil>`: identical on every attempt. */
   messageId: string;
+  /** Extra headers (`List-Unsubscribe`…). */
+  headers?: Record<string, string>;
 }
 
 /** Sends e-mail through SMTP_URL; the only code that speaks SMTP. */
@@ -39,7 +41,7 @@ export class MailerRepository implements OnApplicationShutdown {
       text: mail.text,
       html: mail.html,
       messageId: mail.messageId,
-      headers: { 'Auto-Submitted': 'auto-generated' },
+      headers: { ...mail.headers, 'Auto-Submitted': 'auto-generated' },
     });
   }
 
