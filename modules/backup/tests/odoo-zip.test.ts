@@ -81,8 +81,9 @@ describe("backup: Odoo's zip format with its filestore, both ways", () => {
     await fakeOdoo(odoo);
     root = await mkdtemp(join(tmpdir(), 'vigil-odoo-'));
     filestore = join(root, 'filestore', dbName(odoo));
+    // A small file is read whole, one over 1 MiB streamed: the archive holds both byte for byte.
     logo = await attach('logo.png', randomBytes(70_000));
-    invoice = await attach('invoice.pdf', Buffer.from('%PDF-1.4 '.repeat(5000)));
+    invoice = await attach('invoice.pdf', Buffer.from('%PDF-1.4 '.repeat(150_000)));
     const shared = await attach('contract.txt', Buffer.from('signed contract'));
     // Two attachments of the same content share one file; a URL attachment has none.
     await query(odoo, "INSERT INTO ir_attachment (name, store_fname) VALUES ('copy.txt', $1)", [shared]);
