@@ -1,16 +1,26 @@
 /**
- * The backup benchmark: an embedded PostgreSQL in a temporary folder, a database filled to each size of
- * BENCH_SIZES_MB, then for each size `pg_dump -Fc -f file` (the baseline) and Vigil's backup of the same database
- * to a local folder and to S3 (s3rver in its own process on 127.0.0.1), timed, with the peak RSS of the Vigil
- * process sampled every 100 ms. `npm run bench:backup`.
+ * The backup benchmark: Vigil's backup of a database and its Odoo filestore against what an admin would run by
+ * hand on the same data, `pg_dump -Fc -f` and `tar -cf`, measured side by side in the same run.
  *
- * Environment: BENCH_SIZES_MB (comma-separated database sizes in MB, default 1024).
+ * One command (`npm run bench:backup`): an embedded PostgreSQL 15 in a temporary folder, Vigil in-process with only
+ * the `backup` addon; per size, a database filled with generate_series to the size, with an `ir_attachment` table
+ * naming every file of a filestore of random files (written once, kept in a cache folder under /tmp and reused).
+ * Then BENCH_RUNS rounds, each: the reference (`pg_dump -Fc -f`, then `tar -cf` of the filestore) and Vigil's
+ * backups of the same database to a local folder, through the real BackupRunner (`BackupConfigsService.run` with
+ * `wait`, exactly what `npx vigil backup:run` does): `dump` (pg_dump's custom format, the database only) and
+ * `odoo_zip` (dump.sql, manifest.json and the filestore), while this process's RSS is sampled every 50 ms. The order
+ * of reference and Vigil alternates from round to round.
+ *
+ * Environment: BENCH_BACKUP_GB (comma-separated sizes in GB of the database and, as much again, of the filestore;
+ * default 1), BENCH_BACKUP_FILES (filestore files per size, default 10000), BENCH_RUNS (rounds, default 3),
+ * BENCH_FORMATS (default dump,odoo_zip), BENCH_CACHE (the filestore cache folder, default /tmp/vigil-bench-filestore).
  */
 import 'reflect-metadata';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
@@ -18,57 +28,81 @@ import { startVigil } from '../../src/bootstrap/application.js';
 import { systemContext } from '../../src/common/request-context.js';
 import { loadConfig } from '../../src/config/app-config.js';
 import { startEmbeddedDatabase } from '../../src/database/embedded-database.js';
-import { PROJECT_ROOT } from '../../src/paths.js';
+import { SettingsService } from '../../src/settings/settings.service.js';
 import { BackupConfigsService } from '../../modules/backup/backup-configs.service.js';
 
-const SIZES = (process.env.BENCH_SIZES_MB ?? '1024').split(',').map(Number);
+const SIZES = (process.env.BENCH_BACKUP_GB ?? '1').split(',').map(Number);
+const FILES = Number(process.env.BENCH_BACKUP_FILES ?? 10_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const FORMATS = (process.env.BENCH_FORMATS ?? 'dump,odoo_zip').split(',') as ('dump' | 'odoo_zip')[];
+const CACHE = process.env.BENCH_CACHE ?? '/tmp/vigil-bench-filestore';
 const MB = 1024 * 1024;
+const GB = 1024 * MB;
 const run = promisify(execFile);
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1', () => resolve(true)).on('error', () => resolve(false));
-      setTimeout(() => socket.destroy(), 1000);
-    });
-    if (open) return;
-    await new Promise((resolve) => setTimeout(resolve, 100));
+/** A filestore of `count` random (incompressible, like images and PDFs) files totalling `bytes`, made once. */
+async function filestore(bytes: number, count: number): Promise<{ folder: string; names: string[] }> {
+  const folder = join(CACHE, `${(bytes / GB).toFixed(3)}gb-${count}`);
+  if (existsSync(join(folder, '.complete'))) {
+    const names = readdirSync(folder)
+      .filter((dir) => dir.length === 2)
+      .flatMap((dir) => readdirSync(join(folder, dir)).map((file) => `${dir}/${file}`));
+    if (names.length === count) return { folder, names };
   }
-  throw new Error(`nothing listens on ${port}`);
+  rmSync(folder, { recursive: true, force: true });
+  console.log(`writing a filestore of ${count} files, ${(bytes / MB).toFixed(0)} MB, into ${folder}…`);
+  const names: string[] = [];
+  const average = bytes / count;
+  for (let i = 0; i < count; i++) {
+    // Odoo's layout: the sha1 of the content, its first two characters as the folder.
+    const name = randomBytes(20).toString('hex');
+    const size = Math.round(average * (0.5 + (i % 101) / 100));
+    mkdirSync(join(folder, name.slice(0, 2)), { recursive: true });
+    await writeFile(join(folder, name.slice(0, 2), name), randomBytes(size));
+    names.push(`${name.slice(0, 2)}/${name}`);
+  }
+  writeFileSync(join(folder, '.complete'), '');
+  return { folder, names };
 }
 
 /**
- * Fills a table until the database reaches `mb` megabytes (random hex, poorly compressible, and some text), then
- * vacuums it and checkpoints, so that the first dump does not pay for hint bits and dirty pages.
+ * A database of `bytes`: a wide table from generate_series (hex and text, about 3:1 in pg_dump's compression, as
+ * the earlier version of this bench), and `ir_attachment` naming the filestore's files; vacuumed and checkpointed
+ * so that the first dump does not pay for hint bits and dirty pages.
  */
-async function fill(url: string, mb: number): Promise<number> {
+async function fill(url: string, bytes: number, names: string[]): Promise<number> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
+  const size = async () =>
+    Number(
+      (await client.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size')).rows[0]
+        .size,
+    );
   try {
-    await client.query('CREATE TABLE data (id bigint, payload text, note text)');
-    for (let batch = 0; ; batch++) {
-      const [{ size }] = (
-        await client.query<{ size: string }>('SELECT pg_database_size(current_database()) AS size')
-      ).rows;
-      if (Number(size) >= mb * MB) {
-        await client.query('VACUUM (ANALYZE) data');
-        await client.query('CHECKPOINT');
-        return Number(size);
-      }
+    await client.query(`CREATE TABLE data (id bigint, payload text, note text);
+      CREATE TABLE ir_attachment (id serial PRIMARY KEY, name text, store_fname varchar, file_size int)`);
+    await client.query(
+      `INSERT INTO ir_attachment (name, store_fname) SELECT 'file ' || n, n FROM unnest($1::text[]) n`,
+      [names],
+    );
+    const empty = await size();
+    let rows = 0;
+    for (let batch = 500_000; ;) {
       await client.query(
-        `INSERT INTO data SELECT g, md5(random()::text) || md5(random()::text), 'row ' || g || ' of the benchmark'
-         FROM generate_series($1::bigint * 200000, $1::bigint * 200000 + 199999) g`,
-        [batch],
+        `INSERT INTO data SELECT g, md5(random()::text) || md5(random()::text) || md5(random()::text),
+           'row ' || g || ' of the benchmark, ' || (g % 997) || ' on the shelf'
+         FROM generate_series($1::bigint, $2::bigint) g`,
+        [rows, rows + batch - 1],
       );
+      rows += batch;
+      const now = await size();
+      if (now >= bytes) break;
+      // The next batch aims at the size from the bytes per row seen so far (within 1 %, or a last small one).
+      batch = Math.max(50_000, Math.min(2_000_000, Math.ceil(((bytes - now) * rows) / (now - empty))));
     }
+    await client.query('VACUUM (ANALYZE)');
+    await client.query('CHECKPOINT');
+    return await size();
   } finally {
     await client.end();
   }
@@ -76,8 +110,8 @@ async function fill(url: string, mb: number): Promise<number> {
 
 /** Runs `work` while sampling this process's RSS; returns its result, wall time and peak RSS. */
 async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; peakRss: number }> {
-  let peakRss = process.memoryUsage().rss;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
   const started = performance.now();
   try {
     const result = await work();
@@ -87,6 +121,24 @@ async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds
   }
 }
 
+interface Round {
+  pgDump: number;
+  tar: number;
+  dumpMb: number;
+  tarMb: number;
+  vigil: Partial<
+    Record<'dump' | 'odoo_zip', { stream: number; total: number; rest: number; peak: number; mb: number }>
+  >;
+}
+
+const range = (values: number[], digits = 1) =>
+  values.length
+    ? `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`.replace(
+        /^(.*)–\1$/,
+        '$1',
+      )
+    : '—';
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-backup-'));
   const embedded = await startEmbeddedDatabase({
@@ -95,19 +147,9 @@ async function main(): Promise<void> {
     database: 'vigil_bench',
     ephemeral: true,
   });
-  const s3Port = await freePort();
-  const s3 = spawn(
-    process.execPath,
-    [
-      join(PROJECT_ROOT, 'node_modules/s3rver/bin/s3rver.js'),
-      ...['-d', join(dir, 's3'), '-a', '127.0.0.1', '-p', String(s3Port), '--silent'],
-      ...['--configure-bucket', 'bench'],
-    ],
-    { stdio: 'inherit' },
-  );
-  const rows: string[][] = [];
+  const results: { size: number; dbMb: number; fsMb: number; rounds: Round[] }[] = [];
+  const loads: number[] = [];
   try {
-    await waitForPort(s3Port);
     const config = loadConfig({
       DATABASE_URL: embedded.url,
       DATA_DIR: join(dir, 'data'),
@@ -116,75 +158,110 @@ async function main(): Promise<void> {
       LOG_FORMAT: 'json',
       ADDONS: 'backup',
       SESSION_SECRET: 'bench-session-secret-that-is-long-enough',
-      AWS_ACCESS_KEY_ID: 'S3RVER',
-      AWS_SECRET_ACCESS_KEY: 'S3RVER',
-      AWS_BUCKETNAME: 'bench',
-      AWS_ENDPOINT_URL: `http://127.0.0.1:${s3Port}`,
+      BACKUP_FILESTORE_ROOTS: CACHE,
     });
     const vigil = await startVigil({ config, listen: false, scheduler: false });
     const configs = vigil.app.get(BackupConfigsService);
+    // The bench's database is on 127.0.0.1.
+    await vigil.app.get(SettingsService).set('backup.allow_private_networks', '1');
     const admin = new pg.Client({ connectionString: embedded.url });
     await admin.connect();
     try {
       for (const size of SIZES) {
-        const name = `bench_${size}`;
+        const bytes = size * GB;
+        const files = await filestore(bytes, FILES);
+        const name = `bench_${String(size).replace('.', '_')}`;
         await admin.query(`CREATE DATABASE ${name}`);
         const url = new URL(embedded.url);
         url.pathname = `/${name}`;
-        console.log(`filling ${name} to ${size} MB…`);
-        const bytes = await fill(url.toString(), size);
-
-        const file = join(dir, `${name}.dump`);
+        console.log(`filling ${name} to ${(bytes / MB).toFixed(0)} MB…`);
+        const filled = performance.now();
+        const dbBytes = await fill(url.toString(), bytes, files.names);
+        console.log(`  ${((performance.now() - filled) / 1000).toFixed(0)} s`);
         const parsed = new URL(url);
         const password = decodeURIComponent(parsed.password);
         parsed.password = '';
-        const pgDump = async () => {
-          const timed = await measured(() =>
-            run('pg_dump', ['-Fc', '--no-password', `--dbname=${parsed.toString()}`, '-f', file], {
-              env: { ...process.env, PGPASSWORD: password },
-            }),
+        const out = join(dir, 'reference');
+        mkdirSync(out);
+
+        const reference = async (round: Round) => {
+          const dumped = await measured(() =>
+            run(
+              'pg_dump',
+              // --no-sync: Vigil does not fsync the local files it writes either (see bench/README.md).
+              [
+                '-Fc',
+                '--no-sync',
+                '--no-password',
+                `--dbname=${parsed.toString()}`,
+                '-f',
+                join(out, 'db.dump'),
+              ],
+              {
+                env: { ...process.env, PGPASSWORD: password },
+              },
+            ),
           );
-          const dumpSize = statSync(file).size;
-          rmSync(file);
-          return { seconds: timed.seconds, dumpSize };
+          const tarred = await measured(() =>
+            run('tar', ['-cf', join(out, 'filestore.tar'), '-C', files.folder, '.']),
+          );
+          round.pgDump = dumped.seconds;
+          round.tar = tarred.seconds;
+          round.dumpMb = statSync(join(out, 'db.dump')).size / MB;
+          round.tarMb = statSync(join(out, 'filestore.tar')).size / MB;
+          rmSync(join(out, 'db.dump'));
+          rmSync(join(out, 'filestore.tar'));
         };
-        // The baseline runs before and after Vigil's two backups; overheads are against the mean of both.
-        const before = await pgDump();
-        const line = [`${size}`, `${(bytes / MB).toFixed(0)}`, `${(before.dumpSize / MB).toFixed(0)}`];
-        const vigilRuns: { stream: number; total: number; rss: string }[] = [];
-        for (const storage of ['local', 's3'] as const) {
-          const created = await configs.create(systemContext(), {
-            name: `${name} ${storage}`,
-            storage,
-            database_url: url.toString(),
-          });
-          const restingRss = process.memoryUsage().rss;
-          let streamed = 0;
-          const started = performance.now();
-          const result = await measured(() =>
-            configs.run(systemContext(), created.id, {
-              wait: true,
-              onProgress: () => (streamed = performance.now() - started),
-            }),
-          );
-          if (result.result.status !== 'done') throw new Error(`${storage}: ${result.result.error}`);
-          vigilRuns.push({
-            stream: streamed / 1000,
-            total: result.seconds,
-            rss: `${(restingRss / MB).toFixed(0)} → ${(result.peakRss / MB).toFixed(0)}`,
-          });
+        const ids: Partial<Record<'dump' | 'odoo_zip', number>> = {};
+        for (const format of FORMATS)
+          ids[format] = (
+            await configs.create(systemContext(), {
+              name: `${name} ${format}`,
+              storage: 'local',
+              database_url: url.toString(),
+              format,
+              filestore: format === 'odoo_zip' ? files.folder : null,
+            })
+          ).id;
+        const vigilRuns = async (round: Round) => {
+          for (const format of FORMATS) {
+            const rest = process.memoryUsage.rss();
+            let streamed = 0;
+            const started = performance.now();
+            const timed = await measured(() =>
+              configs.run(systemContext(), ids[format]!, {
+                wait: true,
+                onProgress: () => (streamed = performance.now() - started),
+              }),
+            );
+            if (timed.result.status !== 'done') throw new Error(`${format}: ${timed.result.error}`);
+            round.vigil[format] = {
+              stream: streamed / 1000,
+              total: timed.seconds,
+              rest,
+              peak: timed.peakRss,
+              mb: Number(timed.result.size) / MB,
+            };
+            // One stored backup at a time: the disk is shared.
+            rmSync(join(dir, 'data', 'backups'), { recursive: true, force: true });
+          }
+        };
+        const rounds: Round[] = [];
+        for (let r = 0; r < RUNS; r++) {
+          loads.push(loadavg()[0]);
+          const round: Round = { pgDump: 0, tar: 0, dumpMb: 0, tarMb: 0, vigil: {} };
+          if (r % 2 === 0) {
+            await reference(round);
+            await vigilRuns(round);
+          } else {
+            await vigilRuns(round);
+            await reference(round);
+          }
+          rounds.push(round);
+          console.log(JSON.stringify({ size, round: r + 1, ...round }));
         }
-        const after = await pgDump();
-        const baseline = (before.seconds + after.seconds) / 2;
-        line.push(`${before.seconds.toFixed(1)} / ${after.seconds.toFixed(1)}`);
-        for (const vigilRun of vigilRuns)
-          line.push(
-            vigilRun.stream.toFixed(1),
-            `${(((vigilRun.stream - baseline) / baseline) * 100).toFixed(1)} %`,
-            vigilRun.total.toFixed(1),
-            vigilRun.rss,
-          );
-        rows.push(line);
+        results.push({ size, dbMb: dbBytes / MB, fsMb: bytes / MB, rounds });
+        rmSync(out, { recursive: true, force: true });
         await admin.query(`DROP DATABASE ${name}`);
       }
     } finally {
@@ -192,18 +269,38 @@ async function main(): Promise<void> {
       await vigil.close();
     }
   } finally {
-    s3.kill();
     await embedded.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  loads.push(loadavg()[0]);
   console.log(
-    `\n${cpus().length} CPU (${cpus()[0]?.model}), ${(totalmem() / 1024 ** 3).toFixed(0)} GiB, Node ${process.version}`,
+    `\n${cpus().length} CPU (${cpus()[0]?.model}), ${(totalmem() / GB).toFixed(0)} GiB, Node ${process.version}, ` +
+      `load average ${range(loads)} at the rounds' starts, ${RUNS} rounds, ${FILES} files`,
   );
   console.log(
-    '| DB MB (asked) | DB MB | dump MB | pg_dump -Fc -f s (before / after) | local: stream s | overhead | total s (verified) | RSS MB rest → peak | S3: stream s | overhead | total s (verified) | RSS MB rest → peak |',
+    '| GB | DB MB | format | reference s | Vigil stream s | ratio (stream) | Vigil total s (verified) | output MB (ref. / Vigil) | RSS MB rest → peak |',
   );
-  console.log('|' + ' --- |'.repeat(12));
-  for (const line of rows) console.log(`| ${line.join(' | ')} |`);
+  console.log('|' + ' --- |'.repeat(9));
+  for (const { size, dbMb, rounds } of results)
+    for (const format of FORMATS) {
+      const ref = rounds.map((r) => (format === 'dump' ? r.pgDump : r.pgDump + r.tar));
+      const runs = rounds.map((r) => r.vigil[format]!);
+      const refMb = rounds[0].dumpMb + (format === 'dump' ? 0 : rounds[0].tarMb);
+      console.log(
+        `| ${size} | ${dbMb.toFixed(0)} | ${format} | ${range(ref)}${format === 'dump' ? '' : ` (pg_dump ${range(rounds.map((r) => r.pgDump))} + tar ${range(rounds.map((r) => r.tar))})`} | ` +
+          `${range(runs.map((v) => v.stream))} | ${range(
+            runs.map((v, i) => v.stream / ref[i]),
+            2,
+          )} | ${range(runs.map((v) => v.total))} | ${refMb.toFixed(0)} / ${runs[0].mb.toFixed(0)} | ` +
+          `${range(
+            runs.map((v) => v.rest / MB),
+            0,
+          )} → ${range(
+            runs.map((v) => v.peak / MB),
+            0,
+          )} |`,
+      );
+    }
 }
 
 main().then(

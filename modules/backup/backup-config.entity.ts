@@ -11,7 +11,7 @@ export class BackupConfig {
   name: string;
 
   /**
-   * Another PostgreSQL database (`postgres://…`), sealed with the `backup-database-url` key (BackupRunner seals and
+   * Another PostgreSQL database (`postgres://…`), sealed with the `backup-database-url` key (BackupPolicy seals and
    * opens it); null backs up this backend's own database.
    */
   @Column('text', { nullable: true })

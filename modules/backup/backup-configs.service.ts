@@ -22,6 +22,7 @@ import type { BackupConfig } from './backup-config.entity.js';
 import { toBackupResponse, type BackupResponse } from './backup.dto.js';
 import type { Backup } from './backup.entity.js';
 import { BackupError } from './backup.error.js';
+import { BackupPolicy } from './backup-policy.service.js';
 import { BackupRunner, nextRun } from './backup-runner.service.js';
 import { nextDrill } from './backup-drills.service.js';
 import { BackupsRepository } from './backups.repository.js';
@@ -40,6 +41,7 @@ export class BackupConfigsService {
   constructor(
     @Inject(BackupsRepository) private readonly repo: BackupsRepository,
     @Inject(BackupRunner) private readonly runner: BackupRunner,
+    @Inject(BackupPolicy) private readonly policy: BackupPolicy,
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(Clock) private readonly clock: Clock,
     @Inject(Database) private readonly database: Database,
@@ -67,7 +69,7 @@ export class BackupConfigsService {
   private opened(config: BackupConfig): BackupConfig {
     if (config.databaseUrl === null) return config;
     try {
-      return { ...config, databaseUrl: this.runner.databaseUrl(config) };
+      return { ...config, databaseUrl: this.policy.databaseUrl(config) };
     } catch (error) {
       if (!(error instanceof BackupError)) throw error;
       return { ...config, databaseUrl: '***' };
@@ -79,7 +81,7 @@ export class BackupConfigsService {
     const databaseUrl = dto.database_url ? this.keptPassword(dto.database_url, null) : null;
     const fields: Partial<BackupConfig> = {
       name: dto.name.trim(),
-      databaseUrl: databaseUrl ? this.runner.sealUrl(databaseUrl) : null,
+      databaseUrl: databaseUrl ? this.policy.sealUrl(databaseUrl) : null,
       cron: dto.cron?.trim() ?? DEFAULT_CRON,
       timeZone: dto.time_zone ?? 'UTC',
       storage: dto.storage,
@@ -126,7 +128,7 @@ export class BackupConfigsService {
       const databaseUrl = dto.database_url ? this.keptPassword(dto.database_url, before) : dto.database_url;
       if (dto.name !== undefined) after.name = dto.name.trim();
       if (databaseUrl !== undefined)
-        after.databaseUrl = databaseUrl ? this.runner.sealUrl(databaseUrl) : null;
+        after.databaseUrl = databaseUrl ? this.policy.sealUrl(databaseUrl) : null;
       if (dto.cron !== undefined) after.cron = dto.cron.trim();
       if (dto.time_zone !== undefined) after.timeZone = dto.time_zone;
       if (dto.storage !== undefined) after.storage = dto.storage;
@@ -226,7 +228,7 @@ export class BackupConfigsService {
     if (decodeURIComponent(given.password) !== MASKED_PASSWORD) return url;
     let previous: URL | undefined;
     try {
-      if (stored?.databaseUrl) previous = new URL(this.runner.databaseUrl(stored));
+      if (stored?.databaseUrl) previous = new URL(this.policy.databaseUrl(stored));
     } catch (error) {
       if (!(error instanceof BackupError)) throw error;
     }
@@ -258,7 +260,7 @@ export class BackupConfigsService {
   private assertPassphrase(name: string | null): void {
     if (name === null) return;
     try {
-      this.runner.passphrase(name);
+      this.policy.passphrase(name);
     } catch (error) {
       if (error instanceof BackupError) throw refused('encryption_env', error.key, error.args);
       throw error;
@@ -267,7 +269,7 @@ export class BackupConfigsService {
 
   private async assertDatabaseAllowed(url: string): Promise<void> {
     try {
-      await this.runner.assertDatabaseAllowed(url);
+      await this.policy.assertDatabaseAllowed(url);
     } catch (error) {
       if (error instanceof BackupError) throw refused('database_url', error.key, error.args);
       throw error;
@@ -276,7 +278,7 @@ export class BackupConfigsService {
 
   private assertEncryptedIfOwn(config: BackupConfig): void {
     try {
-      this.runner.assertEncryptedIfOwn(config);
+      this.policy.assertEncryptedIfOwn(config);
     } catch (error) {
       if (error instanceof BackupError) throw refused('encryption_env', error.key, error.args);
       throw error;
@@ -299,8 +301,8 @@ export class BackupConfigsService {
   private async assertStorage(config: Partial<BackupConfig>): Promise<void> {
     if (config.storage !== 'local') return;
     try {
-      await this.runner.assertOutsideCluster(
-        this.runner.databaseUrl({ databaseUrl: config.databaseUrl ?? null }),
+      await this.policy.assertOutsideCluster(
+        this.policy.databaseUrl({ databaseUrl: config.databaseUrl ?? null }),
       );
     } catch (error) {
       if (error instanceof BackupError) throw refused('storage', error.key, error.args);

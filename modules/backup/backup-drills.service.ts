@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import {
   ChatterService,
   Clock,
@@ -12,8 +11,9 @@ import {
 } from '../../src/index.js';
 import type { BackupConfig } from './backup-config.entity.js';
 import type { Backup } from './backup.entity.js';
-import { BackupError } from './backup.error.js';
-import { BackupRunner } from './backup-runner.service.js';
+import { BackupError, describeError } from './backup.error.js';
+import { BackupPolicy } from './backup-policy.service.js';
+import { assertRowCounts, BackupVerifier } from './backup-verifier.service.js';
 import { BackupsRepository } from './backups.repository.js';
 import { filestorePath } from './filestore.repository.js';
 import { PgToolsRepository } from './pg-tools.repository.js';
@@ -47,11 +47,10 @@ const NAMED_FILES = 10;
  */
 @Injectable()
 export class BackupDrills {
-  private readonly logger = new Logger(BackupDrills.name);
-
   constructor(
     @Inject(BackupsRepository) private readonly repo: BackupsRepository,
-    @Inject(BackupRunner) private readonly runner: BackupRunner,
+    @Inject(BackupPolicy) private readonly policy: BackupPolicy,
+    @Inject(BackupVerifier) private readonly verifier: BackupVerifier,
     @Inject(PgToolsRepository) private readonly pg: PgToolsRepository,
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(I18nService) private readonly i18n: I18nService,
@@ -127,57 +126,37 @@ export class BackupDrills {
       neutralized: null,
       error: null,
     };
-    const url = this.runner.databaseUrl(config);
-    const scratch = `vigil_drill_${config.id}_${randomBytes(4).toString('hex')}`;
-    const target = new URL(url);
-    target.pathname = `/${scratch}`;
-    let created = false;
     try {
       const backup = await this.repo.latestStored(config.id);
       if (!backup) throw new BackupError('backup.errors.drill_no_backup');
       result.backupId = backup.id;
-      await this.pg.createDatabase(url, scratch, { odoo: backup.format === 'odoo_zip' });
-      created = true;
-      const started = performance.now();
-      try {
-        await this.runner.restoreArchive(backup, target.toString(), null);
-      } catch (error) {
-        throw new BackupError('backup.errors.drill_restore_failed', { error: describe(error, this.i18n) });
-      }
-      result.restoreSeconds = (performance.now() - started) / 1000;
-      // Counted before neutralizing, which adds database.is_neutralized.
-      const counts = await this.pg.countRows(target.toString());
-      result.neutralized = await this.pg.neutralizeOdoo(target.toString());
-      result.checkedTables = Object.keys(counts).length;
-      if (backup.rowCounts) {
-        const expected = backup.rowCounts;
-        const tables = [...new Set([...Object.keys(expected), ...Object.keys(counts)])].sort();
-        const differences = tables
-          .filter((table) => expected[table] !== counts[table])
-          .map(
-            (table) =>
-              `${table}: ${expected[table] ?? 'missing'} backed up, ${counts[table] ?? 'missing'} restored`,
-          );
-        if (differences.length)
-          throw new BackupError('backup.errors.restore_mismatch', { tables: differences.join('; ') });
-      }
-      const { checked, missing } = await this.checkFiles(backup, target.toString());
-      result.checkedFiles = checked;
-      if (missing.length)
-        throw new BackupError('backup.errors.drill_files_missing', {
-          count: missing.length,
-          files: missing.slice(0, NAMED_FILES).join(', '),
-        });
+      const url = this.policy.databaseUrl(config);
+      await this.verifier.inScratchDatabase(url, backup, `vigil_drill_${config.id}`, async (target) => {
+        const started = performance.now();
+        try {
+          await this.verifier.restoreArchive(backup, target, null);
+        } catch (error) {
+          throw new BackupError('backup.errors.drill_restore_failed', {
+            error: describeError(error, this.i18n),
+          });
+        }
+        result.restoreSeconds = (performance.now() - started) / 1000;
+        // Counted before neutralizing, which adds database.is_neutralized.
+        const counts = await this.pg.countRows(target);
+        result.neutralized = await this.pg.neutralizeOdoo(target);
+        result.checkedTables = Object.keys(counts).length;
+        if (backup.rowCounts) assertRowCounts(backup.rowCounts, counts, 'backed up');
+        const { checked, missing } = await this.checkFiles(backup, target);
+        result.checkedFiles = checked;
+        if (missing.length)
+          throw new BackupError('backup.errors.drill_files_missing', {
+            count: missing.length,
+            files: missing.slice(0, NAMED_FILES).join(', '),
+          });
+      });
       result.status = 'done';
     } catch (error) {
-      result.error = describe(error, this.i18n);
-    } finally {
-      if (created)
-        await this.pg
-          .dropDatabase(url, scratch)
-          .catch((error: unknown) =>
-            this.logger.warn(`Cannot drop the drill database ${scratch}: ${String(error)}`),
-          );
+      result.error = describeError(error, this.i18n);
     }
     const id = await this.repo.insertDrill({
       configId: config.id,
@@ -219,7 +198,7 @@ export class BackupDrills {
    */
   private async checkFiles(backup: Backup, target: string): Promise<{ checked: number; missing: string[] }> {
     if (backup.format !== 'odoo_zip') return { checked: 0, missing: [] };
-    const opened = await this.runner.openZip(backup);
+    const opened = await this.verifier.openZip(backup);
     try {
       const names = new Set(
         (await readZipDirectory(opened.archive))
@@ -251,9 +230,4 @@ export function nextDrill(
   } catch {
     return null;
   }
-}
-
-function describe(error: unknown, i18n: I18nService): string {
-  if (error instanceof BackupError) return i18n.t(error.key, 'en', error.args);
-  return error instanceof Error ? error.message : String(error);
 }

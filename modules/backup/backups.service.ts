@@ -22,7 +22,9 @@ import {
 import type { Backup } from './backup.entity.js';
 import type { BackupRestore } from './backup-restore.entity.js';
 import { BackupError } from './backup.error.js';
+import { BackupPolicy } from './backup-policy.service.js';
 import { BackupRunner } from './backup-runner.service.js';
+import { BackupVerifier } from './backup-verifier.service.js';
 import { BackupsRepository } from './backups.repository.js';
 import { PgToolsRepository } from './pg-tools.repository.js';
 import { BACKUP_MODEL, CONFIG_MODEL } from './settings.js';
@@ -48,6 +50,8 @@ export class BackupsService {
     @Inject(StorageRepository) private readonly storage: StorageRepository,
     @Inject(PgToolsRepository) private readonly pg: PgToolsRepository,
     @Inject(BackupRunner) private readonly runner: BackupRunner,
+    @Inject(BackupVerifier) private readonly verifier: BackupVerifier,
+    @Inject(BackupPolicy) private readonly policy: BackupPolicy,
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
@@ -98,10 +102,10 @@ export class BackupsService {
     const backup = this.stored(await this.find(id));
     const config = await this.repo.findConfig(backup.configId);
     if (!config) throw notFound(CONFIG_MODEL, backup.configId);
-    const source = this.runner.databaseUrl(config);
+    const source = this.policy.databaseUrl(config);
     if (backup.encryptionEnv) {
       try {
-        this.runner.passphrase(backup.encryptionEnv);
+        this.policy.passphrase(backup.encryptionEnv);
       } catch (error) {
         if (error instanceof BackupError) throw badRequest(error.key, error.args);
         throw error;
@@ -126,7 +130,7 @@ export class BackupsService {
     let deactivated: number;
     let files: number;
     try {
-      ({ files } = await this.runner.restoreArchive(backup, target.toString(), filestore, onProgress));
+      ({ files } = await this.verifier.restoreArchive(backup, target.toString(), filestore, onProgress));
       deactivated = await this.pg.deactivateConfigs(
         target.toString(),
         this.i18n.t('backup.errors.running_in_copy', 'en'),
@@ -183,7 +187,7 @@ export class BackupsService {
   ): Promise<RestoreResponse> {
     const config = await this.repo.findConfig(configId);
     if (!config) throw notFound(CONFIG_MODEL, configId);
-    const source = this.runner.databaseUrl(config);
+    const source = this.policy.databaseUrl(config);
     if (await this.pg.databaseExists(source, into))
       throw new FieldException('into', 'backup.errors.database_exists', { name: into }, HttpStatus.CONFLICT);
     const filestore = this.filestoreTarget(config.filestore, into);
@@ -195,7 +199,7 @@ export class BackupsService {
     target.pathname = `/${into}`;
     let files: number;
     try {
-      ({ files } = await this.runner.restoreOdooZip(archive, target.toString(), filestore));
+      ({ files } = await this.verifier.restoreOdooZip(archive, target.toString(), filestore));
     } catch (error) {
       await this.pg.dropDatabase(source, into).catch(() => undefined);
       throw new AppException(HttpStatus.UNPROCESSABLE_ENTITY, 'backup.errors.restore_failed', {

@@ -15,6 +15,9 @@ import { StorageRepository } from './storage.repository.js';
 export type FilestoreLocation =
   { kind: 'local'; folder: string } | { kind: 's3'; bucket: string; prefix: string };
 
+/** Local filestore files up to this size are read whole (memory: one such file at a time). */
+const WHOLE_FILE_BYTES = 1024 * 1024;
+
 const S3_LOCATION = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
 
 /**
@@ -73,15 +76,23 @@ export class FilestoreRepository {
     return this.location(join(dirname(source.folder), into));
   }
 
-  /** The content of one referenced file, or null when the filestore does not hold it. */
-  async read(location: FilestoreLocation, storeFname: string): Promise<Readable | null> {
+  /**
+   * The content of one referenced file, or null when the filestore does not hold it: a local file up to
+   * WHOLE_FILE_BYTES read at once (most of a filestore: a stream per file costs more than its bytes), a larger one or
+   * an S3 object as a stream.
+   */
+  async read(location: FilestoreLocation, storeFname: string): Promise<Buffer | Readable | null> {
     if (location.kind === 'local') {
       const path = join(location.folder, filestorePath(storeFname));
       try {
         const handle = await open(path, 'r');
-        if (!(await handle.stat()).isFile()) {
-          await handle.close();
-          return null;
+        const stats = await handle.stat();
+        if (!stats.isFile() || stats.size <= WHOLE_FILE_BYTES) {
+          try {
+            return stats.isFile() ? await handle.readFile() : null;
+          } finally {
+            await handle.close();
+          }
         }
         return handle.createReadStream();
       } catch (error) {

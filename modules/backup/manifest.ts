@@ -6,7 +6,9 @@ import { Backup } from './backup.entity.js';
 import { BackupRestore } from './backup-restore.entity.js';
 import { BackupConfigsController } from './backup-configs.controller.js';
 import { BackupConfigsService } from './backup-configs.service.js';
+import { BackupPolicy } from './backup-policy.service.js';
 import { BackupRunner } from './backup-runner.service.js';
+import { BackupVerifier } from './backup-verifier.service.js';
 import { BackupDrills } from './backup-drills.service.js';
 import { FilestoreRepository } from './filestore.repository.js';
 import { BackupsController } from './backups.controller.js';
@@ -84,6 +86,8 @@ export const manifest = defineAddon({
     StorageRepository,
     PgToolsRepository,
     FilestoreRepository,
+    BackupPolicy,
+    BackupVerifier,
     BackupRunner,
     BackupDrills,
     BackupConfigsService,

@@ -57,6 +57,8 @@ describe("backup: Odoo's zip format with its filestore, both ways", () => {
   let root: string;
   let filestore: string;
   let api: Api;
+  let logo: string;
+  let invoice: string;
   const files = new Map<string, Buffer>();
   const dropped: string[] = [];
 
@@ -79,8 +81,9 @@ describe("backup: Odoo's zip format with its filestore, both ways", () => {
     await fakeOdoo(odoo);
     root = await mkdtemp(join(tmpdir(), 'vigil-odoo-'));
     filestore = join(root, 'filestore', dbName(odoo));
-    await attach('logo.png', randomBytes(70_000));
-    await attach('invoice.pdf', Buffer.from('%PDF-1.4 '.repeat(5000)));
+    // A small file is read whole, one over 1 MiB streamed: the archive holds both byte for byte.
+    logo = await attach('logo.png', randomBytes(70_000));
+    invoice = await attach('invoice.pdf', Buffer.from('%PDF-1.4 '.repeat(150_000)));
     const shared = await attach('contract.txt', Buffer.from('signed contract'));
     // Two attachments of the same content share one file; a URL attachment has none.
     await query(odoo, "INSERT INTO ir_attachment (name, store_fname) VALUES ('copy.txt', $1)", [shared]);
@@ -146,16 +149,28 @@ z = zipfile.ZipFile(sys.argv[1])
 assert zipfile.is_zipfile(sys.argv[1]) and z.testzip() is None
 print(json.dumps({"names": sorted(z.namelist()), "manifest": json.loads(z.read("manifest.json")),
   "sql": z.read("dump.sql").decode()[:20000],
-  "files": {n: hashlib.sha1(z.read(n)).hexdigest() for n in z.namelist() if n.startswith("filestore/")}}))`,
+  "files": {n: hashlib.sha1(z.read(n)).hexdigest() for n in z.namelist() if n.startswith("filestore/")},
+  "methods": {i.filename: i.compress_type for i in z.infolist()}}))`,
         path,
       ),
-    ) as { names: string[]; manifest: Record<string, unknown>; sql: string; files: Record<string, string> };
+    ) as {
+      names: string[];
+      manifest: Record<string, unknown>;
+      sql: string;
+      files: Record<string, string>;
+      methods: Record<string, number>;
+    };
     assert.deepEqual(seen.names, [
       'dump.sql',
       ...[...files.keys()].map((f) => `filestore/${f}`).sort(),
       'manifest.json',
     ]);
     for (const [fname, content] of files) assert.equal(seen.files[`filestore/${fname}`], sha1(content));
+    // Deflated (8) where it pays; the random "image" is stored (0): deflating it again would cost a core for nothing.
+    assert.deepEqual(
+      [seen.methods['dump.sql'], seen.methods[`filestore/${invoice}`], seen.methods[`filestore/${logo}`]],
+      [8, 8, 0],
+    );
     const [{ v }] = await query<{ v: string }>(odoo, "SELECT current_setting('server_version_num') AS v");
     assert.deepEqual(seen.manifest, {
       odoo_dump: '1',

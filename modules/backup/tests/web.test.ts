@@ -10,6 +10,7 @@ import { accessibilityViolations, launchBrowser } from '../../../test/harness/br
 import { cloneTemplate, databaseUrl, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
 import { BackupConfigsService } from '../backup-configs.service.js';
+import { BackupPolicy } from '../backup-policy.service.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { PRIVATE_NETWORKS_SETTING } from '../database-address.js';
 import { StorageRepository } from '../storage.repository.js';
@@ -208,14 +209,14 @@ describe('backup pages of the web UI in a real browser', () => {
     await page.getByLabel('Name', { exact: true }).fill('Other database, renamed');
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Configuration saved' }).waitFor(BOUND);
-    const runner = app.get(BackupRunner);
+    const policy = app.get(BackupPolicy);
     const [row] = await query<{ database_url: string }>(
       db,
       'SELECT database_url FROM backup_config WHERE id = $1',
       [other.id],
     );
     assert.equal(
-      new URL(runner.databaseUrl({ databaseUrl: row.database_url })).password,
+      new URL(policy.databaseUrl({ databaseUrl: row.database_url })).password,
       'hunter2-very-secret',
     );
 
