@@ -64,7 +64,12 @@ export { MetricsService } from './monitoring/metrics.service.js';
 export { Clock, ManualClock, SystemClock } from './scheduler/clock.js';
 export { SchedulerService } from './scheduler/scheduler.service.js';
 export { Schedule, ScheduleError } from './scheduler/schedule.js';
-export { SettingsService, DATABASE_UUID } from './settings/settings.service.js';
+export {
+  SettingsService,
+  DATABASE_UUID,
+  SECRET_MASK,
+  SecretSettingError,
+} from './settings/settings.service.js';
 export { SettingsRegistry } from './settings/settings-registry.js';
 export { DATABASE_UUID_SETTING } from './settings/core-settings.js';
 export {

@@ -1,195 +1,139 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { PassThrough, pipeline, Readable, Transform } from 'node:stream';
-import { createDeflateRaw, createInflateRaw, crc32, deflateRawSync } from 'node:zlib';
+import { PassThrough, Readable, Transform } from 'node:stream';
+import { crc32 } from 'node:zlib';
+import yauzl from 'yauzl';
+import yazl from 'yazl';
 
 /**
- * A ZIP archive written and read as streams, in the layout Python's `zipfile` (and so Odoo's database manager)
- * reads: deflated entries, sizes and CRC in a data descriptor after each entry (the writer never knows a size
- * ahead), ZIP64 records only where a size, an offset or the number of entries needs them.
+ * ZIP archives written with yazl and read with yauzl, as streams, in the layout Python's `zipfile` (and so Odoo's
+ * database manager) reads: deflated entries, sizes and CRC in a data descriptor after each streamed entry, ZIP64
+ * records only where a size, an offset or the number of entries needs them. This file adapts them to what the
+ * backup runner needs: one entry at a time with backpressure, and reads through `RandomAccess` (a local file, or
+ * ranged GETs of a stored object) rather than a file descriptor.
  */
 
-const MAX32 = 0xffffffff;
-const MAX16 = 0xffff;
-const SIG_LOCAL = 0x04034b50;
-const SIG_DESCRIPTOR = 0x08074b50;
-const SIG_CENTRAL = 0x02014b50;
-const SIG_END = 0x06054b50;
-const SIG_END64 = 0x06064b50;
-const SIG_LOCATOR64 = 0x07064b50;
-/** Bit 3 (sizes in the data descriptor) and bit 11 (names in UTF-8). */
-const FLAGS = 0x0808;
-const DEFLATE = 8;
 const STORE = 0;
+const DEFLATE = 8;
 
-interface Written {
-  name: Buffer;
-  method: number;
-  crc: number;
-  compressed: number;
-  size: number;
-  offset: number;
-  time: number;
-  date: number;
+/**
+ * yazl keeps every entry in `entries` and, each time it moves on, scans that array from its start for the first
+ * entry not written yet: O(n²) in the number of entries (70,000 filestore files took minutes; yazl pull request
+ * #91, not merged in 3.3.1). The entries it finished are therefore set aside here while writing and handed back
+ * before the central directory is written, where yazl needs them all. Guarded: if yazl's internals change shape,
+ * nothing is moved and only the speed is lost.
+ */
+interface YazlInternals {
+  entries?: { state?: number }[];
 }
+const YAZL_FILE_DATA_DONE = 3;
 
 /** The archive's bytes come out of `stream`; entries go in one after the other. */
 export class ZipWriter {
-  readonly stream = new PassThrough({ highWaterMark: 1024 * 1024 });
-  private offset = 0;
-  private readonly entries: Written[] = [];
+  private readonly zip = new yazl.ZipFile();
+  readonly stream = this.zip.outputStream as PassThrough;
+  private readonly mtime: Date;
+  /** Entries yazl finished writing, set aside (see YazlInternals). */
+  private readonly written: unknown[] = [];
 
-  constructor(private readonly now: Date = new Date()) {}
-
-  /** Bytes written so far. */
-  get written(): number {
-    return this.offset;
+  constructor(now: Date = new Date()) {
+    // yazl writes MS-DOS local time fields; zipfile reads those: shift so that they carry the UTC time.
+    this.mtime = new Date(now.getTime() + now.getTimezoneOffset() * 60_000);
   }
 
-  /** Appends one entry whose content is read from `source`, deflated unless `store`. */
+  /**
+   * Appends one entry whose content is read from `source`, deflated unless `store`; resolves once the content was
+   * read to its end (the next entry's source is not opened before), rejects if the source fails or if whoever
+   * read the archive went away (the stream was destroyed).
+   */
   async add(
     name: string,
     source: Readable | Buffer | string,
     options: { store?: boolean } = {},
   ): Promise<void> {
-    const entry: Written = {
-      name: Buffer.from(name, 'utf8'),
-      method: options.store ? STORE : DEFLATE,
-      crc: 0,
-      compressed: 0,
-      size: 0,
-      offset: this.offset,
-      ...dosTime(this.now),
-    };
-    const header = Buffer.alloc(30);
-    header.writeUInt32LE(SIG_LOCAL, 0);
-    header.writeUInt16LE(20, 4);
-    header.writeUInt16LE(FLAGS, 6);
-    header.writeUInt16LE(entry.method, 8);
-    header.writeUInt16LE(entry.time, 10);
-    header.writeUInt16LE(entry.date, 12);
-    // CRC and sizes: 0 here, in the data descriptor.
-    header.writeUInt16LE(entry.name.length, 26);
-    await this.push(Buffer.concat([header, entry.name]));
+    if (this.stream.destroyed) throw new Error('the archive stream was closed');
+    this.setAsideWritten();
+    const entryOptions = { mtime: this.mtime, compress: !options.store, forceDosTimestamp: true };
     if (typeof source === 'string' || Buffer.isBuffer(source)) {
-      // Small contents in memory (the manifest): no stream machinery per entry.
-      const content = Buffer.from(source);
-      const data = entry.method === DEFLATE ? deflateRawSync(content, { level: 6 }) : content;
-      entry.crc = crc32(content);
-      entry.size = content.length;
-      entry.compressed = data.length;
-      await this.push(data);
-    } else {
-      const input = source;
-      const measure = new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          entry.crc = crc32(chunk, entry.crc);
-          entry.size += chunk.length;
-          callback(null, chunk);
-        },
-      });
-      // An error anywhere (the source, the deflater) destroys the last stage, which ends the loop by throwing.
-      const last: Readable =
-        entry.method === DEFLATE
-          ? pipeline(input, measure, createDeflateRaw({ level: 6 }), () => undefined)
-          : pipeline(input, measure, () => undefined);
-      for await (const chunk of last) {
-        entry.compressed += (chunk as Buffer).length;
-        await this.push(chunk as Buffer);
-      }
+      // Small contents in memory (the manifest, tests): no stream machinery per entry.
+      this.zip.addBuffer(Buffer.from(source), name, entryOptions);
+      return this.writtenOut(this.lastEntry());
     }
-    const zip64 = entry.size >= MAX32 || entry.compressed >= MAX32;
-    const descriptor = Buffer.alloc(zip64 ? 24 : 16);
-    descriptor.writeUInt32LE(SIG_DESCRIPTOR, 0);
-    descriptor.writeUInt32LE(entry.crc, 4);
-    if (zip64) {
-      descriptor.writeBigUInt64LE(BigInt(entry.compressed), 8);
-      descriptor.writeBigUInt64LE(BigInt(entry.size), 16);
-    } else {
-      descriptor.writeUInt32LE(entry.compressed, 8);
-      descriptor.writeUInt32LE(entry.size, 12);
-    }
-    await this.push(descriptor);
-    this.entries.push(entry);
+    let entry: { state?: number } | undefined;
+    await new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        source.off('end', ended).off('error', settle).off('close', sourceClosed);
+        this.stream.off('close', streamClosed);
+        if (!error) return resolve();
+        source.destroy();
+        reject(error);
+      };
+      const ended = () => settle();
+      const sourceClosed = () => settle(new Error(`${name}: its source closed before its end`));
+      const streamClosed = () => settle(new Error('the archive stream was closed'));
+      source.once('end', ended).once('error', settle).once('close', sourceClosed);
+      this.stream.once('close', streamClosed);
+      this.zip.addReadStreamLazy(name, entryOptions, (callback) => callback(null, source));
+      entry = this.lastEntry();
+    });
+    // Read to its end; now deflated to its end and handed to the stream's reader.
+    await this.writtenOut(entry);
   }
 
-  /** Writes the central directory and ends the stream. */
-  async finish(): Promise<void> {
-    const start = this.offset;
-    for (const entry of this.entries) {
-      const extra: Buffer[] = [];
-      if (entry.size >= MAX32) extra.push(u64(entry.size));
-      if (entry.compressed >= MAX32) extra.push(u64(entry.compressed));
-      if (entry.offset >= MAX32) extra.push(u64(entry.offset));
-      const extraField = extra.length
-        ? Buffer.concat([u16(0x0001), u16(extra.length * 8), ...extra])
-        : Buffer.alloc(0);
-      const record = Buffer.alloc(46);
-      record.writeUInt32LE(SIG_CENTRAL, 0);
-      // Made by: UNIX, spec 4.5; needed: 4.5 with ZIP64 fields, else 2.0.
-      record.writeUInt16LE((3 << 8) | 45, 4);
-      record.writeUInt16LE(extra.length ? 45 : 20, 6);
-      record.writeUInt16LE(FLAGS, 8);
-      record.writeUInt16LE(entry.method, 10);
-      record.writeUInt16LE(entry.time, 12);
-      record.writeUInt16LE(entry.date, 14);
-      record.writeUInt32LE(entry.crc, 16);
-      record.writeUInt32LE(Math.min(entry.compressed, MAX32), 20);
-      record.writeUInt32LE(Math.min(entry.size, MAX32), 24);
-      record.writeUInt16LE(entry.name.length, 28);
-      record.writeUInt16LE(extraField.length, 30);
-      // A regular file, rw-r--r--.
-      record.writeUInt32LE((0o100644 << 16) >>> 0, 38);
-      record.writeUInt32LE(Math.min(entry.offset, MAX32), 42);
-      await this.push(Buffer.concat([record, entry.name, extraField]));
-    }
-    const size = this.offset - start;
-    const count = this.entries.length;
-    if (count >= MAX16 || size >= MAX32 || start >= MAX32) {
-      const end64Offset = this.offset;
-      const end64 = Buffer.alloc(56);
-      end64.writeUInt32LE(SIG_END64, 0);
-      end64.writeBigUInt64LE(44n, 4);
-      end64.writeUInt16LE((3 << 8) | 45, 12);
-      end64.writeUInt16LE(45, 14);
-      end64.writeBigUInt64LE(BigInt(count), 24);
-      end64.writeBigUInt64LE(BigInt(count), 32);
-      end64.writeBigUInt64LE(BigInt(size), 40);
-      end64.writeBigUInt64LE(BigInt(start), 48);
-      const locator = Buffer.alloc(20);
-      locator.writeUInt32LE(SIG_LOCATOR64, 0);
-      locator.writeBigUInt64LE(BigInt(end64Offset), 8);
-      locator.writeUInt32LE(1, 16);
-      await this.push(Buffer.concat([end64, locator]));
-    }
-    const end = Buffer.alloc(22);
-    end.writeUInt32LE(SIG_END, 0);
-    end.writeUInt16LE(Math.min(count, MAX16), 8);
-    end.writeUInt16LE(Math.min(count, MAX16), 10);
-    end.writeUInt32LE(Math.min(size, MAX32), 12);
-    end.writeUInt32LE(Math.min(start, MAX32), 16);
-    await this.push(end);
-    this.stream.end();
+  private lastEntry(): { state?: number } | undefined {
+    const entries = (this.zip as unknown as YazlInternals).entries;
+    return Array.isArray(entries) ? entries[entries.length - 1] : undefined;
   }
 
   /**
-   * Writes with backpressure. A reader that went away (the storage failed, the run was stopped) destroys the stream:
-   * the wait for 'drain' then ends with an error instead of never.
+   * Waits until yazl wrote `last` (a buffer is deflated on the thread pool, then written when its turn comes; a
+   * stream's deflater flushes after its source ended) and the stream has room again: entries never pile up in
+   * memory ahead of the reader, and a reader that went away fails the entry instead of leaving it waiting.
    */
-  private async push(bytes: Buffer): Promise<void> {
-    if (this.stream.destroyed) throw new Error('the archive stream was closed');
-    this.offset += bytes.length;
-    if (this.stream.write(bytes)) return;
-    await new Promise<void>((resolve, reject) => {
-      const done = (error?: Error) => {
-        this.stream.off('drain', drained).off('close', closed);
+  private async writtenOut(last: { state?: number } | undefined): Promise<void> {
+    for (;;) {
+      if (this.stream.destroyed) throw new Error('the archive stream was closed');
+      if (this.stream.writableNeedDrain)
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            this.stream.off('drain', done).off('close', done);
+            resolve();
+          };
+          this.stream.once('drain', done).once('close', done);
+        });
+      else if (last && last.state !== YAZL_FILE_DATA_DONE)
+        await new Promise((resolve) => setImmediate(resolve));
+      else return;
+    }
+  }
+
+  /** Writes the central directory and ends the stream; resolves when all of it was handed to the stream's reader. */
+  finish(): Promise<void> {
+    if (this.stream.destroyed) return Promise.reject(new Error('the archive stream was closed'));
+    return new Promise<void>((resolve, reject) => {
+      const settle = (error?: Error) => {
+        this.stream.off('finish', finished).off('close', closed);
         if (error) reject(error);
         else resolve();
       };
-      const drained = () => done();
-      const closed = () => done(new Error('the archive stream was closed'));
-      this.stream.on('drain', drained).on('close', closed);
+      const finished = () => settle();
+      const closed = () => settle(new Error('the archive stream was closed'));
+      this.stream.once('finish', finished).once('close', closed);
+      const internals = this.zip as unknown as YazlInternals;
+      if (Array.isArray(internals.entries)) internals.entries = [...this.written, ...internals.entries] as [];
+      this.written.length = 0;
+      this.zip.end();
     });
+  }
+
+  private setAsideWritten(): void {
+    const internals = this.zip as unknown as YazlInternals;
+    const entries = internals.entries;
+    if (!Array.isArray(entries)) return;
+    let done = 0;
+    while (done < entries.length && entries[done].state === YAZL_FILE_DATA_DONE) done++;
+    if (done === 0) return;
+    for (const entry of entries.splice(0, done)) this.written.push(entry);
   }
 }
 
@@ -207,82 +151,119 @@ export interface ZipEntry {
   crc: number;
   compressed: number;
   size: number;
+  /** Where its local header starts. */
   offset: number;
 }
 
 export class ZipFormatError extends Error {}
 
+/** What yauzl read the entry from, for `openZipEntry`; not enumerable, so entries compare and print as data. */
+const OPENED = Symbol('yauzl');
+interface Opened {
+  file: yauzl.ZipFile;
+  entry: yauzl.Entry;
+}
+
+/** The window read at once for yauzl's small reads (the central directory, local headers). */
+const WINDOW = 1024 * 1024;
+
+/**
+ * `RandomAccess` as yauzl's reader. yauzl reads the central directory 46 bytes and one name at a time: those small
+ * reads are served from one window of WINDOW bytes read ahead, so that 70,000 entries cost a few reads of the
+ * file or a few ranged GETs, not 140,000. Entry contents go straight through as ranged streams.
+ */
+class AccessReader extends yauzl.RandomAccessReader {
+  private window: { start: number; bytes: Buffer } | undefined;
+
+  constructor(private readonly archive: RandomAccess) {
+    super();
+  }
+
+  override _readStreamForRange(start: number, end: number): Readable {
+    const out = new PassThrough();
+    this.archive.read(start, end).then(
+      (stream) => {
+        stream.on('error', (error) => out.destroy(error));
+        stream.pipe(out);
+      },
+      (error: Error) => out.destroy(error),
+    );
+    return out;
+  }
+
+  override read(
+    buffer: Buffer,
+    offset: number,
+    length: number,
+    position: number,
+    callback: (error: Error | null, bytesRead?: number) => void,
+  ): void {
+    const held = this.window;
+    if (held && position >= held.start && position + length <= held.start + held.bytes.length) {
+      held.bytes.copy(buffer, offset, position - held.start, position - held.start + length);
+      return void queueMicrotask(() => callback(null, length));
+    }
+    const end = Math.min(this.archive.size, position + Math.max(length, WINDOW));
+    collect(this.archive, position, end).then(
+      (bytes) => {
+        this.window = { start: position, bytes };
+        const copied = bytes.copy(buffer, offset, 0, Math.min(length, bytes.length));
+        callback(null, copied);
+      },
+      (error: Error) => callback(error),
+    );
+  }
+}
+
 /** The entries of a ZIP archive, read from its central directory (ZIP64 included). */
 export async function readZipDirectory(archive: RandomAccess): Promise<ZipEntry[]> {
-  const tailLength = Math.min(archive.size, 22 + MAX16 + 20);
-  const tail = await bytes(archive, archive.size - tailLength, archive.size);
-  let at = -1;
-  for (let i = tail.length - 22; i >= 0; i--)
-    if (tail.readUInt32LE(i) === SIG_END) {
-      at = i;
-      break;
-    }
-  if (at < 0) throw new ZipFormatError('not a ZIP archive (no end of central directory)');
-  let count = tail.readUInt16LE(at + 10);
-  let size = tail.readUInt32LE(at + 12);
-  let start = tail.readUInt32LE(at + 16);
-  if (at >= 20 && tail.readUInt32LE(at - 20) === SIG_LOCATOR64) {
-    const end64Offset = Number(tail.readBigUInt64LE(at - 20 + 8));
-    const end64 = await bytes(archive, end64Offset, end64Offset + 56);
-    if (end64.readUInt32LE(0) !== SIG_END64)
-      throw new ZipFormatError('damaged ZIP64 end of central directory');
-    count = Number(end64.readBigUInt64LE(32));
-    size = Number(end64.readBigUInt64LE(40));
-    start = Number(end64.readBigUInt64LE(48));
-  }
-  if (start + size > archive.size) throw new ZipFormatError('truncated ZIP archive');
-  const directory = await bytes(archive, start, start + size);
-  const entries: ZipEntry[] = [];
-  let p = 0;
-  for (let i = 0; i < count; i++) {
-    if (p + 46 > directory.length || directory.readUInt32LE(p) !== SIG_CENTRAL)
-      throw new ZipFormatError('damaged ZIP central directory');
-    const nameLength = directory.readUInt16LE(p + 28);
-    const extraLength = directory.readUInt16LE(p + 30);
-    const commentLength = directory.readUInt16LE(p + 32);
-    const entry: ZipEntry = {
-      name: directory.subarray(p + 46, p + 46 + nameLength).toString('utf8'),
-      method: directory.readUInt16LE(p + 10),
-      crc: directory.readUInt32LE(p + 16),
-      compressed: directory.readUInt32LE(p + 20),
-      size: directory.readUInt32LE(p + 24),
-      offset: directory.readUInt32LE(p + 42),
-    };
-    // ZIP64 extended information: only the fields whose 32-bit value is saturated, in this order.
-    let e = p + 46 + nameLength;
-    const extraEnd = e + extraLength;
-    while (e + 4 <= extraEnd) {
-      const id = directory.readUInt16LE(e);
-      const length = directory.readUInt16LE(e + 2);
-      if (id === 0x0001) {
-        let f = e + 4;
-        for (const field of ['size', 'compressed', 'offset'] as const)
-          if (entry[field] === MAX32 && f + 8 <= e + 4 + length) {
-            entry[field] = Number(directory.readBigUInt64LE(f));
-            f += 8;
-          }
-      }
-      e += 4 + length;
-    }
-    entries.push(entry);
-    p = extraEnd + commentLength;
-  }
-  return entries;
+  const file = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromRandomAccessReader(
+      new AccessReader(archive),
+      archive.size,
+      // Names are checked by the caller (a restore refuses those that leave the filestore), not refused here.
+      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true },
+      (error, opened) => (error ? reject(formatError(error)) : resolve(opened)),
+    ),
+  );
+  return new Promise<ZipEntry[]>((resolve, reject) => {
+    const entries: ZipEntry[] = [];
+    file.on('entry', (entry: yauzl.Entry) => {
+      const data: ZipEntry = {
+        // Python's zipfile and Vigil write UTF-8 names (flag 11 where it matters); ASCII reads the same either way.
+        name: (entry.fileName as unknown as Buffer).toString('utf8'),
+        method: entry.compressionMethod,
+        crc: entry.crc32,
+        compressed: entry.compressedSize,
+        size: entry.uncompressedSize,
+        offset: entry.relativeOffsetOfLocalHeader,
+      };
+      Object.defineProperty(data, OPENED, { value: { file, entry } satisfies Opened });
+      entries.push(data);
+      file.readEntry();
+    });
+    file.once('end', () => resolve(entries));
+    file.once('error', (error: Error) => reject(formatError(error)));
+    file.readEntry();
+  });
 }
 
 /** The content of one entry, inflated; its size and CRC-32 are checked at its end (a mismatch fails the stream). */
 export async function openZipEntry(archive: RandomAccess, entry: ZipEntry): Promise<Readable> {
-  const header = await bytes(archive, entry.offset, entry.offset + 30);
-  if (header.readUInt32LE(0) !== SIG_LOCAL) throw new ZipFormatError(`damaged local header of ${entry.name}`);
-  const dataStart = entry.offset + 30 + header.readUInt16LE(26) + header.readUInt16LE(28);
-  const raw = await archive.read(dataStart, dataStart + entry.compressed);
   if (entry.method !== STORE && entry.method !== DEFLATE)
     throw new ZipFormatError(`${entry.name}: compression method ${entry.method} is not supported`);
+  let opened = (entry as ZipEntry & { [OPENED]?: Opened })[OPENED];
+  if (!opened) {
+    // An entry not read by readZipDirectory (built by hand): read the directory again and find it.
+    const found = (await readZipDirectory(archive)).find((e) => e.offset === entry.offset);
+    opened = found && (found as ZipEntry & { [OPENED]?: Opened })[OPENED];
+    if (!opened) throw new ZipFormatError(`no entry of ${entry.name} at ${entry.offset}`);
+  }
+  const { file, entry: raw } = opened;
+  const content = await new Promise<Readable>((resolve, reject) =>
+    file.openReadStream(raw, (error, stream) => (error ? reject(formatError(error)) : resolve(stream))),
+  );
+  // yauzl checks the size, not the CRC-32: a flipped bit in a stored entry would pass unseen.
   let crc = 0;
   let size = 0;
   const check = new Transform({
@@ -297,40 +278,18 @@ export async function openZipEntry(archive: RandomAccess, entry: ZipEntry): Prom
       else callback();
     },
   });
-  const stages: NodeJS.ReadWriteStream[] = entry.method === DEFLATE ? [createInflateRaw(), check] : [check];
-  let out: NodeJS.ReadableStream = raw;
-  for (const stage of stages) {
-    out.on('error', (error: Error) => stage.emit('error', error));
-    out = out.pipe(stage);
-  }
-  return check;
+  content.on('error', (error: Error) => check.destroy(formatError(error)));
+  return content.pipe(check);
 }
 
-async function bytes(archive: RandomAccess, start: number, end: number): Promise<Buffer> {
+function formatError(error: Error): Error {
+  return error instanceof ZipFormatError ? error : new ZipFormatError(error.message);
+}
+
+async function collect(archive: RandomAccess, start: number, end: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of await archive.read(start, end)) chunks.push(chunk as Buffer);
   return Buffer.concat(chunks);
-}
-
-function u16(value: number): Buffer {
-  const b = Buffer.alloc(2);
-  b.writeUInt16LE(value, 0);
-  return b;
-}
-
-function u64(value: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(value), 0);
-  return b;
-}
-
-/** MS-DOS time and date (local fields, as zipfile writes them; UTC here). */
-function dosTime(at: Date): { time: number; date: number } {
-  const year = Math.max(1980, at.getUTCFullYear());
-  return {
-    time: (at.getUTCHours() << 11) | (at.getUTCMinutes() << 5) | (at.getUTCSeconds() >> 1),
-    date: ((year - 1980) << 9) | ((at.getUTCMonth() + 1) << 5) | at.getUTCDate(),
-  };
 }
 
 /** A local file as random-access bytes. */

@@ -30,12 +30,11 @@ export const CLIENT_SETTINGS = {
   }),
   /**
    * The instance's check-in token, when the server gave it one (Vigil's server: `POST …/instances/:id/token`): sent
-   * in the `X-Vigil-Token` header. Empty: none is sent (an OCA server, or an instance without a token).
+   * in the `X-Vigil-Token` header. Empty: none is sent (an OCA server, or an instance without a token). A secret:
+   * stored encrypted, never shown in clear.
    */
-  token: defineSetting.string({
+  token: defineSetting.secret({
     key: 'dead_mans_switch_client.token',
-    default: '',
-    optional: true,
     maxLength: 200,
     description: 'dead_mans_switch_client.settings.token',
   }),

@@ -9,6 +9,7 @@ import { CoreAlertChannels1732330000000 } from '../database/migrations/173233000
 import { MAIL_CHANNELS, MAIL_ENTITIES, MAIL_SEED, MAIL_SETTINGS, MAIL_TASKS } from '../mail/mail.manifest.js';
 import { databaseCheck } from '../environment/database.check.js';
 import { metricsTokenCheck } from '../environment/metrics-token.check.js';
+import { secretSettingsCheck } from '../environment/secret-settings.check.js';
 import { VIGIL_VERSION } from '../environment/version.js';
 import { CoreUserTimeZone1732340000000 } from '../database/migrations/1732340000000-core-user-time-zone.js';
 import { CoreChannelSecrets1732352200000 } from '../database/migrations/1732352200000-core-channel-secrets.js';
@@ -52,7 +53,7 @@ const coreManifest = defineAddon({
   settings: [...CORE_SETTINGS, ...MAIL_SETTINGS],
   tasks: MAIL_TASKS,
   threads: [PARTNER_THREAD],
-  checks: [databaseCheck, metricsTokenCheck],
+  checks: [databaseCheck, metricsTokenCheck, secretSettingsCheck],
   channels: MAIL_CHANNELS,
   web: {
     menus: [

@@ -7,7 +7,7 @@ import { systemContext } from '../common/request-context.js';
 import { fieldErrorMessage, validateInput } from '../common/validation.js';
 import { AppException } from '../common/app.exception.js';
 import { ConfigError, EXIT_CONFIG, loadConfig } from '../config/app-config.js';
-import { SettingsService } from '../settings/settings.service.js';
+import { SECRET_MASK, SecretSettingError, SettingsService } from '../settings/settings.service.js';
 import { ROLES, type Role } from '../users/user.entity.js';
 import { CreateUserDto } from '../users/users.dto.js';
 import { UsersService } from '../users/users.service.js';
@@ -88,11 +88,20 @@ program
 
 program
   .command('settings:get')
-  .description('print a setting (system parameter)')
+  .description('print a setting (system parameter); a secret one is masked unless --reveal')
   .argument('<key>')
-  .action((key: string) =>
+  .option('--reveal', 'print a secret setting in clear (whoever runs this reads the database anyway)')
+  .action((key: string, options: { reveal?: boolean }) =>
     withVigil(async (vigil) => {
-      const value = await vigil.app.get(SettingsService).getText(key);
+      let value: string | undefined;
+      try {
+        value = await vigil.app.get(SettingsService).getText(key, { reveal: options.reveal });
+      } catch (error) {
+        if (!(error instanceof SecretSettingError)) throw error;
+        console.error(error.message);
+        process.exitCode = 1;
+        return;
+      }
       if (value === undefined) {
         console.error(`No setting ${key}`);
         process.exitCode = 1;
@@ -109,7 +118,7 @@ program
     withVigil(async (vigil) => {
       try {
         const saved = await vigil.app.get(SettingsService).set(key, value);
-        console.log(`${key} = ${saved.value}`);
+        console.log(`${key} = ${saved.value ?? (saved.set ? SECRET_MASK : '')}`);
       } catch (error) {
         if (!(error instanceof AppException)) throw error;
         // Refused (unknown key, value breaking the setting's rule): nothing was stored.
@@ -128,7 +137,9 @@ program
         const rule = s.declared
           ? `${s.type}${s.range ? ` ${s.range}` : ''}, default ${s.default || '(empty)'}`
           : 'not declared';
-        console.log(`${s.key} = ${s.value}  [${rule}]`);
+        const value =
+          s.value ?? (s.unreadable ? '(cannot be decrypted: enter it again)' : s.set ? SECRET_MASK : '');
+        console.log(`${s.key} = ${value}  [${rule}]`);
       }
     }),
   );

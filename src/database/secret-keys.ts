@@ -2,7 +2,13 @@ import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:cr
 
 /** What a key is for: each purpose has its own key, so one leaking or being misused exposes nothing else. */
 export type KeyPurpose =
-  'session' | 'csrf' | 'probe-secrets' | 'channel-secrets' | 'backup-database-url' | 'status-page-links';
+  | 'session'
+  | 'csrf'
+  | 'probe-secrets'
+  | 'channel-secrets'
+  | 'backup-database-url'
+  | 'status-page-links'
+  | 'setting-secrets';
 
 // HKDF-SHA256 `info` of each purpose (the salt is 'vigil'). Probe secrets keep the label they were sealed under
 // before this helper existed, so their stored ciphertexts still open.
@@ -14,6 +20,7 @@ const INFO: Record<KeyPurpose, string> = {
   'backup-database-url': 'vigil backup.config database_url',
   // Signs the confirmation and unsubscribe links of status page subscriptions.
   'status-page-links': 'vigil status_page subscription links',
+  'setting-secrets': 'vigil setting secret',
 };
 
 const VERSION = 'v1';

@@ -1,7 +1,8 @@
 import type { Role } from '../common/request-context.js';
 
 /** The kinds of value a setting holds; each has its own parsing and its own input on the settings page. */
-export type SettingType = 'integer' | 'number' | 'boolean' | 'string' | 'url' | 'email' | 'enum' | 'uuid';
+export type SettingType =
+  'integer' | 'number' | 'boolean' | 'string' | 'url' | 'email' | 'enum' | 'uuid' | 'secret';
 
 interface SettingBase {
   /** `<addon>.<name>`, lower-case words separated by dots. */
@@ -40,7 +41,18 @@ export interface EnumSetting<V extends string = string> extends SettingBase {
   values: readonly V[];
 }
 
-export type SettingDeclaration = NumericSetting | BooleanSetting | TextSetting | EnumSetting;
+/**
+ * A credential (a token, a password): stored sealed (AES-256-GCM under the `setting-secrets` key derived from
+ * SESSION_SECRET), never shown in clear by the API, the settings page or the CLI (`settings:get --reveal` aside).
+ * Always optional: the empty value means "none".
+ */
+export interface SecretSetting extends SettingBase {
+  type: 'secret';
+  default: '';
+  maxLength?: number;
+}
+
+export type SettingDeclaration = NumericSetting | BooleanSetting | TextSetting | EnumSetting | SecretSetting;
 
 /** What a declaration's typed getter returns. */
 export type SettingValueOf<D extends SettingDeclaration> = D extends NumericSetting
@@ -63,6 +75,11 @@ export const defineSetting = {
   email: (d: Omit<TextSetting, 'type'>): TextSetting => ({ ...d, type: 'email' }),
   uuid: (d: Omit<TextSetting, 'type'>): TextSetting => ({ ...d, type: 'uuid' }),
   enum: <V extends string>(d: Omit<EnumSetting<V>, 'type'>): EnumSetting<V> => ({ ...d, type: 'enum' }),
+  secret: (d: Omit<SecretSetting, 'type' | 'default'>): SecretSetting => ({
+    ...d,
+    type: 'secret',
+    default: '',
+  }),
 };
 
 /** Why a value was refused: a rule (its translation is `core.settings.rules.<rule>`) and the rule's arguments. */
@@ -129,9 +146,13 @@ export function parseSetting(declaration: SettingDeclaration, raw: string): Pars
     case 'string':
     case 'url':
     case 'email':
-    case 'uuid': {
+    case 'uuid':
+    case 'secret': {
       const maxLength = declaration.maxLength ?? DEFAULT_MAX_LENGTH;
-      if (text === '') return declaration.optional ? { ok: true, value: '', stored: '' } : refuse('required');
+      if (text === '')
+        return declaration.type === 'secret' || declaration.optional
+          ? { ok: true, value: '', stored: '' }
+          : refuse('required');
       if (text.length > maxLength) return refuse('max_length', { max: maxLength });
       if (declaration.type === 'url' && !isHttpUrl(text)) return refuse('url');
       if (declaration.type === 'email' && !EMAIL.test(text)) return refuse('email');
@@ -177,6 +198,7 @@ export function describeRange(declaration: SettingDeclaration): string {
     case 'uuid':
       return 'uuid';
     case 'string':
+    case 'secret':
       return '';
   }
 }

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { AppException, FieldException, notFound } from '../common/app.exception.js';
 import type { RequestContext } from '../common/request-context.js';
+import { SecretBox, SecretKeys } from '../database/secret-keys.js';
 import {
   describeRange,
   parseSetting,
@@ -21,11 +22,34 @@ export const DATABASE_UUID = 'database.uuid';
 /** How long a cached value is trusted: a value written through another replica applies there within this. */
 export const SETTINGS_CACHE_MS = 30_000;
 
+/** What the CLI prints instead of a secret setting's value (`settings:get --reveal` prints it). */
+export const SECRET_MASK = '********';
+
+/**
+ * A secret setting's stored value that does not open under the current SESSION_SECRET (it was changed since the
+ * value was stored, or the value was damaged): whoever reads the setting gets this, naming the setting to enter
+ * again, never a wrong or empty value.
+ */
+export class SecretSettingError extends Error {
+  constructor(readonly key: string) {
+    super(
+      `The secret setting ${key} cannot be decrypted: SESSION_SECRET changed since it was stored (or the stored value is damaged). Enter it again (settings page, PUT /api/v1/settings/${key} or settings:set ${key} <value>)`,
+    );
+  }
+}
+
 /** A setting as the API lists it: the stored text, and for a declared one its type, rule and default. */
 export interface SettingResponse {
   key: string;
-  /** The stored text (`1`/`0` for booleans); a declared setting never written shows its default. */
-  value: string;
+  /**
+   * The stored text (`1`/`0` for booleans); a declared setting never written shows its default. `null` for a secret
+   * setting: never returned in clear, see `set` and `unreadable`.
+   */
+  value: string | null;
+  /** Secret settings only: whether a value is stored (the value itself is never returned). */
+  set?: boolean;
+  /** Secret settings only: the stored value does not open under the current SESSION_SECRET: enter it again. */
+  unreadable?: boolean;
   updated_at: string | null;
   /** `false`: no installed addon declares it any more (a legacy row): shown, not editable. */
   declared: boolean;
@@ -55,11 +79,16 @@ type Key<D extends SettingDeclaration> = D | string;
 export class SettingsService {
   private readonly logger = new Logger('Settings');
   private readonly cache = new Map<string, { value: SettingValue; readAt: number }>();
+  /** Seals and opens secret settings (its own HKDF purpose, `setting-secrets`). */
+  private readonly box: SecretBox;
 
   constructor(
     @Inject(SettingsRepository) private readonly settings: SettingsRepository,
     @Inject(SettingsRegistry) readonly registry: SettingsRegistry,
-  ) {}
+    @Inject(SecretKeys) keys: SecretKeys,
+  ) {
+    this.box = keys.box('setting-secrets');
+  }
 
   /**
    * The typed value, read now from the database; with `manager`, on that transaction's connection (code holding a
@@ -88,12 +117,29 @@ export class SettingsService {
     return undefined;
   }
 
-  /** The stored text of any key, declared or not (`settings:get`); a declared key never written gives its default. */
-  async getText(key: string): Promise<string | undefined> {
+  /**
+   * The stored text of any key, declared or not (`settings:get`); a declared key never written gives its default.
+   * A secret setting gives SECRET_MASK when set and the empty text when not, unless `reveal` (then its value in
+   * clear, or a SecretSettingError).
+   */
+  async getText(key: string, options: { reveal?: boolean } = {}): Promise<string | undefined> {
     const row = await this.settings.find(key);
-    if (row) return row.value;
     const declaration = this.registry.find(key);
+    if (declaration?.type === 'secret') {
+      if (options.reveal) return this.openSecret(key, row?.value);
+      return row?.value ? SECRET_MASK : '';
+    }
+    if (row) return row.value;
     return declaration && storedDefault(declaration);
+  }
+
+  /** The secret settings whose stored value does not open under the current SESSION_SECRET (to be entered again). */
+  async unreadableSecrets(): Promise<string[]> {
+    const rows = new Map((await this.settings.list()).map((row) => [row.key, row.value]));
+    return this.registry
+      .all()
+      .filter(({ declaration }) => declaration.type === 'secret' && !this.opens(rows.get(declaration.key)))
+      .map(({ declaration }) => declaration.key);
   }
 
   async list(): Promise<SettingResponse[]> {
@@ -130,15 +176,18 @@ export class SettingsService {
       (ctx?.user && !ctx.user.roles.includes(editableBy) && !ctx.user.roles.includes('admin'))
     )
       throw new AppException(HttpStatus.FORBIDDEN, 'core.settings.errors.not_editable', { key });
+    const secret = declaration.type === 'secret';
     const parsed = parseSetting(declaration, raw);
     if (!parsed.ok)
       throw new FieldException(
         'value',
         `core.settings.rules.${parsed.refusal.rule}`,
-        { setting: key, value: raw, ...parsed.refusal.args },
+        // A refused secret is not echoed in the message either.
+        { setting: key, value: secret ? SECRET_MASK : raw, ...parsed.refusal.args },
         HttpStatus.BAD_REQUEST,
       );
-    await this.settings.upsert(key, parsed.stored);
+    // A secret is stored sealed; the empty value (none) stays empty.
+    await this.settings.upsert(key, secret && parsed.stored ? this.box.seal(parsed.stored) : parsed.stored);
     this.cache.delete(key);
     return this.getOrFail(key);
   }
@@ -180,12 +229,38 @@ export class SettingsService {
 
   private typed(declaration: SettingDeclaration, stored: string | undefined): SettingValue {
     if (stored === undefined) return declaration.default;
+    if (declaration.type === 'secret') return this.openSecret(declaration.key, stored);
     const parsed = parseSetting(declaration, stored);
     if (parsed.ok) return parsed.value;
     this.logger.warn(
       `The stored value of ${declaration.key} ("${stored}") breaks its rule (${parsed.refusal.rule}): the default ${storedDefault(declaration)} applies; set it again`,
     );
     return declaration.default;
+  }
+
+  /** A secret setting's value in clear; the empty text when none is stored. */
+  private openSecret(key: string, stored: string | undefined): string {
+    if (!stored) return '';
+    if (!SecretBox.isSealed(stored)) {
+      // Written in clear by SQL (the migration seals the values that were there): used, and said — not its value.
+      this.logger.warn(`The secret setting ${key} is stored in clear: set it again to store it encrypted`);
+      return stored;
+    }
+    try {
+      return this.box.open(stored);
+    } catch {
+      throw new SecretSettingError(key);
+    }
+  }
+
+  private opens(stored: string | undefined): boolean {
+    if (!stored || !SecretBox.isSealed(stored)) return true;
+    try {
+      this.box.open(stored);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   private toResponse(
@@ -202,9 +277,11 @@ export class SettingsService {
         editable: false,
       };
     const { addon, declaration } = registered;
+    const secret = declaration.type === 'secret';
     return {
       key,
-      value: row?.value ?? storedDefault(declaration),
+      value: secret ? null : (row?.value ?? storedDefault(declaration)),
+      ...(secret ? { set: Boolean(row?.value), unreadable: !this.opens(row?.value) } : {}),
       updated_at: row?.updatedAt.toISOString() ?? null,
       declared: true,
       addon,

@@ -53,6 +53,8 @@ export class WebAdminController {
     }
     return this.pages.render(request, ctx, 'web/settings', {
       title: this.i18n.t('web.settings.title', ctx.lang),
+      // Secrets sealed under another SESSION_SECRET: named at the top, each to be entered again.
+      unreadable: listed.filter((s) => s.unreadable).map((s) => ({ key: s.key, id: settingAnchor(s.key) })),
       groups: [...groups].map(([addon, settings]) => ({
         addon,
         title: addon === 'base' ? this.i18n.t('web.settings.core', ctx.lang) : addon,
@@ -89,7 +91,7 @@ export class WebAdminController {
 
   @WebForm('settings')
   async setSetting(@Ctx() ctx: RequestContext, @Body() form: SettingFormDto): Promise<WebRedirect> {
-    await this.settings.set(form.key, form.value, ctx);
+    await this.settings.set(form.key, form.clear ? '' : (form.value ?? ''), ctx);
     return { url: `/web/admin/settings#${settingAnchor(form.key)}` };
   }
 
@@ -102,13 +104,18 @@ export class WebAdminController {
     const yesNo = (value: string) => t(value === '1' ? 'web.common.yes' : 'web.common.no');
     const numeric = declaration.type === 'integer' || declaration.type === 'number';
     const fallback = storedDefault(declaration);
+    const secret = declaration.type === 'secret';
     return {
+      // A secret: whether it is set (and readable), a password field to replace it, a button to clear it.
+      secret,
+      isSet: current?.set ?? false,
+      unreadable: current?.unreadable ?? false,
       key: declaration.key,
       form: `setting-${declaration.key}`,
       id: settingAnchor(declaration.key),
       description: t(declaration.description),
       unit: declaration.unit && t(declaration.unit),
-      value: current?.value ?? fallback,
+      value: secret ? '' : (current?.value ?? fallback),
       defaultText:
         declaration.type === 'boolean'
           ? yesNo(fallback)
@@ -117,11 +124,13 @@ export class WebAdminController {
             : fallback,
       range: declaration.type === 'boolean' ? '' : describeRange(declaration),
       editable: (declaration.editableBy ?? 'admin') !== 'none',
-      input: numeric
-        ? 'number'
-        : declaration.type === 'boolean' || declaration.type === 'enum'
-          ? 'select'
-          : 'text',
+      input: secret
+        ? 'secret'
+        : numeric
+          ? 'number'
+          : declaration.type === 'boolean' || declaration.type === 'enum'
+            ? 'select'
+            : 'text',
       inputType: numeric
         ? 'number'
         : declaration.type === 'url'

@@ -162,9 +162,16 @@ export class SettingFormDto {
   @MaxLength(200)
   key: string;
 
+  /** Absent when a secret setting is cleared (its password field is left empty). */
+  @IsOptional()
   @IsString()
   @MaxLength(10_000)
-  value: string;
+  value?: string;
+
+  /** A secret setting's "Clear" button: stores none. */
+  @IsOptional()
+  @IsIn(['1'])
+  clear?: string;
 }
 
 export class PreferencesFormDto {

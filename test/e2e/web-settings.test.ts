@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
+import { SecretKeys } from '../../src/database/secret-keys.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
@@ -162,5 +163,49 @@ describe('web settings page in a real browser', () => {
     assert.deepEqual(await accessibilityViolations(page), []);
     await page.goto(`${app.url}/web/admin/settings`);
     await docsScreenshot('web-settings-375', 375);
+  });
+
+  it('shows a secret setting as set or not, never its value: a password field replaces it, a button clears it', async () => {
+    const secret = 'vdms_WebSecretValue-0123456789abcdefghijklmn';
+    const id = 'setting-dead_mans_switch_client-token';
+    await page.setViewportSize({ width: 1280, height: 900 });
+    await page.goto(`${app.url}/web/admin/settings`);
+    const input = page.locator(`#${id}-value`);
+    assert.equal(await input.getAttribute('type'), 'password');
+    assert.equal((await page.locator(`#${id}-state`).textContent())!.trim(), 'Not set');
+    assert.equal(await page.locator(`form#${id} button[name=clear]`).count(), 0);
+    await input.fill(secret);
+    await Promise.all([
+      page.waitForURL(new RegExp(`/web/admin/settings#${id}$`), BOUND),
+      page.locator(`form#${id} button[type=submit]:not([name])`).click(),
+    ]);
+    assert.equal((await page.locator(`#${id}-state`).textContent())!.trim(), 'Set (hidden)');
+    assert.equal(await page.locator(`#${id}-value`).inputValue(), '');
+    assert.ok(!(await page.content()).includes(secret), 'the page holds no copy of the secret');
+    const row = await stored(db, 'dead_mans_switch_client.token');
+    assert.match(row, /^v1:/);
+    assert.ok(!(await page.content()).includes(row), 'nor its sealed form');
+    assert.deepEqual(await accessibilityViolations(page), []);
+
+    // Sealed under another SESSION_SECRET: named at the top of the page and on its row.
+    await query(db, "UPDATE setting SET value = $1 WHERE key = 'dead_mans_switch_client.token'", [
+      new SecretKeys('a-previous-session-secret-0123456789abcdef').box('setting-secrets').seal(secret),
+    ]);
+    await page.goto(`${app.url}/web/admin/settings`);
+    assert.match(
+      (await page.locator('#settings-unreadable').textContent())!,
+      /dead_mans_switch_client\.token/,
+    );
+    assert.match((await page.locator(`#${id}-state`).textContent())!, /Cannot be decrypted: enter it again/);
+    assert.deepEqual(await accessibilityViolations(page), []);
+
+    // Cleared without typing anything: the empty field's "required" does not stop the clear button.
+    await Promise.all([
+      page.waitForURL(new RegExp(`/web/admin/settings#${id}$`), BOUND),
+      page.locator(`form#${id} button[name=clear]`).click(),
+    ]);
+    assert.equal((await page.locator(`#${id}-state`).textContent())!.trim(), 'Not set');
+    assert.equal(await page.locator('#settings-unreadable').count(), 0);
+    assert.equal(await stored(db, 'dead_mans_switch_client.token'), '');
   });
 });

@@ -6,6 +6,7 @@ import { defineSetting } from '../../src/settings/setting-definition.js';
 import type { Setting } from '../../src/settings/setting.entity.js';
 import { SettingsRegistry } from '../../src/settings/settings-registry.js';
 import type { SettingsRepository } from '../../src/settings/settings.repository.js';
+import { SecretKeys } from '../../src/database/secret-keys.js';
 import { SettingsService } from '../../src/settings/settings.service.js';
 
 const at = new Date('2026-01-02T03:04:05Z');
@@ -19,6 +20,7 @@ const INTERVAL = defineSetting.integer({
 });
 const BASE_URL = defineSetting.url({ key: 'web.base_url', default: '', optional: true, description: 'd' });
 const UUID = defineSetting.uuid({ key: 'database.uuid', default: '', editableBy: 'none', description: 'd' });
+const TOKEN = defineSetting.secret({ key: 'demo.token', maxLength: 20, description: 'd' });
 
 function settingsWith(rows: Map<string, string>) {
   const repository = {
@@ -36,9 +38,16 @@ function settingsWith(rows: Map<string, string>) {
   };
   const registry = new SettingsRegistry([
     { name: 'base', settings: [UUID, BASE_URL] },
-    { name: 'demo', settings: [INTERVAL] },
+    { name: 'demo', settings: [INTERVAL, TOKEN] },
   ]);
-  return { repository, service: new SettingsService(repository as unknown as SettingsRepository, registry) };
+  return {
+    repository,
+    service: new SettingsService(
+      repository as unknown as SettingsRepository,
+      registry,
+      new SecretKeys('unit-test-master-secret'),
+    ),
+  };
 }
 
 describe('SettingsService (unit)', () => {
@@ -121,6 +130,7 @@ describe('SettingsService (unit)', () => {
         ['database.uuid', '', true, false],
         ['web.base_url', '', true, true],
         ['demo.interval', '900', true, true],
+        ['demo.token', null, true, true],
         ['old.addon_key', 'x', false, false],
       ],
     );
@@ -139,5 +149,37 @@ describe('SettingsService (unit)', () => {
       { 'web.base_url': '', 'demo.interval': '900' },
       manager,
     ]);
+  });
+
+  it('seals a secret setting, opens it for its reader, masks it everywhere else; the empty value clears it', async () => {
+    const rows = new Map<string, string>();
+    const { service } = settingsWith(rows);
+    const saved = await service.set('demo.token', '  s3cr3t-value ');
+    assert.deepEqual([saved.value, saved.set, saved.unreadable], [null, true, false]);
+    assert.match(rows.get('demo.token')!, /^v1:/);
+    assert.equal(
+      new SecretKeys('unit-test-master-secret').box('setting-secrets').open(rows.get('demo.token')!),
+      's3cr3t-value',
+    );
+    assert.equal(await service.get(TOKEN), 's3cr3t-value');
+    assert.equal(await service.getText('demo.token'), '********');
+    assert.equal(await service.getText('demo.token', { reveal: true }), 's3cr3t-value');
+    assert.ok(!JSON.stringify(await service.list()).includes('s3cr3t-value'));
+    await assert.rejects(service.set('demo.token', 's3cr3t-value-much-too-long'), (error: FieldException) => {
+      assert.ok(!JSON.stringify(error.args).includes('s3cr3t'));
+      return true;
+    });
+    assert.equal((await service.set('demo.token', '')).set, false);
+    assert.equal(rows.get('demo.token'), '');
+    assert.equal(await service.get(TOKEN), '');
+    assert.equal(await service.getText('demo.token'), '');
+  });
+
+  it('names a secret that does not open under this master secret instead of reading it as empty', async () => {
+    const sealed = new SecretKeys('another-master-secret').box('setting-secrets').seal('old');
+    const { service } = settingsWith(new Map([['demo.token', sealed]]));
+    await assert.rejects(service.get(TOKEN), /demo\.token cannot be decrypted: SESSION_SECRET changed/);
+    assert.deepEqual(await service.unreadableSecrets(), ['demo.token']);
+    assert.equal((await service.getOrFail('demo.token')).unreadable, true);
   });
 });
