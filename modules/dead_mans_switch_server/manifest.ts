@@ -51,6 +51,7 @@ import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.reposi
 import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
 import { DeadMansSwitchServerRegistrationAbuse1733460000000 } from './migrations/1733460000000-dead_mans_switch_server-registration-abuse.js';
 import { DeadMansSwitchServerCloneDetection1733470000000 } from './migrations/1733470000000-dead_mans_switch_server-clone-detection.js';
+import { DeadMansSwitchServerDependenciesRuns1733485000000 } from './migrations/1733485000000-dead_mans_switch_server-dependencies-runs.js';
 import { PROBE_SETTING, PROBE_SUBTYPES } from './probes/probe-settings.js';
 import { ProbeRetentionTask } from './probes/probe-retention.task.js';
 import { ProbeRunnerTask } from './probes/probe-runner.task.js';
@@ -71,6 +72,11 @@ import { LogPartitionsTask } from './logs/log-partitions.task.js';
 import { LogRollupTask } from './logs/log-rollup.task.js';
 import { LogRetentionTask } from './logs/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
+import { InstanceDependenciesRepository } from './dependencies/instance-dependencies.repository.js';
+import { InstanceDependenciesService } from './dependencies/instance-dependencies.service.js';
+import { JobRunsRepository } from './runs/job-runs.repository.js';
+import { JobRunsService } from './runs/job-runs.service.js';
+import { RunTimingService } from './runs/run-timing.service.js';
 
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
@@ -91,6 +97,7 @@ export const manifest = defineAddon({
     DeadMansSwitchServerIgnoredStatistics1733450000000,
     DeadMansSwitchServerRegistrationAbuse1733460000000,
     DeadMansSwitchServerCloneDetection1733470000000,
+    DeadMansSwitchServerDependenciesRuns1733485000000,
   ],
   settings: [...Object.values(DMS_SETTINGS), ...Object.values(PROBE_SETTING)],
   seed: {
@@ -186,6 +193,12 @@ export const manifest = defineAddon({
     ProbeSecretsRepository,
     ProbeMetrics,
     ProbesService,
+    // Dependencies (suppression) and job-run timing.
+    InstanceDependenciesRepository,
+    InstanceDependenciesService,
+    JobRunsRepository,
+    JobRunsService,
+    RunTimingService,
   ],
   // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
   publicEndpoints: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path, bodyLimit: MAX_BODY_BYTES })),
