@@ -206,7 +206,7 @@ export interface InstanceResponse {
   next_in: number | null;
   /** When the instance cancelled itself (it stays suspended until a manager activates it). */
   cancelled_at: string | null;
-  /** Whether alive, cancel and event for this instance need its check-in token (the token itself is never shown). */
+  /** Whether alive, cancel, event and start for this instance need its check-in token (the token itself is never shown). */
   has_checkin_token: boolean;
   /**
    * When check-ins of this uuid were first seen coming from two sources in turn (a restored or cloned database
@@ -300,7 +300,7 @@ export const toInstanceResponse = (
 /** A new check-in token: shown once, in this answer; the server keeps only its hash. */
 export interface CheckInTokenResponse {
   token: string;
-  /** The header that carries it on `/dead_mans_switch/alive`, `/cancel` and `/event`. */
+  /** The header that carries it on `/dead_mans_switch/alive`, `/cancel`, `/event` and `/start`. */
   header: string;
   instance: InstanceResponse;
 }
