@@ -63,8 +63,6 @@ export class WatchdogService {
     const now = this.clock.now();
     const report: PassReport = { alerts: 0, graced: 0 };
     await this.handleGap(now, report);
-    // Dependents whose ancestor is back are due now: this pass alerts those still down.
-    await this.database.transaction((manager) => this.dependencies.wakeReleased(now, manager));
     // Read before any instance is claimed, so that every worker holds back the same followers' e-mails.
     const pass: Pass = {
       now,
@@ -189,6 +187,9 @@ export class WatchdogService {
     const threshold = await this.settings.get(DMS_SETTINGS.watchdogGapSeconds);
     await this.database.transaction(async (manager) => {
       const previous = await this.watchdog.recordPass(now, manager);
+      // Dependents whose ancestor is back are due now: this pass alerts those still down (one statement, in the
+      // pass's first transaction rather than one of its own).
+      await this.dependencies.wakeReleased(now, manager);
       if (!previous) return;
       if (!isGap(previous, now, threshold)) return;
       const gap = (now.getTime() - previous.getTime()) / 1000;
