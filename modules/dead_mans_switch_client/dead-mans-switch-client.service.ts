@@ -18,7 +18,12 @@ import { CheckInError } from './check-in.error.js';
 import { backoffSeconds, nextAttemptAt } from './check-in.schedule.js';
 import { CLIENT_SETTINGS, URL_ENV } from './client-settings.js';
 import { HostRepository, type CpuSample } from './host.repository.js';
-import { redactUrl, SwitchServerRepository, type CheckInParams } from './switch-server.repository.js';
+import {
+  redactUrl,
+  startUrl,
+  SwitchServerRepository,
+  type CheckInParams,
+} from './switch-server.repository.js';
 
 /** "Active users" are those seen within this window, as Odoo's bus presence counts them. */
 const ACTIVE_USER_WINDOW_MS = 5 * 60_000;
@@ -138,6 +143,27 @@ export class DeadMansSwitchClientService {
     const configuration = await this.configuration();
     await this.states.claimNow(now, this.claimEnd(now, configuration));
     return this.attempt(now, configuration);
+  }
+
+  /**
+   * Tells the server a job run starts (`npx vigil dms:start`; Vigil's `POST /dead_mans_switch/start`): the next
+   * check-in ends the run and the server times it. Optional and separate from the schedule: it is not a check-in.
+   * Throws a CheckInError on failure.
+   */
+  async sendStart(): Promise<{ url: string; answer: unknown }> {
+    const configuration = await this.configuration();
+    if (!configuration.url) throw new CheckInError(NO_URL, { env: URL_ENV });
+    const uuid = await this.settings.get(DATABASE_UUID_SETTING);
+    if (!uuid) throw new CheckInError('dead_mans_switch_client.errors.no_database_uuid');
+    const url = startUrl(configuration.url);
+    const answer = await this.server.alive(
+      url,
+      { database_uuid: uuid },
+      configuration.sendTimeoutSeconds,
+      configuration.token,
+    );
+    this.logger.log(`Told ${redactUrl(url)} that a job run starts`);
+    return { url: redactUrl(url), answer };
   }
 
   /** `sendNow` for an administrator over HTTP: a failure becomes a translated 502. */

@@ -3,6 +3,7 @@ import { CheckInState } from './check-in-state.entity.js';
 import { CheckInTask } from './check-in.task.js';
 import { CHECK_IN_TASK, CLIENT_SETTINGS, TASK_PERIOD } from './client-settings.js';
 import { dmsAliveCommand } from './dms-alive.command.js';
+import { dmsStartCommand } from './dms-start.command.js';
 import { CheckInStateRepository } from './check-in-state.repository.js';
 import { DeadMansSwitchClientController } from './dead-mans-switch-client.controller.js';
 import { DeadMansSwitchClientService } from './dead-mans-switch-client.service.js';
@@ -26,7 +27,7 @@ export const manifest = defineAddon({
   tasks: [{ id: CHECK_IN_TASK, everySeconds: TASK_PERIOD, provider: CheckInTask }],
   statistics: [SystemStatisticsProvider],
   checks: [serverUrlCheck],
-  commands: [dmsAliveCommand],
+  commands: [dmsAliveCommand, dmsStartCommand],
   controllers: [DeadMansSwitchClientController],
   providers: [CheckInStateRepository, SwitchServerRepository, HostRepository, DeadMansSwitchClientService],
 });

@@ -18,6 +18,22 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * Where a job run's start is told, from the check-in URL: `…/dead_mans_switch/alive` → `…/dead_mans_switch/start`
+ * (Vigil's server); any other URL gets `/start` appended (healthchecks.io's convention).
+ */
+export function startUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.pathname = /\/alive\/?$/.test(parsed.pathname)
+      ? parsed.pathname.replace(/\/alive\/?$/, '/start')
+      : `${parsed.pathname.replace(/\/$/, '')}/start`;
+    return parsed.toString();
+  } catch {
+    return url;
+  }
+}
+
 function reasonOf(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));

@@ -96,6 +96,15 @@ export class ProbesRepository {
     return rows.length > 0;
   }
 
+  /** How many active probes of the instance are down (what the server's dependencies read as `probes_down`). */
+  async countDown(instanceId: number, manager: EntityManager): Promise<number> {
+    const [{ count }] = await manager.query<{ count: number }[]>(
+      `SELECT count(*)::int AS count FROM dead_mans_switch_probe WHERE instance_id = $1 AND active AND state = 'down'`,
+      [instanceId],
+    );
+    return count;
+  }
+
   async find(id: number, manager?: EntityManager): Promise<ProbeRow | undefined> {
     const [row] = await (manager ?? this.db.manager).query<ProbeRow[]>(
       `SELECT ${COLUMNS} FROM dead_mans_switch_probe WHERE id = $1`,

@@ -18,6 +18,7 @@ import {
 } from '../../src/index.js';
 import { instanceDisplayName } from '../dead_mans_switch_server/instance-names.repository.js';
 import { INSTANCE_MODEL } from '../dead_mans_switch_server/settings.js';
+import { InstanceDependenciesService } from '../dead_mans_switch_server/dependencies/instance-dependencies.service.js';
 import { ProbeAddressRefused } from './probe-address.js';
 import { ProbeMetrics } from './probe-metrics.service.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';
@@ -99,6 +100,7 @@ export class ProbesService {
     @Inject(Database) private readonly database: Database,
     @Inject(ProbeMetrics) private readonly metrics: ProbeMetrics,
     @Inject(ProbeSecretsRepository) secretsRepository: ProbeSecretsRepository,
+    @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
   ) {
     this.secrets = new ProbeSecrets(config, secretsRepository);
   }
@@ -157,11 +159,24 @@ export class ProbesService {
       },
       this.clock.now(),
     );
+    await this.syncProbesDown(before.instance_id);
     return this.get(_ctx, id);
   }
 
   async delete(_ctx: RequestContext, id: number): Promise<void> {
+    const probe = await this.probes.find(id);
     if (!(await this.probes.delete(id))) throw notFound(PROBE_MODEL, id);
+    if (probe) await this.syncProbesDown(probe.instance_id);
+  }
+
+  /** The server's dependencies count the instance's probes down (a deactivated or deleted one no longer is). */
+  private async syncProbesDown(instanceId: number, manager?: EntityManager): Promise<void> {
+    if (!manager) return this.database.transaction((m) => this.syncProbesDown(instanceId, m));
+    await this.dependencies.setProbesDown(
+      instanceId,
+      await this.probes.countDown(instanceId, manager),
+      manager,
+    );
   }
 
   /** Deletes a probe of the given instance (the web page's form names both). */
@@ -280,6 +295,7 @@ export class ProbesService {
       const result = await this.probes.record(current, outcome, at, update, worker !== null, manager);
       this.metrics.ran(probe.kind, outcome.ok, outcome.latencyMs);
       if (decision.alert) {
+        await this.syncProbesDown(probe.instance_id, manager);
         await this.alert(current, decision.alert, decision.consecutiveFailures, outcome, manager);
         this.logger.warn(
           `Probe ${probe.id} (${current.name}) of instance ${probe.instance_id} is ${decision.alert}: ${outcome.detail}`,
@@ -298,6 +314,26 @@ export class ProbesService {
   ): Promise<void> {
     const name = await instanceDisplayName(probe.instance_id, manager);
     const args = { name, probe: probe.name, kind: probe.kind, count: failures, detail: outcome.detail };
+    // An ancestor of the instance is down (a host, a VPN): an internal note, not an alert to the followers.
+    const parent = await this.dependencies.suppressingAncestor(probe.instance_id, manager);
+    if (parent) {
+      await this.chatter.log(
+        systemContext(),
+        { model: INSTANCE_MODEL, id: probe.instance_id },
+        {
+          body: {
+            key: 'dead_mans_switch_server.dependencies.probe_suppressed_note',
+            args: {
+              ...args,
+              parent,
+              alert: { key: `dead_mans_switch_server.probes.alerts.${kind}_body`, args },
+            },
+          },
+        },
+        manager,
+      );
+      return;
+    }
     await this.chatter.post(
       systemContext(),
       { model: INSTANCE_MODEL, id: probe.instance_id },

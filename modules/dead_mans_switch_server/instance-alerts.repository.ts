@@ -20,6 +20,9 @@ export interface AlertTarget {
   down_at: Date | null;
   /** Reminders posted since that down alert. */
   reminders: number;
+  /** The job run in progress (job-run timing), and how long it may take. */
+  run_started_at: Date | null;
+  run_timeout: number | null;
 }
 
 /** Alert ids before a reader's cursor that `transitionsAfter` reads again if they are recent. */
@@ -32,6 +35,7 @@ export class InstanceAlertsRepository {
   async targets(ids: number[], manager: EntityManager): Promise<Map<number, AlertTarget>> {
     const rows = await manager.query<AlertTarget[]>(
       `SELECT i.id, i.last_seen, i.alive_max_delay, i.next_in, i.expect_cron, i.expect_time_zone, i.expect_grace,
+              i.run_started_at, i.run_timeout,
               ${DISPLAY_NAME_COLUMNS}, d.created_at AS down_at,
               (SELECT count(*)::int FROM dead_mans_switch_alert r
                 WHERE r.instance_id = i.id AND r.kind = 'reminder' AND r.created_at >= d.created_at) AS reminders

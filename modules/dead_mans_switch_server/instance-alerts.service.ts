@@ -16,6 +16,8 @@ import {
 } from './instance-alerts.repository.js';
 import { displayName, instanceDisplayName } from './instance-names.repository.js';
 import type { EventLevel } from './instance-event.entity.js';
+import { InstanceDependenciesService } from './dependencies/instance-dependencies.service.js';
+import type { SuppressedChild } from './dependencies/instance-dependencies.repository.js';
 import { INSTANCE_MODEL, SUBTYPE_CANCELLED, SUBTYPE_DOWN, SUBTYPE_EVENT, SUBTYPE_UP } from './settings.js';
 
 const SUBTYPES: Record<AlertKind, string> = { down: SUBTYPE_DOWN, reminder: SUBTYPE_DOWN, up: SUBTYPE_UP };
@@ -60,8 +62,22 @@ export function alertText(
   // Keys of their own (not `down_body`, `reminder_subject`, `reminder_body`): messages stored before keep theirs,
   // with the arguments they were stored with.
   const seenOrNever = lastSeen ? 'seen' : 'never';
+  const runStarted = instance.run_started_at ? new Date(instance.run_started_at) : null;
   switch (kind) {
     case 'down':
+      // A job run that started and did not finish in time (job-run timing).
+      if (
+        runStarted &&
+        instance.run_timeout !== null &&
+        secondsBetween(runStarted, at) >= instance.run_timeout
+      )
+        return {
+          subject: { key: `${ALERTS}.down_subject`, args: { name } },
+          body: {
+            key: `${ALERTS}.down_body_run`,
+            args: { name, started: runStarted.toISOString(), timeout: instance.run_timeout },
+          },
+        };
       return {
         subject: { key: `${ALERTS}.down_subject`, args: { name } },
         body: { key: `${ALERTS}.down_body_${seenOrNever}`, args: { name, ...seen, expected } },
@@ -88,6 +104,22 @@ export function alertText(
   }
 }
 
+/** An alert of an instance that silences dependents names them (down and reminders: silenced; up: still down). */
+export function withSuppressed(
+  text: { subject: Translatable; body: Translatable },
+  kind: AlertKind,
+  children: SuppressedChild[],
+): { subject: Translatable; body: Translatable } {
+  if (children.length === 0) return text;
+  return {
+    subject: text.subject,
+    body: {
+      key: `${ALERTS}.${kind === 'up' ? 'with_suppressed_up' : 'with_suppressed'}`,
+      args: { text: text.body, count: children.length, names: children.map((c) => c.name).join(', ') },
+    },
+  };
+}
+
 /**
  * What the instance tells its followers, through the chatter: the down alert, its reminders and the recovery
  * message, and the tracking of management changes. Every method writes in the caller's transaction
@@ -98,6 +130,7 @@ export class InstanceAlertsService {
   constructor(
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(InstanceAlertsRepository) private readonly alertRows: InstanceAlertsRepository,
+    @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
   ) {}
 
   /** The newest alert's id, in the caller's transaction: where a reader of the transitions starts. */
@@ -139,11 +172,23 @@ export class InstanceAlertsService {
       alerts.map((a) => a.instanceId),
       manager,
     );
+    // The dependents an instance's outage silences: listed in its down alert, reminders and recovery.
+    const silenced = await this.dependencies.suppressedChildren(
+      alerts.filter((a) => a.kind !== 'up').map((a) => a.instanceId),
+      manager,
+      at,
+    );
+    for (const [id, children] of await this.dependencies.suppressedChildren(
+      alerts.filter((a) => a.kind === 'up').map((a) => a.instanceId),
+      manager,
+    ))
+      silenced.set(id, children);
     const posted = await this.chatter.postMany(
       systemContext(),
       alerts.map(({ kind, instanceId }) => {
         const instance = instances.get(instanceId)!;
-        const text = alertText(kind, instance, at);
+        const children = silenced.get(instanceId) ?? [];
+        const text = withSuppressed(alertText(kind, instance, at), kind, children);
         const downAt = instance.down_at ? new Date(instance.down_at) : null;
         return {
           thread: { model: INSTANCE_MODEL, id: instanceId },
@@ -165,6 +210,7 @@ export class InstanceAlertsService {
               reminder: kind === 'reminder' ? instance.reminders + 1 : null,
               down_at: kind === 'down' ? at.toISOString() : (downAt?.toISOString() ?? null),
               downtime: kind === 'up' && downAt ? secondsBetween(downAt, at) : null,
+              suppressed_children: children.map((c) => c.name),
             },
           },
         };
@@ -222,6 +268,27 @@ export class InstanceAlertsService {
           message: event.message,
           received_at: event.receivedAt.toISOString(),
         },
+      },
+      manager,
+    );
+  }
+
+  /** A finished job run outside its bounds (job-run timing): posted to the followers as an event. */
+  async runDuration(
+    instanceId: number,
+    run: { kind: 'fast' | 'slow'; seconds: number; bound: number },
+    manager: EntityManager,
+  ): Promise<void> {
+    const name = await instanceDisplayName(instanceId, manager);
+    const args = { name, seconds: run.seconds, bound: run.bound };
+    await this.chatter.post(
+      systemContext(),
+      { model: INSTANCE_MODEL, id: instanceId },
+      {
+        subtype: SUBTYPE_EVENT,
+        type: 'notification',
+        subject: { key: `${ALERTS}.run_too_${run.kind}_subject`, args },
+        body: { key: `${ALERTS}.run_too_${run.kind}_body`, args },
       },
       manager,
     );

@@ -120,6 +120,40 @@ export class Instance {
   @Column('bytea', { nullable: true, select: false })
   checkinTokenHash: Buffer | null;
 
+  /** The instance this one depends on (a host, a VPN): while it is down, this one's alerts are suppressed. */
+  @Column('integer', { nullable: true })
+  dependsOnId: number | null;
+
+  /** How many of its probes are down (set by the probes addon through `InstanceDependenciesService`). */
+  @Column('integer', { default: 0 })
+  probesDown: number;
+
+  /** Down without an alert because this ancestor was down, and since when; null when not suppressed. */
+  @Column('integer', { nullable: true })
+  suppressedById: number | null;
+
+  @Column('timestamptz', { nullable: true })
+  suppressedAt: Date | null;
+
+  /** Job-run timing: when the run in progress started (`POST /dead_mans_switch/start`); null when none is. */
+  @Column('timestamptz', { nullable: true })
+  runStartedAt: Date | null;
+
+  /** Seconds a started run may take before the instance is down; null: no timeout. */
+  @Column('integer', { nullable: true })
+  runTimeout: number | null;
+
+  /** Bounds of a finished run's duration, in seconds: outside them, an alert; null: no bound. */
+  @Column('integer', { nullable: true })
+  runMinSeconds: number | null;
+
+  @Column('integer', { nullable: true })
+  runMaxSeconds: number | null;
+
+  /** How long the last finished run took, in seconds. */
+  @Column('double precision', { nullable: true })
+  lastRunSeconds: number | null;
+
   @CreateDateColumn({ type: 'timestamptz' })
   createdAt: Date;
 

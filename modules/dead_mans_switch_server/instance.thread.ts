@@ -20,6 +20,11 @@ export const INSTANCE_THREAD: ThreadDefinition = {
     },
     { field: 'partnerId', label: 'dead_mans_switch_server.fields.partner_id', format: partnerName },
     { field: 'userId', label: 'dead_mans_switch_server.fields.user_id', format: 'user' },
+    {
+      field: 'dependsOnId',
+      label: 'dead_mans_switch_server.fields.depends_on_id',
+      format: (value, manager) => instanceDisplayName(Number(value), manager),
+    },
     // Not a column: the alerts log its changes (late → down, down → up) themselves.
     {
       field: 'health',

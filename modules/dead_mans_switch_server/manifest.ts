@@ -44,6 +44,7 @@ import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.reposi
 import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
 import { DeadMansSwitchServerRegistrationAbuse1733460000000 } from './migrations/1733460000000-dead_mans_switch_server-registration-abuse.js';
 import { DeadMansSwitchServerCloneDetection1733470000000 } from './migrations/1733470000000-dead_mans_switch_server-clone-detection.js';
+import { DeadMansSwitchServerDependenciesRuns1733485000000 } from './migrations/1733485000000-dead_mans_switch_server-dependencies-runs.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
 import { NewInstancePurgeTask } from './instances/new-instance-purge.task.js';
 import {
@@ -63,6 +64,11 @@ import { LogRetentionTask } from './logs/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
 import { AvailabilityRepository } from './availability/availability.repository.js';
 import { AvailabilityService } from './availability/availability.service.js';
+import { InstanceDependenciesRepository } from './dependencies/instance-dependencies.repository.js';
+import { InstanceDependenciesService } from './dependencies/instance-dependencies.service.js';
+import { JobRunsRepository } from './runs/job-runs.repository.js';
+import { JobRunsService } from './runs/job-runs.service.js';
+import { RunTimingService } from './runs/run-timing.service.js';
 
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
@@ -81,6 +87,7 @@ export const manifest = defineAddon({
     DeadMansSwitchServerIgnoredStatistics1733450000000,
     DeadMansSwitchServerRegistrationAbuse1733460000000,
     DeadMansSwitchServerCloneDetection1733470000000,
+    DeadMansSwitchServerDependenciesRuns1733485000000,
   ],
   settings: Object.values(DMS_SETTINGS),
   seed: {
@@ -171,6 +178,12 @@ export const manifest = defineAddon({
     // Availability over a period (down/up alerts, maintenance), read by report addons.
     AvailabilityRepository,
     AvailabilityService,
+    // Dependencies (suppression) and job-run timing.
+    InstanceDependenciesRepository,
+    InstanceDependenciesService,
+    JobRunsRepository,
+    JobRunsService,
+    RunTimingService,
   ],
   // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
   publicEndpoints: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path, bodyLimit: MAX_BODY_BYTES })),

@@ -140,6 +140,7 @@ export const INSTANCE_ENDPOINTS = [
   '/dead_mans_switch/alive',
   '/dead_mans_switch/cancel',
   '/dead_mans_switch/event',
+  '/dead_mans_switch/start',
 ] as const;
 
 /** The thread model of instances and the external ids of their subtypes. */

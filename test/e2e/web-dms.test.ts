@@ -12,7 +12,7 @@ import { ProbesService } from '../../modules/dead_mans_switch_probes/probes.serv
 import { postAlive, newUuid, instanceByUuid } from '../../modules/dead_mans_switch_server/tests/helpers.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
-import { cloneTemplate, dropDatabase } from '../harness/database.js';
+import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 import { newPartner, newUser, type NewUser } from '../harness/factories.js';
 
 /** A bound against a hang only: every wait below ends on an event (a navigation, a selector). */
@@ -551,5 +551,59 @@ describe('dead man switch web pages in a real browser', () => {
       assert.equal(await card.locator('p.truncate').getAttribute('title'), 'd'.repeat(197));
       if (width === 375) await noHorizontalScroll();
     }
+  });
+  it('sets a dependency and job-run timing from the instance page (a cycle refused next to its field) and lists suppressed dependents', async () => {
+    const instances = app.get(InstancesService);
+    const ctx = systemContext();
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await instances.update(ctx, ids.late, { depends_on_id: ids.charted });
+    await page.goto(`${app.url}/web/instances/${ids.charted}`);
+    const card = page.getByRole('region', { name: 'Dependency' });
+    await card.getByLabel('Depends on').selectOption(String(ids.late));
+    await card.getByLabel('Run timeout (seconds)').fill('120');
+    const refused = page.waitForResponse((r) => r.url().endsWith('/dependency'), BOUND);
+    await card.getByRole('button', { name: 'Save' }).click();
+    assert.equal((await refused).status(), 400);
+    await fieldError('dependency', 'depends_on_id').waitFor(BOUND);
+    const late = (await instances.get(ctx, ids.late)).display_name;
+    const charted = (await instances.get(ctx, ids.charted)).display_name;
+    assert.equal(
+      ((await fieldError('dependency', 'depends_on_id').textContent()) ?? '').includes(
+        `cycle: ${charted} → ${late} → ${charted}`,
+      ),
+      true,
+    );
+    assert.equal(await card.getByLabel('Run timeout (seconds)').inputValue(), '120');
+    assert.equal((await instances.get(ctx, ids.charted)).depends_on_id, null);
+
+    await card.getByLabel('Depends on').selectOption('');
+    await card.getByLabel('Run timeout (seconds)').fill('120');
+    await card.getByLabel('Longest expected run (seconds)').fill('600');
+    await card.getByRole('button', { name: 'Save' }).click();
+    await page.waitForURL(/#instance-dependency-card$/, BOUND);
+    const saved = await instances.get(ctx, ids.charted);
+    assert.deepEqual([saved.run_timeout, saved.run_min_seconds, saved.run_max_seconds], [120, null, 600]);
+
+    // A dependent down while its parent is (as the watchdog leaves it): listed on the parent, a notice on itself.
+    await query(
+      db,
+      'UPDATE dead_mans_switch_instance SET suppressed_by_id = $1, suppressed_at = $2 WHERE id = $3',
+      [ids.charted, clock.now(), ids.late],
+    );
+    await page.goto(`${app.url}/web/instances/${ids.charted}`);
+    assert.equal((await page.locator('#suppressed-children a').textContent())?.trim(), late);
+    assert.deepEqual(await accessibilityViolations(page), []);
+    await page.goto(`${app.url}/web/instances/${ids.late}`);
+    await page.locator('#suppressed-by').waitFor(BOUND);
+    assert.equal(
+      await page.getByRole('region', { name: 'Dependency' }).getByLabel('Depends on').inputValue(),
+      String(ids.charted),
+    );
+    await query(
+      db,
+      'UPDATE dead_mans_switch_instance SET suppressed_by_id = NULL, suppressed_at = NULL WHERE id = $1',
+      [ids.late],
+    );
+    await instances.update(ctx, ids.late, { depends_on_id: null });
   });
 });

@@ -217,6 +217,22 @@ describe('dead_mans_switch_client: check-ins', () => {
     assert.equal(server.requests.length, 2);
   });
 
+  it('tells a job run start on demand, at the start URL beside the alive one, with the uuid only', async () => {
+    const outcome = await client.sendStart();
+    assert.equal(outcome.url, `${server.url}/dead_mans_switch/start`);
+    assert.equal(server.requests.length, 1);
+    assert.equal(server.requests[0].path, '/dead_mans_switch/start');
+    assert.deepEqual(Object.keys(server.requests[0].json.params), ['database_uuid']);
+    assert.equal(server.requests[0].json.method, 'call');
+    // Not a check-in: the schedule still sends one.
+    assert.equal(await runTask(), true);
+    assert.equal(server.requests[1].path, '/dead_mans_switch/alive');
+    // Another server's URL (healthchecks.io) gets /start appended.
+    await setting('dead_mans_switch_client.url', `${server.url}/ping/abc`);
+    await client.sendStart();
+    assert.equal(server.requests[2].path, '/ping/abc/start');
+  });
+
   it('sends credentials in the URL as basic authentication and never shows the password', async () => {
     await setting('dead_mans_switch_client.url', aliveUrl.replace('http://', 'http://vigil:s3cret@'));
     await runTask();

@@ -8,6 +8,7 @@ import { InstanceEventsService } from '../events/instance-events.service.js';
 import { CHECKIN_TOKEN_HEADER, presentedToken } from './checkin-token.js';
 import { CheckInService } from './checkin.service.js';
 import { InstanceCancelService } from './instance-cancel.service.js';
+import { JobRunsService } from '../runs/job-runs.service.js';
 
 /** The check-in token the request carries, if any (`X-Vigil-Token`). */
 const tokenOf = (request: FastifyRequest) =>
@@ -26,6 +27,7 @@ export class AliveController {
     @Inject(CheckInService) private readonly checkIns: CheckInService,
     @Inject(InstanceCancelService) private readonly cancels: InstanceCancelService,
     @Inject(InstanceEventsService) private readonly events: InstanceEventsService,
+    @Inject(JobRunsService) private readonly runs: JobRunsService,
   ) {}
 
   @Post('alive')
@@ -69,5 +71,21 @@ export class AliveController {
   @ApiBody({ schema: { type: 'object' } })
   event(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: FastifyRequest) {
     return this.events.receive(ctx, body, sourceAddress(request.ip), tokenOf(request));
+  }
+
+  @Post('start')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'A job run starts (no authentication)',
+    description:
+      '`{"database_uuid": …}`, JSON-RPC or plain JSON: a run of the job the instance stands for began; the next ' +
+      "check-in (`alive`) ends it and its duration is recorded. A run that does not end within the instance's " +
+      '`run_timeout` makes it down; one outside `run_min_seconds`..`run_max_seconds` posts an alert event. ' +
+      'Optional: clients that never send it are timed by their check-ins alone.' +
+      TOKEN_NOTE,
+  })
+  @ApiBody({ schema: { type: 'object' } })
+  start(@Ctx() ctx: RequestContext, @Body() body: unknown, @Req() request: FastifyRequest) {
+    return this.runs.start(ctx, body, sourceAddress(request.ip), tokenOf(request));
   }
 }

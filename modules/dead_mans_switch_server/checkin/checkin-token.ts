@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { HttpStatus } from '@nestjs/common';
 import { AppException } from '../../../src/index.js';
 
-/** The request header that carries an instance's check-in token on alive, cancel and event. */
+/** The request header that carries an instance's check-in token on alive, cancel, event and start. */
 export const CHECKIN_TOKEN_HEADER = 'X-Vigil-Token';
 
 /** A new token: 256 random bits, URL-safe, with a prefix that secret scanners and people recognise. */

@@ -44,6 +44,10 @@ export interface LockedInstance extends KnownInstance {
   source_changed_at: Date | null;
   possible_copy_since: Date | null;
   source_key: string | null;
+  /** The ancestor that suppressed its outage (dependencies): its recovery tells no one. */
+  suppressed_by_id: number | null;
+  /** The job run in progress (job-run timing): this check-in finishes it. */
+  run_started_at: Date | null;
 }
 
 // $1 uuid, $2 received at, $3..$11 the statistics, $12 next_in: the parameters every statement below shares.
@@ -84,8 +88,8 @@ const LOG_VALUES = `$2::timestamptz, $3::double precision, $4::double precision,
 /**
  * The common case of a check-in as one named statement: a known instance that is not down moves its deadline,
  * keeps its statistics and gets its log row. Returns no row for an unknown uuid, a down instance or one with a
- * cron expectation without `next_in` (croner computes its deadline), or one with a check-in token (the full
- * transaction checks it). Exported for the benchmark's reference server, which runs exactly this statement.
+ * cron expectation without `next_in` (croner computes its deadline), one with a check-in token (the full
+ * transaction checks it) or a job run in progress (the full transaction times it). Exported for the benchmark's reference server, which runs exactly this statement.
  */
 export function quickCheckInQuery(
   checkIn: CheckIn,
@@ -99,7 +103,7 @@ export function quickCheckInQuery(
     text: `WITH checked AS (
        UPDATE dead_mans_switch_instance SET ${setLast()}
        WHERE database_uuid = $1::uuid AND NOT ${recoversSql()} AND ${delayDecidesSql('', '$12::integer')}
-         AND checkin_token_hash IS NULL
+         AND checkin_token_hash IS NULL AND run_started_at IS NULL
          AND ($13::inet IS NULL OR last_source IS NOT DISTINCT FROM ${sourceKeySql('$13')})
        RETURNING id, state)
      , logged AS (${INSERT_LOG} SELECT id, ${LOG_VALUES} FROM checked)
@@ -117,8 +121,9 @@ export class CheckInRepository {
   /**
    * The common case in one statement (one implicit transaction, committed when it returns): a known instance
    * that is not down moves its deadline, keeps its statistics and gets its log row. Returns nothing for an
-   * unknown uuid, a down instance, one with a cron expectation (its deadline is computed by croner) or with a
-   * check-in token (compared in constant time by the caller), whose check-in needs the full transaction.
+   * unknown uuid, a down instance, one with a cron expectation (its deadline is computed by croner), with a
+   * check-in token (compared in constant time by the caller) or with a job run in progress (its duration is
+   * checked), whose check-in needs the full transaction.
    */
   async quickCheckIn(
     checkIn: CheckIn,
@@ -146,7 +151,8 @@ export class CheckInRepository {
   ): Promise<LockedInstance | undefined> {
     const rows = await manager.query<LockedInstance[]>(
       `SELECT id, state, alert_state, expect_cron, expect_time_zone, expect_grace, checkin_token_hash,
-         last_source, previous_source, source_changed_at, possible_copy_since, ${sourceKeySql('$2')} AS source_key
+         last_source, previous_source, source_changed_at, possible_copy_since, ${sourceKeySql('$2')} AS source_key,
+         suppressed_by_id, run_started_at
        FROM dead_mans_switch_instance WHERE database_uuid = $1 FOR UPDATE`,
       [uuid, source],
     );
@@ -191,7 +197,7 @@ export class CheckInRepository {
       // In a CTE: TypeORM returns [rows, count] for a bare UPDATE ... RETURNING.
       `WITH checked AS (
          UPDATE dead_mans_switch_instance SET ${setLast(DEADLINE)}
-           ${recovering ? `, alert_state = 'ok'` : ''}
+           ${recovering ? `, alert_state = 'ok', suppressed_by_id = NULL, suppressed_at = NULL` : ''}
          WHERE database_uuid = $1::uuid AND id = $13 AND state = $14 AND alert_state = $15
          RETURNING id)
        SELECT id FROM checked`,

@@ -11,7 +11,9 @@ import {
 } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { cronDeadline } from '../health/instance-health.js';
+import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
+import { RunTimingService } from '../runs/run-timing.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
@@ -54,6 +56,8 @@ export class CheckInService {
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
     @Inject(Database) private readonly database: Database,
     @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
+    @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
+    @Inject(RunTimingService) private readonly runTiming: RunTimingService,
   ) {}
 
   /**
@@ -88,7 +92,7 @@ export class CheckInService {
     });
     this.metrics.checkIns.inc({ form: request.form, result: stored.registered ? 'registered' : 'ok' });
     if (stored.registered) this.metrics.registrations.inc();
-    if (stored.recovered) this.metrics.alerts.inc({ kind: 'up' });
+    if (stored.told) this.metrics.alerts.inc({ kind: 'up' });
     const { ignored } = parsed.checkIn;
     await this.ignoredStatistics.flag(stored.id, ignored, now);
     return replyOk<CheckInResult>(request, {
@@ -126,7 +130,7 @@ export class CheckInService {
     now: Date,
     source: string,
     token: string | undefined,
-  ): Promise<CheckedIn & { registered?: boolean; recovered?: boolean }> {
+  ): Promise<CheckedIn & { registered?: boolean; recovered?: boolean; told?: boolean }> {
     const address = isIP(source) ? source : null;
     for (let attempt = 1; ; attempt++) {
       const quick = await this.checkIns.quickCheckIn(checkIn, now, address);
@@ -148,12 +152,18 @@ export class CheckInService {
         );
         const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
         await this.compareSource(locked, now, manager);
-        if (recovered) {
+        // A job run in progress ends with this check-in: its duration is recorded and held to its bounds.
+        if (locked.run_started_at) await this.runTiming.finish(locked.id, now, manager);
+        // An outage suppressed by a down ancestor was never told: its end is a note, not a recovery alert.
+        const told = recovered && locked.suppressed_by_id === null;
+        if (recovered && !told)
+          await this.dependencies.recoveredSilently(locked.id, locked.suppressed_by_id!, manager);
+        if (told) {
           const messageId = await this.alerts.alert('up', locked.id, now, manager);
           // Followers told of the outage in a storm hear of the recoveries the same way.
           await this.storms.holdRecovery(locked.id, messageId, now, manager);
         }
-        return { id: locked.id, state: locked.state, recovered };
+        return { id: locked.id, state: locked.state, recovered, told };
       });
       if (known) return known;
       const registered = await this.register(checkIn, now, source);

@@ -99,6 +99,48 @@ export class UpdateInstanceDto {
   @Min(0)
   @Max(MAX_DELAY)
   expect_grace?: number;
+
+  @ApiPropertyOptional({
+    description:
+      "The instance this one depends on (a host, a VPN): while it is down, this one's alerts are suppressed; " +
+      'null clears it. A cycle is refused (400).',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  depends_on_id?: number | null;
+
+  @ApiPropertyOptional({
+    description:
+      'Job-run timing: seconds a run (`POST /dead_mans_switch/start`) may take before the instance is down',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_DELAY)
+  run_timeout?: number | null;
+
+  @ApiPropertyOptional({
+    description: 'A finished run shorter than this (seconds) alerts: too fast',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DELAY)
+  run_min_seconds?: number | null;
+
+  @ApiPropertyOptional({
+    description: 'A finished run longer than this (seconds) alerts: too slow',
+    nullable: true,
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX_DELAY)
+  run_max_seconds?: number | null;
 }
 
 export const LOG_INTERVALS = ['raw', 'hour', 'day'] as const;
@@ -165,7 +207,7 @@ export interface InstanceResponse {
   next_in: number | null;
   /** When the instance cancelled itself (it stays suspended until a manager activates it). */
   cancelled_at: string | null;
-  /** Whether alive, cancel and event for this instance need its check-in token (the token itself is never shown). */
+  /** Whether alive, cancel, event and start for this instance need its check-in token (the token itself is never shown). */
   has_checkin_token: boolean;
   /**
    * When check-ins of this uuid were first seen coming from two sources in turn (a restored or cloned database
@@ -180,6 +222,23 @@ export interface InstanceResponse {
   expect_grace: number;
   /** When the maintenance window open now for this instance closes; null outside maintenance. */
   maintenance_until: string | null;
+  /** The instance this one depends on: while it is down, this one's alerts are suppressed. */
+  depends_on_id: number | null;
+  /** How many of its probes are down (it counts as down for its dependents while any is). */
+  probes_down: number;
+  /** When its outage is suppressed: by which ancestor, since when; null otherwise. */
+  suppressed_by_id: number | null;
+  suppressed_at: string | null;
+  /** The dependents its outage suppresses (one instance): id, display name and since when. */
+  suppressed_children?: { id: number; display_name: string; since: string | null }[];
+  /** Job-run timing: the run in progress (started, not finished), the timeout and bounds, the last duration. */
+  run_started_at: string | null;
+  run_timeout: number | null;
+  run_min_seconds: number | null;
+  run_max_seconds: number | null;
+  last_run_seconds: number | null;
+  /** The newest finished runs (one instance). */
+  runs?: { started_at: string; finished_at: string; seconds: number }[];
   /** Statistics its check-ins sent that were not stored as sent (out of range, wrong type, cut); one instance. */
   ignored_statistics?: IgnoredStatisticResponse[];
   created_at: string;
@@ -224,6 +283,15 @@ export const toInstanceResponse = (
   expect_time_zone: row.expect_time_zone,
   expect_grace: row.expect_grace,
   maintenance_until: iso(maintenanceUntil),
+  depends_on_id: row.depends_on_id,
+  probes_down: row.probes_down,
+  suppressed_by_id: row.suppressed_by_id,
+  suppressed_at: iso(row.suppressed_at),
+  run_started_at: iso(row.run_started_at),
+  run_timeout: row.run_timeout,
+  run_min_seconds: row.run_min_seconds,
+  run_max_seconds: row.run_max_seconds,
+  last_run_seconds: row.last_run_seconds,
   created_at: row.created_at.toISOString(),
   updated_at: row.updated_at.toISOString(),
 });
@@ -231,7 +299,7 @@ export const toInstanceResponse = (
 /** A new check-in token: shown once, in this answer; the server keeps only its hash. */
 export interface CheckInTokenResponse {
   token: string;
-  /** The header that carries it on `/dead_mans_switch/alive`, `/cancel` and `/event`. */
+  /** The header that carries it on `/dead_mans_switch/alive`, `/cancel`, `/event` and `/start`. */
   header: string;
   instance: InstanceResponse;
 }

@@ -57,7 +57,7 @@ export class InstancesController {
   @ApiOperation({
     summary: 'Create or rotate the check-in token',
     description:
-      'Returns `{token, header, instance}` once (only a hash is kept). From then on alive, cancel and event for ' +
+      'Returns `{token, header, instance}` once (only a hash is kept). From then on alive, cancel, event and start for ' +
       'this instance must send the token in the `X-Vigil-Token` header (401 otherwise); a previous token stops ' +
       'working at once.',
   })

@@ -38,6 +38,15 @@ export interface InstanceRow {
   created_at: Date;
   updated_at: Date;
   health: Health | null;
+  depends_on_id: number | null;
+  probes_down: number;
+  suppressed_by_id: number | null;
+  suppressed_at: Date | null;
+  run_started_at: Date | null;
+  run_timeout: number | null;
+  run_min_seconds: number | null;
+  run_max_seconds: number | null;
+  last_run_seconds: number | null;
 }
 
 export interface InstanceFilter {
@@ -70,7 +79,9 @@ const SELECT_ROW = (
     i.last_db_size, i.last_disk_free, i.last_disk_total, i.last_backup_at, i.last_version, i.last_uptime,
     i.alert_state, i.next_deadline, i.last_alert_at, i.next_in, i.cancelled_at, i.expect_cron,
     i.expect_time_zone, i.expect_grace, i.created_at, i.updated_at, ${healthSql('i', now)} AS health,
-    i.checkin_token_hash IS NOT NULL AS has_checkin_token, i.possible_copy_since, i.possible_copy_sources
+    i.checkin_token_hash IS NOT NULL AS has_checkin_token, i.possible_copy_since, i.possible_copy_sources,
+    i.depends_on_id, i.probes_down, i.suppressed_by_id, i.suppressed_at, i.run_started_at, i.run_timeout,
+    i.run_min_seconds, i.run_max_seconds, i.last_run_seconds
   FROM dead_mans_switch_instance i LEFT JOIN partner p ON p.id = i.partner_id`;
 
 @Injectable()
@@ -143,7 +154,11 @@ export class InstancesRepository {
       `WITH changed AS (
          UPDATE dead_mans_switch_instance SET state = $4, partner_id = $5, user_id = $6, description = $7,
            alive_max_delay = $8, alert_state = $9, next_deadline = $10, updated_at = $11,
-           cancelled_at = $12, expect_cron = $13, expect_time_zone = $14, expect_grace = $15
+           cancelled_at = $12, expect_cron = $13, expect_time_zone = $14, expect_grace = $15,
+           depends_on_id = $16, run_timeout = $17, run_min_seconds = $18, run_max_seconds = $19,
+           -- Back to ok (activated, suspended): no outage left to suppress.
+           suppressed_by_id = CASE WHEN $9 = 'ok' THEN NULL ELSE suppressed_by_id END,
+           suppressed_at = CASE WHEN $9 = 'ok' THEN NULL ELSE suppressed_at END
          WHERE id = $1 AND state = $2 AND last_seen IS NOT DISTINCT FROM $3
          RETURNING id)
        SELECT id FROM changed`,
@@ -163,6 +178,10 @@ export class InstancesRepository {
         after.expectCron,
         after.expectTimeZone,
         after.expectGrace,
+        after.dependsOnId,
+        after.runTimeout,
+        after.runMinSeconds,
+        after.runMaxSeconds,
       ],
     );
     return rows.length === 1;

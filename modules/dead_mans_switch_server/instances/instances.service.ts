@@ -30,6 +30,8 @@ import { InstancesRepository, type LogBucket } from './instances.repository.js';
 import { IgnoredStatisticsService } from '../checkin/ignored-statistics.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { InstanceFields } from './instance-fields.js';
+import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
+import { JobRunsService } from '../runs/job-runs.service.js';
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
@@ -58,6 +60,8 @@ export class InstancesService {
     @Inject(PartnersService) private readonly partners: PartnersService,
     @Inject(UsersService) private readonly users: UsersService,
     @Inject(ChatterService) private readonly chatter: ChatterService,
+    @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
+    @Inject(JobRunsService) private readonly runs: JobRunsService,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
@@ -112,9 +116,20 @@ export class InstancesService {
     if (!row) throw notFound(INSTANCE_MODEL, id);
     const open = await this.maintenance.openAt(now);
     const fields = (await this.fields.load([id])).get(id);
+    const children = (await this.dependencies.suppressedChildren([id])).get(id) ?? [];
     return {
       ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
       ...fields,
+      suppressed_children: children.map((c) => ({
+        id: c.id,
+        display_name: c.name,
+        since: c.since ? c.since.toISOString() : null,
+      })),
+      runs: (await this.runs.recent(ctx, id)).map((r) => ({
+        started_at: r.started_at.toISOString(),
+        finished_at: r.finished_at.toISOString(),
+        seconds: r.seconds,
+      })),
       ignored_statistics: await this.ignoredStatistics.list(id, ctx.lang),
     };
   }
@@ -148,6 +163,25 @@ export class InstancesService {
       } else if (dto.expect_time_zone !== undefined && after.expectCron)
         after.expectTimeZone = dto.expect_time_zone;
       if (dto.expect_grace !== undefined) after.expectGrace = dto.expect_grace;
+      if (dto.depends_on_id !== undefined && dto.depends_on_id !== before.dependsOnId) {
+        // Refused with the cycle named, under the dependencies' lock (two edits cannot close one together).
+        if (dto.depends_on_id !== null)
+          await this.dependencies.checkDependsOn(id, dto.depends_on_id, manager);
+        after.dependsOnId = dto.depends_on_id;
+      }
+      if (dto.run_timeout !== undefined) after.runTimeout = dto.run_timeout;
+      if (dto.run_min_seconds !== undefined) after.runMinSeconds = dto.run_min_seconds;
+      if (dto.run_max_seconds !== undefined) after.runMaxSeconds = dto.run_max_seconds;
+      if (
+        after.runMinSeconds !== null &&
+        after.runMaxSeconds !== null &&
+        after.runMinSeconds > after.runMaxSeconds
+      )
+        throw badRequest('dead_mans_switch_server.errors.run_bounds', {
+          field: 'run_min_seconds',
+          min: after.runMinSeconds,
+          max: after.runMaxSeconds,
+        });
       // Refused here with a message, rather than by the watchdog later.
       if (after.expectCron) scheduleOf(after.expectCron, after.expectTimeZone ?? 'UTC', 'expect_cron');
       const timing = ['alive_max_delay', 'expect_cron', 'expect_time_zone', 'expect_grace'] as const;

@@ -15,10 +15,10 @@ export function postAlive(
   return postInstanceEndpoint(app, 'alive', body, headers);
 }
 
-/** POSTs a raw body to one of the endpoints instances call (`alive`, `cancel`, `event`). */
+/** POSTs a raw body to one of the endpoints instances call (`alive`, `cancel`, `event`, `start`). */
 export async function postInstanceEndpoint(
   app: TestApp,
-  endpoint: 'alive' | 'cancel' | 'event',
+  endpoint: 'alive' | 'cancel' | 'event' | 'start',
   body: unknown,
   headers: Record<string, string> = {},
 ): Promise<HttpResult> {
@@ -81,7 +81,11 @@ export async function elapse(app: TestApp, clock: ManualClock, seconds: number, 
 export async function alerts(db: string, instanceId: number): Promise<string[]> {
   const messages = await query<{ id: number; subtype: string; key: string }>(
     db,
-    `SELECT m.id, s.key AS subtype, m.body->>'key' AS key FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
+    // An alert that lists suppressed dependents wraps the alert's own text (`alerts.with_suppressed*`).
+    `SELECT m.id, s.key AS subtype,
+            CASE WHEN m.body->>'key' LIKE '%.with_suppressed%' THEN m.body->'args'->'text'->>'key'
+                 ELSE m.body->>'key' END AS key
+     FROM mail_message m JOIN mail_subtype s ON s.id = m.subtype_id
      WHERE m.model = 'dead_mans_switch.instance' AND m.res_id = $1
        AND s.key IN ('dead_mans_switch.mt_instance_down', 'dead_mans_switch.mt_instance_up')
      ORDER BY m.id`,

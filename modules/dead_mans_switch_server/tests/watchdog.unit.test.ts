@@ -7,6 +7,7 @@ import type { OpenWindow } from '../health/instance-health.js';
 import type { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import type { StormBreakerService } from '../storm/storm-breaker.service.js';
+import type { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import type { DueInstance, Transition, WatchdogRepository } from '../watchdog/watchdog.repository.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
 
@@ -41,6 +42,7 @@ const due = (id: number, alert_state: 'ok' | 'down', partner_id: number | null =
   last_seen: '2025-04-01 07:40:00+00',
   next_deadline: '2025-04-01 08:00:00+00',
   overdue_seconds: 0,
+  suppressed_by_id: null,
 });
 
 /** The service with typed mocks around it; `claimable`: what the first claim returns (the others get none). */
@@ -69,7 +71,13 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
     },
     transition: (alerting: DueInstance[]): Promise<Transition[]> => {
       calls.transitioned.push(...alerting);
-      return Promise.resolve(alerting.map((d) => ({ id: d.id, previous: d.alert_state })));
+      return Promise.resolve(
+        alerting.map((d) => ({
+          id: d.id,
+          previous: d.alert_state,
+          kind: d.alert_state === 'ok' ? ('down' as const) : ('reminder' as const),
+        })),
+      );
     },
   });
   const alerts = strict<InstanceAlertsService>('alerts', {
@@ -90,6 +98,12 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
   const database = strict<Database>('database', {
     transaction: (work: (manager: EntityManager) => Promise<unknown>) => work(MANAGER),
   });
+  // No dependencies in these cases: nothing is suppressed.
+  const dependencies = strict<InstanceDependenciesService>('dependencies', {
+    downAncestors: () => Promise.resolve(new Map<number, number>()),
+    suppress: () => Promise.resolve([]),
+    wakeReleased: () => Promise.resolve(0),
+  });
   const service = new WatchdogService(
     repository,
     alerts,
@@ -99,6 +113,7 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
     storms,
     maintenance,
     database,
+    dependencies,
   );
   return { service, calls };
 }

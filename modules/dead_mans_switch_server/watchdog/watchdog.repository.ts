@@ -14,12 +14,15 @@ export interface DueInstance {
   last_seen: string | null;
   next_deadline: string;
   overdue_seconds: number;
+  /** The ancestor that suppressed its down alert (dependencies), if any. */
+  suppressed_by_id: number | null;
 }
 
 export interface Transition {
   id: number;
-  /** `ok` → the down alert; `down` → a reminder. */
   previous: 'ok' | 'down';
+  /** The down alert when it was ok or its outage was suppressed so far (no one was told); else a reminder. */
+  kind: 'down' | 'reminder';
 }
 
 @Injectable()
@@ -65,7 +68,7 @@ export class WatchdogRepository {
   claimDue(now: Date, limit: number, excluded: number[], manager: EntityManager): Promise<DueInstance[]> {
     return manager.query<DueInstance[]>(
       `SELECT id, partner_id, alert_state, last_seen::text AS last_seen, next_deadline::text AS next_deadline,
-              extract(epoch FROM $1::timestamptz - next_deadline)::double precision AS overdue_seconds
+              suppressed_by_id, extract(epoch FROM $1::timestamptz - next_deadline)::double precision AS overdue_seconds
        FROM dead_mans_switch_instance
        WHERE ${isDueSql('$1')} AND id <> ALL($3::int[])
        ORDER BY next_deadline
@@ -80,7 +83,7 @@ export class WatchdogRepository {
   /**
    * The compare-and-set of a batch: each instance goes down (or stays down, with its next reminder) only if
    * it is still active with the alert state, last check-in and deadline the decision read. Returns the
-   * transitions that happened.
+   * transitions that happened. An instance whose outage was suppressed is no longer: its alert is told now.
    */
   async transition(due: DueInstance[], now: Date, manager: EntityManager): Promise<Transition[]> {
     if (due.length === 0) return [];
@@ -88,19 +91,24 @@ export class WatchdogRepository {
       `WITH moved AS (
          UPDATE dead_mans_switch_instance i
          SET alert_state = 'down', last_alert_at = $5,
-             next_deadline = ${reminderDeadlineSql('$5::timestamptz', 'i.')}
-         FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[])
-           AS read(id, alert_state, last_seen, next_deadline)
+             next_deadline = ${reminderDeadlineSql('$5::timestamptz', 'i.')},
+             suppressed_by_id = NULL, suppressed_at = NULL
+         FROM unnest($1::int[], $2::text[], $3::timestamptz[], $4::timestamptz[], $6::int[])
+           AS read(id, alert_state, last_seen, next_deadline, suppressed_by_id)
          WHERE i.id = read.id AND i.state = 'active' AND i.alert_state = read.alert_state
            AND i.last_seen IS NOT DISTINCT FROM read.last_seen AND i.next_deadline = read.next_deadline
-         RETURNING i.id, read.alert_state AS previous)
-       SELECT id, previous FROM moved ORDER BY id`,
+           AND i.suppressed_by_id IS NOT DISTINCT FROM read.suppressed_by_id
+         RETURNING i.id, read.alert_state AS previous,
+           CASE WHEN read.alert_state = 'ok' OR read.suppressed_by_id IS NOT NULL THEN 'down' ELSE 'reminder' END
+             AS kind)
+       SELECT id, previous, kind FROM moved ORDER BY id`,
       [
         due.map((d) => d.id),
         due.map((d) => d.alert_state),
         due.map((d) => d.last_seen),
         due.map((d) => d.next_deadline),
         now,
+        due.map((d) => d.suppressed_by_id),
       ],
     );
   }

@@ -4,7 +4,8 @@ import { Clock, Database, SettingsService } from '../../../src/index.js';
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { DMS_SETTINGS } from '../settings.js';
-import { alertKind, isGap, triage, type OpenWindow } from '../health/instance-health.js';
+import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
+import { isGap, triage, type OpenWindow } from '../health/instance-health.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
@@ -54,6 +55,7 @@ export class WatchdogService {
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
     @Inject(Database) private readonly database: Database,
+    @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -102,7 +104,7 @@ export class WatchdogService {
       result.alerts += batch.transitions.length;
       const overdue = new Map(batch.due.map((d) => [d.id, d.overdue_seconds]));
       for (const t of batch.transitions) {
-        const kind = alertKind(t.previous);
+        const kind = t.kind;
         this.metrics.alerts.inc({ kind });
         this.metrics.alertLatency.observe({ kind }, overdue.get(t.id) ?? 0);
       }
@@ -116,9 +118,24 @@ export class WatchdogService {
     // In a maintenance window: no alert now; the deadline moves to the window's end.
     const { deferred, alerting } = triage(due, pass.open);
     await this.watchdog.defer(deferred, manager);
-    const transitions = await this.watchdog.transition(alerting, now, manager);
+    // An ancestor down (a host, a VPN): down all the same, but silent, and listed on the ancestor.
+    const blocked = await this.dependencies.downAncestors(
+      alerting.map((d) => d.id),
+      now,
+      manager,
+    );
+    await this.dependencies.suppress(
+      alerting.filter((d) => blocked.has(d.id)).map((d) => ({ ...d, ancestor: blocked.get(d.id)! })),
+      now,
+      manager,
+    );
+    const transitions = await this.watchdog.transition(
+      alerting.filter((d) => !blocked.has(d.id)),
+      now,
+      manager,
+    );
     const posted = await this.alerts.alertMany(
-      transitions.map((t) => ({ kind: alertKind(t.previous), instanceId: t.id })),
+      transitions.map((t) => ({ kind: t.kind, instanceId: t.id })),
       now,
       manager,
     );
@@ -170,6 +187,9 @@ export class WatchdogService {
     const threshold = await this.settings.get(DMS_SETTINGS.watchdogGapSeconds);
     await this.database.transaction(async (manager) => {
       const previous = await this.watchdog.recordPass(now, manager);
+      // Dependents whose ancestor is back are due now: this pass alerts those still down (one statement, in the
+      // pass's first transaction rather than one of its own).
+      await this.dependencies.wakeReleased(now, manager);
       if (!previous) return;
       if (!isGap(previous, now, threshold)) return;
       const gap = (now.getTime() - previous.getTime()) / 1000;

@@ -150,3 +150,33 @@ export class ExpectationFormDto {
   @Max(MAX_DELAY)
   expect_grace?: number;
 }
+
+/** The dependency and job-run timing form: an empty field clears it. */
+export class DependencyFormDto {
+  @IsOptional()
+  @Transform(optionalNumber(null))
+  @IsInt()
+  @Min(1)
+  depends_on_id?: number | null;
+
+  @IsOptional()
+  @Transform(optionalNumber(null))
+  @IsInt()
+  @Min(1)
+  @Max(MAX_DELAY)
+  run_timeout?: number | null;
+
+  @IsOptional()
+  @Transform(optionalNumber(null))
+  @IsInt()
+  @Min(0)
+  @Max(MAX_DELAY)
+  run_min_seconds?: number | null;
+
+  @IsOptional()
+  @Transform(optionalNumber(null))
+  @IsInt()
+  @Min(1)
+  @Max(MAX_DELAY)
+  run_max_seconds?: number | null;
+}

@@ -27,8 +27,10 @@ import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
+import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import {
   DashboardQueryDto,
+  DependencyFormDto,
   ExpectationFormDto,
   InstanceFormDto,
   InstancePageQueryDto,
@@ -113,6 +115,7 @@ export class InstancesWebController {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(WebRecordPanels) private readonly panels: WebRecordPanels,
     @Inject(MaintenanceWindowsService) private readonly windows: MaintenanceWindowsService,
+    @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
   ) {}
 
   @WebPage()
@@ -219,10 +222,13 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
-    const [panels, windows] = await Promise.all([
+    const [panels, windows, choices] = await Promise.all([
       this.panels.load(ctx, INSTANCE_MODEL, id),
       this.windows.list(ctx, { instance_id: id, limit: 100, offset: 0 }),
+      this.dependencies.choices(),
     ]);
+    const named = (ref: number | null) =>
+      ref === null ? undefined : { id: ref, name: choices.find((c) => c.id === ref)?.name ?? `#${ref}` };
     const points = this.chartPoints(
       logs.items as unknown as Record<string, unknown>[],
       range,
@@ -276,6 +282,14 @@ export class InstancesWebController {
       canSuspend: manager && instance.state === 'active',
       newToken,
       tokenHeader: CHECKIN_TOKEN_HEADER,
+      dependencyChoices: choices
+        .filter((c) => c.id !== id)
+        .map((c) => ({ ...c, selected: c.id === instance.depends_on_id })),
+      dependsOn: named(instance.depends_on_id),
+      suppressedBy: named(instance.suppressed_by_id),
+      lastRun:
+        instance.last_run_seconds === null ? undefined : humanDuration(instance.last_run_seconds, ctx.lang),
+      runs: (instance.runs ?? []).map((r) => ({ ...r, duration: humanDuration(r.seconds, ctx.lang) })),
     });
   }
 
@@ -296,6 +310,33 @@ export class InstancesWebController {
       alive_max_delay: form.alive_max_delay,
     });
     return { url: `/web/instances/${id}` };
+  }
+
+  /** The dependency and the job-run timing; a cycle or crossed bounds are the field's error. */
+  @WebForm(':id/dependency')
+  @RequireRole('manager')
+  async setDependency(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() form: DependencyFormDto,
+  ): Promise<WebRedirect> {
+    try {
+      await this.instances.update(ctx, id, {
+        depends_on_id: form.depends_on_id ?? null,
+        run_timeout: form.run_timeout ?? null,
+        run_min_seconds: form.run_min_seconds ?? null,
+        run_max_seconds: form.run_max_seconds ?? null,
+      });
+    } catch (error) {
+      if (
+        error instanceof AppException &&
+        !(error instanceof FieldException) &&
+        typeof error.args.field === 'string'
+      )
+        throw new FieldException(error.args.field, error.key, error.args, error.getStatus());
+      throw error;
+    }
+    return { url: `/web/instances/${id}#instance-dependency-card` };
   }
 
   @WebForm(':id/activate')
