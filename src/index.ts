@@ -106,6 +106,13 @@ export {
 export { signWebhook, SIGNATURE_HEADER } from './mail/channels/webhook.channel.js';
 export { refusal } from './mail/channels/address-policy.js';
 export { AddressResolver } from './mail/channels/address-resolver.repository.js';
+export { OutboundHttp } from './mail/channels/outbound-http.repository.js';
+export {
+  AddressRefusedError,
+  type OutboundPolicy,
+  type OutboundRequest,
+  type OutboundResponse,
+} from './mail/channels/outbound-http.js';
 export type { RecordPanelLoader, WebDeclaration, WebMenuEntry, WebRecordPanel } from './addons/manifest.js';
 export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
 export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';

@@ -1,4 +1,4 @@
-import { AddressResolver, refusal } from '../../src/index.js';
+import { AddressRefusedError, OutboundHttp, refusal } from '../../src/index.js';
 import { PROBE_SETTINGS } from './probe-settings.js';
 
 /** A target the address policy refuses (SSRF): link-local, metadata, unspecified, multicast, or private. */
@@ -9,13 +9,16 @@ export function probeRefusal(address: string, allowPrivate: boolean): string | u
   return refusal(address, allowPrivate, PROBE_SETTINGS.privateNetworks);
 }
 
-/** Resolves probe hosts (core's AddressResolver) and checks every address they resolve to. */
+/**
+ * Probes' outgoing connections through core's OutboundHttp: http requests, and the checked address of a tcp or
+ * ssh host (resolved through PROBE_DNS_SERVERS, every address checked with the probes' setting).
+ */
 export class ProbeResolver {
-  private readonly addresses: AddressResolver;
+  readonly http: OutboundHttp;
 
   /** `servers`: `host:port` DNS servers (PROBE_DNS_SERVERS); the system's resolver otherwise. */
   constructor(servers?: string) {
-    this.addresses = new AddressResolver(servers);
+    this.http = new OutboundHttp(servers);
   }
 
   /**
@@ -23,11 +26,14 @@ export class ProbeResolver {
    * Throws ProbeAddressRefused when refused, Error when the name does not resolve.
    */
   async checked(host: string, allowPrivate: boolean): Promise<string> {
-    const addresses = await this.addresses.resolve(host);
-    for (const { address } of addresses) {
-      const why = probeRefusal(address, allowPrivate);
-      if (why) throw new ProbeAddressRefused(host === address ? why : `${host}: ${why}`);
+    try {
+      const [first] = await this.http.checkHost(host, {
+        allowPrivate,
+        privateSetting: PROBE_SETTINGS.privateNetworks,
+      });
+      return first.address;
+    } catch (error) {
+      throw error instanceof AddressRefusedError ? new ProbeAddressRefused(error.message) : error;
     }
-    return addresses[0].address;
   }
 }

@@ -1,12 +1,10 @@
 import { createHash } from 'node:crypto';
-import http from 'node:http';
-import https from 'node:https';
-import { connect as tcpConnect, isIP } from 'node:net';
-import type { TLSSocket } from 'node:tls';
+import { connect as tcpConnect } from 'node:net';
 import { Inject, Injectable } from '@nestjs/common';
 import ssh2 from 'ssh2';
-import { APP_CONFIG, Clock, type AppConfig } from '../../src/index.js';
+import { AddressRefusedError, APP_CONFIG, Clock, type AppConfig } from '../../src/index.js';
 import { ProbeAddressRefused, ProbeResolver } from './probe-address.js';
+import { PROBE_SETTINGS } from './probe-settings.js';
 import type { HttpTarget, ProbeOutcome, ProbeRow, SshTarget, TcpTarget } from './probe.types.js';
 
 const { Client } = ssh2;
@@ -32,7 +30,8 @@ const shellQuote = (value: string) => `'${value.replace(/'/g, `'\\''`)}'`;
 
 /**
  * The only code of the probes that speaks to customer instances. Every host is resolved and checked by the
- * address policy at each run, and the socket connects to the checked address, never to the name again.
+ * address policy at each run, and the socket connects to the checked address, never to the name again (core's
+ * OutboundHttp, through ProbeResolver).
  */
 @Injectable()
 export class ProbeNetworkRepository {
@@ -87,53 +86,21 @@ export class ProbeNetworkRepository {
     options: RunOptions,
     signal: AbortSignal,
   ): Promise<Omit<ProbeOutcome, 'latencyMs'>> {
-    const url = new URL(target.url);
-    const address = await this.resolver.checked(url.hostname, options.allowPrivate);
-    const client = url.protocol === 'https:' ? https : http;
-    const { status, body, certValidTo } = await new Promise<{
-      status: number;
-      body: string;
-      certValidTo?: Date;
-    }>((resolve, reject) => {
-      const req = client.request(
-        url,
-        {
-          method: target.method,
-          signal,
-          headers: { 'user-agent': 'Vigil probe' },
-          // A pinned CA (or the self-signed certificate itself) replaces the system's trust store for this probe.
-          ...(target.tls_ca ? { ca: target.tls_ca } : {}),
-          // The socket connects to the address checked above, not to a second answer from DNS.
-          lookup: (_host, opts, callback) => {
-            const family = isIP(address);
-            if ((opts as { all?: boolean }).all)
-              (callback as (e: null, a: { address: string; family: number }[]) => void)(null, [
-                { address, family },
-              ]);
-            else callback(null, address, family);
-          },
-        },
-        (res) => {
-          const cert = url.protocol === 'https:' ? (res.socket as TLSSocket).getPeerCertificate() : undefined;
-          const chunks: Buffer[] = [];
-          let size = 0;
-          res.on('data', (chunk: Buffer) => {
-            if (size < MAX_BODY) chunks.push(chunk);
-            size += chunk.length;
-          });
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              body: Buffer.concat(chunks).toString('utf8').slice(0, MAX_BODY),
-              certValidTo: cert?.valid_to ? new Date(cert.valid_to) : undefined,
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
+    const { status, body, certValidTo } = await this.resolver.http
+      .request({
+        url: target.url,
+        method: target.method,
+        headers: { 'user-agent': 'Vigil probe' },
+        signal,
+        maxBodyBytes: MAX_BODY,
+        // A pinned CA (or the self-signed certificate itself) replaces the system's trust store for this probe.
+        ca: target.tls_ca ?? undefined,
+        allowPrivate: options.allowPrivate,
+        privateSetting: PROBE_SETTINGS.privateNetworks,
+      })
+      .catch((error: unknown) => {
+        throw error instanceof AddressRefusedError ? new ProbeAddressRefused(error.message) : error;
+      });
     if (status < target.expect_status_min || status > target.expect_status_max)
       return fail(`HTTP ${status}, expected ${target.expect_status_min}-${target.expect_status_max}`);
     if (target.expect_text && !body.includes(target.expect_text))

@@ -64,3 +64,25 @@ export class Api {
     return this.as(result.body.access_token);
   }
 }
+
+/** A web page as `user` sees it, signed in through the login form; fails unless it answers 200. */
+export async function webPage(
+  baseUrl: string,
+  path: string,
+  user: { email: string; password: string },
+): Promise<string> {
+  const cookies = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]);
+  const form = await fetch(`${baseUrl}/web/login`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
+  const login = await fetch(`${baseUrl}/web/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie: cookies(form).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, email: user.email, password: user.password }),
+  });
+  const session = cookies(login).find((c) => c.startsWith('vigil_session='));
+  if (!session) throw new Error(`sign-in as ${user.email} failed (HTTP ${login.status})`);
+  const page = await fetch(`${baseUrl}${path}`, { headers: { cookie: session } });
+  if (page.status !== 200) throw new Error(`${path}: HTTP ${page.status}`);
+  return page.text();
+}

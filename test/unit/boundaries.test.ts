@@ -131,6 +131,9 @@ const MAIL_ENTRY_POINTS = [
   'channels/address-policy.ts',
   // Their DNS resolution, the one repository of the area the addons share (probes resolve as channels do).
   'channels/address-resolver.repository.ts',
+  // The outgoing HTTP client they share (channels, probes), and what it takes and gives.
+  'channels/outbound-http.repository.ts',
+  'channels/outbound-http.ts',
 ];
 
 describe('boundaries between core folders', () => {
@@ -348,6 +351,8 @@ describe('only repositories do I/O', () => {
 const SHARED_REPOSITORIES: Record<string, string> = {
   // DNS: probes and backups resolve their outgoing hosts as alert channels do, then check every address.
   'mail/channels/address-resolver.repository.js': 'AddressResolver',
+  // HTTP: probes (and any addon) speak to the outside through the client channels use, address policy included.
+  'mail/channels/outbound-http.repository.js': 'OutboundHttp',
 };
 
 /** Each name `src/index.ts` exports, with the file it comes from (relative to src/, as imported: `.js`). */

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ADMIN, startTestApp } from '../../../test/harness/app.js';
-import { dropDatabase, emptyDatabase, query } from '../../../test/harness/database.js';
-import { Api } from '../../../test/harness/http.js';
+import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../../../test/harness/database.js';
+import { Api, webPage } from '../../../test/harness/http.js';
 import { migrateAddon } from '../../../test/harness/migrations.js';
 import { manifest as serverManifest } from '../../dead_mans_switch_server/manifest.js';
+import { activeInstance } from '../../dead_mans_switch_server/tests/helpers.js';
 import { manifest } from '../manifest.js';
 
 const MIGRATIONS = manifest.migrations.map((migration) => migration.name);
@@ -84,6 +85,45 @@ describe('dead_mans_switch_probes: its own addon', () => {
         ['dead_mans_switch_probe', 'dead_mans_switch_probe_result'],
       );
     } finally {
+      await dropDatabase(db);
+    }
+  });
+
+  it('is a panel of the instance page and a field of its API while loaded, and nothing at all without it', async () => {
+    const db = await cloneTemplate();
+    // Two servers on one database: every addon, and the server alone (ADDONS names it).
+    const withProbes = await startTestApp({ databaseUrl: db });
+    const serverOnly = await startTestApp({ databaseUrl: db, env: { ADDONS: serverManifest.name } });
+    try {
+      const admin = await new Api(withProbes.url).login(ADMIN.email, ADMIN.password);
+      const instance = await activeInstance(withProbes, admin);
+      const created = await admin.post(`/api/v1/dead_mans_switch/instances/${instance.id}/probes`, {
+        kind: 'tcp',
+        name: 'erp port',
+        // A public address, saved as it is (never run here).
+        host: '93.184.215.14',
+        port: 8069,
+      });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+
+      const page = await webPage(withProbes.url, `/web/instances/${instance.id}`, ADMIN);
+      assert.match(page, /<h2 id="instance-probes">Probes<\/h2>/);
+      assert.equal(page.match(/class="probe-row"/g)?.length, 1);
+      assert.match(page, /erp port/);
+      assert.match(page, /action="\/web\/instances\/\d+\/probes" class="stack" id="probe-form"/);
+      const got = await admin.get(`/api/v1/dead_mans_switch/instances/${instance.id}`);
+      assert.deepEqual(got.body.probes, { total: 1, up: 0, down: 0 });
+
+      const alone = await webPage(serverOnly.url, `/web/instances/${instance.id}`, ADMIN);
+      assert.match(alone, /id="instance-charts"/, 'the rest of the page is there');
+      assert.doesNotMatch(alone, /instance-probes|probe-row|probe-form|erp port/);
+      const bare = await new Api(serverOnly.url).login(ADMIN.email, ADMIN.password);
+      const plain = await bare.get(`/api/v1/dead_mans_switch/instances/${instance.id}`);
+      assert.equal(plain.status, 200);
+      assert.equal('probes' in plain.body, false);
+      assert.equal((await bare.get(`/api/v1/dead_mans_switch/instances/${instance.id}/probes`)).status, 404);
+    } finally {
+      await Promise.all([withProbes.close(), serverOnly.close()]);
       await dropDatabase(db);
     }
   });

@@ -13,7 +13,7 @@ import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js'
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { DnsServer } from '../../../test/harness/dns.js';
 import { newUser } from '../../../test/harness/factories.js';
-import { Api } from '../../../test/harness/http.js';
+import { Api, webPage } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { PROBE_SETTINGS } from '../probe-settings.js';
 import { ProbesService } from '../probes.service.js';
@@ -24,24 +24,6 @@ import { HttpTarget, SshTarget, closedPort, fingerprintOf, tcpListener } from '.
 const INTERVAL = 300;
 const probesOf = (instanceId: number) => `/api/v1/dead_mans_switch/instances/${instanceId}/probes`;
 const PROBE = '/api/v1/dead_mans_switch/probes';
-
-/** A web page as the administrator sees it, signed in through the login form. */
-async function webPage(app: TestApp, path: string): Promise<string> {
-  const cookies = (response: Response) => response.headers.getSetCookie().map((c) => c.split(';')[0]);
-  const form = await fetch(`${app.url}/web/login`);
-  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())?.[1] ?? '';
-  const login = await fetch(`${app.url}/web/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { cookie: cookies(form).join('; '), 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ _csrf: csrf, email: ADMIN.email, password: ADMIN.password }),
-  });
-  const session = cookies(login).find((c) => c.startsWith('vigil_session='));
-  assert.ok(session, `signed in (HTTP ${login.status})`);
-  const page = await fetch(`${app.url}${path}`, { headers: { cookie: session } });
-  assert.equal(page.status, 200);
-  return page.text();
-}
 
 describe('active probes: http, tcp and ssh, alerts across replicas, address policy', () => {
   let db: string;
@@ -222,7 +204,7 @@ describe('active probes: http, tcp and ssh, alerts across replicas, address poli
     assert.deepEqual(got.body.probes, { total: 5, up: 2, down: 0 });
 
     // The instance page shows each probe's state and last result.
-    const page = await webPage(first, `/web/instances/${instance.id}`);
+    const page = await webPage(first.url, `/web/instances/${instance.id}`, ADMIN);
     assert.match(page, /2 up, 0 down of 5/);
     assert.equal(page.match(/class="probe-row"/g)?.length, 5);
     assert.match(page, /the text &quot;Odoo&quot; is not in the response/);
