@@ -7,28 +7,7 @@ import { ADMIN, startTestApp, TEST_SESSION_SECRET, type TestApp } from '../harne
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
 import { newUser } from '../harness/factories.js';
 import { Api } from '../harness/http.js';
-
-/** The `name=value` of a Set-Cookie header. */
-const cookieOf = (response: Response, name: string) =>
-  response.headers
-    .getSetCookie()
-    .map((header) => header.split(';')[0])
-    .find((pair) => pair.startsWith(`${name}=`));
-
-/** Signs in through the web UI's form, as a browser does; returns the session cookie (`vigil_session=…`). */
-async function webSignIn(url: string, email: string, password: string): Promise<string> {
-  const page = await fetch(`${url}/web/login`);
-  const csrfCookie = cookieOf(page, 'vigil_login_csrf')!;
-  const form = new URLSearchParams({ email, password, _csrf: csrfCookie.split('=')[1] });
-  const signed = await fetch(`${url}/web/login`, {
-    method: 'POST',
-    redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
-    body: form.toString(),
-  });
-  assert.equal(signed.status, 303, await signed.text());
-  return cookieOf(signed, 'vigil_session')!;
-}
+import { webSignIn } from '../harness/sign-in.js';
 
 /** An HS256 JWT signed with `key`, as anyone holding that key could make one. */
 function hs256(payload: object, key: string | Buffer): string {

@@ -3,6 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { ChatterService } from '../../src/mail/chatter/chatter.service.js';
@@ -14,6 +15,9 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 import { newPartner, newUser } from '../harness/factories.js';
 import { startSmtp, type SmtpSink } from '../harness/smtp.js';
+import { waitFor } from '../harness/wait.js';
+
+const DISPATCH_SECONDS = 5;
 
 /** A partner followed by `followers` users, and `messages` comments posted on it: followers × messages e-mails. */
 async function pendingEmails(app: TestApp, followers: number, messages: number): Promise<void> {
@@ -103,7 +107,21 @@ describe('notifications: the database restarts while alert e-mails are being sen
   it('sends every e-mail within 30 s of the database’s return, re-sends only with the same Message-ID', async () => {
     const url = database!.url;
     const port = database!.port;
-    app = await startTestApp({ databaseUrl: url, env: { SMTP_URL: smtp.url }, scheduler: true });
+    // The application's error lines: the scheduler says when a dispatch could not reach the database.
+    const errors: { time: number; context?: string; msg: string }[] = [];
+    const logDestination = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const text of chunk.toString().split('\n').filter(Boolean))
+          errors.push(JSON.parse(text) as { time: number; context?: string; msg: string });
+        done();
+      },
+    });
+    app = await startTestApp({
+      databaseUrl: url,
+      env: { SMTP_URL: smtp.url, LOG_LEVEL: 'error' },
+      scheduler: true,
+      logDestination,
+    });
     // A server that takes a moment per mail, so that the database goes away in the middle of the batch.
     smtp.beforeReply = () => delay(100);
     await pendingEmails(app, 10, 3);
@@ -122,7 +140,16 @@ describe('notifications: the database restarts while alert e-mails are being sen
     await database!.stop({ immediate: true });
     database = undefined;
     const sentBeforeCrash = new Set(smtp.mails.map((m) => m.messageId)).size;
-    await delay(20_000);
+    const crashed = Date.now();
+    // The outage lasts until a later dispatch (one every 5 s) has found no database and said so: the application
+    // went on running its tasks against a database that was gone.
+    await waitFor(
+      () =>
+        errors.some((e) => e.context === 'SchedulerService' && e.time > crashed + DISPATCH_SECONDS * 1000),
+      {
+        what: 'a scheduled dispatch to fail for want of the database',
+      },
+    );
     database = await startEmbeddedDatabase({ dataDir, database: 'vigil_outage', port });
 
     // Every e-mail is delivered and recorded within 30 s of the return, without restarting the application.

@@ -105,16 +105,18 @@ describe('settings: one typed registry, validated by the API and the CLI', () =>
       DATA_DIR: mkdtempSync(join(tmpdir(), 'vigil-cli-')),
       SESSION_SECRET: 'x'.repeat(40),
     };
-    for (const { key, value, message } of REFUSED) {
-      const before = await stored(db, key);
-      const cli = spawnVigil(env, ['settings:set', key, value]);
-      assert.equal(await cli.exited, 1, cli.output());
-      assert.match(cli.output(), message);
-      assert.equal(await stored(db, key), before, `${key} unchanged`);
-    }
+    // The refused commands write nothing, so they run side by side: one process start each, not one after another.
+    const before = await Promise.all(REFUSED.map(({ key }) => stored(db, key)));
+    const refused = REFUSED.map(({ key, value }) => spawnVigil(env, ['settings:set', key, value]));
     const unknown = spawnVigil(env, ['settings:set', 'no_such.setting', '1']);
+    for (const [i, { message }] of REFUSED.entries()) {
+      assert.equal(await refused[i].exited, 1, refused[i].output());
+      assert.match(refused[i].output(), message);
+    }
     assert.equal(await unknown.exited, 1);
     assert.match(unknown.output(), /"no_such\.setting" is not a setting/);
+    for (const [i, { key }] of REFUSED.entries())
+      assert.equal(await stored(db, key), before[i], `${key} unchanged`);
     const valid = spawnVigil(env, ['settings:set', 'cloud_platform.check_interval', '300']);
     assert.equal(await valid.exited, 0, valid.output());
     assert.match(valid.output(), /cloud_platform\.check_interval = 300/);

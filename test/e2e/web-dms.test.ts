@@ -12,6 +12,7 @@ import { ProbesService } from '../../modules/dead_mans_switch_probes/probes.serv
 import { postAlive, newUuid, instanceByUuid } from '../../modules/dead_mans_switch_server/tests/helpers.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
+import { signInWith } from '../harness/sign-in.js';
 import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 import { newPartner, newUser, type NewUser } from '../harness/factories.js';
 
@@ -88,10 +89,7 @@ describe('dead man switch web pages in a real browser', () => {
     page = await context.newPage();
     await page.goto(`${app.url}/web`);
     await page.waitForURL(/\/web\/login/, BOUND);
-    await page.getByLabel(/e-mail/i).fill(manager.email);
-    await page.locator('#login-password').fill(manager.password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/instances$/, BOUND);
+    await signInWith(page, app.url, manager, /\/web\/instances$/);
   });
 
   after(async () => {
@@ -172,11 +170,7 @@ describe('dead man switch web pages in a real browser', () => {
     // The browser speaks English; the page is in the user's language and the charts follow the page.
     const frenchContext = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Brussels' });
     const reader = await frenchContext.newPage();
-    await reader.goto(`${app.url}/web/login`);
-    await reader.locator('input[type=email]').fill(french.email);
-    await reader.locator('#login-password').fill(french.password);
-    await reader.locator('form[action="/web/login"] button[type=submit]').click();
-    await reader.waitForURL(/\/web\/instances$/, BOUND);
+    await signInWith(reader, app.url, french, /\/web\/instances$/);
     const noon = Math.floor(START.getTime() / 1000) + 12 * HOUR;
     const read = () =>
       reader.evaluate<{ label: string; legend: string; tick: string; y: string; date: string }>(`(() => {

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
+import { signInWith } from '../harness/sign-in.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
 
 /** A bound against a hang only: every wait below ends on an event (a navigation, a selector). */
@@ -39,10 +40,7 @@ describe('web UI on the first start: change the generated password', () => {
 
   async function signIn(page: Page, password: string): Promise<void> {
     await page.goto(`${app.url}/web/login`);
-    await page.getByLabel(/e-mail/i).fill(email);
-    await page.locator('#login-password').fill(password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/instances$/, BOUND);
+    await signInWith(page, app.url, { email, password }, /\/web\/instances$/);
   }
 
   it('shows the notice on every page until the password is changed, then never again', async () => {

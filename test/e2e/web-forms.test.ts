@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
 import { newUser } from '../harness/factories.js';
+import { signedInPage, signInWith } from '../harness/sign-in.js';
 
 /** A bound against a hang only: every wait below ends on an event (a navigation, a selector). */
 const BOUND = { timeout: 30_000 };
@@ -13,20 +14,13 @@ describe('web forms: refused input shown on the same page, confirmations', () =>
   let app: TestApp;
   let db: string;
   let browser: Browser;
-  let context: BrowserContext;
   let page: Page;
 
   before(async () => {
     db = await cloneTemplate();
     app = await startTestApp({ databaseUrl: db });
     browser = await launchBrowser();
-    context = await browser.newContext({ locale: 'en-GB' });
-    page = await context.newPage();
-    await page.goto(`${app.url}/web/login`);
-    await page.getByLabel(/e-mail/i).fill(ADMIN.email);
-    await page.locator('#login-password').fill(ADMIN.password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/(?!login)/, BOUND);
+    page = await signedInPage(browser, app.url, ADMIN);
   });
 
   after(async () => {
@@ -148,13 +142,10 @@ describe('web forms: refused input shown on the same page, confirmations', () =>
     assert.equal(await row.locator('input[type=checkbox][value=ops]').isChecked(), true);
     assert.equal(await row.locator('input[type=checkbox][value=admin]').isChecked(), false);
 
-    const olga = await browser.newContext({ locale: 'en-GB' });
-    const her = await olga.newPage();
-    await her.goto(`${app.url}/web/login`);
-    await her.getByLabel(/e-mail/i).fill('olga@forms.test');
-    await her.locator('#login-password').fill('first-password-1');
-    await her.locator('form[action="/web/login"] button[type=submit]').click();
-    await her.waitForURL(/\/web\/(?!login)/, BOUND);
+    const her = await signedInPage(browser, app.url, {
+      email: 'olga@forms.test',
+      password: 'first-password-1',
+    });
     await her.goto(`${app.url}/web/preferences`);
     // A wrong current password is refused next to that field.
     await her.locator('#current-password').fill('not-my-password');
@@ -185,10 +176,8 @@ describe('web forms: refused input shown on the same page, confirmations', () =>
     assert.equal((await login('first-password-1')).status, 401);
     assert.equal((await login('second-password-2')).status, 200);
 
-    await her.getByLabel(/e-mail/i).fill('olga@forms.test');
-    await her.locator('#login-password').fill('second-password-2');
-    await her.locator('form[action="/web/login"] button[type=submit]').click();
-    await her.waitForURL(/\/web\/(?!login)/, BOUND);
+    // Signed in again on the sign-in page the change led to.
+    await signInWith(her, app.url, { email: 'olga@forms.test', password: 'second-password-2' });
     await her.goto(`${app.url}/web/preferences`);
 
     // An API key: shown once, works, listed, revoked after a confirmation.
@@ -213,6 +202,6 @@ describe('web forms: refused input shown on the same page, confirmations', () =>
     await her.getByText('No API keys.').waitFor(BOUND);
     const revoked = await fetch(`${app.url}/api/v1/me`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(revoked.status, 401);
-    await olga.close();
+    await her.context().close();
   });
 });

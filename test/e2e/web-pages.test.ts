@@ -15,6 +15,7 @@ import { PlatformEnvironmentService } from '../../modules/cloud_platform/platfor
 import { PlatformReportRepository } from '../../modules/cloud_platform/platform-report.repository.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
+import { signInWith } from '../harness/sign-in.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
 import { newPartner, newUser, type NewUser } from '../harness/factories.js';
 
@@ -53,11 +54,7 @@ describe('web pages in a real browser: environment history, customer, inbox, use
   async function signIn(email: string, password: string): Promise<Page> {
     const context = await browser.newContext({ locale: 'en-GB', timezoneId: 'Europe/Brussels' });
     const signed = await context.newPage();
-    await signed.goto(`${app.url}/web/login`);
-    await signed.getByLabel(/e-mail/i).fill(email);
-    await signed.locator('#login-password').fill(password);
-    await signed.locator('form[action="/web/login"] button[type=submit]').click();
-    await signed.waitForURL(/\/web\/instances$/, BOUND);
+    await signInWith(signed, app.url, { email, password }, /\/web\/instances$/);
     return signed;
   }
 

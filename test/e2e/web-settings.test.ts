@@ -7,6 +7,7 @@ import { SecretKeys } from '../../src/database/secret-keys.js';
 import { PROJECT_ROOT } from '../../src/paths.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
+import { signedInPage } from '../harness/sign-in.js';
 import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 
 /** A bound against a hang only: every wait below ends on an event (a navigation, a selector). */
@@ -32,13 +33,7 @@ describe('web settings page in a real browser', () => {
     await query(db, "INSERT INTO setting (key, value) VALUES ('old_addon.option', 'left over')");
     app = await startTestApp({ databaseUrl: db });
     browser = await launchBrowser();
-    const context = await browser.newContext({ locale: 'en-GB' });
-    page = await context.newPage();
-    await page.goto(`${app.url}/web/login`);
-    await page.getByLabel(/e-mail/i).fill(ADMIN.email);
-    await page.locator('#login-password').fill(ADMIN.password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/(?!login)/, BOUND);
+    page = await signedInPage(browser, app.url, ADMIN);
   });
 
   after(async () => {

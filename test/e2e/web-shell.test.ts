@@ -4,6 +4,7 @@ import type { Browser } from 'playwright-core';
 import { VIGIL_VERSION } from '../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';
+import { signInWith } from '../harness/sign-in.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
 
 const BOUND = { timeout: 30_000 };
@@ -52,10 +53,7 @@ describe('web shell: the root address, unknown pages, the favicon', () => {
     const page = await context.newPage();
     await page.goto(`${app.url}/`);
     await page.waitForURL(/\/web\/login/, BOUND);
-    await page.getByLabel(/e-mail/i).fill(ADMIN.email);
-    await page.locator('#login-password').fill(ADMIN.password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/(?!login)/, BOUND);
+    await signInWith(page, app.url, ADMIN);
     // The favicon is linked and served.
     const icon = await page.locator('link[rel=icon]').getAttribute('href');
     const served = await page.request.get(`${app.url}${icon}`);

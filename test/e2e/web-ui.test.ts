@@ -6,6 +6,7 @@ import { InstancesService } from '../../modules/dead_mans_switch_server/instance
 import { postAlive, newUuid, instanceByUuid } from '../../modules/dead_mans_switch_server/tests/helpers.js';
 import { ADMIN, startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser, screenshot } from '../harness/browser.js';
+import { signInWith } from '../harness/sign-in.js';
 import { cloneTemplate, dropDatabase } from '../harness/database.js';
 import { newPartner, newUser, type NewUser } from '../harness/factories.js';
 
@@ -123,10 +124,7 @@ describe('web UI in a real browser', () => {
     const page = await context.newPage();
     await page.goto(`${app.url}/web`);
     await page.waitForURL(/\/web\/login/, BOUND);
-    await page.getByLabel(/e-mail/i).fill(email);
-    await page.locator('#login-password').fill(password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/instances$/, BOUND);
+    await signInWith(page, app.url, { email, password }, /\/web\/instances$/);
     return { context, page };
   }
 
@@ -175,11 +173,7 @@ describe('web UI in a real browser', () => {
     const page = await context.newPage();
     // The page's timers run on a fake clock: the test moves it instead of waiting 30 s.
     await page.clock.install();
-    await page.goto(`${app.url}/web/login`);
-    await page.locator('#login-email').fill(manager.email);
-    await page.locator('#login-password').fill(manager.password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/instances$/, BOUND);
+    await signInWith(page, app.url, manager, /\/web\/instances$/);
     assert.equal(await page.locator('[data-count="new"]').textContent(), '1');
     // Typed but not submitted: a reload would lose it.
     await page.locator('#filter-q').fill('typed, not sent');

@@ -11,6 +11,7 @@ import { startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../../../test/harness/browser.js';
 import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
+import { SignedInPages } from '../../../test/harness/sign-in.js';
 import { Api } from '../../../test/harness/http.js';
 import { BackupRunner } from '../backup-runner.service.js';
 import { DRILL_LOCK } from '../backups.repository.js';
@@ -26,6 +27,7 @@ describe('backup web UI: format, filestore and restore drills', () => {
   let root: string;
   let filestore: string;
   let browser: Browser;
+  let pages: SignedInPages;
   let operator: NewUser;
   let configId: number;
 
@@ -64,24 +66,19 @@ describe('backup web UI: format, filestore and restore drills', () => {
     await app.get(SettingsService).set(PRIVATE_NETWORKS_SETTING, '1');
     operator = await newUser(app, { roles: ['manager', 'ops'], name: 'Olga Ops' });
     browser = await launchBrowser();
+    pages = new SignedInPages(browser, app.url, { locale: 'en-GB' });
   });
 
   after(async () => {
+    await pages?.close();
     await browser?.close();
     await app?.close();
     for (const url of [odoo, db]) if (url) await dropDatabase(url);
     if (root) await rm(root, { recursive: true, force: true });
   });
 
-  async function signIn(user: NewUser): Promise<Page> {
-    const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
-    await page.goto(`${app.url}/web/login`);
-    await page.locator('#login-email').fill(user.email);
-    await page.locator('#login-password').fill(user.password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/instances$/, BOUND);
-    return page;
-  }
+  /** A fresh page signed in as `user`: the first for each user signs in through the form, later ones reuse it. */
+  const signIn = (user: NewUser): Promise<Page> => pages.open(user, /\/web\/instances$/);
 
   it('creates an Odoo zip configuration with a drill schedule; a bad drill cron is refused next to its field', async () => {
     const page = await signIn(operator);

@@ -9,6 +9,7 @@ import { startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../../../test/harness/browser.js';
 import { cloneTemplate, databaseUrl, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser, type NewUser } from '../../../test/harness/factories.js';
+import { SignedInPages } from '../../../test/harness/sign-in.js';
 import { BackupConfigsService } from '../backup-configs.service.js';
 import { BackupPolicy } from '../backup-policy.service.js';
 import { BackupRunner } from '../backup-runner.service.js';
@@ -45,6 +46,7 @@ describe('backup pages of the web UI in a real browser', () => {
   let app: TestApp;
   let db: string;
   let browser: Browser;
+  let pages: SignedInPages;
   let operator: NewUser;
   let manager: NewUser;
   let viewer: NewUser;
@@ -59,24 +61,19 @@ describe('backup pages of the web UI in a real browser', () => {
     manager = await newUser(app, { roles: ['manager'], name: 'Max Manager' });
     viewer = await newUser(app, { roles: ['viewer'] });
     browser = await launchBrowser();
+    pages = new SignedInPages(browser, app.url, { locale: 'en-GB', acceptDownloads: true });
   });
 
   after(async () => {
+    await pages?.close();
     await browser?.close();
     await app?.close();
     await dropDatabase(databaseUrl(restored)).catch(() => undefined);
     await dropDatabase(db);
   });
 
-  async function signIn(user: NewUser): Promise<Page> {
-    const page = await (await browser.newContext({ locale: 'en-GB', acceptDownloads: true })).newPage();
-    await page.goto(`${app.url}/web/login`);
-    await page.locator('#login-email').fill(user.email);
-    await page.locator('#login-password').fill(user.password);
-    await page.locator('form[action="/web/login"] button[type=submit]').click();
-    await page.waitForURL(/\/web\/instances$/, BOUND);
-    return page;
-  }
+  /** A fresh page signed in as `user`: the first for each user signs in through the form, later ones reuse it. */
+  const signIn = (user: NewUser): Promise<Page> => pages.open(user, /\/web\/instances$/);
 
   async function noHorizontalScroll(page: Page): Promise<void> {
     const width = await page.evaluate<number>('document.documentElement.scrollWidth');

@@ -11,6 +11,7 @@ import type { Browser } from 'playwright-core';
 import { ManualClock, SettingsService } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { launchBrowser } from '../../../test/harness/browser.js';
+import { signInWith } from '../../../test/harness/sign-in.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
@@ -250,10 +251,7 @@ describe('probes: https certificates against the clock, metrics, and the instanc
     const page = await context.newPage();
     const signIn = async (email: string, password: string) => {
       await page.goto(`${app.url}/web/login`);
-      await page.getByLabel(/e-mail/i).fill(email);
-      await page.locator('#login-password').fill(password);
-      await page.locator('form[action="/web/login"] button[type=submit]').click();
-      await page.waitForURL(/\/web\/instances$/, BOUND);
+      await signInWith(page, app.url, { email, password }, /\/web\/instances$/);
     };
     await signIn(ADMIN.email, ADMIN.password);
     await page.goto(`${app.url}/web/instances/${instance.id}`);
