@@ -288,6 +288,23 @@ describe('status page subscriptions', () => {
     assert.deepEqual(await runRacing(), [], 'and only once');
   });
 
+  it('keeps the subscriptions of a disabled page, and sends nothing while it is disabled', async () => {
+    assert.equal((await admin.delete(`${API}/${customerId}`)).status, 200);
+    assert.equal(await confirmed('dave@example.com'), true, 'kept');
+    await elapse(app, clock, 180);
+    assert.deepEqual(await runRacing(), [], 'nothing while disabled');
+    // Past the few minutes recent alerts are read again for (a late commit), that down alert is not told later.
+    clock.advance(600);
+    token = (await admin.post(`${API}/${customerId}/rotate`)).body.token as string;
+    assert.equal((await postAlive(app, jsonRpc({ database_uuid: instanceUuid }))).status, 200);
+    const mails = await runRacing();
+    assert.deepEqual(
+      mails.map((m) => m.subject),
+      ['Production ERP est de nouveau disponible (Acme Brewing)'],
+    );
+    assert.ok(mails[0].text.includes(`/status/${token}`), 'the new address');
+  });
+
   it('limits subscription requests per address and caps pending confirmations per page', async () => {
     refill();
     let status = 0;
