@@ -429,13 +429,34 @@ describe('customer monthly report', () => {
       await managerPage.waitForURL(/\/web\/instances$/, BOUND);
       await managerPage.goto(`${app.url}/web/customers/${acme}/report?month=2026-10`);
       assert.ok(
-        ((await managerPage.locator('#report-send ~ p').first().textContent()) ?? '').includes('2 times'),
+        ((await managerPage.locator('#report-send ~ p').first().textContent()) ?? '').includes('sends: 2'),
       );
       await managerPage.getByRole('button', { name: /Send this report/ }).click();
       await managerPage.waitForURL(/\/report\?month=2026-10$/, BOUND);
       assert.ok(
-        ((await managerPage.locator('#report-send ~ p').first().textContent()) ?? '').includes('3 times'),
+        ((await managerPage.locator('#report-send ~ p').first().textContent()) ?? '').includes('sends: 3'),
       );
+
+      // …and unlinks, then links again, the backup configuration.
+      const nightly = managerPage.getByRole('checkbox', { name: 'Acme nightly' });
+      assert.equal(await nightly.isChecked(), true);
+      await nightly.uncheck();
+      await managerPage.getByRole('button', { name: 'Save' }).click();
+      await managerPage.waitForURL(/\/report\?month=2026-10$/, BOUND);
+      assert.ok(
+        ((await managerPage.locator('main').textContent()) ?? '').includes(
+          'No backup configuration is linked',
+        ),
+      );
+      assert.deepEqual((await admin.get(`${API}/${acme}/settings`)).body.backup_config_ids, []);
+      await managerPage.getByRole('checkbox', { name: 'Acme nightly' }).check();
+      await managerPage.getByRole('button', { name: 'Save' }).click();
+      await managerPage.waitForURL(/\/report\?month=2026-10$/, BOUND);
+      assert.deepEqual((await admin.get(`${API}/${acme}/settings`)).body, {
+        partner_id: acme,
+        time_zone: 'Europe/Brussels',
+        backup_config_ids: [ids.config],
+      });
     } finally {
       await browser?.close();
     }
