@@ -179,6 +179,7 @@ export class InstanceLogsQueryDto {
   limit?: number;
 }
 
+/** An instance as the API returns it, with the fields other addons add (InstanceFields), e.g. `probes`. */
 export interface InstanceResponse {
   id: number;
   database_uuid: string;
@@ -238,8 +239,6 @@ export interface InstanceResponse {
   last_run_seconds: number | null;
   /** The newest finished runs (one instance). */
   runs?: { started_at: string; finished_at: string; seconds: number }[];
-  /** Its active probes: how many, how many up and down (none: all zero). */
-  probes?: { total: number; up: number; down: number };
   /** Statistics its check-ins sent that were not stored as sent (out of range, wrong type, cut); one instance. */
   ignored_statistics?: IgnoredStatisticResponse[];
   created_at: string;
