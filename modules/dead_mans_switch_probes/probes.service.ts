@@ -16,9 +16,9 @@ import {
   type PaginationQueryDto,
   type RequestContext,
 } from '../../src/index.js';
+import { InstanceDependenciesService } from '../dead_mans_switch_server/dependencies/instance-dependencies.service.js';
 import { instanceDisplayName } from '../dead_mans_switch_server/instance-names.repository.js';
 import { INSTANCE_MODEL } from '../dead_mans_switch_server/settings.js';
-import { InstanceDependenciesService } from '../dead_mans_switch_server/dependencies/instance-dependencies.service.js';
 import { ProbeAddressRefused } from './probe-address.js';
 import { ProbeMetrics } from './probe-metrics.service.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';

@@ -29,9 +29,9 @@ import {
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
 import { IgnoredStatisticsService } from '../checkin/ignored-statistics.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
-import { InstanceFields } from './instance-fields.js';
 import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import { JobRunsService } from '../runs/job-runs.service.js';
+import { InstanceFields } from './instance-fields.js';
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
