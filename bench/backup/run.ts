@@ -163,9 +163,10 @@ const range = (values: number[], digits = 1) =>
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-backup-'));
+  const pgDir = join(tmpdir(), `vigil-bench-backup-pg-${process.pid}`);
   const embedded = await startEmbeddedDatabase({
     // Not under the private temporary folder: as root the embedded server runs as the postgres user.
-    dataDir: join(tmpdir(), `vigil-bench-backup-pg-${process.pid}`),
+    dataDir: pgDir,
     database: 'vigil_bench',
     ephemeral: true,
   });
@@ -326,6 +327,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await embedded.stop();
+    rmSync(pgDir, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
   loads.push(loadavg()[0]);
