@@ -18,7 +18,16 @@
 import 'reflect-metadata';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -87,7 +96,7 @@ async function fill(url: string, bytes: number, names: string[]): Promise<number
     );
     const empty = await size();
     let rows = 0;
-    for (let batch = 500_000; ;) {
+    for (let batch = 20_000; ;) {
       await client.query(
         `INSERT INTO data SELECT g, md5(random()::text) || md5(random()::text) || md5(random()::text),
            'row ' || g || ' of the benchmark, ' || (g % 997) || ' on the shelf'
@@ -108,6 +117,12 @@ async function fill(url: string, bytes: number, names: string[]): Promise<number
   }
 }
 
+/** User + system seconds from the last line `/usr/bin/time -f '%U %S'` wrote. */
+function timeCpu(output: string): number {
+  const [user, system] = output.trim().split('\n').pop()!.split(' ').map(Number);
+  return user + system;
+}
+
 /** Runs `work` while sampling this process's RSS; returns its result, wall time and peak RSS. */
 async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds: number; peakRss: number }> {
   let peakRss = process.memoryUsage.rss();
@@ -124,10 +139,17 @@ async function measured<T>(work: () => Promise<T>): Promise<{ result: T; seconds
 interface Round {
   pgDump: number;
   tar: number;
+  /** CPU seconds (user + system) of the reference's pg_dump and tar. */
+  pgDumpCpu: number;
+  tarCpu: number;
   dumpMb: number;
   tarMb: number;
   vigil: Partial<
-    Record<'dump' | 'odoo_zip', { stream: number; total: number; rest: number; peak: number; mb: number }>
+    Record<
+      'dump' | 'odoo_zip',
+      // cpu: CPU seconds to the last byte stored, of this process (all its threads) and of the pg_dump it ran.
+      { stream: number; total: number; cpu: number; rest: number; peak: number; mb: number }
+    >
   >;
 }
 
@@ -141,12 +163,25 @@ const range = (values: number[], digits = 1) =>
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'vigil-bench-backup-'));
+  const pgDir = join(tmpdir(), `vigil-bench-backup-pg-${process.pid}`);
   const embedded = await startEmbeddedDatabase({
     // Not under the private temporary folder: as root the embedded server runs as the postgres user.
-    dataDir: join(tmpdir(), `vigil-bench-backup-pg-${process.pid}`),
+    dataDir: pgDir,
     database: 'vigil_bench',
     ephemeral: true,
   });
+  // Vigil's pg_dump through a wrapper that records its CPU time (BACKUP_PG_BIN names the folder of the tools).
+  const bin = join(dir, 'bin');
+  const cpuLog = join(dir, 'pg_dump.cpu');
+  mkdirSync(bin);
+  for (const tool of ['pg_dump', 'pg_restore', 'psql'])
+    writeFileSync(
+      join(bin, tool),
+      tool === 'pg_dump'
+        ? `#!/bin/sh\nexec /usr/bin/time -a -o '${cpuLog}' -f '%U %S' pg_dump "$@"\n`
+        : `#!/bin/sh\nexec ${tool} "$@"\n`,
+      { mode: 0o755 },
+    );
   const results: { size: number; dbMb: number; fsMb: number; rounds: Round[] }[] = [];
   const loads: number[] = [];
   try {
@@ -159,6 +194,7 @@ async function main(): Promise<void> {
       ADDONS: 'backup',
       SESSION_SECRET: 'bench-session-secret-that-is-long-enough',
       BACKUP_FILESTORE_ROOTS: CACHE,
+      BACKUP_PG_BIN: bin,
     });
     const vigil = await startVigil({ config, listen: false, scheduler: false });
     const configs = vigil.app.get(BackupConfigsService);
@@ -187,9 +223,10 @@ async function main(): Promise<void> {
         const reference = async (round: Round) => {
           const dumped = await measured(() =>
             run(
-              'pg_dump',
+              '/usr/bin/time',
               // --no-sync: Vigil does not fsync the local files it writes either (see bench/README.md).
               [
+                ...['-f', '%U %S', 'pg_dump'],
                 '-Fc',
                 '--no-sync',
                 '--no-password',
@@ -203,10 +240,21 @@ async function main(): Promise<void> {
             ),
           );
           const tarred = await measured(() =>
-            run('tar', ['-cf', join(out, 'filestore.tar'), '-C', files.folder, '.']),
+            run('/usr/bin/time', [
+              '-f',
+              '%U %S',
+              'tar',
+              '-cf',
+              join(out, 'filestore.tar'),
+              '-C',
+              files.folder,
+              '.',
+            ]),
           );
           round.pgDump = dumped.seconds;
           round.tar = tarred.seconds;
+          round.pgDumpCpu = timeCpu(dumped.result.stderr);
+          round.tarCpu = timeCpu(tarred.result.stderr);
           round.dumpMb = statSync(join(out, 'db.dump')).size / MB;
           round.tarMb = statSync(join(out, 'filestore.tar')).size / MB;
           rmSync(join(out, 'db.dump'));
@@ -227,17 +275,26 @@ async function main(): Promise<void> {
           for (const format of FORMATS) {
             const rest = process.memoryUsage.rss();
             let streamed = 0;
+            let cpu = process.cpuUsage();
+            const startCpu = cpu;
+            rmSync(cpuLog, { force: true });
             const started = performance.now();
             const timed = await measured(() =>
               configs.run(systemContext(), ids[format]!, {
                 wait: true,
-                onProgress: () => (streamed = performance.now() - started),
+                onProgress: () => {
+                  streamed = performance.now() - started;
+                  cpu = process.cpuUsage();
+                },
               }),
             );
+            // The run's largest pg_dump is the one that streamed (the others asked for its version).
+            const childCpu = Math.max(...readFileSync(cpuLog, 'utf8').trim().split('\n').map(timeCpu));
             if (timed.result.status !== 'done') throw new Error(`${format}: ${timed.result.error}`);
             round.vigil[format] = {
               stream: streamed / 1000,
               total: timed.seconds,
+              cpu: (cpu.user - startCpu.user + cpu.system - startCpu.system) / 1e6 + childCpu,
               rest,
               peak: timed.peakRss,
               mb: Number(timed.result.size) / MB,
@@ -249,7 +306,7 @@ async function main(): Promise<void> {
         const rounds: Round[] = [];
         for (let r = 0; r < RUNS; r++) {
           loads.push(loadavg()[0]);
-          const round: Round = { pgDump: 0, tar: 0, dumpMb: 0, tarMb: 0, vigil: {} };
+          const round: Round = { pgDump: 0, tar: 0, pgDumpCpu: 0, tarCpu: 0, dumpMb: 0, tarMb: 0, vigil: {} };
           if (r % 2 === 0) {
             await reference(round);
             await vigilRuns(round);
@@ -270,6 +327,7 @@ async function main(): Promise<void> {
     }
   } finally {
     await embedded.stop();
+    rmSync(pgDir, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
   }
   loads.push(loadavg()[0]);
@@ -278,18 +336,22 @@ async function main(): Promise<void> {
       `load average ${range(loads)} at the rounds' starts, ${RUNS} rounds, ${FILES} files`,
   );
   console.log(
-    '| GB | DB MB | format | reference s | Vigil stream s | ratio (stream) | Vigil total s (verified) | output MB (ref. / Vigil) | RSS MB rest → peak |',
+    '| GB | DB MB | format | reference s | Vigil stream s | ratio (stream) | CPU s ref. / Vigil | CPU ratio | Vigil total s (verified) | output MB (ref. / Vigil) | RSS MB rest → peak |',
   );
-  console.log('|' + ' --- |'.repeat(9));
+  console.log('|' + ' --- |'.repeat(11));
   for (const { size, dbMb, rounds } of results)
     for (const format of FORMATS) {
       const ref = rounds.map((r) => (format === 'dump' ? r.pgDump : r.pgDump + r.tar));
       const runs = rounds.map((r) => r.vigil[format]!);
+      const refCpu = rounds.map((r) => (format === 'dump' ? r.pgDumpCpu : r.pgDumpCpu + r.tarCpu));
       const refMb = rounds[0].dumpMb + (format === 'dump' ? 0 : rounds[0].tarMb);
       console.log(
         `| ${size} | ${dbMb.toFixed(0)} | ${format} | ${range(ref)}${format === 'dump' ? '' : ` (pg_dump ${range(rounds.map((r) => r.pgDump))} + tar ${range(rounds.map((r) => r.tar))})`} | ` +
           `${range(runs.map((v) => v.stream))} | ${range(
             runs.map((v, i) => v.stream / ref[i]),
+            2,
+          )} | ${range(refCpu)} / ${range(runs.map((v) => v.cpu))} | ${range(
+            runs.map((v, i) => v.cpu / refCpu[i]),
             2,
           )} | ${range(runs.map((v) => v.total))} | ${refMb.toFixed(0)} / ${runs[0].mb.toFixed(0)} | ` +
           `${range(
