@@ -211,7 +211,11 @@ describe('secret settings: a token stored in clear by an earlier version is seal
     const db = await cloneTemplate();
     let app: TestApp | undefined;
     try {
-      await query(db, 'UPDATE setting SET value = $2 WHERE key = $1', [KEY, SECRET]);
+      await query(
+        db,
+        'INSERT INTO setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2',
+        [KEY, SECRET],
+      );
       app = await startTestApp({ databaseUrl: db });
       const row = await stored(db);
       assert.ok(SecretBox.isSealed(row), row);
