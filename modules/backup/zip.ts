@@ -153,15 +153,28 @@ export interface ZipEntry {
   size: number;
   /** Where its local header starts. */
   offset: number;
+  /** The general purpose bit flag (bit 0: encrypted, refused on reading). */
+  flags?: number;
 }
 
 export class ZipFormatError extends Error {}
 
-/** What yauzl read the entry from, for `openZipEntry`; not enumerable, so entries compare and print as data. */
-const OPENED = Symbol('yauzl');
-interface Opened {
-  file: yauzl.ZipFile;
-  entry: yauzl.Entry;
+/**
+ * The yauzl view of each archive (its end of central directory read once), for `openZipEntry`; entries themselves
+ * keep no reference to yauzl's objects (70,000 of those, with their buffers, cost memory and garbage collection).
+ */
+const opened = new WeakMap<RandomAccess, Promise<yauzl.ZipFile>>();
+
+function openArchive(archive: RandomAccess): Promise<yauzl.ZipFile> {
+  return new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromRandomAccessReader(
+      new AccessReader(archive),
+      archive.size,
+      // Names are checked by the caller (a restore refuses those that leave the filestore), not refused here.
+      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true },
+      (error, file) => (error ? reject(formatError(error)) : resolve(file)),
+    ),
+  );
 }
 
 /** The window read at once for yauzl's small reads (the central directory, local headers). */
@@ -217,19 +230,13 @@ class AccessReader extends yauzl.RandomAccessReader {
 
 /** The entries of a ZIP archive, read from its central directory (ZIP64 included). */
 export async function readZipDirectory(archive: RandomAccess): Promise<ZipEntry[]> {
-  const file = await new Promise<yauzl.ZipFile>((resolve, reject) =>
-    yauzl.fromRandomAccessReader(
-      new AccessReader(archive),
-      archive.size,
-      // Names are checked by the caller (a restore refuses those that leave the filestore), not refused here.
-      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true },
-      (error, opened) => (error ? reject(formatError(error)) : resolve(opened)),
-    ),
-  );
+  // A yauzl ZipFile reads its directory once: a fresh one each time, kept for the entries' contents.
+  const file = await openArchive(archive);
+  opened.set(archive, Promise.resolve(file));
   return new Promise<ZipEntry[]>((resolve, reject) => {
     const entries: ZipEntry[] = [];
     file.on('entry', (entry: yauzl.Entry) => {
-      const data: ZipEntry = {
+      entries.push({
         // Python's zipfile and Vigil write UTF-8 names (flag 11 where it matters); ASCII reads the same either way.
         name: (entry.fileName as unknown as Buffer).toString('utf8'),
         method: entry.compressionMethod,
@@ -237,9 +244,8 @@ export async function readZipDirectory(archive: RandomAccess): Promise<ZipEntry[
         compressed: entry.compressedSize,
         size: entry.uncompressedSize,
         offset: entry.relativeOffsetOfLocalHeader,
-      };
-      Object.defineProperty(data, OPENED, { value: { file, entry } satisfies Opened });
-      entries.push(data);
+        flags: entry.generalPurposeBitFlag,
+      });
       file.readEntry();
     });
     file.once('end', () => resolve(entries));
@@ -252,16 +258,23 @@ export async function readZipDirectory(archive: RandomAccess): Promise<ZipEntry[
 export async function openZipEntry(archive: RandomAccess, entry: ZipEntry): Promise<Readable> {
   if (entry.method !== STORE && entry.method !== DEFLATE)
     throw new ZipFormatError(`${entry.name}: compression method ${entry.method} is not supported`);
-  let opened = (entry as ZipEntry & { [OPENED]?: Opened })[OPENED];
-  if (!opened) {
-    // An entry not read by readZipDirectory (built by hand): read the directory again and find it.
-    const found = (await readZipDirectory(archive)).find((e) => e.offset === entry.offset);
-    opened = found && (found as ZipEntry & { [OPENED]?: Opened })[OPENED];
-    if (!opened) throw new ZipFormatError(`no entry of ${entry.name} at ${entry.offset}`);
+  let file = opened.get(archive);
+  if (!file) {
+    file = openArchive(archive);
+    opened.set(archive, file);
   }
-  const { file, entry: raw } = opened;
+  // yauzl's entry, rebuilt from the fields its openReadStream reads (it checks the local header against them).
+  const raw = Object.assign(new yauzl.Entry(), {
+    fileName: entry.name,
+    compressionMethod: entry.method,
+    compressedSize: entry.compressed,
+    uncompressedSize: entry.size,
+    relativeOffsetOfLocalHeader: entry.offset,
+    generalPurposeBitFlag: entry.flags ?? 0,
+  });
+  const zip = await file;
   const content = await new Promise<Readable>((resolve, reject) =>
-    file.openReadStream(raw, (error, stream) => (error ? reject(formatError(error)) : resolve(stream))),
+    zip.openReadStream(raw, (error, stream) => (error ? reject(formatError(error)) : resolve(stream))),
   );
   // yauzl checks the size, not the CRC-32: a flipped bit in a stored entry would pass unseen.
   let crc = 0;

@@ -10,7 +10,6 @@ import { DeadMansSwitchClientService } from './dead-mans-switch-client.service.j
 import { HostRepository } from './host.repository.js';
 import { SwitchServerRepository } from './switch-server.repository.js';
 import { DeadMansSwitchClientInit1732500000000 } from './migrations/1732500000000-dead_mans_switch_client-init.js';
-import { DeadMansSwitchClientSealToken1733600000000 } from './migrations/1733600000000-dead_mans_switch_client-seal-token.js';
 import { serverUrlCheck } from './server-url.check.js';
 import { SystemStatisticsProvider } from './system.statistics.js';
 
@@ -22,7 +21,7 @@ export const manifest = defineAddon({
     "Checks in with a dead man's switch server every few minutes (wire-compatible with Odoo's OCA client)",
   depends: [],
   entities: [CheckInState],
-  migrations: [DeadMansSwitchClientInit1732500000000, DeadMansSwitchClientSealToken1733600000000],
+  migrations: [DeadMansSwitchClientInit1732500000000],
   settings: Object.values(CLIENT_SETTINGS),
   tasks: [{ id: CHECK_IN_TASK, everySeconds: TASK_PERIOD, provider: CheckInTask }],
   statistics: [SystemStatisticsProvider],

@@ -25,6 +25,7 @@ export class SeedService {
         if (manifest.seed?.settings) await this.settings.seedDefaults(manifest.seed.settings, manager);
         if (manifest.seed?.subtypes) await this.chatter.upsertSubtypes(manifest.seed.subtypes, manager);
       }
+      await this.settings.sealStoredInClear(manager);
       if (afterSeed) await afterSeed();
     });
   }

@@ -8,8 +8,8 @@ import { Setting } from './setting.entity.js';
 export class SettingsRepository {
   constructor(@InjectDataSource() private readonly db: DataSource) {}
 
-  list(): Promise<Setting[]> {
-    return this.db.getRepository(Setting).find({ order: { key: 'ASC' } });
+  list(manager?: EntityManager): Promise<Setting[]> {
+    return (manager ?? this.db.manager).getRepository(Setting).find({ order: { key: 'ASC' } });
   }
 
   /** With `manager`: inside that transaction, on its connection (a claim must not wait for a second one). */
@@ -17,8 +17,8 @@ export class SettingsRepository {
     return (manager ?? this.db.manager).getRepository(Setting).findOneBy({ key });
   }
 
-  async upsert(key: string, value: string): Promise<void> {
-    await this.db.getRepository(Setting).upsert({ key, value }, ['key']);
+  async upsert(key: string, value: string, manager?: EntityManager): Promise<void> {
+    await (manager ?? this.db.manager).getRepository(Setting).upsert({ key, value }, ['key']);
   }
 
   /** Writes the values of missing keys only. */

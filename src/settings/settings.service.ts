@@ -214,6 +214,25 @@ export class SettingsService {
     );
   }
 
+  /**
+   * Seals the secret settings still stored in clear: written before their declaration became `secret` (the check-in
+   * token of earlier versions) or by SQL. Run at start-up under the seed lock, after the migrations; returns their
+   * keys. Done here rather than in an addon's migration: addons do not write core's tables.
+   */
+  async sealStoredInClear(manager?: EntityManager): Promise<string[]> {
+    const rows = new Map((await this.settings.list(manager)).map((row) => [row.key, row.value]));
+    const sealed: string[] = [];
+    for (const { declaration } of this.registry.all()) {
+      const value = rows.get(declaration.key);
+      if (declaration.type !== 'secret' || !value || SecretBox.isSealed(value)) continue;
+      await this.settings.upsert(declaration.key, this.box.seal(value.trim()), manager);
+      this.cache.delete(declaration.key);
+      sealed.push(declaration.key);
+    }
+    if (sealed.length) this.logger.log(`Secret settings stored in clear, now sealed: ${sealed.join(', ')}`);
+    return sealed;
+  }
+
   /** Writes defaults for missing keys only (the manifests' `seed.settings`, for undeclared legacy keys). */
   seedDefaults(defaults: Record<string, string>, manager?: EntityManager): Promise<void> {
     return this.settings.insertMissing(defaults, manager);

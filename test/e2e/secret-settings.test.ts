@@ -4,19 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { DataSource } from 'typeorm';
-import { CORE } from '../../src/bootstrap/core-manifest.js';
 import { SecretBox, SecretKeys } from '../../src/database/secret-keys.js';
-import { MigrationsRepository, type MigrationClass } from '../../src/database/migrations.repository.js';
 import { EnvironmentService } from '../../src/environment/environment.service.js';
 import { SecretSettingError, SettingsService } from '../../src/settings/settings.service.js';
 import { CLIENT_SETTINGS } from '../../modules/dead_mans_switch_client/client-settings.js';
 import { CheckInError } from '../../modules/dead_mans_switch_client/check-in.error.js';
 import { DeadMansSwitchClientService } from '../../modules/dead_mans_switch_client/dead-mans-switch-client.service.js';
-import { manifest as clientManifest } from '../../modules/dead_mans_switch_client/manifest.js';
-import { DeadMansSwitchClientSealToken1733600000000 } from '../../modules/dead_mans_switch_client/migrations/1733600000000-dead_mans_switch_client-seal-token.js';
 import { ADMIN, startTestApp, TEST_SESSION_SECRET, type TestApp } from '../harness/app.js';
-import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../harness/database.js';
+import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 import { Api } from '../harness/http.js';
 import { spawnVigil } from '../harness/process.js';
 
@@ -211,37 +206,24 @@ describe('secret settings: dead_mans_switch_client.token', () => {
   });
 });
 
-describe('secret settings: the migration seals a token stored in clear', () => {
-  it('seals an existing plain dead_mans_switch_client.token with the setting-secrets key', async () => {
-    const url = await emptyDatabase();
-    const dataSource = new DataSource({ type: 'postgres', url });
-    await dataSource.initialize();
+describe('secret settings: a token stored in clear by an earlier version is sealed at start-up', () => {
+  it('seals an existing plain dead_mans_switch_client.token with the setting-secrets key, and still reads it', async () => {
+    const db = await cloneTemplate();
+    let app: TestApp | undefined;
     try {
-      const migrations = new MigrationsRepository(dataSource);
-      const without = (list: MigrationClass[]) =>
-        list.filter((m) => m !== DeadMansSwitchClientSealToken1733600000000);
-      await migrations.runPending([
-        { addon: 'base', migrations: CORE.manifest.migrations },
-        { addon: 'dead_mans_switch_client', migrations: without(clientManifest.migrations) },
-      ]);
-      await dataSource.query('INSERT INTO setting (key, value) VALUES ($1, $2)', [KEY, SECRET]);
-      const keys = new SecretKeys('the-master-secret-of-this-server-0123456789');
-      const ran = await migrations.runPending(
-        [
-          { addon: 'base', migrations: CORE.manifest.migrations },
-          { addon: 'dead_mans_switch_client', migrations: clientManifest.migrations },
-        ],
-        { secretKeys: () => Promise.resolve(keys) },
+      await query(
+        db,
+        'INSERT INTO setting (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2',
+        [KEY, SECRET],
       );
-      assert.deepEqual(ran, ['dead_mans_switch_client/DeadMansSwitchClientSealToken1733600000000']);
-      const [row] = await dataSource.query<{ value: string }[]>('SELECT value FROM setting WHERE key = $1', [
-        KEY,
-      ]);
-      assert.ok(SecretBox.isSealed(row.value));
-      assert.equal(keys.box('setting-secrets').open(row.value), SECRET);
+      app = await startTestApp({ databaseUrl: db });
+      const row = await stored(db);
+      assert.ok(SecretBox.isSealed(row), row);
+      assert.equal(new SecretKeys(TEST_SESSION_SECRET).box('setting-secrets').open(row), SECRET);
+      assert.equal(await app.get(SettingsService).get(CLIENT_SETTINGS.token), SECRET);
     } finally {
-      await dataSource.destroy();
-      await dropDatabase(url);
+      await app?.close();
+      await dropDatabase(db);
     }
   });
 });
