@@ -91,6 +91,12 @@ export {
 export { NotificationDispatcher, type DispatchResult } from './mail/notification-dispatcher.js';
 export { TemplateRenderer } from './mail/email/template-renderer.js';
 export {
+  MessageActions,
+  type MessageAction,
+  type MessageActionContext,
+  type MessageActionProvider,
+} from './mail/notifications/message-actions.js';
+export {
   summary,
   type AlertChannel,
   type ChannelMessage,

@@ -107,7 +107,7 @@ export class InstanceAlertsService {
    * Returns them with their message ids, in the given order.
    */
   async alertMany(
-    alerts: { kind: AlertKind; instanceId: number }[],
+    alerts: { kind: AlertKind; instanceId: number; incidentId?: number }[],
     at: Date,
     manager: EntityManager,
   ): Promise<{ kind: AlertKind; instanceId: number; messageId: number }[]> {
@@ -118,7 +118,7 @@ export class InstanceAlertsService {
     );
     const posted = await this.chatter.postMany(
       systemContext(),
-      alerts.map(({ kind, instanceId }) => {
+      alerts.map(({ kind, instanceId, incidentId }) => {
         const instance = instances.get(instanceId)!;
         const text = alertText(kind, instance, at);
         const downAt = instance.down_at ? new Date(instance.down_at) : null;
@@ -142,13 +142,15 @@ export class InstanceAlertsService {
               reminder: kind === 'reminder' ? instance.reminders + 1 : null,
               down_at: kind === 'down' ? at.toISOString() : (downAt?.toISOString() ?? null),
               downtime: kind === 'up' && downAt ? secondsBetween(downAt, at) : null,
+              // The incident an acknowledge link in the e-mail or chat message points to.
+              incident_ids: incidentId ? [incidentId] : [],
             },
           },
         };
       }),
       manager,
     );
-    const recorded = alerts.map((a, i) => ({ ...a, messageId: posted[i].id }));
+    const recorded = alerts.map(({ kind, instanceId }, i) => ({ kind, instanceId, messageId: posted[i].id }));
     await this.alertRows.record(recorded, at, manager);
     return recorded;
   }

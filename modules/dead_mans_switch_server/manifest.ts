@@ -71,6 +71,15 @@ import { LogPartitionsTask } from './logs/log-partitions.task.js';
 import { LogRollupTask } from './logs/log-rollup.task.js';
 import { LogRetentionTask } from './logs/log-retention.task.js';
 import { WatchdogTask } from './watchdog/watchdog.task.js';
+import { DeadMansSwitchServerIncidents1733481000000 } from './migrations/1733481000000-dead_mans_switch_server-incidents.js';
+import { EscalationStep, Incident, IncidentInstance } from './incidents/incident.entity.js';
+import { INCIDENT_SETTINGS } from './incidents/incident-settings.js';
+import { IncidentAckController } from './incidents/incident-ack.controller.js';
+import { IncidentsController } from './incidents/incidents.controller.js';
+import { IncidentsRepository } from './incidents/incidents.repository.js';
+import { IncidentsService } from './incidents/incidents.service.js';
+import { IncidentsWebController } from './incidents/incidents-web.controller.js';
+import { ACK_PATH } from './incidents/ack-links.js';
 
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
@@ -78,7 +87,17 @@ export const manifest = defineAddon({
   vigil: '^0.1.0',
   summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
   depends: [],
-  entities: [Instance, InstanceLog, InstanceLogHour, InstanceAlert, InstanceEvent, MaintenanceWindow],
+  entities: [
+    Instance,
+    InstanceLog,
+    InstanceLogHour,
+    InstanceAlert,
+    InstanceEvent,
+    MaintenanceWindow,
+    Incident,
+    IncidentInstance,
+    EscalationStep,
+  ],
   migrations: [
     DeadMansSwitchServerInit1732500000000,
     DeadMansSwitchServerNextInCancelEvents1732800000000,
@@ -91,8 +110,13 @@ export const manifest = defineAddon({
     DeadMansSwitchServerIgnoredStatistics1733450000000,
     DeadMansSwitchServerRegistrationAbuse1733460000000,
     DeadMansSwitchServerCloneDetection1733470000000,
+    DeadMansSwitchServerIncidents1733481000000,
   ],
-  settings: [...Object.values(DMS_SETTINGS), ...Object.values(PROBE_SETTING)],
+  settings: [
+    ...Object.values(DMS_SETTINGS),
+    ...Object.values(PROBE_SETTING),
+    ...Object.values(INCIDENT_SETTINGS),
+  ],
   seed: {
     subtypes: [
       {
@@ -158,6 +182,10 @@ export const manifest = defineAddon({
     InstancesWebController,
     // Active probes (http, tcp, ssh) of instances.
     ProbesController,
+    // Incidents: API, web pages, and the public acknowledge link.
+    IncidentsController,
+    IncidentsWebController,
+    IncidentAckController,
   ],
   providers: [
     SourceRateLimiter,
@@ -186,9 +214,16 @@ export const manifest = defineAddon({
     ProbeSecretsRepository,
     ProbeMetrics,
     ProbesService,
+    IncidentsRepository,
+    IncidentsService,
   ],
   // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
-  publicEndpoints: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path, bodyLimit: MAX_BODY_BYTES })),
+  publicEndpoints: [
+    ...INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST' as const, path, bodyLimit: MAX_BODY_BYTES })),
+    // The acknowledge link of an alert: the signed token is the credential (GET shows, POST acknowledges).
+    { method: 'GET', path: `${ACK_PATH}/:token` },
+    { method: 'POST', path: `${ACK_PATH}/:token`, bodyLimit: 1024 },
+  ],
   middleware: [
     { use: AliveMiddleware, routes: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path })) },
   ],
@@ -201,6 +236,12 @@ export const manifest = defineAddon({
         label: 'dead_mans_switch_server.web.nav.instances',
         path: '/web/instances',
         sequence: 10,
+      },
+      {
+        id: 'dead_mans_switch.incidents',
+        label: 'dead_mans_switch_server.incidents.web.nav',
+        path: '/web/incidents',
+        sequence: 11,
       },
     ],
     recordPages: { [INSTANCE_MODEL]: '/web/instances/{id}' },

@@ -1,7 +1,8 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
 /** What a key is for: each purpose has its own key, so one leaking or being misused exposes nothing else. */
-export type KeyPurpose = 'session' | 'csrf' | 'probe-secrets' | 'channel-secrets' | 'backup-database-url';
+export type KeyPurpose =
+  'session' | 'csrf' | 'probe-secrets' | 'channel-secrets' | 'backup-database-url' | 'incident-ack';
 
 // HKDF-SHA256 `info` of each purpose (the salt is 'vigil'). Probe secrets keep the label they were sealed under
 // before this helper existed, so their stored ciphertexts still open.
@@ -11,6 +12,7 @@ const INFO: Record<KeyPurpose, string> = {
   'probe-secrets': 'vigil dead_mans_switch.probe secret',
   'channel-secrets': 'vigil mail.channel settings',
   'backup-database-url': 'vigil backup.config database_url',
+  'incident-ack': 'vigil dead_mans_switch.incident ack link',
 };
 
 const VERSION = 'v1';

@@ -12,6 +12,7 @@ import {
 import { DmsMetrics } from '../dms-metrics.service.js';
 import { cronDeadline } from '../health/instance-health.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
+import { IncidentsService } from '../incidents/incidents.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
@@ -47,6 +48,7 @@ export class CheckInService {
   constructor(
     @Inject(CheckInRepository) private readonly checkIns: CheckInRepository,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
     @Inject(SettingsService) private readonly settings: SettingsService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
@@ -152,6 +154,7 @@ export class CheckInService {
           const messageId = await this.alerts.alert('up', locked.id, now, manager);
           // Followers told of the outage in a storm hear of the recoveries the same way.
           await this.storms.holdRecovery(locked.id, messageId, now, manager);
+          await this.incidents.recovered(locked.id, now, manager);
         }
         return { id: locked.id, state: locked.state, recovered };
       });

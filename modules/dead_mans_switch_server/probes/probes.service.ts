@@ -17,6 +17,7 @@ import {
   type RequestContext,
 } from '../../../src/index.js';
 import { instanceDisplayName } from '../instance-names.repository.js';
+import { IncidentsService } from '../incidents/incidents.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import { ProbeAddressRefused } from './probe-address.js';
 import { ProbeMetrics } from './probe-metrics.service.js';
@@ -92,6 +93,7 @@ export class ProbesService {
     @Inject(Database) private readonly database: Database,
     @Inject(ProbeMetrics) private readonly metrics: ProbeMetrics,
     @Inject(ProbeSecretsRepository) secretsRepository: ProbeSecretsRepository,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {
     this.secrets = new ProbeSecrets(config, secretsRepository);
   }
@@ -285,6 +287,11 @@ export class ProbesService {
   ): Promise<void> {
     const name = await instanceDisplayName(probe.instance_id, manager);
     const args = { name, probe: probe.name, kind: probe.kind, count: failures, detail: outcome.detail };
+    // The down alert opens the probe's incident, the recovery closes it (same transaction).
+    const ref = { id: probe.id, kind: probe.kind, instanceId: probe.instance_id, name: probe.name };
+    const incident =
+      kind === 'down' ? await this.incidents.probeDown(ref, this.clock.now(), manager) : undefined;
+    if (kind === 'up') await this.incidents.probeUp(ref, this.clock.now(), manager);
     await this.chatter.post(
       systemContext(),
       { model: INSTANCE_MODEL, id: probe.instance_id },
@@ -293,6 +300,7 @@ export class ProbesService {
         type: 'notification',
         subject: { key: `dead_mans_switch_server.probes.alerts.${kind}_subject`, args },
         body: { key: `dead_mans_switch_server.probes.alerts.${kind}_body`, args },
+        templateValues: incident ? { incident_ids: [incident] } : undefined,
       },
       manager,
     );

@@ -9,6 +9,7 @@ import type { MaintenanceWindowsService } from '../maintenance/maintenance-windo
 import type { StormBreakerService } from '../storm/storm-breaker.service.js';
 import type { DueInstance, Transition, WatchdogRepository } from '../watchdog/watchdog.repository.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
+import type { IncidentsService } from '../incidents/incidents.service.js';
 
 const NOW = new Date('2025-04-01T08:00:00.000Z');
 const MANAGER = {} as EntityManager;
@@ -90,6 +91,8 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
   const database = strict<Database>('database', {
     transaction: (work: (manager: EntityManager) => Promise<unknown>) => work(MANAGER),
   });
+  // No incident is open in these cases: every reminder is posted.
+  const incidents = strict<IncidentsService>('incidents', { forWatchdog: () => Promise.resolve(new Map()) });
   const service = new WatchdogService(
     repository,
     alerts,
@@ -99,6 +102,7 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
     storms,
     maintenance,
     database,
+    incidents,
   );
   return { service, calls };
 }

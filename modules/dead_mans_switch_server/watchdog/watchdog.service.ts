@@ -7,6 +7,7 @@ import { DMS_SETTINGS } from '../settings.js';
 import { alertKind, isGap, triage, type OpenWindow } from '../health/instance-health.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
+import { IncidentsService } from '../incidents/incidents.service.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
 
 /** Due instances handled per transaction: short locks, few round trips. */
@@ -54,6 +55,7 @@ export class WatchdogService {
     @Inject(StormBreakerService) private readonly storms: StormBreakerService,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
     @Inject(Database) private readonly database: Database,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -116,9 +118,16 @@ export class WatchdogService {
     // In a maintenance window: no alert now; the deadline moves to the window's end.
     const { deferred, alerting } = triage(due, pass.open);
     await this.watchdog.defer(deferred, manager);
-    const transitions = await this.watchdog.transition(alerting, now, manager);
+    const moved = await this.watchdog.transition(alerting, now, manager);
+    // Each down opens its incident with its alert; an acknowledged incident gets no more reminders (its deadline
+    // still moves on, so the watchdog does not come back to it at every pass).
+    const incidents = await this.incidents.forWatchdog(moved, storming, now, manager);
+    const transitions = moved.filter((t) => t.previous === 'ok' || !incidents.get(t.id)?.acknowledged);
     const posted = await this.alerts.alertMany(
-      transitions.map((t) => ({ kind: alertKind(t.previous), instanceId: t.id })),
+      transitions.map((t) => {
+        const incidentId = incidents.get(t.id)?.incidentId;
+        return { kind: alertKind(t.previous), instanceId: t.id, ...(incidentId ? { incidentId } : {}) };
+      }),
       now,
       manager,
     );

@@ -28,6 +28,7 @@ import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.se
 import { ProbeFormDto, probeFromForm, probeUpdateFromForm } from '../probes/probe-form.dto.js';
 import { HTTP_METHODS, type ProbeResponse } from '../probes/probe.dto.js';
 import { ProbesService } from '../probes/probes.service.js';
+import { canAcknowledge, IncidentsService } from '../incidents/incidents.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
   DashboardQueryDto,
@@ -170,6 +171,7 @@ export class InstancesWebController {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(ProbesService) private readonly probes: ProbesService,
     @Inject(MaintenanceWindowsService) private readonly windows: MaintenanceWindowsService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {}
 
   @WebPage()
@@ -276,9 +278,10 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
-    const [probes, windows] = await Promise.all([
+    const [probes, windows, openIncidents] = await Promise.all([
       this.probes.list(ctx, id),
       this.windows.list(ctx, { instance_id: id, limit: 100, offset: 0 }),
+      this.incidents.openOfInstance(ctx, id),
     ]);
     const points = this.chartPoints(
       logs.items as unknown as Record<string, unknown>[],
@@ -296,6 +299,10 @@ export class InstancesWebController {
       instance: { ...instance, status: statusOf(instance) },
       responsible,
       probes,
+      openIncidents: openIncidents.map((i) => ({
+        ...i,
+        canAcknowledge: !i.acknowledged_at && canAcknowledge(ctx),
+      })),
       customers: customers?.items ?? [],
       users: users?.items.filter((u) => u.active) ?? [],
       chatter,

@@ -328,6 +328,25 @@ export class ChatterRepository {
     return new Map(rows.map((row) => [row.partner_id, row.n]));
   }
 
+  /** Which of these records any of these partners follows with this subtype. */
+  async followedBy(
+    model: string,
+    resIds: number[],
+    partnerIds: number[],
+    subtypeKey: string,
+    manager?: EntityManager,
+  ): Promise<number[]> {
+    if (resIds.length === 0 || partnerIds.length === 0) return [];
+    const rows = await this.m(manager).query<{ res_id: number }[]>(
+      `SELECT DISTINCT f.res_id FROM mail_follower f
+       JOIN mail_follower_subtype fs ON fs.follower_id = f.id
+       JOIN mail_subtype s ON s.id = fs.subtype_id AND s.key = $4
+       WHERE f.model = $1 AND f.res_id = ANY($2::int[]) AND f.partner_id = ANY($3::int[])`,
+      [model, resIds, partnerIds, subtypeKey],
+    );
+    return rows.map((row) => row.res_id);
+  }
+
   /** How many partners with an e-mail address follow at least one record of `model`. */
   async emailFollowerCount(model: string, manager?: EntityManager): Promise<number> {
     const [row] = await this.m(manager).query<{ n: number }[]>(

@@ -205,6 +205,17 @@ export class ChatterService {
     return this.repo.followedCounts(model, ids, subtypeKey, manager);
   }
 
+  /** Which of these records of `model` any of these partners follows with the subtype `subtypeKey`. */
+  followedBy(
+    model: string,
+    ids: number[],
+    partnerIds: number[],
+    subtypeKey: string,
+    manager?: EntityManager,
+  ): Promise<number[]> {
+    return this.repo.followedBy(model, ids, partnerIds, subtypeKey, manager);
+  }
+
   /** How many partners with an e-mail address follow at least one record of `model` (they expect e-mails). */
   emailFollowerCount(model: string, manager?: EntityManager): Promise<number> {
     return this.repo.emailFollowerCount(model, manager);
