@@ -80,6 +80,10 @@ import { IncidentsRepository } from './incidents/incidents.repository.js';
 import { IncidentsService } from './incidents/incidents.service.js';
 import { IncidentsWebController } from './incidents/incidents-web.controller.js';
 import { ACK_PATH } from './incidents/ack-links.js';
+import { EscalationController } from './incidents/escalation.controller.js';
+import { EscalationRepository } from './incidents/escalation.repository.js';
+import { EscalationService } from './incidents/escalation.service.js';
+import { EscalationTask } from './incidents/escalation.task.js';
 
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
@@ -160,6 +164,7 @@ export const manifest = defineAddon({
     { id: 'dead_mans_switch.probes', everySeconds: 15, provider: ProbeRunnerTask },
     { id: 'dead_mans_switch.probe_retention', everySeconds: 86_400, provider: ProbeRetentionTask },
     { id: 'dead_mans_switch.new_instance_purge', everySeconds: 86_400, provider: NewInstancePurgeTask },
+    { id: 'dead_mans_switch.escalation', everySeconds: 30, provider: EscalationTask },
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],
@@ -186,6 +191,7 @@ export const manifest = defineAddon({
     IncidentsController,
     IncidentsWebController,
     IncidentAckController,
+    EscalationController,
   ],
   providers: [
     SourceRateLimiter,
@@ -216,6 +222,8 @@ export const manifest = defineAddon({
     ProbesService,
     IncidentsRepository,
     IncidentsService,
+    EscalationRepository,
+    EscalationService,
   ],
   // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
   publicEndpoints: [

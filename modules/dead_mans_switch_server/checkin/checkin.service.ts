@@ -151,10 +151,11 @@ export class CheckInService {
         const recovered = await this.checkIns.checkInLocked(checkIn, now, locked, deadline, manager);
         await this.compareSource(locked, now, manager);
         if (recovered) {
+          // The incident closes with the recovery (its note before the recovery message).
+          await this.incidents.recovered(locked.id, now, manager);
           const messageId = await this.alerts.alert('up', locked.id, now, manager);
           // Followers told of the outage in a storm hear of the recoveries the same way.
           await this.storms.holdRecovery(locked.id, messageId, now, manager);
-          await this.incidents.recovered(locked.id, now, manager);
         }
         return { id: locked.id, state: locked.state, recovered };
       });

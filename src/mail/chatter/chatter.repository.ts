@@ -241,6 +241,19 @@ export class ChatterRepository {
     );
   }
 
+  /** Notification rows for these active alert channels, but those of `partnerIds` (notified with all theirs). */
+  async notifyChannels(
+    input: { messageId: number; channelIds: number[]; partnerIds: number[]; now: Date },
+    manager: EntityManager,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO mail_notification (id, message_id, partner_id, channel, channel_id, state, next_attempt_at, created_at)
+       SELECT gen_random_uuid(), $1, c.partner_id, c.kind, c.id, 'pending', $4, $4
+       FROM mail_channel c WHERE c.id = ANY($2::int[]) AND c.active AND c.partner_id <> ALL($3::int[])`,
+      [input.messageId, input.channelIds, input.partnerIds, input.now],
+    );
+  }
+
   /**
    * Subscribes a partner; idempotent. With subtypes, they replace the follower's; without, a new follower gets
    * the given defaults and an existing one keeps its choice.

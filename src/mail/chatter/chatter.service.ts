@@ -132,7 +132,10 @@ export class ChatterService {
     });
   }
 
-  /** Reaches the given partners without a record. */
+  /**
+   * Reaches the given partners without a record; `channelIds`: alert channels reached too, each on its own (not its
+   * owner's e-mail nor other channels).
+   */
   notify(
     ctx: RequestContext,
     partnerIds: number[],
@@ -143,6 +146,7 @@ export class ChatterService {
       templateValues?: Record<string, unknown>;
     },
     manager?: EntityManager,
+    channelIds: number[] = [],
   ) {
     return this.repo.transaction(manager, async (m) => {
       const id = await this.repo.insertMessage(
@@ -170,6 +174,11 @@ export class ChatterService {
         },
         m,
       );
+      if (channelIds.length > 0)
+        await this.repo.notifyChannels(
+          { messageId: id, channelIds: [...new Set(channelIds)], partnerIds, now: this.clock.now() },
+          m,
+        );
       return { id };
     });
   }
