@@ -107,8 +107,9 @@ export {
 export { signWebhook, SIGNATURE_HEADER } from './mail/channels/webhook.channel.js';
 export { refusal } from './mail/channels/address-policy.js';
 export { AddressResolver } from './mail/channels/address-resolver.repository.js';
-export type { WebDeclaration, WebMenuEntry } from './addons/manifest.js';
+export type { RecordPanelLoader, WebDeclaration, WebMenuEntry, WebRecordPanel } from './addons/manifest.js';
 export { WebController, WebForm, WebPage, type WebRedirect } from './web/web.decorators.js';
 export { WebPageService, timeZoneOf, type WebRequest } from './web/web-page.service.js';
 export { WebChatterService } from './web/web-chatter.service.js';
 export { WebRenderer } from './web/web-renderer.service.js';
+export { WebRecordPanels, type LoadedRecordPanel } from './web/web-record-panels.service.js';

@@ -15,6 +15,7 @@ import { InstanceAlertsRepository } from './instance-alerts.repository.js';
 import { InstanceAlertsService } from './instance-alerts.service.js';
 import { InstancesController } from './instances/instances.controller.js';
 import { InstancesRepository } from './instances/instances.repository.js';
+import { InstanceFields } from './instances/instance-fields.js';
 import { InstancesService } from './instances/instances.service.js';
 import { InstancesWebController } from './web/instances-web.controller.js';
 import { LogPartitionsRepository } from './logs/log-partitions.repository.js';
@@ -25,12 +26,6 @@ import { MaintenanceWindowsRepository } from './maintenance/maintenance-windows.
 import { MaintenanceWindowsService } from './maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from './storm/storm-breaker.service.js';
 import { StormRepository } from './storm/storm.repository.js';
-import { ProbeMetrics } from './probes/probe-metrics.service.js';
-import { ProbeNetworkRepository } from './probes/probe-network.repository.js';
-import { ProbeSecretsRepository } from './probes/probe-secrets.repository.js';
-import { ProbesController } from './probes/probes.controller.js';
-import { ProbesRepository } from './probes/probes.repository.js';
-import { ProbesService } from './probes/probes.service.js';
 import { InstanceAlert } from './instance-alert.entity.js';
 import { MaintenanceWindow } from './maintenance-window.entity.js';
 import { InstanceEvent } from './instance-event.entity.js';
@@ -44,16 +39,11 @@ import { DeadMansSwitchServerCronExpectation1733100000000 } from './migrations/1
 import { DeadMansSwitchServerMaintenance1733000000000 } from './migrations/1733000000000-dead_mans_switch_server-maintenance.js';
 import { DeadMansSwitchServerStorm1732900000000 } from './migrations/1732900000000-dead_mans_switch_server-storm.js';
 import { DeadMansSwitchServerLogPartitions1733200000000 } from './migrations/1733200000000-dead_mans_switch_server-log-partitions.js';
-import { DeadMansSwitchServerProbes1733300000000 } from './migrations/1733300000000-dead_mans_switch_server-probes.js';
-import { DeadMansSwitchServerProbeClaims1733400000000 } from './migrations/1733400000000-dead_mans_switch_server-probe-claims.js';
 import { DeadMansSwitchServerIgnoredStatistics1733450000000 } from './migrations/1733450000000-dead_mans_switch_server-ignored-statistics.js';
 import { IgnoredStatisticsRepository } from './checkin/ignored-statistics.repository.js';
 import { IgnoredStatisticsService } from './checkin/ignored-statistics.service.js';
 import { DeadMansSwitchServerRegistrationAbuse1733460000000 } from './migrations/1733460000000-dead_mans_switch_server-registration-abuse.js';
 import { DeadMansSwitchServerCloneDetection1733470000000 } from './migrations/1733470000000-dead_mans_switch_server-clone-detection.js';
-import { PROBE_SETTING, PROBE_SUBTYPES } from './probes/probe-settings.js';
-import { ProbeRetentionTask } from './probes/probe-retention.task.js';
-import { ProbeRunnerTask } from './probes/probe-runner.task.js';
 import { EventRetentionTask } from './events/event-retention.task.js';
 import { NewInstancePurgeTask } from './instances/new-instance-purge.task.js';
 import {
@@ -109,18 +99,12 @@ export const manifest = defineAddon({
     DeadMansSwitchServerMaintenance1733000000000,
     DeadMansSwitchServerCronExpectation1733100000000,
     DeadMansSwitchServerLogPartitions1733200000000,
-    DeadMansSwitchServerProbes1733300000000,
-    DeadMansSwitchServerProbeClaims1733400000000,
     DeadMansSwitchServerIgnoredStatistics1733450000000,
     DeadMansSwitchServerRegistrationAbuse1733460000000,
     DeadMansSwitchServerCloneDetection1733470000000,
     DeadMansSwitchServerIncidents1733481000000,
   ],
-  settings: [
-    ...Object.values(DMS_SETTINGS),
-    ...Object.values(PROBE_SETTING),
-    ...Object.values(INCIDENT_SETTINGS),
-  ],
+  settings: [...Object.values(DMS_SETTINGS), ...Object.values(INCIDENT_SETTINGS)],
   seed: {
     subtypes: [
       {
@@ -152,7 +136,6 @@ export const manifest = defineAddon({
         internal: true,
         model: INSTANCE_MODEL,
       },
-      ...PROBE_SUBTYPES,
     ],
   },
   tasks: [
@@ -161,8 +144,6 @@ export const manifest = defineAddon({
     { id: 'dead_mans_switch.log_partitions', everySeconds: 3_600, provider: LogPartitionsTask },
     { id: 'dead_mans_switch.log_rollup', everySeconds: 300, provider: LogRollupTask },
     { id: 'dead_mans_switch.event_retention', everySeconds: 86_400, provider: EventRetentionTask },
-    { id: 'dead_mans_switch.probes', everySeconds: 15, provider: ProbeRunnerTask },
-    { id: 'dead_mans_switch.probe_retention', everySeconds: 86_400, provider: ProbeRetentionTask },
     { id: 'dead_mans_switch.new_instance_purge', everySeconds: 86_400, provider: NewInstancePurgeTask },
     { id: 'dead_mans_switch.escalation', everySeconds: 30, provider: EscalationTask },
   ],
@@ -185,8 +166,6 @@ export const manifest = defineAddon({
     InstanceEventsController,
     MaintenanceWindowsController,
     InstancesWebController,
-    // Active probes (http, tcp, ssh) of instances.
-    ProbesController,
     // Incidents: API, web pages, and the public acknowledge link.
     IncidentsController,
     IncidentsWebController,
@@ -205,6 +184,8 @@ export const manifest = defineAddon({
     InstanceAlertsRepository,
     InstancesRepository,
     InstancesService,
+    // What addons depending on this one add to the instances' API (dead_mans_switch_probes: `probes`).
+    InstanceFields,
     WatchdogRepository,
     WatchdogService,
     LogPartitionsRepository,
@@ -215,11 +196,6 @@ export const manifest = defineAddon({
     StormBreakerService,
     MaintenanceWindowsRepository,
     MaintenanceWindowsService,
-    ProbesRepository,
-    ProbeNetworkRepository,
-    ProbeSecretsRepository,
-    ProbeMetrics,
-    ProbesService,
     IncidentsRepository,
     IncidentsService,
     EscalationRepository,

@@ -147,7 +147,7 @@ function assertNoDuplicateEntities(manifests: { name: string; entities: Function
 
 /**
  * The addons' Nest modules, in load order, each built from its manifest (Vendure's plugin metadata): its controllers,
- * its providers plus the task and statistics providers the manifest names (each once), its middleware on its routes.
+ * its providers plus the task, statistics and panel providers the manifest names (each once), its middleware on its routes.
  * An addon's providers are exported to the addons that depend on it, which import its module.
  */
 export function addonModules(addons: LoadedAddon[]): DynamicModule[] {
@@ -167,6 +167,7 @@ export function addonModule({ manifest }: LoadedAddon, imports: DynamicModule[] 
       ...(manifest.providers ?? []),
       ...(manifest.tasks ?? []).map((task) => task.provider),
       ...(manifest.statistics ?? []),
+      ...(manifest.web?.panels ?? []).map((panel) => panel.load),
     ]),
   ];
   const middleware = manifest.middleware ?? [];

@@ -1,6 +1,6 @@
 import type { INestApplicationContext, NestMiddleware, Provider, Type } from '@nestjs/common';
 import type { PublicEndpoint, RouteDeclaration } from '../common/endpoints.js';
-import type { Role } from '../common/request-context.js';
+import type { RequestContext, Role } from '../common/request-context.js';
 import type { MigrationClass } from '../database/migrations.repository.js';
 import type { EnvironmentCheck } from '../environment/environment-check.js';
 import type { AlertChannel } from '../mail/channels/alert-channel.js';
@@ -69,6 +69,30 @@ export interface WebMenuEntry {
   sequence: number;
 }
 
+/** Loads what a panel shows on a record page (see `WebRecordPanel`): an injectable of the contributing addon. */
+export interface RecordPanelLoader {
+  /** The panel's data for record `id` as `ctx`'s user may see it; undefined shows no panel. */
+  load(ctx: RequestContext, id: number): Promise<Record<string, unknown> | undefined>;
+}
+
+/**
+ * A panel an addon adds to the page of another addon's record (e.g. the probes of an instance, on the instance's
+ * page): the page draws it without knowing the addon, and it is gone when the addon is not loaded.
+ */
+export interface WebRecordPanel {
+  /** The model of the record page it joins, e.g. `dead_mans_switch.instance` (the page shows `model`'s panels). */
+  model: string;
+  /**
+   * The partial that draws it, `<addon>/<partial>` (a partial of the addon's web templates). Its context is what
+   * `load` returned; the page's own data (`me`, `csrf`, the record…) stays at `@root`.
+   */
+  template: string;
+  /** The injectable that loads its data (the loader adds it to the addon's Nest module). */
+  load: Type<RecordPanelLoader>;
+  /** Order among the page's panels, lowest first. */
+  sequence: number;
+}
+
 /**
  * What an addon adds to the web UI at `/web`: its menu entries, the folder of its page templates (rendered inside
  * core's layout, `{{> <addon>/<partial>}}` for its partials) and, optionally, the home page.
@@ -83,6 +107,8 @@ export interface WebDeclaration {
   recordLinks?: { model: string; label: string; path: string; role?: Role }[];
   /** The page `/web` leads to when this addon is installed (the first such addon in load order wins). */
   home?: string;
+  /** Panels on other addons' record pages (a record page draws its model's panels: `WebRecordPanels`). */
+  panels?: WebRecordPanel[];
 }
 
 /** Nest middleware of an addon and the routes it runs before (e.g. the check-in's transport defences). */
@@ -127,7 +153,7 @@ export interface AddonManifest {
    */
   controllers?: Type[];
   /**
-   * …its services, repositories and other injectables (the loader adds the task and statistics providers), which
+   * …its services, repositories and other injectables (the loader adds the task, statistics and panel providers), which
    * addons that depend on this one may inject too…
    */
   providers?: Provider[];

@@ -51,6 +51,7 @@ import { WebNotFoundController } from '../web/web-not-found.controller.js';
 import { WebRootController } from '../web/web-root.controller.js';
 import { WebChatterService } from '../web/web-chatter.service.js';
 import { WEB_RECORD_LINKS, WebCustomersController } from '../web/web-customers.controller.js';
+import { WEB_RECORD_PANELS, WebRecordPanels } from '../web/web-record-panels.service.js';
 import { WebExceptionFilter } from '../web/web-exception.filter.js';
 import { WebFormStates } from '../web/web-form-state.js';
 import { WebInboxController } from '../web/web-inbox.controller.js';
@@ -104,6 +105,7 @@ const SERVICES = [
   WebChatterService,
   WebExceptionFilter,
   WebFormStates,
+  WebRecordPanels,
 ];
 
 /** Every manifest's settings; a key declared twice stops the start like any addon error (exit code 78). */
@@ -214,6 +216,12 @@ export class CoreModule {
           useValue: recordPages,
         },
         { provide: WEB_RECORD_LINKS, useValue: addons.flatMap((a) => a.manifest.web?.recordLinks ?? []) },
+        {
+          provide: WEB_RECORD_PANELS,
+          useValue: addons
+            .flatMap((a) => a.manifest.web?.panels ?? [])
+            .sort((a, b) => a.sequence - b.sequence),
+        },
         {
           provide: WEB_TEMPLATE_FOLDERS,
           useValue: [

@@ -7,7 +7,14 @@ export interface MigrationContext {
   secretKeys(): Promise<SecretKeys>;
 }
 
-export type MigrationClass = new (context: MigrationContext) => MigrationInterface;
+export type MigrationClass = (new (context: MigrationContext) => MigrationInterface) & {
+  /**
+   * The addon that declared this migration before it moved to the one declaring it now (a static property, e.g. the
+   * probes' migrations, run by `dead_mans_switch_server` before `dead_mans_switch_probes` existed): a database that
+   * recorded it under that addon does not run it again, and its record moves to the new addon.
+   */
+  readonly movedFrom?: string;
+};
 
 const NO_KEYS: MigrationContext = {
   secretKeys: () => Promise.reject(new Error('this migration needs the server secret (SESSION_SECRET)')),
@@ -58,6 +65,17 @@ export class MigrationsRepository {
         ),
       );
       for (const group of groups) {
+        for (const Migration of group.migrations) {
+          const before = Migration.movedFrom && `${Migration.movedFrom}/${Migration.name}`;
+          if (!before || !done.has(before) || done.has(`${group.addon}/${Migration.name}`)) continue;
+          await runner.query('UPDATE migration SET addon = $1 WHERE addon = $2 AND name = $3', [
+            group.addon,
+            Migration.movedFrom,
+            Migration.name,
+          ]);
+          done.delete(before);
+          done.add(`${group.addon}/${Migration.name}`);
+        }
         const pending = group.migrations
           .filter((migration) => !done.has(`${group.addon}/${migration.name}`))
           .sort((a, b) => timestampOf(a) - timestampOf(b));

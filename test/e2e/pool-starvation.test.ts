@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { PROBE_SETTINGS } from '../../modules/dead_mans_switch_server/probes/probe-settings.js';
-import { ProbesService } from '../../modules/dead_mans_switch_server/probes/probes.service.js';
+import { PROBE_SETTINGS } from '../../modules/dead_mans_switch_probes/probe-settings.js';
+import { ProbesService } from '../../modules/dead_mans_switch_probes/probes.service.js';
 import {
   activeInstance,
   jsonRpc,

@@ -12,7 +12,7 @@ import { MASK } from '../../src/mail/channels/channels.dto.js';
 import { SettingsService } from '../../src/settings/settings.service.js';
 import { manifest as backupManifest } from '../../modules/backup/manifest.js';
 import { BackupSealDatabaseUrl1732622000000 } from '../../modules/backup/migrations/1732622000000-backup-seal-database-url.js';
-import { ProbeSecrets } from '../../modules/dead_mans_switch_server/probes/probe-secrets.js';
+import { ProbeSecrets } from '../../modules/dead_mans_switch_probes/probe-secrets.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase, emptyDatabase, query } from '../harness/database.js';
 import { newUser } from '../harness/factories.js';

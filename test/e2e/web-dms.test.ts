@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { ManualClock, systemContext } from '../../src/index.js';
 import { InstancesService } from '../../modules/dead_mans_switch_server/instances/instances.service.js';
 import { MaintenanceWindowsService } from '../../modules/dead_mans_switch_server/maintenance/maintenance-windows.service.js';
-import { ProbesService } from '../../modules/dead_mans_switch_server/probes/probes.service.js';
+import { ProbesService } from '../../modules/dead_mans_switch_probes/probes.service.js';
 import { postAlive, newUuid, instanceByUuid } from '../../modules/dead_mans_switch_server/tests/helpers.js';
 import { startTestApp, type TestApp } from '../harness/app.js';
 import { accessibilityViolations, launchBrowser } from '../harness/browser.js';

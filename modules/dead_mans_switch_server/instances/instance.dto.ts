@@ -137,6 +137,7 @@ export class InstanceLogsQueryDto {
   limit?: number;
 }
 
+/** An instance as the API returns it, with the fields other addons add (InstanceFields), e.g. `probes`. */
 export interface InstanceResponse {
   id: number;
   database_uuid: string;
@@ -179,8 +180,6 @@ export interface InstanceResponse {
   expect_grace: number;
   /** When the maintenance window open now for this instance closes; null outside maintenance. */
   maintenance_until: string | null;
-  /** Its active probes: how many, how many up and down (none: all zero). */
-  probes?: { total: number; up: number; down: number };
   /** Statistics its check-ins sent that were not stored as sent (out of range, wrong type, cut); one instance. */
   ignored_statistics?: IgnoredStatisticResponse[];
   created_at: string;

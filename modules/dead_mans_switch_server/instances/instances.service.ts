@@ -29,9 +29,7 @@ import {
 import { InstancesRepository, type LogBucket } from './instances.repository.js';
 import { IgnoredStatisticsService } from '../checkin/ignored-statistics.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
-import { ProbesRepository } from '../probes/probes.repository.js';
-
-const NO_PROBES = { total: 0, up: 0, down: 0 };
+import { InstanceFields } from './instance-fields.js';
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
@@ -55,7 +53,7 @@ export class InstancesService {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
     @Inject(Database) private readonly database: Database,
-    @Inject(ProbesRepository) private readonly probes: ProbesRepository,
+    @Inject(InstanceFields) private readonly fields: InstanceFields,
     @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
     @Inject(PartnersService) private readonly partners: PartnersService,
     @Inject(UsersService) private readonly users: UsersService,
@@ -76,11 +74,11 @@ export class InstancesService {
       },
       this.clock.now(),
     );
-    const probes = await this.probes.summaries(items.map((row) => row.id));
+    const fields = await this.fields.load(items.map((row) => row.id));
     return {
       items: items.map((row) => ({
         ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
-        probes: probes.get(row.id) ?? NO_PROBES,
+        ...fields.get(row.id),
       })),
       total,
       limit: query.limit,
@@ -113,10 +111,10 @@ export class InstancesService {
     const row = await this.instances.findRow(id, now);
     if (!row) throw notFound(INSTANCE_MODEL, id);
     const open = await this.maintenance.openAt(now);
-    const probes = (await this.probes.summaries([id])).get(id) ?? NO_PROBES;
+    const fields = (await this.fields.load([id])).get(id);
     return {
       ...toInstanceResponse(row, coveredUntil({ id: row.id, partnerId: row.partner_id }, open)),
-      probes,
+      ...fields,
       ignored_statistics: await this.ignoredStatistics.list(id, ctx.lang),
     };
   }

@@ -16,6 +16,7 @@ import {
   WebForm,
   WebPage,
   WebPageService,
+  WebRecordPanels,
   type RequestContext,
   type WebRedirect,
   type WebRequest,
@@ -25,9 +26,6 @@ import { statusOf } from '../health/instance-health.js';
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
-import { ProbeFormDto, probeFromForm, probeUpdateFromForm } from '../probes/probe-form.dto.js';
-import { HTTP_METHODS, type ProbeResponse } from '../probes/probe.dto.js';
-import { ProbesService } from '../probes/probes.service.js';
 import { canAcknowledge, IncidentsService } from '../incidents/incidents.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
@@ -88,61 +86,6 @@ function withGaps(points: ChartPoint[], maxGapMs: number, stepMs: number): Chart
   });
   return out;
 }
-/** What the "add a probe" form starts from: the API's defaults. */
-const PROBE_DEFAULTS = {
-  active: true,
-  interval_seconds: 300,
-  timeout_seconds: 10,
-  method: 'GET',
-  expect_status_min: 200,
-  expect_status_max: 399,
-  cert_warning_days: 14,
-  auth: 'password',
-};
-
-const PROBE_ERRORS = 'dead_mans_switch_server.probes.errors';
-/** The probe service's refusals that concern one field: shown next to it rather than above the form. */
-const PROBE_ERROR_FIELDS: Record<string, string | ((kind: string) => string)> = {
-  [`${PROBE_ERRORS}.url`]: 'url',
-  [`${PROBE_ERRORS}.status_range`]: 'expect_status_max',
-  [`${PROBE_ERRORS}.nothing_to_check`]: 'processes',
-  [`${PROBE_ERRORS}.address_refused`]: (kind) => (kind === 'http' ? 'url' : 'host'),
-  [`${PROBE_ERRORS}.one_secret`]: 'credential_env',
-  [`${PROBE_ERRORS}.secret_env_prefix`]: 'credential_env',
-  [`${PROBE_ERRORS}.tls_ca_not_https`]: 'tls_ca',
-  [`${PROBE_ERRORS}.tls_ca_format`]: 'tls_ca',
-  [`${PROBE_ERRORS}.tls_ca_invalid`]: 'tls_ca',
-};
-
-/** A probe as its edit form shows it: the checkbox's value, processes one per line, where the secret comes from. */
-function probeView(probe: ProbeResponse) {
-  return {
-    ...probe,
-    activeValue: probe.active ? '1' : '0',
-    processesText: probe.processes?.join('\n'),
-    auth: probe.private_key_env || probe.has_private_key ? 'key' : 'password',
-    credential_env: probe.password_env ?? probe.private_key_env ?? undefined,
-    stored_secret: probe.has_password || probe.has_private_key,
-  };
-}
-
-/** Runs a probe change; a refusal about one field becomes that field's error (same status and message). */
-async function probeFieldErrors<T>(kind: string, change: () => Promise<T>): Promise<T> {
-  try {
-    return await change();
-  } catch (error) {
-    if (!(error instanceof AppException) || error instanceof FieldException) throw error;
-    const target = PROBE_ERROR_FIELDS[error.key];
-    const field =
-      error.key === `${PROBE_ERRORS}.required` && typeof error.args.field === 'string'
-        ? error.args.field
-        : typeof target === 'function'
-          ? target(kind)
-          : target;
-    if (!field) throw error;
-    throw new FieldException(field, error.key, error.args, error.getStatus());
-  }
-}
 
 /** Runs a change that takes a cron expression; a refused expression is that field's error. */
 async function cronFieldError<T>(field: string, change: () => Promise<T>): Promise<T> {
@@ -169,7 +112,7 @@ export class InstancesWebController {
     @Inject(WebPageService) private readonly pages: WebPageService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(Clock) private readonly clock: Clock,
-    @Inject(ProbesService) private readonly probes: ProbesService,
+    @Inject(WebRecordPanels) private readonly panels: WebRecordPanels,
     @Inject(MaintenanceWindowsService) private readonly windows: MaintenanceWindowsService,
     @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {}
@@ -278,8 +221,8 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
-    const [probes, windows, openIncidents] = await Promise.all([
-      this.probes.list(ctx, id),
+    const [panels, windows, openIncidents] = await Promise.all([
+      this.panels.load(ctx, INSTANCE_MODEL, id),
       this.windows.list(ctx, { instance_id: id, limit: 100, offset: 0 }),
       this.incidents.openOfInstance(ctx, id),
     ]);
@@ -298,7 +241,8 @@ export class InstancesWebController {
       charts: true,
       instance: { ...instance, status: statusOf(instance) },
       responsible,
-      probes,
+      // What other addons show on the page (e.g. the instance's probes), each drawn by its own partial.
+      panels,
       openIncidents: openIncidents.map((i) => ({
         ...i,
         canAcknowledge: !i.acknowledged_at && canAcknowledge(ctx),
@@ -335,9 +279,6 @@ export class InstancesWebController {
       timeZone,
       expectTimeZone: instance.expect_time_zone ?? timeZone,
       timeZones: manager ? Intl.supportedValuesOf('timeZone') : [],
-      probeDefaults: { ...PROBE_DEFAULTS, activeValue: '1' },
-      probeKinds: ['http', 'tcp', 'ssh'],
-      httpMethods: HTTP_METHODS,
       canActivate: manager && instance.state !== 'active',
       canSuspend: manager && instance.state === 'active',
       newToken,
@@ -383,51 +324,6 @@ export class InstancesWebController {
   async clearCopy(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number): Promise<WebRedirect> {
     await this.instances.clearPossibleCopy(ctx, id);
     return { url: `/web/instances/${id}` };
-  }
-
-  @WebForm(':id/probes')
-  @RequireRole('manager')
-  async addProbe(
-    @Ctx() ctx: RequestContext,
-    @Param('id', ParseIntPipe) id: number,
-    @Body() form: ProbeFormDto,
-  ): Promise<WebRedirect> {
-    const kind = form.kind;
-    if (!kind) throw new FieldException('kind', 'dead_mans_switch_server.web.required', {}, 400);
-    await probeFieldErrors(kind, () => this.probes.create(ctx, id, probeFromForm({ ...form, kind })));
-    return { url: `/web/instances/${id}#instance-probes` };
-  }
-
-  @WebPage(':id/probes/:probeId')
-  @RequireRole('manager')
-  async probePage(
-    @Ctx() ctx: RequestContext,
-    @Req() request: WebRequest,
-    @Param('id', ParseIntPipe) id: number,
-    @Param('probeId', ParseIntPipe) probeId: number,
-  ) {
-    const [instance, probe] = await Promise.all([this.instances.get(ctx, id), this.probe(ctx, id, probeId)]);
-    return this.pages.render(request, ctx, 'dead_mans_switch_server/probe', {
-      title: this.i18n.t('dead_mans_switch_server.probes.web.edit_title', ctx.lang, { name: probe.name }),
-      instance,
-      probe: probeView(probe),
-      httpMethods: HTTP_METHODS,
-    });
-  }
-
-  @WebForm(':id/probes/:probeId')
-  @RequireRole('manager')
-  async updateProbe(
-    @Ctx() ctx: RequestContext,
-    @Param('id', ParseIntPipe) id: number,
-    @Param('probeId', ParseIntPipe) probeId: number,
-    @Body() form: ProbeFormDto,
-  ): Promise<WebRedirect> {
-    const probe = await this.probe(ctx, id, probeId);
-    await probeFieldErrors(probe.kind, () =>
-      this.probes.update(ctx, probeId, probeUpdateFromForm(probe.kind, form)),
-    );
-    return { url: `/web/instances/${id}#instance-probes` };
   }
 
   @WebForm(':id/windows')
@@ -501,24 +397,6 @@ export class InstancesWebController {
       }),
     );
     return { url: `/web/instances/${id}#instance-expectation` };
-  }
-
-  @WebForm(':id/probes/:probeId/delete')
-  @RequireRole('manager')
-  async deleteProbe(
-    @Ctx() ctx: RequestContext,
-    @Param('id', ParseIntPipe) id: number,
-    @Param('probeId', ParseIntPipe) probeId: number,
-  ): Promise<WebRedirect> {
-    await this.probes.deleteFromInstance(ctx, id, probeId);
-    return { url: `/web/instances/${id}#instance-probes` };
-  }
-
-  /** A probe of this instance (the page's address names both). */
-  private async probe(ctx: RequestContext, instanceId: number, probeId: number) {
-    const probe = await this.probes.get(ctx, probeId);
-    if (probe.instance_id !== instanceId) throw notFound('dead_mans_switch.probe', probeId);
-    return probe;
   }
 
   /** The chart's points: raw check-ins over 24 h, hourly or daily averages beyond, with gaps as null points. */

@@ -15,10 +15,10 @@ import { DnsServer } from '../../../test/harness/dns.js';
 import { newUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
-import { PROBE_SETTINGS } from '../probes/probe-settings.js';
-import { ProbesService } from '../probes/probes.service.js';
-import { SETTINGS } from '../settings.js';
-import { activeInstance, count } from './helpers.js';
+import { PROBE_SETTINGS } from '../probe-settings.js';
+import { ProbesService } from '../probes.service.js';
+import { SETTINGS } from '../../dead_mans_switch_server/settings.js';
+import { activeInstance, count } from '../../dead_mans_switch_server/tests/helpers.js';
 import { HttpTarget, SshTarget, closedPort, fingerprintOf, tcpListener } from './probe-servers.js';
 
 const INTERVAL = 300;

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AppConfig } from '../../../src/index.js';
-import { probeRefusal } from '../probes/probe-address.js';
-import { ProbeSecrets } from '../probes/probe-secrets.js';
-import { ProbeSecretsRepository } from '../probes/probe-secrets.repository.js';
-import { decide } from '../probes/probes.service.js';
+import { probeRefusal } from '../probe-address.js';
+import { ProbeSecrets } from '../probe-secrets.js';
+import { ProbeSecretsRepository } from '../probe-secrets.repository.js';
+import { decide } from '../probes.service.js';
 
 describe('probes: state transitions, address policy, secrets', () => {
   it('alerts down once at the Nth failure in a row, up once on the first success after', () => {

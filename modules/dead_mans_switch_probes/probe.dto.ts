@@ -13,7 +13,7 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { OptionalText } from '../../../src/index.js';
+import { OptionalText } from '../../src/index.js';
 import type { ProbeResultRow } from './probes.repository.js';
 import {
   PROBE_KINDS,

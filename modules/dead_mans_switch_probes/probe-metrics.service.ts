@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MetricsService } from '../../../src/index.js';
+import { MetricsService } from '../../src/index.js';
 import type { ProbeKind } from './probe.types.js';
 
 /** Seconds: probes time out at 60 s at most. */

@@ -6,6 +6,9 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
  * held, and records the result in another; a claim whose lease passed (its worker died) is taken again.
  */
 export class DeadMansSwitchServerProbeClaims1733400000000 implements MigrationInterface {
+  // Run by dead_mans_switch_server before the probes had their own addon (its name stays: the record is by name).
+  static readonly movedFrom = 'dead_mans_switch_server';
+
   async up(db: QueryRunner): Promise<void> {
     await db.query(
       'ALTER TABLE dead_mans_switch_probe ADD COLUMN claimed_by text, ADD COLUMN claimed_until timestamptz',

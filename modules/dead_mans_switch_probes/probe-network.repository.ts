@@ -5,7 +5,7 @@ import { connect as tcpConnect, isIP } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { Inject, Injectable } from '@nestjs/common';
 import ssh2 from 'ssh2';
-import { APP_CONFIG, Clock, type AppConfig } from '../../../src/index.js';
+import { APP_CONFIG, Clock, type AppConfig } from '../../src/index.js';
 import { ProbeAddressRefused, ProbeResolver } from './probe-address.js';
 import type { HttpTarget, ProbeOutcome, ProbeRow, SshTarget, TcpTarget } from './probe.types.js';
 

@@ -12,7 +12,7 @@ import {
   Query,
 } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { Ctx, PaginationQueryDto, RequireRole, type RequestContext } from '../../../src/index.js';
+import { Ctx, PaginationQueryDto, RequireRole, type RequestContext } from '../../src/index.js';
 import { CreateProbeDto, UpdateProbeDto } from './probe.dto.js';
 import { ProbesService } from './probes.service.js';
 

@@ -1,4 +1,4 @@
-import { AddressResolver, refusal } from '../../../src/index.js';
+import { AddressResolver, refusal } from '../../src/index.js';
 import { PROBE_SETTINGS } from './probe-settings.js';
 
 /** A target the address policy refuses (SSRF): link-local, metadata, unspecified, multicast, or private. */

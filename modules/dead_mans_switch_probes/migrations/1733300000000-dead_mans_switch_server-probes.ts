@@ -1,6 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 export class DeadMansSwitchServerProbes1733300000000 implements MigrationInterface {
+  // Run by dead_mans_switch_server before the probes had their own addon (its name stays: the record is by name).
+  static readonly movedFrom = 'dead_mans_switch_server';
+
   async up(db: QueryRunner): Promise<void> {
     await db.query(`
       -- Active probes: the server checks that an instance answers (http, tcp, ssh). The kind's settings are in

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { ScheduledTask } from '../../../src/index.js';
+import type { ScheduledTask } from '../../src/index.js';
 import { ProbesService } from './probes.service.js';
 
 /**

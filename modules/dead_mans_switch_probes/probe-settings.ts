@@ -1,5 +1,5 @@
-import { defineSetting, type SubtypeSeed } from '../../../src/index.js';
-import { INSTANCE_MODEL } from '../settings.js';
+import { defineSetting, type SubtypeSeed } from '../../src/index.js';
+import { INSTANCE_MODEL } from '../dead_mans_switch_server/settings.js';
 
 /** The probes' system parameters (registered by the manifest with the addon's other settings). */
 export const PROBE_SETTING = {

@@ -14,10 +14,10 @@ import { launchBrowser } from '../../../test/harness/browser.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
-import { PROBE_SETTINGS } from '../probes/probe-settings.js';
-import { ProbesService } from '../probes/probes.service.js';
-import { SETTINGS } from '../settings.js';
-import { activeInstance, count } from './helpers.js';
+import { PROBE_SETTINGS } from '../probe-settings.js';
+import { ProbesService } from '../probes.service.js';
+import { SETTINGS } from '../../dead_mans_switch_server/settings.js';
+import { activeInstance, count } from '../../dead_mans_switch_server/tests/helpers.js';
 import { SshTarget, closedPort, tcpListener } from './probe-servers.js';
 
 const METRICS_TOKEN = 'probe-metrics-token-1';

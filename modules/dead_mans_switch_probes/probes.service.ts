@@ -15,10 +15,10 @@ import {
   type Page,
   type PaginationQueryDto,
   type RequestContext,
-} from '../../../src/index.js';
-import { instanceDisplayName } from '../instance-names.repository.js';
-import { IncidentsService } from '../incidents/incidents.service.js';
-import { INSTANCE_MODEL } from '../settings.js';
+} from '../../src/index.js';
+import { instanceDisplayName } from '../dead_mans_switch_server/instance-names.repository.js';
+import { IncidentsService } from '../dead_mans_switch_server/incidents/incidents.service.js';
+import { INSTANCE_MODEL } from '../dead_mans_switch_server/settings.js';
 import { ProbeAddressRefused } from './probe-address.js';
 import { ProbeMetrics } from './probe-metrics.service.js';
 import { ProbeNetworkRepository } from './probe-network.repository.js';
@@ -76,6 +76,13 @@ export function decide(
  * second transaction that locks the probe and decides from its state as it stands then — so that any number of
  * replicas run each due probe once and post each transition once, and a slow instance never holds a connection.
  */
+/** An instance's active probes: how many, how many up and down. */
+export interface ProbeSummary {
+  total: number;
+  up: number;
+  down: number;
+}
+
 @Injectable()
 export class ProbesService {
   private readonly logger = new Logger('DeadMansSwitchProbes');
@@ -101,6 +108,12 @@ export class ProbesService {
   async list(_ctx: RequestContext, instanceId: number): Promise<ProbeResponse[]> {
     if (!(await this.probes.instanceExists(instanceId))) throw notFound(INSTANCE_MODEL, instanceId);
     return (await this.probes.listByInstance(instanceId)).map(toProbeResponse);
+  }
+
+  /** How many active probes of each instance there are, and how many are up and down (none: all zero). */
+  async summaries(instanceIds: number[]): Promise<Map<number, ProbeSummary>> {
+    const found = await this.probes.summaries(instanceIds);
+    return new Map(instanceIds.map((id) => [id, found.get(id) ?? { total: 0, up: 0, down: 0 }]));
   }
 
   async get(_ctx: RequestContext, id: number): Promise<ProbeResponse> {

@@ -1,4 +1,4 @@
-import { SecretKeys, type AppConfig, type SecretBox } from '../../../src/index.js';
+import { SecretKeys, type AppConfig, type SecretBox } from '../../src/index.js';
 import type { ProbeSecretsRepository } from './probe-secrets.repository.js';
 
 /** The only environment variables a probe may read its secret from (issue 22: not SESSION_SECRET…). */

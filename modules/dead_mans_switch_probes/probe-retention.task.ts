@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { ScheduledTask } from '../../../src/index.js';
+import type { ScheduledTask } from '../../src/index.js';
 import { PROBE_SETTINGS } from './probe-settings.js';
 import { ProbesService } from './probes.service.js';
 
