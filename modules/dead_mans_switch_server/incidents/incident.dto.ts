@@ -120,3 +120,35 @@ export interface EscalationPolicyResponse {
   source: 'instance' | 'customer' | 'none';
   steps: { position: number; after_minutes: number; user_ids: number[]; channel_ids: number[] }[];
 }
+
+/** A form field as text (a repeated field comes back as an array: its values joined). */
+const text = (value: unknown): string =>
+  Array.isArray(value)
+    ? value.map(text).join(',')
+    : typeof value === 'string' || typeof value === 'number'
+      ? String(value)
+      : '';
+
+const ids = (value: unknown): number[] =>
+  text(value)
+    .split(/[\s,]+/)
+    .map((v) => v.trim())
+    .filter((v) => /^\d+$/.test(v))
+    .map(Number);
+
+/** The instance page's escalation form: rows `after_minutes_<n>`, `user_ids_<n>` (a multi-select), `channel_ids_<n>`. */
+export function escalationFromForm(form: Record<string, unknown>): EscalationPolicyDto {
+  const steps: EscalationStepDto[] = [];
+  for (let n = 1; n <= 20; n++) {
+    const minutes = text(form[`after_minutes_${n}`]).trim();
+    if (!minutes) continue;
+    steps.push(
+      Object.assign(new EscalationStepDto(), {
+        after_minutes: Number(minutes),
+        user_ids: ids(form[`user_ids_${n}`]),
+        channel_ids: ids(form[`channel_ids_${n}`]),
+      }),
+    );
+  }
+  return Object.assign(new EscalationPolicyDto(), { steps });
+}

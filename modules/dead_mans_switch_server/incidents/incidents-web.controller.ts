@@ -1,7 +1,9 @@
-import { Inject, Param, ParseIntPipe, Query, Req } from '@nestjs/common';
+import { Body, Inject, Param, ParseIntPipe, Query, Req } from '@nestjs/common';
 import {
+  badRequest,
   Ctx,
   I18nService,
+  RequireRole,
   WebController,
   WebForm,
   WebPage,
@@ -11,7 +13,8 @@ import {
   type WebRequest,
 } from '../../../src/index.js';
 import { humanDuration } from '../web/instances-web.controller.js';
-import { ListIncidentsQueryDto, type IncidentResponse } from './incident.dto.js';
+import { escalationFromForm, ListIncidentsQueryDto, type IncidentResponse } from './incident.dto.js';
+import { EscalationService } from './escalation.service.js';
 import { canAcknowledge, IncidentsService } from './incidents.service.js';
 
 /** The incidents pages: the list (open first) and one incident with its Acknowledge button. */
@@ -21,6 +24,7 @@ export class IncidentsWebController {
     @Inject(IncidentsService) private readonly incidents: IncidentsService,
     @Inject(WebPageService) private readonly pages: WebPageService,
     @Inject(I18nService) private readonly i18n: I18nService,
+    @Inject(EscalationService) private readonly escalation: EscalationService,
   ) {}
 
   @WebPage()
@@ -55,6 +59,21 @@ export class IncidentsWebController {
   async acknowledge(@Ctx() ctx: RequestContext, @Param('id', ParseIntPipe) id: number): Promise<WebRedirect> {
     await this.incidents.acknowledge(ctx, id);
     return { url: `/web/incidents/${id}` };
+  }
+
+  /** The instance page's escalation form: its own policy (no row: it follows its customer's). */
+  @WebForm('instance/:id/escalation')
+  @RequireRole('manager')
+  async setEscalation(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() form: Record<string, unknown>,
+  ): Promise<WebRedirect> {
+    const policy = escalationFromForm(form ?? {});
+    if (policy.steps.some((s) => !Number.isInteger(s.after_minutes) || s.after_minutes < 1))
+      throw badRequest('dead_mans_switch_server.incidents.errors.bad_minutes');
+    await this.escalation.setPolicy(ctx, { instanceId: id }, policy);
+    return { url: `/web/instances/${id}#escalation` };
   }
 
   private view(ctx: RequestContext, incident: IncidentResponse) {

@@ -27,6 +27,7 @@ import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { canAcknowledge, IncidentsService } from '../incidents/incidents.service.js';
+import { EscalationService } from '../incidents/escalation.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import {
   DashboardQueryDto,
@@ -115,6 +116,7 @@ export class InstancesWebController {
     @Inject(WebRecordPanels) private readonly panels: WebRecordPanels,
     @Inject(MaintenanceWindowsService) private readonly windows: MaintenanceWindowsService,
     @Inject(IncidentsService) private readonly incidents: IncidentsService,
+    @Inject(EscalationService) private readonly escalation: EscalationService,
   ) {}
 
   @WebPage()
@@ -221,10 +223,11 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
-    const [panels, windows, openIncidents] = await Promise.all([
+    const [panels, windows, openIncidents, escalation] = await Promise.all([
       this.panels.load(ctx, INSTANCE_MODEL, id),
       this.windows.list(ctx, { instance_id: id, limit: 100, offset: 0 }),
       this.incidents.openOfInstance(ctx, id),
+      this.escalation.instancePolicy(ctx, id),
     ]);
     const points = this.chartPoints(
       logs.items as unknown as Record<string, unknown>[],
@@ -243,6 +246,17 @@ export class InstancesWebController {
       responsible,
       // What other addons show on the page (e.g. the instance's probes), each drawn by its own partial.
       panels,
+      // The escalation policy in force, and three rows to edit the instance's own (one more than it has, at least).
+      escalation,
+      escalationRows: Array.from({ length: Math.max(3, escalation.steps.length + 1) }, (_, index) => {
+        const step = escalation.source === 'instance' ? escalation.steps[index] : undefined;
+        return {
+          index: index + 1,
+          after_minutes: step?.after_minutes,
+          user_ids: step?.user_ids ?? [],
+          channels: step?.channel_ids.join(', ') ?? '',
+        };
+      }),
       openIncidents: openIncidents.map((i) => ({
         ...i,
         canAcknowledge: !i.acknowledged_at && canAcknowledge(ctx),
