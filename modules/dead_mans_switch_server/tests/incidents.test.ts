@@ -8,6 +8,7 @@ import { Api } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { SETTINGS } from '../settings.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
+import { launchBrowser } from '../../../test/harness/browser.js';
 import { alerts, elapse, instanceByUuid, jsonRpc, newUuid, postAlive } from './helpers.js';
 
 const DELAY = 60;
@@ -288,5 +289,54 @@ describe('incidents: one per outage, acknowledged once, reminders stop', () => {
     assert.equal((await admin.post(`${INCIDENTS}/${incident.id}/acknowledge`)).status, 409);
     await postAlive(app, jsonRpc({ database_uuid: uuids[0] }));
     assert.equal((await admin.post(`${INCIDENTS}/${incident.id}/acknowledge`)).status, 409);
+  });
+
+  it('the web UI: the Incidents page, its Acknowledge button, the instance page and its escalation form', async () => {
+    const { ids, manager } = await customerWith(1, 'web@ops.test', 'Webshop');
+    await elapse(app, clock, 2 * DELAY);
+    const [incident] = await incidentsOf(ids[0]);
+    const browser = await launchBrowser();
+    try {
+      const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+      const BOUND = { timeout: 30_000 };
+      await page.goto(`${app.url}/web`);
+      await page.waitForURL(/\/web\/login/, BOUND);
+      await page.getByLabel(/e-mail/i).fill(manager.email);
+      await page.locator('#login-password').fill(manager.password);
+      await page.locator('form[action="/web/login"] button[type=submit]').click();
+      await page.waitForURL(/\/web\/instances$/, BOUND);
+      await page.getByRole('link', { name: 'Incidents' }).first().click();
+      await page.waitForURL(/\/web\/incidents$/, BOUND);
+      // Open ones first.
+      assert.equal(
+        await page.locator('#incidents tbody tr').first().getAttribute('data-incident'),
+        String(incident.id),
+      );
+      await page.locator(`#incidents a[href="/web/incidents/${incident.id}"]`).click();
+      await page.waitForURL(new RegExp(`/web/incidents/${incident.id}$`), BOUND);
+      await page.locator(`#incident-${incident.id}-acknowledge`).click();
+      await page.waitForURL(new RegExp(`/web/incidents/${incident.id}$`), BOUND);
+      assert.match(
+        (await page.locator('#incident-acknowledged').textContent()) ?? '',
+        /Acknowledged by Manager web@ops\.test/,
+      );
+      assert.equal(await page.locator(`#incident-${incident.id}-acknowledge`).count(), 0);
+      assert.equal((await incidentsOf(ids[0]))[0].acknowledged_by?.name, 'Manager web@ops.test');
+
+      // The instance page shows its open incident, and its escalation policy can be set there.
+      await page.goto(`${app.url}/web/instances/${ids[0]}`);
+      assert.equal(await page.locator(`#instance-incident-${incident.id}`).count(), 1);
+      await page.locator('#escalation-minutes-1').fill('20');
+      await page.locator('#escalation-users-1').selectOption({ label: 'Manager web@ops.test' });
+      await page.locator('#escalation-section button[type=submit]').click();
+      await page.waitForURL(new RegExp(`/web/instances/${ids[0]}#escalation$`), BOUND);
+      assert.match((await page.locator('#escalation-source').textContent()) ?? '', /own policy/);
+      const policy = await admin.get(`${INSTANCES}/${ids[0]}/escalation`);
+      assert.deepEqual(policy.body.steps, [
+        { position: 1, after_minutes: 20, user_ids: [manager.id], channel_ids: [] },
+      ]);
+    } finally {
+      await browser.close();
+    }
   });
 });
