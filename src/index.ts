@@ -96,6 +96,12 @@ export {
 export { NotificationDispatcher, type DispatchResult } from './mail/notification-dispatcher.js';
 export { TemplateRenderer } from './mail/email/template-renderer.js';
 export {
+  MessageActions,
+  type MessageAction,
+  type MessageActionContext,
+  type MessageActionProvider,
+} from './mail/notifications/message-actions.js';
+export {
   summary,
   type AlertChannel,
   type ChannelMessage,

@@ -18,6 +18,7 @@ import {
 } from '../../src/index.js';
 import { InstanceDependenciesService } from '../dead_mans_switch_server/dependencies/instance-dependencies.service.js';
 import { instanceDisplayName } from '../dead_mans_switch_server/instance-names.repository.js';
+import { IncidentsService } from '../dead_mans_switch_server/incidents/incidents.service.js';
 import { INSTANCE_MODEL } from '../dead_mans_switch_server/settings.js';
 import { ProbeAddressRefused } from './probe-address.js';
 import { ProbeMetrics } from './probe-metrics.service.js';
@@ -101,6 +102,7 @@ export class ProbesService {
     @Inject(ProbeMetrics) private readonly metrics: ProbeMetrics,
     @Inject(ProbeSecretsRepository) secretsRepository: ProbeSecretsRepository,
     @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {
     this.secrets = new ProbeSecrets(config, secretsRepository);
   }
@@ -314,6 +316,9 @@ export class ProbesService {
   ): Promise<void> {
     const name = await instanceDisplayName(probe.instance_id, manager);
     const args = { name, probe: probe.name, kind: probe.kind, count: failures, detail: outcome.detail };
+    // The recovery closes the probe's incident (same transaction), even while an ancestor is down.
+    const ref = { id: probe.id, kind: probe.kind, instanceId: probe.instance_id, name: probe.name };
+    if (kind === 'up') await this.incidents.probeUp(ref, this.clock.now(), manager);
     // An ancestor of the instance is down (a host, a VPN): an internal note, not an alert to the followers.
     const parent = await this.dependencies.suppressingAncestor(probe.instance_id, manager);
     if (parent) {
@@ -334,6 +339,9 @@ export class ProbesService {
       );
       return;
     }
+    // The down alert opens the probe's incident (same transaction).
+    const incident =
+      kind === 'down' ? await this.incidents.probeDown(ref, this.clock.now(), manager) : undefined;
     await this.chatter.post(
       systemContext(),
       { model: INSTANCE_MODEL, id: probe.instance_id },
@@ -342,6 +350,7 @@ export class ProbesService {
         type: 'notification',
         subject: { key: `dead_mans_switch_server.probes.alerts.${kind}_subject`, args },
         body: { key: `dead_mans_switch_server.probes.alerts.${kind}_body`, args },
+        templateValues: incident ? { incident_ids: [incident] } : undefined,
       },
       manager,
     );

@@ -163,7 +163,7 @@ export class InstanceAlertsService {
    * Returns them with their message ids, in the given order.
    */
   async alertMany(
-    alerts: { kind: AlertKind; instanceId: number }[],
+    alerts: { kind: AlertKind; instanceId: number; incidentId?: number }[],
     at: Date,
     manager: EntityManager,
   ): Promise<{ kind: AlertKind; instanceId: number; messageId: number }[]> {
@@ -185,7 +185,7 @@ export class InstanceAlertsService {
       silenced.set(id, children);
     const posted = await this.chatter.postMany(
       systemContext(),
-      alerts.map(({ kind, instanceId }) => {
+      alerts.map(({ kind, instanceId, incidentId }) => {
         const instance = instances.get(instanceId)!;
         const children = silenced.get(instanceId) ?? [];
         const text = withSuppressed(alertText(kind, instance, at), kind, children);
@@ -211,13 +211,15 @@ export class InstanceAlertsService {
               down_at: kind === 'down' ? at.toISOString() : (downAt?.toISOString() ?? null),
               downtime: kind === 'up' && downAt ? secondsBetween(downAt, at) : null,
               suppressed_children: children.map((c) => c.name),
+              // The incident an acknowledge link in the e-mail or chat message points to.
+              incident_ids: incidentId ? [incidentId] : [],
             },
           },
         };
       }),
       manager,
     );
-    const recorded = alerts.map((a, i) => ({ ...a, messageId: posted[i].id }));
+    const recorded = alerts.map(({ kind, instanceId }, i) => ({ kind, instanceId, messageId: posted[i].id }));
     await this.alertRows.record(recorded, at, manager);
     return recorded;
   }

@@ -69,6 +69,19 @@ import { InstanceDependenciesService } from './dependencies/instance-dependencie
 import { JobRunsRepository } from './runs/job-runs.repository.js';
 import { JobRunsService } from './runs/job-runs.service.js';
 import { RunTimingService } from './runs/run-timing.service.js';
+import { DeadMansSwitchServerIncidents1733481000000 } from './migrations/1733481000000-dead_mans_switch_server-incidents.js';
+import { EscalationStep, Incident, IncidentInstance } from './incidents/incident.entity.js';
+import { INCIDENT_SETTINGS } from './incidents/incident-settings.js';
+import { IncidentAckController } from './incidents/incident-ack.controller.js';
+import { IncidentsController } from './incidents/incidents.controller.js';
+import { IncidentsRepository } from './incidents/incidents.repository.js';
+import { IncidentsService } from './incidents/incidents.service.js';
+import { IncidentsWebController } from './incidents/incidents-web.controller.js';
+import { ACK_PATH } from './incidents/ack-links.js';
+import { EscalationController } from './incidents/escalation.controller.js';
+import { EscalationRepository } from './incidents/escalation.repository.js';
+import { EscalationService } from './incidents/escalation.service.js';
+import { EscalationTask } from './incidents/escalation.task.js';
 
 export const manifest = defineAddon({
   name: 'dead_mans_switch_server',
@@ -76,7 +89,17 @@ export const manifest = defineAddon({
   vigil: '^0.1.0',
   summary: 'Receives check-ins from customer instances and tells their followers when one goes quiet',
   depends: [],
-  entities: [Instance, InstanceLog, InstanceLogHour, InstanceAlert, InstanceEvent, MaintenanceWindow],
+  entities: [
+    Instance,
+    InstanceLog,
+    InstanceLogHour,
+    InstanceAlert,
+    InstanceEvent,
+    MaintenanceWindow,
+    Incident,
+    IncidentInstance,
+    EscalationStep,
+  ],
   migrations: [
     DeadMansSwitchServerInit1732500000000,
     DeadMansSwitchServerNextInCancelEvents1732800000000,
@@ -88,8 +111,9 @@ export const manifest = defineAddon({
     DeadMansSwitchServerRegistrationAbuse1733460000000,
     DeadMansSwitchServerCloneDetection1733470000000,
     DeadMansSwitchServerDependenciesRuns1733485000000,
+    DeadMansSwitchServerIncidents1733481000000,
   ],
-  settings: Object.values(DMS_SETTINGS),
+  settings: [...Object.values(DMS_SETTINGS), ...Object.values(INCIDENT_SETTINGS)],
   seed: {
     subtypes: [
       {
@@ -130,6 +154,7 @@ export const manifest = defineAddon({
     { id: 'dead_mans_switch.log_rollup', everySeconds: 300, provider: LogRollupTask },
     { id: 'dead_mans_switch.event_retention', everySeconds: 86_400, provider: EventRetentionTask },
     { id: 'dead_mans_switch.new_instance_purge', everySeconds: 86_400, provider: NewInstancePurgeTask },
+    { id: 'dead_mans_switch.escalation', everySeconds: 30, provider: EscalationTask },
   ],
   templates: 'templates',
   threads: [INSTANCE_THREAD],
@@ -150,6 +175,11 @@ export const manifest = defineAddon({
     InstanceEventsController,
     MaintenanceWindowsController,
     InstancesWebController,
+    // Incidents: API, web pages, and the public acknowledge link.
+    IncidentsController,
+    IncidentsWebController,
+    IncidentAckController,
+    EscalationController,
   ],
   providers: [
     SourceRateLimiter,
@@ -184,9 +214,18 @@ export const manifest = defineAddon({
     JobRunsRepository,
     JobRunsService,
     RunTimingService,
+    IncidentsRepository,
+    IncidentsService,
+    EscalationRepository,
+    EscalationService,
   ],
   // The endpoints instances call: no authentication, 16 KiB bodies, and the transport defences before parsing.
-  publicEndpoints: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path, bodyLimit: MAX_BODY_BYTES })),
+  publicEndpoints: [
+    ...INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST' as const, path, bodyLimit: MAX_BODY_BYTES })),
+    // The acknowledge link of an alert: the signed token is the credential (GET shows, POST acknowledges).
+    { method: 'GET', path: `${ACK_PATH}/:token` },
+    { method: 'POST', path: `${ACK_PATH}/:token`, bodyLimit: 1024 },
+  ],
   middleware: [
     { use: AliveMiddleware, routes: INSTANCE_ENDPOINTS.map((path) => ({ method: 'POST', path })) },
   ],
@@ -199,6 +238,12 @@ export const manifest = defineAddon({
         label: 'dead_mans_switch_server.web.nav.instances',
         path: '/web/instances',
         sequence: 10,
+      },
+      {
+        id: 'dead_mans_switch.incidents',
+        label: 'dead_mans_switch_server.incidents.web.nav',
+        path: '/web/incidents',
+        sequence: 11,
       },
     ],
     recordPages: { [INSTANCE_MODEL]: '/web/instances/{id}' },

@@ -8,7 +8,8 @@ export type KeyPurpose =
   | 'channel-secrets'
   | 'backup-database-url'
   | 'status-page-links'
-  | 'setting-secrets';
+  | 'setting-secrets'
+  | 'incident-ack';
 
 // HKDF-SHA256 `info` of each purpose (the salt is 'vigil'). Probe secrets keep the label they were sealed under
 // before this helper existed, so their stored ciphertexts still open.
@@ -21,6 +22,7 @@ const INFO: Record<KeyPurpose, string> = {
   // Signs the confirmation and unsubscribe links of status page subscriptions.
   'status-page-links': 'vigil status_page subscription links',
   'setting-secrets': 'vigil setting secret',
+  'incident-ack': 'vigil dead_mans_switch.incident ack link',
 };
 
 const VERSION = 'v1';

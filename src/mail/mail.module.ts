@@ -24,6 +24,7 @@ import { InboxService } from './notifications/inbox.service.js';
 import { DispatchNotificationsTask, NotificationDispatcher } from './notification-dispatcher.js';
 import { NotificationsRepository } from './notifications/notifications.repository.js';
 import { RECORD_PAGES } from './notifications/record-link.js';
+import { MessageActions } from './notifications/message-actions.js';
 
 export interface MailModuleOptions {
   /** Thread models of core and of the loaded addons (manifest `threads`). */
@@ -41,7 +42,14 @@ export interface MailModuleOptions {
  * the inbox the web UI reads, the dispatcher and the template renderer. Repositories, the channel machinery and
  * the mailer stay inside.
  */
-const PUBLIC = [ChatterService, ThreadsService, InboxService, NotificationDispatcher, TemplateRenderer];
+const PUBLIC = [
+  ChatterService,
+  ThreadsService,
+  InboxService,
+  NotificationDispatcher,
+  TemplateRenderer,
+  MessageActions,
+];
 
 /**
  * Odoo's `mail` for Vigil: messages, followers, subtypes and tracking (the chatter), the notification outbox and

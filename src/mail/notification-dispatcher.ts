@@ -22,6 +22,7 @@ import { RECORD_PAGES, recordLink } from './notifications/record-link.js';
 import { BASE_URL } from './channels/channel-settings.js';
 import { SettingsService } from '../settings/settings.service.js';
 import { ThreadRegistry } from './chatter/thread-registry.js';
+import { MessageActions, type MessageAction } from './notifications/message-actions.js';
 
 /** Tries per notification before it is marked failed. */
 export const MAX_ATTEMPTS = 8;
@@ -90,6 +91,7 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     private readonly threads: ThreadRegistry,
     @Inject(RECORD_PAGES) private readonly recordPages: Record<string, string>,
     private readonly settings: SettingsService,
+    private readonly actions: MessageActions,
   ) {
     this.outcomes = metrics.counter('vigil_notifications_total', 'Notification attempts by result', [
       'result',
@@ -280,11 +282,12 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
     }
     const address = recipient.email;
     const baseUrl = await this.settings.get(BASE_URL, manager);
+    const actions = await this.actions.for(message, notification.partnerId, baseUrl, manager);
     return {
       send: async () => {
         let error: string | undefined;
         try {
-          const mail = this.render(message, recipient.name, recipient.lang, baseUrl);
+          const mail = this.render(message, recipient.name, recipient.lang, baseUrl, actions);
           await withTimeout(
             this.mailer.send({
               to: { name: recipient.name, address },
@@ -339,7 +342,13 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
   }
 
   /** The e-mail in the recipient's language. */
-  private render(message: MessageRow, recipientName: string, lang: string, baseUrl: string | undefined) {
+  private render(
+    message: MessageRow,
+    recipientName: string,
+    lang: string,
+    baseUrl: string | undefined,
+    actions: MessageAction[] = [],
+  ) {
     const subject = notificationSubject(this.i18n, message, lang);
     const context = {
       subject,
@@ -356,6 +365,8 @@ export class NotificationDispatcher implements BeforeApplicationShutdown {
       values: message.templateValues ?? {},
       // Where to read the record; none without `web.base_url` rather than a broken link.
       link: recordLink(baseUrl, this.recordPages, message.model, message.resId),
+      // Links for this recipient (an incident's "Acknowledge").
+      actions: actions.map((a) => ({ label: renderTranslatable(this.i18n, a.label, lang), url: a.url })),
     };
     return { subject, ...this.renderer.renderEmail(message.template ?? 'mail/message', lang, context) };
   }

@@ -124,6 +124,8 @@ const MAIL_ENTRY_POINTS = [
   'notifications/inbox.service.ts',
   'notifications/inbox.dto.ts',
   'notification-dispatcher.ts',
+  // Links per recipient (an incident's "Acknowledge") that addons register.
+  'notifications/message-actions.ts',
   'email/template-renderer.ts',
   'channels/alert-channel.ts',
   'channels/webhook.channel.ts',

@@ -58,6 +58,9 @@ const SAME_AS_ENGLISH: Record<string, string[]> = {
     'Discussion',
     'Discussions',
     'E-mail',
+    'Cause',
+    'Incident',
+    'Incidents',
     'Instance',
     'Instances',
     'Instance {{id}}',
@@ -84,7 +87,18 @@ const SAME_AS_ENGLISH: Record<string, string[]> = {
     'September',
     'November',
   ],
-  nl: ['Conflict', 'Database', 'E-mail', 'Host', 'Inbox', 'Server', 'Status', '{{what}} over {{range}}'],
+  nl: [
+    'Conflict',
+    'Database',
+    'E-mail',
+    'Host',
+    'Inbox',
+    'Incident',
+    'Incident #{{id}}',
+    'Server',
+    'Status',
+    '{{what}} over {{range}}',
+  ],
 };
 
 /** Placeholders and formats (`{{name}}`, `{{n, ordinal}}`), codes, URLs and names that stay as they are. */

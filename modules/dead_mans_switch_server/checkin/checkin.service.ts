@@ -14,6 +14,7 @@ import { cronDeadline } from '../health/instance-health.js';
 import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { RunTimingService } from '../runs/run-timing.service.js';
+import { IncidentsService } from '../incidents/incidents.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
 import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
@@ -49,6 +50,7 @@ export class CheckInService {
   constructor(
     @Inject(CheckInRepository) private readonly checkIns: CheckInRepository,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
     @Inject(SettingsService) private readonly settings: SettingsService,
     @Inject(I18nService) private readonly i18n: I18nService,
     @Inject(DmsMetrics) private readonly metrics: DmsMetrics,
@@ -158,6 +160,8 @@ export class CheckInService {
         const told = recovered && locked.suppressed_by_id === null;
         if (recovered && !told)
           await this.dependencies.recoveredSilently(locked.id, locked.suppressed_by_id!, manager);
+        // The incident closes with the recovery (its note before the recovery message); a suppressed outage had none.
+        if (recovered) await this.incidents.recovered(locked.id, now, manager);
         if (told) {
           const messageId = await this.alerts.alert('up', locked.id, now, manager);
           // Followers told of the outage in a storm hear of the recoveries the same way.

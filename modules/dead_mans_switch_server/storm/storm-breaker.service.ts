@@ -10,6 +10,7 @@ import {
 import { instanceDisplayNames } from '../instance-names.repository.js';
 import { DMS_SETTINGS, INSTANCE_MODEL, SUBTYPE_DOWN } from '../settings.js';
 import { StormRepository, type PendingStorm } from './storm.repository.js';
+import { HEARTBEAT, IncidentsRepository } from '../incidents/incidents.repository.js';
 
 /** A down storm not told by the pass that opened it (it crashed) is told by a later pass after this long. */
 const ORPHAN_AFTER_MS = 5 * 60_000;
@@ -30,6 +31,7 @@ export class StormBreakerService {
     @Inject(NotificationDispatcher) private readonly dispatcher: NotificationDispatcher,
     @Inject(SettingsService) private readonly settings: SettingsService,
     @Inject(Database) private readonly database: Database,
+    @Inject(IncidentsRepository) private readonly incidents: IncidentsRepository,
   ) {}
 
   /** The followers in a storm for the pass at `now`: read once, before the pass claims any instance. */
@@ -116,6 +118,11 @@ export class StormBreakerService {
       .map((id) => ({ id, name: names.get(id) ?? `#${id}` }))
       .sort((a, b) => a.name.localeCompare(b.name));
     const args = { count: instances.length, names: instances.map((i) => i.name).join(', ') };
+    // The incidents the storm's instances are in: the e-mail offers to acknowledge them.
+    const incidentIds =
+      storm.kind === 'down'
+        ? [...new Set((await this.incidents.openOf(ids, HEARTBEAT, manager)).map((o) => o.incidentId))]
+        : [];
     const { id } = await this.chatter.notify(
       systemContext(),
       [storm.partner_id],
@@ -123,7 +130,7 @@ export class StormBreakerService {
         subject: { key: `dead_mans_switch_server.alerts.storm_${storm.kind}_subject`, args },
         body: { key: `dead_mans_switch_server.alerts.storm_${storm.kind}_body`, args },
         template: 'dead_mans_switch_server/instance_storm',
-        templateValues: { kind: storm.kind, instances },
+        templateValues: { kind: storm.kind, instances, incident_ids: incidentIds },
       },
       manager,
     );

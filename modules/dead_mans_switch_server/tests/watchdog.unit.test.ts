@@ -10,6 +10,7 @@ import type { StormBreakerService } from '../storm/storm-breaker.service.js';
 import type { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import type { DueInstance, Transition, WatchdogRepository } from '../watchdog/watchdog.repository.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
+import type { IncidentsService } from '../incidents/incidents.service.js';
 
 const NOW = new Date('2025-04-01T08:00:00.000Z');
 const MANAGER = {} as EntityManager;
@@ -104,6 +105,8 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
     suppress: () => Promise.resolve([]),
     wakeReleased: () => Promise.resolve(0),
   });
+  // No incident is open in these cases: every reminder is posted.
+  const incidents = strict<IncidentsService>('incidents', { forWatchdog: () => Promise.resolve(new Map()) });
   const service = new WatchdogService(
     repository,
     alerts,
@@ -114,6 +117,7 @@ function watchdog(options: { claimable?: DueInstance[]; open?: OpenWindow[]; pre
     maintenance,
     database,
     dependencies,
+    incidents,
   );
   return { service, calls };
 }

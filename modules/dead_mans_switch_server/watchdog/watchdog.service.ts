@@ -8,6 +8,7 @@ import { InstanceDependenciesService } from '../dependencies/instance-dependenci
 import { isGap, triage, type OpenWindow } from '../health/instance-health.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
+import { IncidentsService } from '../incidents/incidents.service.js';
 import { WatchdogRepository, type DueInstance, type Transition } from './watchdog.repository.js';
 
 /** Due instances handled per transaction: short locks, few round trips. */
@@ -56,6 +57,7 @@ export class WatchdogService {
     @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
     @Inject(Database) private readonly database: Database,
     @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {}
 
   async runPass(): Promise<PassReport> {
@@ -129,13 +131,20 @@ export class WatchdogService {
       now,
       manager,
     );
-    const transitions = await this.watchdog.transition(
+    const moved = await this.watchdog.transition(
       alerting.filter((d) => !blocked.has(d.id)),
       now,
       manager,
     );
+    // Each down opens its incident with its alert; an acknowledged incident gets no more reminders (its deadline
+    // still moves on, so the watchdog does not come back to it at every pass).
+    const incidents = await this.incidents.forWatchdog(moved, storming, now, manager);
+    const transitions = moved.filter((t) => t.kind === 'down' || !incidents.get(t.id)?.acknowledged);
     const posted = await this.alerts.alertMany(
-      transitions.map((t) => ({ kind: t.kind, instanceId: t.id })),
+      transitions.map((t) => {
+        const incidentId = incidents.get(t.id)?.incidentId;
+        return { kind: t.kind, instanceId: t.id, ...(incidentId ? { incidentId } : {}) };
+      }),
       now,
       manager,
     );

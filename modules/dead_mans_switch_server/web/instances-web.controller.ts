@@ -26,6 +26,8 @@ import { statusOf } from '../health/instance-health.js';
 import { HEALTHS, INSTANCE_STATES } from '../instance.entity.js';
 import { InstancesService } from '../instances/instances.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
+import { canAcknowledge, IncidentsService } from '../incidents/incidents.service.js';
+import { EscalationService } from '../incidents/escalation.service.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import {
@@ -116,6 +118,8 @@ export class InstancesWebController {
     @Inject(WebRecordPanels) private readonly panels: WebRecordPanels,
     @Inject(MaintenanceWindowsService) private readonly windows: MaintenanceWindowsService,
     @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
+    @Inject(EscalationService) private readonly escalation: EscalationService,
   ) {}
 
   @WebPage()
@@ -222,10 +226,12 @@ export class InstancesWebController {
       manager ? this.users.list(ctx, 200, 0) : undefined,
       instance.user_id ? this.users.get(ctx, instance.user_id).catch(() => undefined) : undefined,
     ]);
-    const [panels, windows, choices] = await Promise.all([
+    const [panels, windows, choices, openIncidents, escalation] = await Promise.all([
       this.panels.load(ctx, INSTANCE_MODEL, id),
       this.windows.list(ctx, { instance_id: id, limit: 100, offset: 0 }),
       this.dependencies.choices(),
+      this.incidents.openOfInstance(ctx, id),
+      this.escalation.instancePolicy(ctx, id),
     ]);
     const named = (ref: number | null) =>
       ref === null ? undefined : { id: ref, name: choices.find((c) => c.id === ref)?.name ?? `#${ref}` };
@@ -246,6 +252,21 @@ export class InstancesWebController {
       responsible,
       // What other addons show on the page (e.g. the instance's probes), each drawn by its own partial.
       panels,
+      // The escalation policy in force, and three rows to edit the instance's own (one more than it has, at least).
+      escalation,
+      escalationRows: Array.from({ length: Math.max(3, escalation.steps.length + 1) }, (_, index) => {
+        const step = escalation.source === 'instance' ? escalation.steps[index] : undefined;
+        return {
+          index: index + 1,
+          after_minutes: step?.after_minutes,
+          user_ids: step?.user_ids ?? [],
+          channels: step?.channel_ids.join(', ') ?? '',
+        };
+      }),
+      openIncidents: openIncidents.map((i) => ({
+        ...i,
+        canAcknowledge: !i.acknowledged_at && canAcknowledge(ctx),
+      })),
       customers: customers?.items ?? [],
       users: users?.items.filter((u) => u.active) ?? [],
       chatter,

@@ -36,6 +36,8 @@ export interface ChannelMessage {
   }[];
   /** Sent by the "send a test" action, not by a message. */
   test: boolean;
+  /** Links for this recipient (an incident's "Acknowledge"), labels in the recipient's language. */
+  actions?: { label: string; url: string }[];
 }
 
 export interface ChannelRequest {
@@ -75,6 +77,7 @@ export function summary(message: ChannelMessage): { title: string; lines: string
     const [from, to] = [t.old_text ?? t.old_value, t.new_text ?? t.new_value];
     lines.push(`${t.label}: ${from ?? '—'} → ${to ?? '—'}`);
   }
+  for (const action of message.actions ?? []) lines.push(`${action.label}: ${action.url}`);
   if (message.author) lines.push(`— ${message.author}`);
   return { title: message.subject, lines };
 }

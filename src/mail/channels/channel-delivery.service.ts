@@ -19,6 +19,7 @@ import type { AlertChannel, ChannelMessage, RetryPolicy } from './alert-channel.
 import { AlertChannelsRepository } from './alert-channels.repository.js';
 import { AddressRefusedError, ChannelHttpRepository } from './channel-http.repository.js';
 import { ChannelRegistry } from './channel-registry.js';
+import { MessageActions, type MessageAction } from '../notifications/message-actions.js';
 
 /** Default retry policy of a channel; a channel class may change any part of it. */
 export const CHANNEL_RETRY: RetryPolicy = { maxAttempts: 8, backoffSeconds: 30, timeoutSeconds: 15 };
@@ -81,6 +82,7 @@ export class ChannelDeliveryService {
     private readonly threads: ThreadRegistry,
     @Inject(RECORD_PAGES) private readonly recordPages: Record<string, string>,
     private readonly settings: SettingsService,
+    private readonly actions: MessageActions,
   ) {}
 
   policy(channel: AlertChannel): RetryPolicy {
@@ -104,7 +106,8 @@ export class ChannelDeliveryService {
     // On the claim's own connection, one after the other.
     const baseUrl = await this.settings.get(BASE_URL, manager);
     const allowPrivate = await this.settings.get(ALLOW_PRIVATE_NETWORKS, manager);
-    const outgoing = this.toChannelMessage(notification, message, recipient.lang, baseUrl);
+    const actions = await this.actions.for(message, notification.partnerId, baseUrl, manager);
+    const outgoing = this.toChannelMessage(notification, message, recipient.lang, baseUrl, actions);
     return {
       send: async () => {
         const sent = await this.send(channel, subscription.settings, outgoing, allowPrivate);
@@ -191,6 +194,7 @@ export class ChannelDeliveryService {
     message: MessageRow,
     lang: string,
     baseUrl: string | undefined,
+    actions: MessageAction[] = [],
   ): ChannelMessage {
     const record = message.recordName;
     return {
@@ -209,6 +213,7 @@ export class ChannelDeliveryService {
         this.threads.valueKeys(model, field),
       ),
       test: false,
+      actions: actions.map((a) => ({ label: renderTranslatable(this.i18n, a.label, lang), url: a.url })),
     };
   }
 

@@ -30,6 +30,7 @@ export class WebhookChannel implements AlertChannel {
       record: message.record,
       link: message.link,
       tracking: message.tracking,
+      actions: message.actions ?? [],
     });
     return {
       url: settings.url,

@@ -241,6 +241,19 @@ export class ChatterRepository {
     );
   }
 
+  /** Notification rows for these active alert channels, but those of `partnerIds` (notified with all theirs). */
+  async notifyChannels(
+    input: { messageId: number; channelIds: number[]; partnerIds: number[]; now: Date },
+    manager: EntityManager,
+  ): Promise<void> {
+    await manager.query(
+      `INSERT INTO mail_notification (id, message_id, partner_id, channel, channel_id, state, next_attempt_at, created_at)
+       SELECT gen_random_uuid(), $1, c.partner_id, c.kind, c.id, 'pending', $4, $4
+       FROM mail_channel c WHERE c.id = ANY($2::int[]) AND c.active AND c.partner_id <> ALL($3::int[])`,
+      [input.messageId, input.channelIds, input.partnerIds, input.now],
+    );
+  }
+
   /**
    * Subscribes a partner; idempotent. With subtypes, they replace the follower's; without, a new follower gets
    * the given defaults and an existing one keeps its choice.
@@ -326,6 +339,25 @@ export class ChatterRepository {
       [model, resIds, subtypeKey],
     );
     return new Map(rows.map((row) => [row.partner_id, row.n]));
+  }
+
+  /** Which of these records any of these partners follows with this subtype. */
+  async followedBy(
+    model: string,
+    resIds: number[],
+    partnerIds: number[],
+    subtypeKey: string,
+    manager?: EntityManager,
+  ): Promise<number[]> {
+    if (resIds.length === 0 || partnerIds.length === 0) return [];
+    const rows = await this.m(manager).query<{ res_id: number }[]>(
+      `SELECT DISTINCT f.res_id FROM mail_follower f
+       JOIN mail_follower_subtype fs ON fs.follower_id = f.id
+       JOIN mail_subtype s ON s.id = fs.subtype_id AND s.key = $4
+       WHERE f.model = $1 AND f.res_id = ANY($2::int[]) AND f.partner_id = ANY($3::int[])`,
+      [model, resIds, partnerIds, subtypeKey],
+    );
+    return rows.map((row) => row.res_id);
   }
 
   /** How many partners with an e-mail address follow at least one record of `model`. */

@@ -132,7 +132,10 @@ export class ChatterService {
     });
   }
 
-  /** Reaches the given partners without a record. */
+  /**
+   * Reaches the given partners without a record; `channelIds`: alert channels reached too, each on its own (not its
+   * owner's e-mail nor other channels).
+   */
   notify(
     ctx: RequestContext,
     partnerIds: number[],
@@ -143,6 +146,7 @@ export class ChatterService {
       templateValues?: Record<string, unknown>;
     },
     manager?: EntityManager,
+    channelIds: number[] = [],
   ) {
     return this.repo.transaction(manager, async (m) => {
       const id = await this.repo.insertMessage(
@@ -170,6 +174,11 @@ export class ChatterService {
         },
         m,
       );
+      if (channelIds.length > 0)
+        await this.repo.notifyChannels(
+          { messageId: id, channelIds: [...new Set(channelIds)], partnerIds, now: this.clock.now() },
+          m,
+        );
       return { id };
     });
   }
@@ -203,6 +212,17 @@ export class ChatterService {
     manager?: EntityManager,
   ): Promise<Map<number, number>> {
     return this.repo.followedCounts(model, ids, subtypeKey, manager);
+  }
+
+  /** Which of these records of `model` any of these partners follows with the subtype `subtypeKey`. */
+  followedBy(
+    model: string,
+    ids: number[],
+    partnerIds: number[],
+    subtypeKey: string,
+    manager?: EntityManager,
+  ): Promise<number[]> {
+    return this.repo.followedBy(model, ids, partnerIds, subtypeKey, manager);
   }
 
   /** How many partners with an e-mail address follow at least one record of `model` (they expect e-mails). */
