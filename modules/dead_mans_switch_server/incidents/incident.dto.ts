@@ -41,12 +41,18 @@ export interface IncidentResponse {
   acknowledged_at: string | null;
   acknowledged_by: { user_id: number | null; partner_id: number | null; name: string | null } | null;
   instances: { id: number; name: string; source: string; started_at: string; ended_at: string | null }[];
+  /**
+   * While it is open: the dependents whose alerts its instances' outage suppresses (dependencies), each with the
+   * instance of this incident it depends on and since when.
+   */
+  suppressed: { id: number; name: string; since: string | null; by_instance_id: number }[];
 }
 
 export function toIncidentResponse(
   row: IncidentRow,
   members: IncidentMemberRow[],
   now: Date,
+  suppressed: IncidentResponse['suppressed'] = [],
 ): IncidentResponse {
   const end = row.ended_at ?? now;
   return {
@@ -75,6 +81,7 @@ export function toIncidentResponse(
       started_at: m.started_at.toISOString(),
       ended_at: m.ended_at?.toISOString() ?? null,
     })),
+    suppressed,
   };
 }
 

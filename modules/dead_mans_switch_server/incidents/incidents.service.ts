@@ -1,3 +1,4 @@
+import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import {
@@ -62,6 +63,7 @@ export class IncidentsService implements OnModuleInit {
     @Inject(Clock) private readonly clock: Clock,
     @Inject(Database) private readonly database: Database,
     @Inject(SecretKeys) keys: SecretKeys,
+    @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
   ) {
     this.ackKey = keys.key('incident-ack');
   }
@@ -193,7 +195,26 @@ export class IncidentsService implements OnModuleInit {
       manager,
     );
     const now = this.clock.now();
-    return rows.map((row) => toIncidentResponse(row, members.get(row.id) ?? [], now));
+    // The dependents an open incident's instances silence (a closed one silences none any more).
+    const open = rows.filter((r) => !r.ended_at).flatMap((r) => members.get(r.id) ?? []);
+    const silenced = await this.dependencies.suppressedChildren(
+      open.filter((m) => !m.ended_at).map((m) => m.instance_id),
+      manager,
+    );
+    return rows.map((row) => {
+      const own = row.ended_at ? [] : (members.get(row.id) ?? []).filter((m) => !m.ended_at);
+      // An instance down by its check-ins and a probe is in the incident twice: its dependents are listed once.
+      const instanceIds = [...new Set(own.map((m) => m.instance_id))];
+      const suppressed = instanceIds.flatMap((instanceId) =>
+        (silenced.get(instanceId) ?? []).map((c) => ({
+          id: c.id,
+          name: c.name,
+          since: c.since?.toISOString() ?? null,
+          by_instance_id: instanceId,
+        })),
+      );
+      return toIncidentResponse(row, members.get(row.id) ?? [], now, suppressed);
+    });
   }
 
   // Acknowledging.

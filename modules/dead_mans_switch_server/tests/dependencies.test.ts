@@ -98,6 +98,17 @@ describe('dead_mans_switch dependencies: suppression while an ancestor is down',
       parent.suppressed_children.map((c: { id: number; display_name: string }) => [c.id, c.display_name]),
       [[odoo.id, 'Odoo One']],
     );
+    // The host's incident lists the dependent it silences; the child has no incident of its own.
+    const incidents = (await admin.get('/api/v1/dead_mans_switch/incidents?state=open')).body.items as {
+      instances: { id: number }[];
+      suppressed: { id: number; by_instance_id: number }[];
+    }[];
+    const hostIncident = incidents.find((i) => i.instances.some((m) => m.id === host.id));
+    assert.deepEqual(
+      hostIncident?.suppressed.map((c) => [c.id, c.by_instance_id]),
+      [[odoo.id, host.id]],
+    );
+    assert.ok(!incidents.some((i) => i.instances.some((m) => m.id === odoo.id)));
     const mails = (await dispatch()).filter((m) => /One/.test(m.subject));
     assert.deepEqual(about(mails, 'One'), ["Dead man's switch warning: Host One"]);
     // The parent's alert names the dependents it silences.
