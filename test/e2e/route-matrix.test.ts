@@ -8,7 +8,8 @@ import { startTestApp, type TestApp } from '../harness/app.js';
 import { cloneTemplate, dropDatabase, query } from '../harness/database.js';
 import { newUser } from '../harness/factories.js';
 
-type Access = 'public' | Role;
+/** Who may call a route: anyone, every user at or above a role, or any of several roles (admin always). */
+type Access = 'public' | Role | Role[];
 
 /**
  * Who may call each route: `public`, or the role it needs (every signed-in user is a viewer; admin has every role).
@@ -176,6 +177,32 @@ const ACCESS: Record<string, Access> = {
   'POST /web/customers/:id/report/send': 'manager',
   'POST /web/customers/:id/report/settings': 'manager',
   'GET /status/assets/status-page.css': 'public',
+  // Status page subscriptions (double opt-in) and the public index.
+  'GET /status': 'public',
+  'POST /status/:token/subscribe': 'public',
+  'GET /status/subscriptions/confirm/:link': 'public',
+  'POST /status/subscriptions/confirm/:link': 'public',
+  'GET /status/subscriptions/unsubscribe/:link': 'public',
+  'POST /status/subscriptions/unsubscribe/:link': 'public',
+  'PUT /api/v1/status_page/customers/:partnerId/public': 'manager',
+  'GET /api/v1/status_page/customers/:partnerId/subscribers': 'manager',
+  'DELETE /api/v1/status_page/customers/:partnerId/subscribers/:id': 'manager',
+  'POST /web/status_page/customers/:id/public': 'manager',
+  'POST /web/status_page/customers/:id/subscribers/:subscriber/remove': 'manager',
+  // Incidents, acknowledgement (managers and ops; the signed link is its own credential), escalation.
+  'GET /api/v1/dead_mans_switch/incidents': 'viewer',
+  'GET /api/v1/dead_mans_switch/incidents/:id': 'viewer',
+  'POST /api/v1/dead_mans_switch/incidents/:id/acknowledge': ['manager', 'ops'],
+  'GET /dead_mans_switch/ack/:token': 'public',
+  'POST /dead_mans_switch/ack/:token': 'public',
+  'GET /web/incidents': 'viewer',
+  'GET /web/incidents/:id': 'viewer',
+  'POST /web/incidents/:id/acknowledge': ['manager', 'ops'],
+  'GET /api/v1/dead_mans_switch/instances/:id/escalation': 'viewer',
+  'PUT /api/v1/dead_mans_switch/instances/:id/escalation': 'manager',
+  'GET /api/v1/dead_mans_switch/customers/:id/escalation': 'viewer',
+  'PUT /api/v1/dead_mans_switch/customers/:id/escalation': 'manager',
+  'POST /web/incidents/instance/:id/escalation': 'manager',
   'GET /status/:token': 'public',
   'GET /status/:token/feed.atom': 'public',
   'GET /status/:token/badge/:file': 'public',
@@ -331,7 +358,11 @@ describe('every route × every kind of caller', () => {
       for (const role of ROLES) {
         const { status, body } = await call(method, concrete(path), tokens[role]);
         if (SIGN_OUTS.has(route)) await renew(role);
-        const allowed = needed === 'public' || needed === 'viewer' || role === 'admin' || role === needed;
+        const allowed =
+          needed === 'public' ||
+          needed === 'viewer' ||
+          role === 'admin' ||
+          (Array.isArray(needed) ? needed.includes(role) : role === needed);
         const said = `${route} as ${role}: ${status} ${JSON.stringify(body)}`;
         // An allowed call may be refused for its empty body or unknown record, or report an upstream failure (502),
         // never crash (500).

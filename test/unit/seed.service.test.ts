@@ -39,7 +39,12 @@ describe('SeedService (unit)', () => {
         events.push(`declared ${declarations.map((d) => d.key).join(',')}`);
         return Promise.resolve();
       }),
-    } satisfies Pick<SettingsService, 'seedDefaults' | 'seedDeclaredDefaults'>;
+      sealStoredInClear: mock.fn<SettingsService['sealStoredInClear']>((m) => {
+        assert.equal(m, manager);
+        events.push('seal secrets');
+        return Promise.resolve([]);
+      }),
+    } satisfies Pick<SettingsService, 'seedDefaults' | 'seedDeclaredDefaults' | 'sealStoredInClear'>;
     const chatter = {
       upsertSubtypes: mock.fn<ChatterService['upsertSubtypes']>((subtypes, m) => {
         assert.equal(m, manager);
@@ -72,6 +77,8 @@ describe('SeedService (unit)', () => {
       'subtypes mail.mt_comment,mail.mt_note',
       'addon plain@2.0.0',
       'settings plain.x',
+      // Secret settings still stored in clear are sealed once every addon's seed is in, under the same lock.
+      'seal secrets',
       'afterSeed locked=true',
     ]);
   });
