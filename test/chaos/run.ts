@@ -1,5 +1,5 @@
 /**
- * The chaos test (run by hand: `npm run chaos`; about four minutes, too long for CI).
+ * The chaos test (run by hand: `npm run chaos`; about four to six minutes, too long for CI).
  *
  * Three replicas of the real server on one PostgreSQL and a real SMTP server; 30 instances check in, each followed
  * by two people. Half of them go silent while a random replica is killed with SIGKILL every few seconds and
@@ -9,7 +9,12 @@
  * and nothing for the instances that kept checking in. Each follower also has a signed webhook channel on a real
  * receiver that verifies the signature: per instance and follower, exactly one webhook notification of each kind,
  * received with its notification's Idempotency-Key (one distinct key per alert per channel; a re-delivery carries the
- * same key and is counted and reported). Exits 0 when every assertion holds, 1 otherwise.
+ * same key and is counted and reported). Escalation: each silent instance has a one-step policy (one minute, the
+ * API's floor) naming a user who follows nothing and her webhook channel; one incident is acknowledged through the
+ * API as soon as it opens, and the kills go on until every other incident escalated and the acknowledged one's step
+ * is long past due. Per incident: exactly one (incident, step) row, one escalation message, one 'escalated' note in
+ * the instance's chatter, one e-mail to her (by Message-ID) and one webhook to her channel (by Idempotency-Key),
+ * nothing for the acknowledged incident. Exits 0 when every assertion holds, 1 otherwise.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
