@@ -1,5 +1,5 @@
 /**
- * The chaos test (run by hand: `npm run chaos`; about four minutes, too long for CI).
+ * The chaos test (run by hand: `npm run chaos`; about four to six minutes, too long for CI).
  *
  * Three replicas of the real server on one PostgreSQL and a real SMTP server; 30 instances check in, each followed
  * by two people. Half of them go silent while a random replica is killed with SIGKILL every few seconds and
@@ -9,7 +9,12 @@
  * and nothing for the instances that kept checking in. Each follower also has a signed webhook channel on a real
  * receiver that verifies the signature: per instance and follower, exactly one webhook notification of each kind,
  * received with its notification's Idempotency-Key (one distinct key per alert per channel; a re-delivery carries the
- * same key and is counted and reported). Exits 0 when every assertion holds, 1 otherwise.
+ * same key and is counted and reported). Escalation: each silent instance has a one-step policy (one minute, the
+ * API's floor) naming a user who follows nothing and her webhook channel; one incident is acknowledged through the
+ * API as soon as it opens, and the kills go on until every other incident escalated and the acknowledged one's step
+ * is long past due. Per incident: exactly one (incident, step) row, one escalation message, one 'escalated' note in
+ * the instance's chatter, one e-mail to her (by Message-ID) and one webhook to her channel (by Idempotency-Key),
+ * nothing for the acknowledged incident. Exits 0 when every assertion holds, 1 otherwise.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
@@ -28,6 +33,8 @@ const SILENT = 15;
 /** Seconds: set directly in the database, below the API's one-minute floor, so that a run takes minutes. */
 const DELAY = 20;
 const CHECK_IN_EVERY_MS = 5_000;
+/** Minutes: the escalation step's delay, the API's floor. */
+const ESCALATE_AFTER = 1;
 const ADMIN = { email: 'admin@chaos.test', password: 'chaos-admin-password' };
 const WEBHOOK_SECRET = 'chaos-webhook-secret-0123456789';
 
@@ -106,6 +113,34 @@ async function main(): Promise<number> {
       if (channel.status !== 201) throw new Error(`channel: ${JSON.stringify(channel.body)}`);
       followers.push({ partnerId: user.body.partner_id as number, email, hook });
     }
+    // The escalation step's recipient: a user who follows nothing, and her own webhook channel, named in the step
+    // as a channel too (a step's channel of a user it names is reached once, with the user's channels).
+    const escalated = { email: 'eve@chaos.test', userId: 0, partnerId: 0, channelId: 0, hook: hooks[0] };
+    {
+      const user = await api('/api/v1/users', token, 'POST', {
+        email: escalated.email,
+        password: 'escalated-password-1',
+        name: 'Eve',
+        roles: ['ops'],
+      });
+      if (user.status !== 201) throw new Error(`user: ${JSON.stringify(user.body)}`);
+      escalated.userId = user.body.id as number;
+      escalated.partnerId = user.body.partner_id as number;
+      escalated.hook = await webhookReceiver(WEBHOOK_SECRET).start();
+      hooks.push(escalated.hook);
+      const own = await fetch(`http://127.0.0.1:${ports[0]}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: escalated.email, password: 'escalated-password-1' }),
+      }).then((r) => r.json() as Promise<{ access_token: string }>);
+      const channel = await api('/api/v1/me/channels', own.access_token, 'POST', {
+        kind: 'webhook',
+        name: "Eve's webhook",
+        settings: { url: `${escalated.hook.url}/vigil`, secret: WEBHOOK_SECRET },
+      });
+      if (channel.status !== 201) throw new Error(`channel: ${JSON.stringify(channel.body)}`);
+      escalated.channelId = channel.body.id as number;
+    }
 
     // Check-ins go to a random replica; one that is down or answers 503 is tried again on another.
     let alive = true;
@@ -154,6 +189,19 @@ async function main(): Promise<number> {
     log(`${INSTANCES} instances active (delay ${DELAY} s), each followed by ${followers.length} people`);
 
     const silent = new Set(ids.slice(0, SILENT));
+    // Each silent instance's escalation policy, through the API (its floor, one minute, is short enough): one step,
+    // one minute after the incident opened, naming Eve and her webhook channel.
+    for (const id of silent) {
+      const policy = await api(`/api/v1/dead_mans_switch/instances/${id}/escalation`, token, 'PUT', {
+        steps: [
+          { after_minutes: ESCALATE_AFTER, user_ids: [escalated.userId], channel_ids: [escalated.channelId] },
+        ],
+      });
+      if (policy.status !== 200 || policy.body.source !== 'instance')
+        throw new Error(`escalation policy: ${JSON.stringify(policy.body)}`);
+    }
+    /** The silent instance whose incident is acknowledged (through the API) before its step is due. */
+    const acknowledgedInstance = ids[0];
     let silenced = false;
     let missedCheckIns = 0;
     const clients = uuids.map(async (uuid, i) => {
@@ -202,11 +250,77 @@ async function main(): Promise<number> {
       }
     };
 
+    // API calls while replicas die: a random replica, another one when it is down.
+    const anyApi = async (path: string, method = 'GET') => {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const port = ports[Math.floor(Math.random() * 3)];
+        try {
+          const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+            method,
+            headers: { authorization: `Bearer ${token}` },
+          });
+          if (response.status !== 502 && response.status !== 503) return response.status;
+        } catch {
+          // That replica is being killed or restarted.
+        }
+        await delay(300);
+      }
+      return 0;
+    };
+    const incidentOf = async (instanceId: number) =>
+      (
+        await query<{ id: number }>(
+          db,
+          `SELECT n.id FROM dead_mans_switch_incident n JOIN dead_mans_switch_incident_instance ii
+           ON ii.incident_id = n.id WHERE ii.instance_id = $1 ORDER BY n.id LIMIT 1`,
+          [instanceId],
+        )
+      )[0]?.id;
+    const escalationRows = async () =>
+      (
+        await query<{ n: number }>(db, 'SELECT count(*)::int AS n FROM dead_mans_switch_incident_escalation')
+      )[0].n;
+
     await delay(10_000);
     silenced = true;
     log(`${SILENT} instances go silent; chaos runs`);
+    // As soon as its incident opens, one incident is acknowledged (its step is due a minute later).
+    const acknowledging = (async () => {
+      const deadline = Date.now() + (6 * DELAY + 120) * 1000;
+      let incident: number | undefined;
+      while (!(incident = await incidentOf(acknowledgedInstance))) {
+        if (Date.now() > deadline) return 'its incident never opened';
+        await delay(500);
+      }
+      const status = await anyApi(`/api/v1/dead_mans_switch/incidents/${incident}/acknowledge`, 'POST');
+      return status === 200 ? undefined : `acknowledging incident ${incident} answered ${status}`;
+    })();
     await waitUntil(`${SILENT} instances down`, async () => (await downs()) >= SILENT, 6 * DELAY + 120);
-    log(`all ${SILENT} silent instances are down (${kills} kills so far); they check in again`);
+    const ackFailure = await acknowledging;
+    if (ackFailure)
+      throw new Error(`acknowledgement of instance ${acknowledgedInstance}'s incident: ${ackFailure}`);
+    log(`all ${SILENT} silent instances are down (${kills} kills so far); one incident acknowledged`);
+    // The kills go on while the escalation steps become due: every incident but the acknowledged one escalates,
+    // and the wait goes on until the acknowledged one's step is well past due (a minute and two task runs).
+    await waitUntil(
+      `${SILENT - 1} escalations`,
+      async () => (await escalationRows()) >= SILENT - 1,
+      ESCALATE_AFTER * 60 + 180,
+    );
+    await waitUntil(
+      "the acknowledged incident's step long past due",
+      async () =>
+        (
+          await query<{ past: boolean }>(
+            db,
+            `SELECT now() > n.started_at + make_interval(mins => $2) + interval '70 seconds' AS past
+             FROM dead_mans_switch_incident n WHERE n.id = $1`,
+            [await incidentOf(acknowledgedInstance), ESCALATE_AFTER],
+          )
+        )[0].past,
+      ESCALATE_AFTER * 60 + 180,
+    );
+    log(`escalations told (${kills} kills so far); the silent instances check in again`);
     silenced = false;
     await waitUntil(`${SILENT} recoveries`, async () => (await ups()) >= SILENT, 120);
     const pendingMail = async () =>
@@ -322,10 +436,142 @@ async function main(): Promise<number> {
     log(
       `verdict: ${kills} kills; ${messages.length - reminders} alerts (${SILENT} down, ${SILENT} up) and ` +
         `${reminders} reminders in the chatter; ${downMails} down and ${upMails} up e-mails to send, ` +
-        `${received.size} distinct Message-IDs received, ${duplicates} re-delivered with the same Message-ID; ` +
+        `${received.size} distinct Message-IDs received (escalations included), ${duplicates} re-delivered with the ` +
+        `same Message-ID; ` +
         `${missedCheckIns} check-ins that no replica took`,
     );
-    const strays = [...received.keys()].filter((id) => !mails.some((m) => m.email_message_id === id));
+
+    // Escalation, per silent instance's incident: one (incident, step) row, one escalation message, one e-mail to
+    // Eve (received under its Message-ID), one webhook to her channel (received under its Idempotency-Key); none
+    // of these for the incident acknowledged before its step was due.
+    const incidents = await query<{ id: number; instance_id: number; late_ack: boolean | null }>(
+      db,
+      `SELECT n.id, ii.instance_id,
+         n.acknowledged_at >= n.started_at + make_interval(mins => $1) AS late_ack
+       FROM dead_mans_switch_incident n JOIN dead_mans_switch_incident_instance ii ON ii.incident_id = n.id`,
+      [ESCALATE_AFTER],
+    );
+    const steps = await query<{ incident_id: number; position: number; message_id: number | null }>(
+      db,
+      'SELECT incident_id, position, message_id FROM dead_mans_switch_incident_escalation',
+    );
+    const escalationMessages = await query<{ id: number; incident_id: number }>(
+      db,
+      `SELECT id, (template_values->'incident_ids'->>0)::int AS incident_id FROM mail_message
+       WHERE body->>'key' = 'dead_mans_switch_server.incidents.escalation_body'`,
+    );
+    const escalationNotes = await query<{ id: number; n: number }>(
+      db,
+      `SELECT (body->'args'->>'id')::int AS id, count(*)::int AS n FROM mail_message
+       WHERE model = 'dead_mans_switch.instance' AND body->>'key' = 'dead_mans_switch_server.incidents.escalated'
+       GROUP BY 1`,
+    );
+    const escalationSends = await query<{
+      id: string;
+      message_id: number;
+      channel: string;
+      channel_id: number | null;
+      partner_id: number;
+      email_message_id: string | null;
+    }>(
+      db,
+      `SELECT n.id, n.message_id, n.channel, n.channel_id, n.partner_id, n.email_message_id FROM mail_notification n
+       WHERE n.message_id = ANY($1::int[]) AND n.channel IN ('email', 'webhook')`,
+      [escalationMessages.map((m) => m.id)],
+    );
+    const eveKeys = new Map<string, number>();
+    for (const request of escalated.hook.accepted) {
+      const key = String(request.headers['idempotency-key']);
+      eveKeys.set(key, (eveKeys.get(key) ?? 0) + 1);
+    }
+    if (escalated.hook.requests.length !== escalated.hook.accepted.length)
+      failures.push(
+        `${escalated.email}'s webhook refused ${escalated.hook.requests.length - escalated.hook.accepted.length} requests`,
+      );
+    let escalationMails = 0;
+    let escalationMailDuplicates = 0;
+    for (const id of ids) {
+      const own = incidents.filter((n) => n.instance_id === id);
+      if (own.length !== (silent.has(id) ? 1 : 0)) {
+        failures.push(`instance ${id}: ${own.length} incidents, expected ${silent.has(id) ? 1 : 0}`);
+        continue;
+      }
+      if (!silent.has(id)) continue;
+      const incident = own[0];
+      const acknowledged = id === acknowledgedInstance;
+      if (acknowledged && incident.late_ack !== false)
+        failures.push(
+          `incident ${incident.id}: acknowledged ${incident.late_ack ? 'after its step was due' : 'never'}; ` +
+            'the test meant to acknowledge it before',
+        );
+      const expected = acknowledged ? 0 : 1;
+      const what = `incident ${incident.id} (instance ${id}${acknowledged ? ', acknowledged' : ''})`;
+      const rows = steps.filter((s) => s.incident_id === incident.id);
+      if (rows.length !== expected || rows.some((r) => r.position !== 1))
+        failures.push(
+          `${what}: escalation rows for steps [${rows.map((r) => r.position).join(', ')}], expected ${expected ? '[1]' : 'none'}`,
+        );
+      const told = escalationMessages.filter((m) => m.incident_id === incident.id);
+      if (told.length !== expected)
+        failures.push(`${what}: ${told.length} escalation messages, expected ${expected}`);
+      const notes = escalationNotes.find((n) => n.id === incident.id)?.n ?? 0;
+      if (notes !== expected)
+        failures.push(`${what}: ${notes} 'escalated' notes in the instance's chatter, expected ${expected}`);
+      for (const row of rows)
+        if (!told.some((m) => m.id === row.message_id))
+          failures.push(
+            `${what}: the escalation row's message ${row.message_id} is not its escalation message`,
+          );
+      const sends = escalationSends.filter((n) => told.some((m) => m.id === n.message_id));
+      const toEve = sends.filter((n) => n.channel === 'email' && n.partner_id === escalated.partnerId);
+      if (toEve.length !== expected)
+        failures.push(
+          `${what}: ${toEve.length} escalation e-mails to ${escalated.email}, expected ${expected}`,
+        );
+      for (const mail of toEve) {
+        const copies = smtp.mails.filter((m) => m.messageId === mail.email_message_id);
+        escalationMails += copies.length ? 1 : 0;
+        escalationMailDuplicates += Math.max(0, copies.length - 1);
+        if (!copies.length)
+          failures.push(
+            `${what}: the escalation e-mail ${mail.email_message_id} never reached ${escalated.email}`,
+          );
+        else if (!copies.every((m) => m.subject.startsWith('Escalation:') && m.to.includes(escalated.email)))
+          failures.push(
+            `${what}: the escalation e-mail ${mail.email_message_id} is not an escalation to Eve`,
+          );
+      }
+      const hooksToEve = sends.filter((n) => n.channel === 'webhook' && n.channel_id === escalated.channelId);
+      if (hooksToEve.length !== expected)
+        failures.push(
+          `${what}: ${hooksToEve.length} escalation webhooks to Eve's channel, expected ${expected}`,
+        );
+      for (const call of hooksToEve)
+        if (!eveKeys.has(call.id))
+          failures.push(`${what}: the escalation webhook ${call.id} never reached Eve's receiver`);
+      const others = sends.filter((n) => !toEve.includes(n) && !hooksToEve.includes(n));
+      if (others.length)
+        failures.push(`${what}: ${others.length} escalation e-mails or webhooks to someone else than Eve`);
+    }
+    const strayEscalations = escalationMessages.filter(
+      (m) => !incidents.some((n) => n.id === m.incident_id && silent.has(n.instance_id)),
+    );
+    if (strayEscalations.length)
+      failures.push(`${strayEscalations.length} escalation messages for incidents the test did not expect`);
+    const eveStrayKeys = [...eveKeys.keys()].filter((key) => !escalationSends.some((n) => n.id === key));
+    if (eveStrayKeys.length)
+      failures.push(`${eveStrayKeys.length} webhooks to Eve with an unknown Idempotency-Key`);
+    log(
+      `escalation: ${steps.length} steps told (${SILENT - 1} expected, the acknowledged incident none); ` +
+        `${escalationMails} escalation e-mails to Eve received (${escalationMailDuplicates} re-delivered with the same ` +
+        `Message-ID); ${eveKeys.size} distinct Idempotency-Keys at Eve's webhook, ` +
+        `${[...eveKeys.values()].reduce((sum, n) => sum + n - 1, 0)} re-delivered with the same key`,
+    );
+    const known = new Set([
+      ...mails.map((m) => m.email_message_id),
+      ...escalationSends.map((n) => n.email_message_id),
+    ]);
+    const strays = [...received.keys()].filter((id) => !known.has(id));
     if (strays.length) failures.push(`${strays.length} e-mails with an unknown Message-ID`);
   } catch (error) {
     failures.push(String(error));
