@@ -181,6 +181,8 @@ describe('alert channels: webhook, Slack, Teams, Pushover, ntfy through the outb
         // The record's web page: a person opens it (the API thread only for models without one).
         link: `https://vigil.example.com/web/customers/${record.id}`,
         tracking: [],
+        // Links to act on the message (an incident's acknowledge link); a plain message has none.
+        actions: [],
       },
     );
     assert.match(slack.requests[0].json.text, /The instance is down/);
