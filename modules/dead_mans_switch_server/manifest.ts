@@ -6,6 +6,7 @@ import { AliveMiddleware } from './checkin/alive.middleware.js';
 import { CheckInRepository } from './checkin/checkin.repository.js';
 import { CheckInService } from './checkin/checkin.service.js';
 import { SourceRateLimiter } from './checkin/source-rate-limiter.js';
+import { PerUuidRateLimiter } from './checkin/per-uuid-rate-limiter.js';
 import { InstanceCancelService } from './checkin/instance-cancel.service.js';
 import { DmsMetrics } from './dms-metrics.service.js';
 import { InstanceEventsController } from './events/instance-events.controller.js';
@@ -183,6 +184,7 @@ export const manifest = defineAddon({
   ],
   providers: [
     SourceRateLimiter,
+    PerUuidRateLimiter,
     AliveExceptionFilter,
     CheckInRepository,
     CheckInService,

@@ -92,52 +92,26 @@ export class StatusPublicController {
 
   /** A confirmation link: a button that confirms (mail scanners fetch links; only a POST confirms). */
   @Get('subscriptions/confirm/:link')
-  async confirmForm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
-    if (this.limited(request, reply)) return;
-    const lang = request.lang ?? 'en';
-    if (!(await this.subscriptions.pendingOf(link))) return this.badLink(reply, lang);
-    this.message(reply, lang, 200, {
-      title: this.i18n.t('status_page.confirm.title', lang),
-      message: this.i18n.t('status_page.confirm.prompt', lang),
-      action: `/status/subscriptions/confirm/${link}`,
-      button: this.i18n.t('status_page.confirm.button', lang),
-    });
+  confirmForm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    return this.link(request, reply, 'confirm', 'prompt', link, () => this.subscriptions.pendingOf(link));
   }
 
   @Post('subscriptions/confirm/:link')
-  async confirm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
-    if (this.limited(request, reply)) return;
-    const lang = request.lang ?? 'en';
-    if (!(await this.subscriptions.confirm(link))) return this.badLink(reply, lang);
-    this.message(reply, lang, 200, {
-      title: this.i18n.t('status_page.confirm.title', lang),
-      message: this.i18n.t('status_page.confirm.done', lang),
-    });
+  confirm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    return this.link(request, reply, 'confirm', 'done', link, () => this.subscriptions.confirm(link));
   }
 
   /** An unsubscribe link: a button; the POST (also RFC 8058's one-click POST of mail clients) unsubscribes. */
   @Get('subscriptions/unsubscribe/:link')
-  async unsubscribeForm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
-    if (this.limited(request, reply)) return;
-    const lang = request.lang ?? 'en';
-    if (!(await this.subscriptions.subscriptionOf(link))) return this.badLink(reply, lang);
-    this.message(reply, lang, 200, {
-      title: this.i18n.t('status_page.unsubscribe.title', lang),
-      message: this.i18n.t('status_page.unsubscribe.prompt', lang),
-      action: `/status/subscriptions/unsubscribe/${link}`,
-      button: this.i18n.t('status_page.unsubscribe.button', lang),
-    });
+  unsubscribeForm(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    return this.link(request, reply, 'unsubscribe', 'prompt', link, () =>
+      this.subscriptions.subscriptionOf(link),
+    );
   }
 
   @Post('subscriptions/unsubscribe/:link')
-  async unsubscribe(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
-    if (this.limited(request, reply)) return;
-    const lang = request.lang ?? 'en';
-    if (!(await this.subscriptions.unsubscribe(link))) return this.badLink(reply, lang);
-    this.message(reply, lang, 200, {
-      title: this.i18n.t('status_page.unsubscribe.title', lang),
-      message: this.i18n.t('status_page.unsubscribe.done', lang),
-    });
+  unsubscribe(@Req() request: WebRequest, @Res() reply: FastifyReply, @Param('link') link: string) {
+    return this.link(request, reply, 'unsubscribe', 'done', link, () => this.subscriptions.unsubscribe(link));
   }
 
   @Get('assets/status-page.css')
@@ -320,6 +294,33 @@ export class StatusPublicController {
       .header('cache-control', 'no-store')
       .type('text/html; charset=utf-8')
       .send(html);
+  }
+
+  /**
+   * A confirm or unsubscribe link, after the rate limit: the bad-link page when `find` finds nothing; otherwise
+   * the prompt, with a button that POSTs to the same address, or what was done.
+   */
+  private async link(
+    request: WebRequest,
+    reply: FastifyReply,
+    kind: 'confirm' | 'unsubscribe',
+    step: 'prompt' | 'done',
+    link: string,
+    find: () => Promise<unknown>,
+  ): Promise<void> {
+    if (this.limited(request, reply)) return;
+    const lang = request.lang ?? 'en';
+    if (!(await find())) return this.badLink(reply, lang);
+    this.message(reply, lang, 200, {
+      title: this.i18n.t(`status_page.${kind}.title`, lang),
+      message: this.i18n.t(`status_page.${kind}.${step}`, lang),
+      ...(step === 'prompt'
+        ? {
+            action: `/status/subscriptions/${kind}/${link}`,
+            button: this.i18n.t(`status_page.${kind}.button`, lang),
+          }
+        : {}),
+    });
   }
 
   /** The same answer for a forged, expired, used or withdrawn link. */

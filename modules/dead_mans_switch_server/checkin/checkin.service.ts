@@ -17,13 +17,13 @@ import { RunTimingService } from '../runs/run-timing.service.js';
 import { IncidentsService } from '../incidents/incidents.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { StormBreakerService } from '../storm/storm-breaker.service.js';
-import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
+import { DMS_SETTINGS } from '../settings.js';
 import { emptyCheckIn, parseCheckIn, readEnvelope, type CheckIn } from './alive-payload.js';
 import { checkToken } from './checkin-token.js';
 import { CheckInRepository, type CheckedIn, type LockedInstance } from './checkin.repository.js';
 import { IgnoredStatisticsService } from './ignored-statistics.service.js';
+import { PerUuidRateLimiter } from './per-uuid-rate-limiter.js';
 import { RateLimitedException } from './rate-limited.exception.js';
-import { TokenBuckets } from './token-buckets.js';
 import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from './wire-reply.js';
 
 /** What a successful check-in answers, in both wire forms. */
@@ -42,7 +42,6 @@ const ATTEMPTS = 3;
 /** Receives check-ins: validates them, registers unknown uuids, stores one log row each, notices recoveries. */
 @Injectable()
 export class CheckInService {
-  private readonly perUuid = new TokenBuckets(CHECKINS_PER_UUID_PER_MINUTE, CHECKINS_PER_UUID_PER_MINUTE);
   private readonly logger = new Logger('DeadMansSwitchRegistrations');
   // When this process last warned of the global cap: once an hour, not once per refused request.
   private globalCapWarnedAt?: number;
@@ -60,6 +59,7 @@ export class CheckInService {
     @Inject(IgnoredStatisticsService) private readonly ignoredStatistics: IgnoredStatisticsService,
     @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
     @Inject(RunTimingService) private readonly runTiming: RunTimingService,
+    @Inject(PerUuidRateLimiter) private readonly perUuid: PerUuidRateLimiter,
   ) {}
 
   /**
@@ -80,10 +80,11 @@ export class CheckInService {
     }
     if (parsed.checkIn.nextIn !== null) parsed.checkIn.nextIn = await this.boundNextIn(parsed.checkIn.nextIn);
     const now = this.clock.now();
-    const wait = this.perUuid.take(parsed.checkIn.databaseUuid, now);
-    if (wait > 0) {
+    try {
+      this.perUuid.take('alive', parsed.checkIn.databaseUuid, now);
+    } catch (error) {
       this.metrics.checkIns.inc({ form: request.form, result: 'rate_limited' });
-      throw new RateLimitedException('dead_mans_switch_server.errors.too_many_checkins', wait);
+      throw error;
     }
     const stored = await this.store(parsed.checkIn, now, source, token).catch((error: unknown) => {
       if (error instanceof RateLimitedException)

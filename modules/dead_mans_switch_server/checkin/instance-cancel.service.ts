@@ -3,12 +3,10 @@ import { Clock, Database, I18nService, type RequestContext } from '../../../src/
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import type { InstanceState } from '../instance.entity.js';
 import { InstancesRepository } from '../instances/instances.repository.js';
-import { CHECKINS_PER_UUID_PER_MINUTE } from '../settings.js';
 import { parseDatabaseUuid, readEnvelope } from './alive-payload.js';
 import { checkToken } from './checkin-token.js';
 import { CheckInRepository } from './checkin.repository.js';
-import { RateLimitedException } from './rate-limited.exception.js';
-import { TokenBuckets } from './token-buckets.js';
+import { PerUuidRateLimiter } from './per-uuid-rate-limiter.js';
 import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from './wire-reply.js';
 
 export interface CancelResult extends InstanceReply {
@@ -28,9 +26,8 @@ const UNKNOWN = {
  */
 @Injectable()
 export class InstanceCancelService {
-  private readonly perUuid = new TokenBuckets(CHECKINS_PER_UUID_PER_MINUTE, CHECKINS_PER_UUID_PER_MINUTE);
-
   constructor(
+    @Inject(PerUuidRateLimiter) private readonly perUuid: PerUuidRateLimiter,
     @Inject(CheckInRepository) private readonly checkIns: CheckInRepository,
     @Inject(InstancesRepository) private readonly instances: InstancesRepository,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
@@ -48,8 +45,7 @@ export class InstanceCancelService {
     const parsed = parseDatabaseUuid(request.params);
     if ('error' in parsed) return replyError(request, parsed.error, ctx, this.i18n);
     const now = this.clock.now();
-    const wait = this.perUuid.take(parsed.databaseUuid, now);
-    if (wait > 0) throw new RateLimitedException('dead_mans_switch_server.errors.too_many_checkins', wait);
+    this.perUuid.take('cancel', parsed.databaseUuid, now);
     const state = await this.database.transaction(async (manager) => {
       const locked = await this.checkIns.lockByUuid(parsed.databaseUuid, manager);
       if (!locked) return undefined;

@@ -10,13 +10,12 @@ import {
 } from '../../../src/index.js';
 import { readEnvelope } from '../checkin/alive-payload.js';
 import { CheckInService } from '../checkin/checkin.service.js';
-import { RateLimitedException } from '../checkin/rate-limited.exception.js';
-import { TokenBuckets } from '../checkin/token-buckets.js';
+import { PerUuidRateLimiter } from '../checkin/per-uuid-rate-limiter.js';
 import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from '../checkin/wire-reply.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { EVENT_LEVELS, type EventLevel } from '../instance-event.entity.js';
 import type { InstanceState } from '../instance.entity.js';
-import { CHECKINS_PER_UUID_PER_MINUTE, DMS_SETTINGS } from '../settings.js';
+import { DMS_SETTINGS } from '../settings.js';
 import { parseEvent } from './event-payload.js';
 import { toEventResponse, type EventResponse, type ListEventsQueryDto } from './instance-event.dto.js';
 import { InstanceEventsRepository } from './instance-events.repository.js';
@@ -31,9 +30,8 @@ export interface EventResult extends InstanceReply {
  */
 @Injectable()
 export class InstanceEventsService {
-  private readonly perUuid = new TokenBuckets(CHECKINS_PER_UUID_PER_MINUTE, CHECKINS_PER_UUID_PER_MINUTE);
-
   constructor(
+    @Inject(PerUuidRateLimiter) private readonly perUuid: PerUuidRateLimiter,
     @Inject(InstanceEventsRepository) private readonly events: InstanceEventsRepository,
     @Inject(CheckInService) private readonly checkIns: CheckInService,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
@@ -54,8 +52,7 @@ export class InstanceEventsService {
     if ('error' in parsed) return replyError(request, parsed.error, ctx, this.i18n);
     const { databaseUuid, level, message } = parsed.event;
     const now = this.clock.now();
-    const wait = this.perUuid.take(databaseUuid, now);
-    if (wait > 0) throw new RateLimitedException('dead_mans_switch_server.errors.too_many_events', wait);
+    this.perUuid.take('event', databaseUuid, now);
     // An unknown uuid registers as its first check-in would (same caps); a known one's token is checked.
     const instance = await this.checkIns.findOrRegister(databaseUuid, now, source, token);
     const alertFrom = EVENT_LEVELS[await this.alertLevel()];

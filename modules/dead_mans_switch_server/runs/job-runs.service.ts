@@ -2,13 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Clock, Database, I18nService, type RequestContext } from '../../../src/index.js';
 import { parseDatabaseUuid, readEnvelope } from '../checkin/alive-payload.js';
 import { CheckInService } from '../checkin/checkin.service.js';
-import { RateLimitedException } from '../checkin/rate-limited.exception.js';
-import { TokenBuckets } from '../checkin/token-buckets.js';
+import { PerUuidRateLimiter } from '../checkin/per-uuid-rate-limiter.js';
 import { replyError, replyOk, type InstanceReply, type JsonRpcReply } from '../checkin/wire-reply.js';
 import { nextDeadline } from '../health/instance-health.js';
 import type { InstanceState } from '../instance.entity.js';
 import { InstancesRepository } from '../instances/instances.repository.js';
-import { CHECKINS_PER_UUID_PER_MINUTE } from '../settings.js';
 import { JobRunsRepository, type JobRun } from './job-runs.repository.js';
 
 export interface StartResult extends InstanceReply {
@@ -24,9 +22,8 @@ export interface StartResult extends InstanceReply {
  */
 @Injectable()
 export class JobRunsService {
-  private readonly perUuid = new TokenBuckets(CHECKINS_PER_UUID_PER_MINUTE, CHECKINS_PER_UUID_PER_MINUTE);
-
   constructor(
+    @Inject(PerUuidRateLimiter) private readonly perUuid: PerUuidRateLimiter,
     @Inject(JobRunsRepository) private readonly runs: JobRunsRepository,
     @Inject(InstancesRepository) private readonly instances: InstancesRepository,
     @Inject(CheckInService) private readonly checkIns: CheckInService,
@@ -46,8 +43,7 @@ export class JobRunsService {
     const parsed = parseDatabaseUuid(request.params);
     if ('error' in parsed) return replyError(request, parsed.error, ctx, this.i18n);
     const now = this.clock.now();
-    const wait = this.perUuid.take(parsed.databaseUuid, now);
-    if (wait > 0) throw new RateLimitedException('dead_mans_switch_server.errors.too_many_checkins', wait);
+    this.perUuid.take('start', parsed.databaseUuid, now);
     // An unknown uuid registers as its first check-in would (same caps); a known one's token is checked.
     const found = await this.checkIns.findOrRegister(parsed.databaseUuid, now, source, token);
     const state = await this.database.transaction(async (manager) => {

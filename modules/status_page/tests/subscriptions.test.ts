@@ -74,6 +74,23 @@ describe('status page subscriptions', () => {
     return match[1];
   };
 
+  /** What a link's page shows: its title, heading, message, and the form's action and button (if any). */
+  const shown = (html: string) => ({
+    title: /<title>(.*?)<\/title>/.exec(html)?.[1],
+    heading: /<h1>(.*?)<\/h1>/.exec(html)?.[1],
+    message: /<p role="status">(.*?)<\/p>/.exec(html)?.[1],
+    action: /<form method="post" action="([^"]*)">/.exec(html)?.[1],
+    button: /<button type="submit" class="primary">(.*?)<\/button>/.exec(html)?.[1],
+  });
+  const BAD_LINK = {
+    title: 'Link not valid',
+    heading: 'Link not valid',
+    message:
+      'This link is not valid: it has expired, was already used, or the subscription no longer exists.',
+    action: undefined,
+    button: undefined,
+  };
+
   /** Refills the per-address bucket (a burst regained over an hour). */
   const refill = () => clock.advance(HOUR_S);
 
@@ -146,10 +163,19 @@ describe('status page subscriptions', () => {
     const form = await call('GET', link);
     assert.equal(form.status, 200);
     assert.ok(form.text.includes(`<form method="post" action="${link}">`));
+    assert.deepEqual(shown(form.text), {
+      title: 'Confirm your subscription',
+      heading: 'Confirm your subscription',
+      message: 'Confirm that you want to receive e-mails about this status page.',
+      action: link,
+      button: 'Confirm subscription',
+    });
     assert.equal(await confirmed('alice@example.com'), false);
 
     const forged = link.slice(0, -2) + (link.endsWith('AA') ? 'BB' : 'AA');
-    assert.equal((await call('POST', forged)).status, 404, 'a forged link is refused');
+    const refused = await call('POST', forged);
+    assert.equal(refused.status, 404, 'a forged link is refused');
+    assert.deepEqual(shown(refused.text), BAD_LINK);
     const [, , , , , id, expiry] = link.split(/[/.]/);
     assert.equal(
       (await call('POST', link.replace(`.${id}.${expiry}.`, `.${id}.${Number(expiry) + 3600}.`))).status,
@@ -161,9 +187,18 @@ describe('status page subscriptions', () => {
     const done = await call('POST', link);
     assert.equal(done.status, 200);
     assert.ok(done.text.includes('Your subscription is confirmed'));
+    assert.deepEqual(shown(done.text), {
+      title: 'Confirm your subscription',
+      heading: 'Confirm your subscription',
+      message: 'Your subscription is confirmed. Every e-mail has a link to unsubscribe.',
+      action: undefined,
+      button: undefined,
+    });
     assert.equal(await confirmed('alice@example.com'), true);
     assert.equal((await call('POST', link)).status, 404, 'a used link is refused');
-    assert.equal((await call('GET', link)).status, 404);
+    const used = await call('GET', link);
+    assert.equal(used.status, 404);
+    assert.deepEqual(shown(used.text), BAD_LINK);
 
     // An unconfirmed one: its link expires, and the subscription is purged.
     assert.equal((await subscribe('bob@example.com')).status, 200);
@@ -222,12 +257,30 @@ describe('status page subscriptions', () => {
     );
 
     // A GET of the unsubscribe link unsubscribes nobody; the one-click POST does.
-    assert.equal((await call('GET', unsubscribe)).status, 200);
+    const form = await call('GET', unsubscribe);
+    assert.equal(form.status, 200);
+    assert.deepEqual(shown(form.text), {
+      title: 'Unsubscribe',
+      heading: 'Unsubscribe',
+      message: 'Stop receiving e-mails about this status page?',
+      action: unsubscribe,
+      button: 'Unsubscribe',
+    });
     assert.equal(await confirmed('alice@example.com'), true);
     const oneClick = await call('POST', unsubscribe, 'List-Unsubscribe=One-Click');
     assert.equal(oneClick.status, 200);
+    assert.deepEqual(shown(oneClick.text), {
+      title: 'Unsubscribe',
+      heading: 'Unsubscribe',
+      message: 'You are unsubscribed and will receive no more e-mails about this status page.',
+      action: undefined,
+      button: undefined,
+    });
     assert.equal(await confirmed('alice@example.com'), undefined);
-    assert.equal((await call('POST', unsubscribe, 'List-Unsubscribe=One-Click')).status, 404, 'used');
+    const used = await call('POST', unsubscribe, 'List-Unsubscribe=One-Click');
+    assert.equal(used.status, 404, 'used');
+    assert.deepEqual(shown(used.text), BAD_LINK);
+    assert.equal((await call('GET', unsubscribe)).status, 404, 'used');
 
     // Rotating the token keeps the subscriptions; the e-mails link the new address.
     const rotated = (await admin.post(`${API}/${customerId}/rotate`)).body.token as string;
