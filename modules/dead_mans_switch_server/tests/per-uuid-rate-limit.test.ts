@@ -3,11 +3,9 @@ import { after, before, describe, it } from 'node:test';
 import { ManualClock } from '../../../src/index.js';
 import { startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { cloneTemplate, dropDatabase } from '../../../test/harness/database.js';
-import { PerUuidRateLimiter } from '../checkin/per-uuid-rate-limiter.js';
+import { PerUuidRateLimiter, type InstanceEndpoint as Endpoint } from '../checkin/per-uuid-rate-limiter.js';
 import { CHECKINS_PER_UUID_PER_MINUTE } from '../settings.js';
 import { jsonRpc, newUuid, postInstanceEndpoint } from './helpers.js';
-
-type Endpoint = 'alive' | 'cancel' | 'event' | 'start';
 
 /**
  * The per-uuid limit of the endpoints instances call (`PerUuidRateLimiter`): each endpoint has its own budget of
@@ -37,7 +35,7 @@ describe('dead_mans_switch per-uuid rate limit of alive, cancel, event and start
 
   /** The endpoint's own 429: its message, and `Retry-After` the seconds one request takes to come back (2 s). */
   async function assertLimited(endpoint: Endpoint, uuid: string): Promise<void> {
-    // Either wire form: the JSON-RPC one as well.
+    // In the JSON-RPC form too (`exhaust` sends plain JSON): a 429, not an Odoo error reply.
     const reply = await postInstanceEndpoint(app, endpoint, jsonRpc(bodyFor(endpoint, uuid)));
     assert.equal(reply.status, 429, `${endpoint}: ${JSON.stringify(reply.body)}`);
     assert.equal(reply.headers.get('retry-after'), String(60 / CHECKINS_PER_UUID_PER_MINUTE));
