@@ -22,6 +22,7 @@ import {
 } from './settings.js';
 import { StorageRepository } from './storage.repository.js';
 import { FilestoreRepository, filestorePath, type FilestoreLocation } from './filestore.repository.js';
+import { readAhead } from './read-ahead.js';
 import { ZipWriter } from './zip.js';
 
 /** The bytes a run stores, while they are produced, and what the producer reports at its end. */
@@ -339,7 +340,7 @@ export class BackupRunner implements BeforeApplicationShutdown {
         for await (const { name: storeFname, content } of readAhead(
           this.pg.attachmentFiles(snapshot),
           (storeFname) => this.filestore.read(filestore, storeFname),
-          READ_AHEAD,
+          FILESTORE_READ_AHEAD,
         )) {
           if (stopped) throw new BackupError('backup.errors.lease_lost');
           try {
@@ -448,43 +449,7 @@ export function nextRun(config: Pick<BackupConfig, 'cron' | 'timeZone' | 'active
 }
 
 /** Filestore files read ahead of the one being written (their reads overlap; memory: up to 1 MiB each). */
-const READ_AHEAD = 4;
-
-/**
- * `read` of every name the batches give, in order, with up to `depth` reads started ahead of the one handed out: a
- * file's open and read wait no longer for the previous entry to be written. A read that failed is handed out as its
- * Error, in its turn. Streams read ahead and never handed out (the walk stopped) are destroyed.
- */
-async function* readAhead<T>(
-  batches: AsyncIterable<string[]>,
-  read: (name: string) => Promise<T>,
-  depth: number,
-): AsyncGenerator<{ name: string; content: T | Error }> {
-  const queue: { name: string; content: Promise<T | Error> }[] = [];
-  try {
-    for await (const batch of batches)
-      for (const name of batch) {
-        queue.push({ name, content: read(name).catch((error: unknown) => toError(error)) });
-        if (queue.length > depth) {
-          const next = queue.shift()!;
-          yield { name: next.name, content: await next.content };
-        }
-      }
-    while (queue.length) {
-      const next = queue.shift()!;
-      yield { name: next.name, content: await next.content };
-    }
-  } finally {
-    for (const { content } of queue)
-      void content.then((value) => {
-        if (value instanceof Readable) value.destroy();
-      });
-  }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
-}
+const FILESTORE_READ_AHEAD = 4;
 
 /**
  * Most of a filestore (images, PDFs, office documents) is compressed already: deflating it again costs a core for
