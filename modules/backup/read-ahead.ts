@@ -35,4 +35,3 @@ export async function* readAhead<T>(
 function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
-

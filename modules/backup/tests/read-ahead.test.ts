@@ -4,7 +4,11 @@ import { describe, it } from 'node:test';
 import { readAhead } from '../read-ahead.js';
 
 async function* batches(...lists: string[][]): AsyncGenerator<string[]> {
-  for (const list of lists) yield list;
+  for (const list of lists) {
+    // A cursor's next batch: a round trip away.
+    await new Promise((resolve) => setImmediate(resolve));
+    yield list;
+  }
 }
 
 /** A read that resolves only when the test says so, recording when it was started. */
@@ -30,12 +34,17 @@ function controlledReads() {
   };
 }
 
+/** Lets every pending callback and batch run (the walk waits on nothing else here). */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 describe('backup: filestore read-ahead', () => {
   it('starts at most depth reads ahead of the one handed out, across batches, and hands them out in order', async () => {
     const { started, read, resolve, resolveAll } = controlledReads();
     const walk = readAhead(batches(['a', 'b'], ['c', 'd', 'e'], ['f']), read, 2);
     const first = walk.next();
-    await new Promise((r) => setImmediate(r));
+    await settle();
     // a is awaited; b and c are read ahead — not d.
     assert.deepEqual(started, ['a', 'b', 'c']);
     // Resolved out of order: still handed out in the batches' order.
@@ -45,6 +54,7 @@ describe('backup: filestore read-ahead', () => {
     assert.deepEqual((await first).value, { name: 'a', content: 'content of a' });
     const second = await walk.next();
     assert.deepEqual(second.value, { name: 'b', content: 'content of b' });
+    await settle();
     assert.deepEqual(started, ['a', 'b', 'c', 'd']);
     resolveAll();
     const rest = [];
@@ -74,7 +84,7 @@ describe('backup: filestore read-ahead', () => {
       return Promise.resolve(stream);
     };
     for await (const { name } of readAhead(batches(['a', 'b', 'c', 'd']), read, 2)) if (name === 'a') break;
-    await new Promise((r) => setImmediate(r));
+    await settle();
     // a was handed out (its consumer owns it); b and c were read ahead and are destroyed; d was never read.
     assert.equal(streams.get('a')!.destroyed, false);
     assert.equal(streams.get('b')!.destroyed, true);

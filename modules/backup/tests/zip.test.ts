@@ -108,7 +108,10 @@ print(len(names), z.read(names[-1]).decode())`,
     zip.stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     async function* failing() {
       // Several deflate blocks in flight, then the dump dies.
-      for (let i = 0; i < 5; i++) yield Buffer.alloc(512 * 1024, `line ${i} of the dump\n`);
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield Buffer.alloc(512 * 1024, `line ${i} of the dump\n`);
+      }
       throw new Error('pg_dump: connection lost');
     }
     await assert.rejects(zip.add('dump.sql', Readable.from(failing())), /connection lost/);
