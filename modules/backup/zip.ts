@@ -30,6 +30,11 @@ const MADE_BY = (3 << 8) | 45;
 const BLOCK = 1024 * 1024;
 /** Blocks in flight at once: libuv's pool has 4 threads; one stays free for the file system. */
 const PARALLEL = 3;
+/**
+ * zlib's output buffer for one block: room for all of it (incompressible input grows by a few bytes per 16 KiB), so
+ * that a block is one trip to the thread pool, not one per 16 KiB (Node's default chunk) of output.
+ */
+const DEFLATE_OUTPUT = BLOCK + 64 * 1024;
 /** Deflate looks back this far: each block is primed with the end of the previous one. */
 const LOOK_BACK = 32 * 1024;
 /** Pieces smaller than this are gathered into one write (see `push`). */
@@ -143,6 +148,7 @@ export class ZipWriter {
       const deflated = deflateBlock(block, {
         level: 6,
         finishFlush: constants.Z_SYNC_FLUSH,
+        chunkSize: DEFLATE_OUTPUT,
         ...(previous && { dictionary: previous.subarray(-LOOK_BACK) }),
       });
       // Awaited in order below; a failure is not "unhandled" while an earlier block is awaited.
