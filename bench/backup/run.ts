@@ -148,7 +148,15 @@ interface Round {
     Record<
       'dump' | 'odoo_zip',
       // cpu: CPU seconds to the last byte stored, of this process (all its threads) and of the pg_dump it ran.
-      { stream: number; total: number; cpu: number; rest: number; peak: number; mb: number }
+      {
+        stream: number;
+        total: number;
+        cpu: number;
+        pgDumpCpu: number;
+        rest: number;
+        peak: number;
+        mb: number;
+      }
     >
   >;
 }
@@ -295,6 +303,7 @@ async function main(): Promise<void> {
               stream: streamed / 1000,
               total: timed.seconds,
               cpu: (cpu.user - startCpu.user + cpu.system - startCpu.system) / 1e6 + childCpu,
+              pgDumpCpu: childCpu,
               rest,
               peak: timed.peakRss,
               mb: Number(timed.result.size) / MB,
@@ -336,7 +345,7 @@ async function main(): Promise<void> {
       `load average ${range(loads)} at the rounds' starts, ${RUNS} rounds, ${FILES} files`,
   );
   console.log(
-    '| GB | DB MB | format | reference s | Vigil stream s | ratio (stream) | CPU s ref. / Vigil | CPU ratio | Vigil total s (verified) | output MB (ref. / Vigil) | RSS MB rest → peak |',
+    '| GB | DB MB | format | reference s | Vigil stream s | ratio (stream) | CPU s ref. / Vigil (its pg_dump) | CPU ratio | Vigil total s (verified) | output MB (ref. / Vigil) | RSS MB rest → peak |',
   );
   console.log('|' + ' --- |'.repeat(11));
   for (const { size, dbMb, rounds } of results)
@@ -350,7 +359,7 @@ async function main(): Promise<void> {
           `${range(runs.map((v) => v.stream))} | ${range(
             runs.map((v, i) => v.stream / ref[i]),
             2,
-          )} | ${range(refCpu)} / ${range(runs.map((v) => v.cpu))} | ${range(
+          )} | ${range(refCpu)} / ${range(runs.map((v) => v.cpu))} (${range(runs.map((v) => v.pgDumpCpu))}) | ${range(
             runs.map((v, i) => v.cpu / refCpu[i]),
             2,
           )} | ${range(runs.map((v) => v.total))} | ${refMb.toFixed(0)} / ${runs[0].mb.toFixed(0)} | ` +

@@ -1,5 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, open, stat } from 'node:fs/promises';
+import fs, { createWriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,6 +27,37 @@ const S3_LOCATION = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
  */
 export function filestorePath(storeFname: string): string {
   return storeFname.replaceAll('.', '').replace(/^[/\\]+|[/\\]+$/g, '');
+}
+
+/**
+ * A local file: its bytes when up to WHOLE_FILE_BYTES, else a stream; null when it is not a regular file. Callback
+ * `fs` rather than a FileHandle: over a filestore's 10,000s of files a FileHandle each (its object, promises, its
+ * close) costs twice the CPU of the same open, fstat, read and close.
+ */
+function readLocal(path: string): Promise<Buffer | Readable | null> {
+  return new Promise((resolve, reject) =>
+    fs.open(path, 'r', (error, fd) => {
+      if (error) return reject(error);
+      const fail = (error: Error) => fs.close(fd, () => reject(error));
+      fs.fstat(fd, (error, stats) => {
+        if (error) return fail(error);
+        if (!stats.isFile()) return fs.close(fd, () => resolve(null));
+        if (stats.size > WHOLE_FILE_BYTES) return resolve(fs.createReadStream('', { fd }));
+        const bytes = Buffer.allocUnsafe(stats.size);
+        const readFrom = (at: number): void => {
+          if (at >= bytes.length) return fs.close(fd, (error) => (error ? reject(error) : resolve(bytes)));
+          fs.read(fd, bytes, at, bytes.length - at, at, (error, read) => {
+            if (error) return fail(error);
+            // Shorter than its fstat said (truncated meanwhile): what there is.
+            if (read === 0)
+              return fs.close(fd, (error) => (error ? reject(error) : resolve(bytes.subarray(0, at))));
+            readFrom(at + read);
+          });
+        };
+        readFrom(0);
+      });
+    }),
+  );
 }
 
 /** Reads Odoo filestores (the files `ir_attachment.store_fname` names) and writes restored ones. */
@@ -82,25 +113,12 @@ export class FilestoreRepository {
    * an S3 object as a stream.
    */
   async read(location: FilestoreLocation, storeFname: string): Promise<Buffer | Readable | null> {
-    if (location.kind === 'local') {
-      const path = join(location.folder, filestorePath(storeFname));
-      try {
-        const handle = await open(path, 'r');
-        const stats = await handle.stat();
-        if (!stats.isFile() || stats.size <= WHOLE_FILE_BYTES) {
-          try {
-            return stats.isFile() ? await handle.readFile() : null;
-          } finally {
-            await handle.close();
-          }
-        }
-        return handle.createReadStream();
-      } catch (error) {
+    if (location.kind === 'local')
+      return readLocal(join(location.folder, filestorePath(storeFname))).catch((error: unknown) => {
         if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? ''))
           return null;
         throw error;
-      }
-    }
+      });
     const { bucket, key } = this.objectOf(location, storeFname);
     try {
       const object = await this.storage.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -102,6 +102,26 @@ print(len(names), z.read(names[-1]).decode())`,
     );
   });
 
+  it('fails an entry whose source fails while its blocks are being deflated, and writes nothing after it', async () => {
+    const zip = new ZipWriter();
+    const chunks: Buffer[] = [];
+    zip.stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    async function* failing() {
+      // Several deflate blocks in flight, then the dump dies.
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        yield Buffer.alloc(512 * 1024, `line ${i} of the dump\n`);
+      }
+      throw new Error('pg_dump: connection lost');
+    }
+    await assert.rejects(zip.add('dump.sql', Readable.from(failing())), /connection lost/);
+    await new Promise((resolve) => setImmediate(resolve));
+    const written = Buffer.concat(chunks);
+    // No data descriptor, no central directory: nothing that looks like a finished entry or archive.
+    assert.equal(written.indexOf(Buffer.from([0x50, 0x4b, 0x07, 0x08])), -1);
+    assert.equal(written.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02])), -1);
+  });
+
   it('fails an entry whose reader went away instead of waiting for room forever', async () => {
     const zip = new ZipWriter();
     // Nobody reads: the stream fills up, then its reader is gone.
