@@ -90,6 +90,44 @@ describe('escalation: each step of an unacknowledged incident told exactly once,
       400,
     );
     assert.equal((await admin.put(policy, { steps: [{ after_minutes: 15 }] })).status, 400);
+    // Channels are checked when the policy is saved, not when it escalates: unknown, disabled, archived owner.
+    await first.get(SettingsService).set('mail.channels.allow_private_networks', '1');
+    const hook = await admin.post('/api/v1/me/channels', {
+      kind: 'webhook',
+      name: 'Night pager',
+      settings: { url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-16-chars-or-more' },
+    });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    const channelId = (hook.body as { id: number }).id;
+    const refused = async (channel_ids: number[], message: RegExp, lang = 'en') => {
+      const answer = await admin
+        .withHeaders({ 'accept-language': lang })
+        .put(policy, { steps: [{ after_minutes: 15, user_ids: [oncall.id], channel_ids }] });
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(JSON.stringify(answer.body), message);
+    };
+    await refused([channelId, 999_999], /Alert channel 999999 does not exist/);
+    await refused([999_999], /Le canal d'alerte 999999 n'existe pas/, 'fr');
+    assert.equal((await admin.patch(`/api/v1/me/channels/${channelId}`, { active: false })).status, 200);
+    await refused([channelId], new RegExp(`Alert channel ${channelId} \\(Night pager\\) is disabled`));
+    const outsider = await newPartner(first, { name: 'Former Contractor' });
+    const theirs = await admin.post(`/api/v1/partners/${outsider.id}/channels`, {
+      kind: 'webhook',
+      name: 'Their hook',
+      settings: { url: 'http://127.0.0.1:9/theirs', secret: 'a-secret-of-16-chars-or-more' },
+    });
+    assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    const theirId = (theirs.body as { id: number }).id;
+    assert.equal((await admin.delete(`/api/v1/partners/${outsider.id}`)).status, 204);
+    await refused(
+      [theirId],
+      new RegExp(`Alert channel ${theirId} \\(Their hook\\) belongs to an archived contact`),
+    );
+    assert.equal((await admin.patch(`/api/v1/me/channels/${channelId}`, { active: true })).status, 200);
+    const withChannel = await admin.put(policy, {
+      steps: [{ after_minutes: 15, user_ids: [oncall.id], channel_ids: [channelId] }],
+    });
+    assert.equal(withChannel.status, 200, JSON.stringify(withChannel.body));
     const viewer = await newUser(first, { roles: ['viewer'] });
     const viewerApi = await new Api(first.url).login(viewer.email, viewer.password);
     assert.equal((await viewerApi.put(policy, { steps: [] })).status, 403);
