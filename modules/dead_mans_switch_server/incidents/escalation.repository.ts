@@ -84,18 +84,6 @@ export class EscalationRepository {
     return rows[0];
   }
 
-  /** Of these alert channels, the existing ones: whether they deliver (not disabled) and whose they are. */
-  async channels(
-    ids: number[],
-  ): Promise<{ id: number; name: string; active: boolean; owner_archived: boolean }[]> {
-    if (ids.length === 0) return [];
-    return this.db.query(
-      `SELECT c.id, c.name, c.active, NOT p.active AS owner_archived
-       FROM mail_channel c JOIN partner p ON p.id = c.partner_id WHERE c.id = ANY($1::int[]) ORDER BY c.id`,
-      [ids],
-    );
-  }
-
   /** The next step due at `now` (oldest incident first), not told yet; `skip`: steps that failed in this run. */
   async nextDue(now: Date, skip: string[], manager: EntityManager): Promise<DueStep | undefined> {
     const rows = await manager.query<DueStep[]>(

@@ -85,12 +85,12 @@ export class EscalationService {
    * would reach no one there, and no one would know until an incident escalates.
    */
   private async checkChannels(ids: number[]): Promise<void> {
-    const found = new Map((await this.escalation.channels([...new Set(ids)])).map((c) => [c.id, c]));
+    const found = new Map((await this.chatter.alertChannels(ids)).map((c) => [c.id, c]));
     for (const id of ids) {
       const channel = found.get(id);
       if (!channel) throw badRequest(`${I}.errors.unknown_channel`, { id });
       if (!channel.active) throw badRequest(`${I}.errors.inactive_channel`, { id, name: channel.name });
-      if (channel.owner_archived)
+      if (channel.ownerArchived)
         throw badRequest(`${I}.errors.archived_channel_owner`, { id, name: channel.name });
     }
   }
