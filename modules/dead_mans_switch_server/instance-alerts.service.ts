@@ -17,6 +17,7 @@ import {
 import { displayName, instanceDisplayName } from './instance-names.repository.js';
 import type { EventLevel } from './instance-event.entity.js';
 import { InstanceDependenciesService } from './dependencies/instance-dependencies.service.js';
+import { IncidentsService } from './incidents/incidents.service.js';
 import type { SuppressedChild } from './dependencies/instance-dependencies.repository.js';
 import { INSTANCE_MODEL, SUBTYPE_CANCELLED, SUBTYPE_DOWN, SUBTYPE_EVENT, SUBTYPE_UP } from './settings.js';
 
@@ -131,6 +132,7 @@ export class InstanceAlertsService {
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(InstanceAlertsRepository) private readonly alertRows: InstanceAlertsRepository,
     @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {}
 
   /** The newest alert's id, in the caller's transaction: where a reader of the transitions starts. */
@@ -226,7 +228,7 @@ export class InstanceAlertsService {
 
   /**
    * The instance cancelled itself: an internal note to the followers (users), with the state change tracked,
-   * authored by no one (the instance, not a user, asked for it).
+   * authored by no one (the instance, not a user, asked for it). It is no longer watched: its open incidents close.
    */
   async cancelled(instance: Instance, at: Date, manager: EntityManager): Promise<void> {
     const name = await instanceDisplayName(instance.id, manager);
@@ -246,6 +248,7 @@ export class InstanceAlertsService {
       },
       manager,
     );
+    await this.incidents.monitoringStopped(instance.id, at, manager);
   }
 
   /** An event at or above the alert level, posted to the followers with its level and message. */

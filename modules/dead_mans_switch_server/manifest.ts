@@ -77,6 +77,7 @@ import { IncidentAckController } from './incidents/incident-ack.controller.js';
 import { IncidentsController } from './incidents/incidents.controller.js';
 import { IncidentsRepository } from './incidents/incidents.repository.js';
 import { IncidentsService } from './incidents/incidents.service.js';
+import { CustomerEscalationPanel } from './web/customer-escalation.panel.js';
 import { IncidentsWebController } from './incidents/incidents-web.controller.js';
 import { ACK_PATH } from './incidents/ack-links.js';
 import { EscalationController } from './incidents/escalation.controller.js';
@@ -246,6 +247,15 @@ export const manifest = defineAddon({
         label: 'dead_mans_switch_server.incidents.web.nav',
         path: '/web/incidents',
         sequence: 11,
+      },
+    ],
+    // The customer page (core's) shows the customer's escalation policy, editable by managers.
+    panels: [
+      {
+        model: 'partner',
+        template: 'dead_mans_switch_server/customer-escalation',
+        load: CustomerEscalationPanel,
+        sequence: 20,
       },
     ],
     recordPages: { [INSTANCE_MODEL]: '/web/instances/{id}' },

@@ -7,6 +7,7 @@ import { PartnersService } from '../partners/partners.service.js';
 import { UsersService } from '../users/users.service.js';
 import { WebChatterService } from './web-chatter.service.js';
 import { WebPageService, type WebRequest } from './web-page.service.js';
+import { WebRecordPanels } from './web-record-panels.service.js';
 import { WebController, WebForm, WebPage, type WebRedirect } from './web.decorators.js';
 import { ContactFormDto, PartnerFormDto } from './web.dto.js';
 
@@ -28,6 +29,7 @@ export class WebCustomersController {
     private readonly pages: WebPageService,
     private readonly i18n: I18nService,
     @Inject(WEB_RECORD_LINKS) private readonly links: WebRecordLink[],
+    private readonly panels: WebRecordPanels,
   ) {}
 
   @WebPage()
@@ -58,10 +60,11 @@ export class WebCustomersController {
   @WebPage(':id')
   async form(@Ctx() ctx: RequestContext, @Req() request: WebRequest, @Param('id', ParseIntPipe) id: number) {
     const customer = await this.partners.get(ctx, id);
-    const [contacts, chatter, accountManagers] = await Promise.all([
+    const [contacts, chatter, accountManagers, panels] = await Promise.all([
       this.partners.list(ctx, { parent_id: id, limit: 200, offset: 0 }),
       this.chatter.load(ctx, { model: 'partner', id }),
       this.accountManagers(ctx),
+      this.panels.load(ctx, 'partner', id),
     ]);
     const accountManager = customer.user_id
       ? (accountManagers.find((u) => u.id === customer.user_id) ??
@@ -74,6 +77,8 @@ export class WebCustomersController {
       accountManager,
       accountManagers,
       chatter,
+      // What addons show on the page (web.panels of model `partner`), each drawn by its own partial.
+      panels,
       links: this.links
         .filter((l) => l.model === 'partner' && hasRole(ctx.user, l.role ?? 'viewer'))
         .map((l) => ({ label: l.label, path: l.path.replace('{id}', String(id)) })),

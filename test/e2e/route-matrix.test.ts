@@ -202,6 +202,7 @@ const ACCESS: Record<string, Access> = {
   'PUT /api/v1/dead_mans_switch/instances/:id/escalation': 'manager',
   'GET /api/v1/dead_mans_switch/customers/:id/escalation': 'viewer',
   'PUT /api/v1/dead_mans_switch/customers/:id/escalation': 'manager',
+  'POST /web/incidents/customer/:id/escalation': 'manager',
   'POST /web/incidents/instance/:id/escalation': 'manager',
   'GET /status/:token': 'public',
   'GET /status/:token/feed.atom': 'public',

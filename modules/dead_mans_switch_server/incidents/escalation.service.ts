@@ -76,7 +76,23 @@ export class EscalationService {
     const known = await this.activeUsers(steps.flatMap((s) => s.user_ids));
     const unknownUser = steps.flatMap((s) => s.user_ids).find((id) => !known.has(id));
     if (unknownUser !== undefined) throw badRequest(`${I}.errors.unknown_user`, { id: unknownUser });
+    await this.checkChannels(steps.flatMap((s) => s.channel_ids));
     await this.database.transaction((manager) => this.escalation.replace(owner, steps, manager));
+  }
+
+  /**
+   * Refuses, naming it, a channel that does not exist, is disabled or belongs to an archived contact: the step
+   * would reach no one there, and no one would know until an incident escalates.
+   */
+  private async checkChannels(ids: number[]): Promise<void> {
+    const found = new Map((await this.chatter.alertChannels(ids)).map((c) => [c.id, c]));
+    for (const id of ids) {
+      const channel = found.get(id);
+      if (!channel) throw badRequest(`${I}.errors.unknown_channel`, { id });
+      if (!channel.active) throw badRequest(`${I}.errors.inactive_channel`, { id, name: channel.name });
+      if (channel.ownerArchived)
+        throw badRequest(`${I}.errors.archived_channel_owner`, { id, name: channel.name });
+    }
   }
 
   /** Of these users, the active ones, by id, with their partners. */

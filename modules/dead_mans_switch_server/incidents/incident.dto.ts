@@ -159,3 +159,16 @@ export function escalationFromForm(form: Record<string, unknown>): EscalationPol
   }
   return Object.assign(new EscalationPolicyDto(), { steps });
 }
+
+/** The rows of an escalation form: the policy's steps, and empty ones after them (three rows at least). */
+export function escalationRows(steps: EscalationPolicyResponse['steps']) {
+  return Array.from({ length: Math.max(3, steps.length + 1) }, (_, index) => {
+    const step = steps[index];
+    return {
+      index: index + 1,
+      after_minutes: step?.after_minutes,
+      user_ids: step?.user_ids ?? [],
+      channels: step?.channel_ids.join(', ') ?? '',
+    };
+  });
+}

@@ -76,6 +76,21 @@ export class IncidentsWebController {
     return { url: `/web/instances/${id}#escalation` };
   }
 
+  /** The customer page's escalation panel: the policy of its instances without one of their own. */
+  @WebForm('customer/:id/escalation')
+  @RequireRole('manager')
+  async setCustomerEscalation(
+    @Ctx() ctx: RequestContext,
+    @Param('id', ParseIntPipe) id: number,
+    @Body() form: Record<string, unknown>,
+  ): Promise<WebRedirect> {
+    const policy = escalationFromForm(form ?? {});
+    if (policy.steps.some((s) => !Number.isInteger(s.after_minutes) || s.after_minutes < 1))
+      throw badRequest('dead_mans_switch_server.incidents.errors.bad_minutes');
+    await this.escalation.setPolicy(ctx, { partnerId: id }, policy);
+    return { url: `/web/customers/${id}#customer-escalation` };
+  }
+
   private view(ctx: RequestContext, incident: IncidentResponse) {
     return {
       ...incident,

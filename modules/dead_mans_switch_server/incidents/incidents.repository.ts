@@ -226,7 +226,32 @@ export class IncidentsRepository {
        SELECT incident_id, started_at FROM closed`,
       [instanceId, source, now],
     );
-    if (!member) return undefined;
+    return member ? this.endMember(member, now, manager) : undefined;
+  }
+
+  /**
+   * The instance is no longer watched (suspended, cancelled): every outage of it ends, whatever its source, and
+   * each incident with its last one. One entry per incident it was in.
+   */
+  async closeInstance(instanceId: number, now: Date, manager: EntityManager): Promise<ClosedMember[]> {
+    const members = await manager.query<{ incident_id: number; started_at: Date }[]>(
+      `WITH closed AS (
+         UPDATE dead_mans_switch_incident_instance SET ended_at = $2
+         WHERE instance_id = $1 AND ended_at IS NULL RETURNING incident_id, started_at)
+       SELECT incident_id, min(started_at) AS started_at FROM closed GROUP BY incident_id ORDER BY incident_id`,
+      [instanceId, now],
+    );
+    const closed: ClosedMember[] = [];
+    for (const member of members) closed.push(await this.endMember(member, now, manager));
+    return closed;
+  }
+
+  /** After an instance's outage ended: ends its incident when it was the last one open. */
+  private async endMember(
+    member: { incident_id: number; started_at: Date },
+    now: Date,
+    manager: EntityManager,
+  ): Promise<ClosedMember> {
     // Locked: of two instances of a storm recovering at once, the second sees the first's end.
     const [incident] = await manager.query<{ started_at: Date }[]>(
       'SELECT started_at FROM dead_mans_switch_incident WHERE id = $1 FOR UPDATE',

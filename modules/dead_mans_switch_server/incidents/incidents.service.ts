@@ -143,6 +143,29 @@ export class IncidentsService implements OnModuleInit {
     return this.close(probe.instanceId, probeSource(probe.id), at, manager);
   }
 
+  /**
+   * In the transaction that stops watching the instance (a manager suspends it, it cancels itself): its outages
+   * end and an incident with no other instance down closes, so that it neither stays open nor escalates. Activated
+   * again and still silent, the instance opens a new incident through the watchdog, like any down.
+   */
+  async monitoringStopped(instanceId: number, at: Date, manager: EntityManager): Promise<void> {
+    const seconds = (from: Date) => Math.max(0, Math.round((at.getTime() - from.getTime()) / 1000));
+    for (const member of await this.incidents.closeInstance(instanceId, at, manager))
+      await this.note(
+        instanceId,
+        member.closed
+          ? {
+              key: `${I}.closed_monitoring_stopped`,
+              args: { id: member.incidentId, duration: seconds(member.incidentStartedAt) },
+            }
+          : {
+              key: `${I}.member_monitoring_stopped`,
+              args: { id: member.incidentId, remaining: member.remaining },
+            },
+        manager,
+      );
+  }
+
   private async close(instanceId: number, source: string, at: Date, manager: EntityManager): Promise<void> {
     const member = await this.incidents.closeMember(instanceId, source, at, manager);
     if (!member) return;

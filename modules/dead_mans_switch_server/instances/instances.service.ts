@@ -32,6 +32,7 @@ import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.se
 import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import { JobRunsService } from '../runs/job-runs.service.js';
 import { InstanceFields } from './instance-fields.js';
+import { IncidentsService } from '../incidents/incidents.service.js';
 
 const DAY_MS = 86_400_000;
 /** Longest time range per log interval: enough for any chart, bounded for the database. */
@@ -62,6 +63,7 @@ export class InstancesService {
     @Inject(ChatterService) private readonly chatter: ChatterService,
     @Inject(InstanceDependenciesService) private readonly dependencies: InstanceDependenciesService,
     @Inject(JobRunsService) private readonly runs: JobRunsService,
+    @Inject(IncidentsService) private readonly incidents: IncidentsService,
   ) {}
 
   async list(_ctx: RequestContext, query: ListInstancesQueryDto): Promise<Page<InstanceResponse>> {
@@ -303,6 +305,9 @@ export class InstancesService {
       const changed = await this.instances.compareAndSet(before, after, this.clock.now(), manager);
       if (!changed) throw new AppException(HttpStatus.CONFLICT, 'dead_mans_switch_server.errors.changed');
       await this.alerts.track(ctx, before, after, manager);
+      // No longer watched: its open incidents close now rather than stay open (and escalate again on activation).
+      if (before.state === 'active' && after.state !== 'active')
+        await this.incidents.monitoringStopped(id, this.clock.now(), manager);
     });
   }
 

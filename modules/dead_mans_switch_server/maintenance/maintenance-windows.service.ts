@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { badRequest, Clock, notFound, type Page, type RequestContext } from '../../../src/index.js';
-import { openUntil, scheduleOf, type OpenWindow } from '../health/instance-health.js';
+import { coveredUntil, openUntil, scheduleOf, type OpenWindow } from '../health/instance-health.js';
 import type { MaintenanceWindow } from '../maintenance-window.entity.js';
 import {
   toWindowResponse,
@@ -110,6 +110,12 @@ export class MaintenanceWindowsService {
 
   async remove(_ctx: RequestContext, id: number): Promise<void> {
     if (!(await this.windows.delete(id))) throw notFound(MODEL, id);
+  }
+
+  /** Whether a window covered the instance (its own, its customer's, a global one) at one of these instants. */
+  async coveredAtAny(instance: { id: number; partnerId: number | null }, instants: Date[]): Promise<boolean> {
+    for (const at of instants) if (coveredUntil(instance, await this.openAt(at))) return true;
+    return false;
   }
 
   /** The windows open at `now`. */

@@ -9,6 +9,15 @@ export interface JobRun {
   seconds: number;
 }
 
+/** A run that just finished, with the bounds of its instance and the instance's customer (maintenance windows). */
+export interface FinishedRun {
+  seconds: number;
+  min: number | null;
+  max: number | null;
+  partnerId: number | null;
+  startedAt: Date;
+}
+
 /** Job-run timing: the run in progress on the instance row, finished runs in `dead_mans_switch_run`. */
 @Injectable()
 export class JobRunsRepository {
@@ -25,25 +34,21 @@ export class JobRunsRepository {
 
   /**
    * The locked instance's run finished at `at`: its duration is recorded (the run row and `last_run_seconds`).
-   * Returns the duration and the bounds it is held to, or undefined when no run was in progress.
+   * Returns the duration, the bounds it is held to and when it started, or undefined when no run was in progress.
    */
-  async finish(
-    id: number,
-    at: Date,
-    manager: EntityManager,
-  ): Promise<{ seconds: number; min: number | null; max: number | null } | undefined> {
-    const rows = await manager.query<{ seconds: number; min: number | null; max: number | null }[]>(
+  async finish(id: number, at: Date, manager: EntityManager): Promise<FinishedRun | undefined> {
+    const rows = await manager.query<FinishedRun[]>(
       `WITH finished AS (
          UPDATE dead_mans_switch_instance
          SET last_run_seconds = greatest(0, extract(epoch FROM $2::timestamptz - run_started_at))::double precision,
              run_started_at = NULL
          WHERE id = $1 AND run_started_at IS NOT NULL
-         RETURNING id, last_run_seconds AS seconds, run_min_seconds AS min, run_max_seconds AS max,
+         RETURNING id, partner_id, last_run_seconds AS seconds, run_min_seconds AS min, run_max_seconds AS max,
            $2::timestamptz - make_interval(secs => last_run_seconds) AS started_at),
        recorded AS (
          INSERT INTO dead_mans_switch_run (instance_id, started_at, finished_at, seconds)
          SELECT id, started_at, $2, seconds FROM finished)
-       SELECT seconds, min, max FROM finished`,
+       SELECT seconds, min, max, partner_id AS "partnerId", started_at AS "startedAt" FROM finished`,
       [id, at],
     );
     return rows[0];

@@ -3,6 +3,7 @@ import type { EntityManager } from 'typeorm';
 import { InstanceEventsRepository } from '../events/instance-events.repository.js';
 import { InstanceAlertsService } from '../instance-alerts.service.js';
 import { EVENT_LEVELS } from '../instance-event.entity.js';
+import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { JobRunsRepository } from './job-runs.repository.js';
 
 /** A finished run's duration against the instance's bounds: too fast, too slow, or null when within them. */
@@ -18,7 +19,8 @@ export function runVerdict(
 
 /**
  * The end of a job run (job-run timing): the check-in after `POST /dead_mans_switch/start` records the run's
- * duration; outside `run_min_seconds`..`run_max_seconds`, an alert event ("run too fast/too slow: took X s").
+ * duration; outside `run_min_seconds`..`run_max_seconds`, an alert event ("run too fast/too slow: took X s"), told to
+ * no one when a maintenance window covers the run (as down alerts).
  */
 @Injectable()
 export class RunTimingService {
@@ -26,6 +28,7 @@ export class RunTimingService {
     @Inject(JobRunsRepository) private readonly runs: JobRunsRepository,
     @Inject(InstanceEventsRepository) private readonly events: InstanceEventsRepository,
     @Inject(InstanceAlertsService) private readonly alerts: InstanceAlertsService,
+    @Inject(MaintenanceWindowsService) private readonly maintenance: MaintenanceWindowsService,
   ) {}
 
   /**
@@ -38,16 +41,24 @@ export class RunTimingService {
     const verdict = runVerdict(run.seconds, run.min, run.max);
     if (!verdict) return;
     const seconds = Math.round(run.seconds);
+    // Like a down alert, no one is told during maintenance: a window covered the instance when the run started or
+    // ended (a restore or an upgrade makes runs fast or slow). The event keeps the fact.
+    const inMaintenance = await this.maintenance.coveredAtAny({ id: instanceId, partnerId: run.partnerId }, [
+      run.startedAt,
+      at,
+    ]);
     await this.events.insert(
       {
         instanceId,
         receivedAt: at,
         level: EVENT_LEVELS.warning,
         // The events API shows stored text; the chatter message below is translated.
-        message: `run too ${verdict.kind}: took ${seconds} s (${verdict.kind === 'fast' ? 'at least' : 'at most'} ${verdict.bound} s expected)`,
+        message:
+          `run too ${verdict.kind}: took ${seconds} s (${verdict.kind === 'fast' ? 'at least' : 'at most'} ${verdict.bound} s expected)` +
+          (inMaintenance ? '; in a maintenance window, not alerted' : ''),
       },
       manager,
     );
-    await this.alerts.runDuration(instanceId, { ...verdict, seconds }, manager);
+    if (!inMaintenance) await this.alerts.runDuration(instanceId, { ...verdict, seconds }, manager);
   }
 }

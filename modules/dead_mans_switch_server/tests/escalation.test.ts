@@ -9,7 +9,7 @@ import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
 import { EscalationService } from '../incidents/escalation.service.js';
 import { SETTINGS } from '../settings.js';
 import { WatchdogService } from '../watchdog/watchdog.service.js';
-import { instanceByUuid, jsonRpc, newUuid, postAlive } from './helpers.js';
+import { instanceByUuid, jsonRpc, newUuid, postAlive, postInstanceEndpoint } from './helpers.js';
 
 const DELAY = 60;
 const INSTANCES = '/api/v1/dead_mans_switch/instances';
@@ -90,6 +90,44 @@ describe('escalation: each step of an unacknowledged incident told exactly once,
       400,
     );
     assert.equal((await admin.put(policy, { steps: [{ after_minutes: 15 }] })).status, 400);
+    // Channels are checked when the policy is saved, not when it escalates: unknown, disabled, archived owner.
+    await first.get(SettingsService).set('mail.channels.allow_private_networks', '1');
+    const hook = await admin.post('/api/v1/me/channels', {
+      kind: 'webhook',
+      name: 'Night pager',
+      settings: { url: 'http://127.0.0.1:9/hook', secret: 'a-secret-of-16-chars-or-more' },
+    });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    const channelId = (hook.body as { id: number }).id;
+    const refused = async (channel_ids: number[], message: RegExp, lang = 'en') => {
+      const answer = await admin
+        .withHeaders({ 'accept-language': lang })
+        .put(policy, { steps: [{ after_minutes: 15, user_ids: [oncall.id], channel_ids }] });
+      assert.equal(answer.status, 400, JSON.stringify(answer.body));
+      assert.match(JSON.stringify(answer.body), message);
+    };
+    await refused([channelId, 999_999], /Alert channel 999999 does not exist/);
+    await refused([999_999], /Le canal d'alerte 999999 n'existe pas/, 'fr');
+    assert.equal((await admin.patch(`/api/v1/me/channels/${channelId}`, { active: false })).status, 200);
+    await refused([channelId], new RegExp(`Alert channel ${channelId} \\(Night pager\\) is disabled`));
+    const outsider = await newPartner(first, { name: 'Former Contractor' });
+    const theirs = await admin.post(`/api/v1/partners/${outsider.id}/channels`, {
+      kind: 'webhook',
+      name: 'Their hook',
+      settings: { url: 'http://127.0.0.1:9/theirs', secret: 'a-secret-of-16-chars-or-more' },
+    });
+    assert.equal(theirs.status, 201, JSON.stringify(theirs.body));
+    const theirId = (theirs.body as { id: number }).id;
+    assert.equal((await admin.delete(`/api/v1/partners/${outsider.id}`)).status, 204);
+    await refused(
+      [theirId],
+      new RegExp(`Alert channel ${theirId} \\(Their hook\\) belongs to an archived contact`),
+    );
+    assert.equal((await admin.patch(`/api/v1/me/channels/${channelId}`, { active: true })).status, 200);
+    const withChannel = await admin.put(policy, {
+      steps: [{ after_minutes: 15, user_ids: [oncall.id], channel_ids: [channelId] }],
+    });
+    assert.equal(withChannel.status, 200, JSON.stringify(withChannel.body));
     const viewer = await newUser(first, { roles: ['viewer'] });
     const viewerApi = await new Api(first.url).login(viewer.email, viewer.password);
     assert.equal((await viewerApi.put(policy, { steps: [] })).status, 403);
@@ -148,6 +186,87 @@ describe('escalation: each step of an unacknowledged incident told exactly once,
     assert.equal(notes, 2);
     await postAlive(first, jsonRpc({ database_uuid: uuid }));
     assert.equal((await admin.post(`${INSTANCES}/${id}/suspend`)).status, 200);
+  });
+
+  it('an instance no longer watched closes its incident with a note and escalates no further; activated, a new one opens', async () => {
+    const incidentsOf = async (id: number) =>
+      (await admin.get(`${INCIDENTS}?instance_id=${id}`)).body.items as {
+        id: number;
+        ended_at: string | null;
+      }[];
+    const notes = (id: number, key: string) =>
+      query<{ body: { args: Record<string, unknown> } }>(
+        db,
+        `SELECT body FROM mail_message WHERE model = 'dead_mans_switch.instance' AND res_id = $1
+         AND body->>'key' = $2 ORDER BY id`,
+        [id, `dead_mans_switch_server.incidents.${key}`],
+      );
+    const escalated = async (incidentId: number) =>
+      (
+        await query<{ n: number }>(
+          db,
+          'SELECT count(*)::int AS n FROM dead_mans_switch_incident_escalation WHERE incident_id = $1',
+          [incidentId],
+        )
+      )[0].n;
+    const before = escalationMails('oncall@ops.test').length;
+
+    // Suspended by a manager while down.
+    const suspended = await activeInstance();
+    // Cancelled by itself while down.
+    const cancelled = await activeInstance();
+    await race(2 * DELAY);
+    const [down1] = await incidentsOf(suspended.id);
+    const [down2] = await incidentsOf(cancelled.id);
+    assert.ok(down1 && !down1.ended_at && down2 && !down2.ended_at, 'both downs opened an incident');
+    await race(5 * 60);
+    assert.equal((await admin.post(`${INSTANCES}/${suspended.id}/suspend`)).status, 200);
+    const cancel = await postInstanceEndpoint(first, 'cancel', jsonRpc({ database_uuid: cancelled.uuid }));
+    assert.equal(cancel.status, 200, JSON.stringify(cancel.body));
+
+    for (const [instance, incident] of [
+      [suspended, down1],
+      [cancelled, down2],
+    ] as const) {
+      const shown = (await admin.get(`${INCIDENTS}/${incident.id}`)).body as { ended_at: string | null };
+      assert.ok(shown.ended_at, `incident #${incident.id} closed when its instance stopped being watched`);
+      const [note] = await notes(instance.id, 'closed_monitoring_stopped');
+      assert.ok(note, 'the chatter says why it closed');
+      assert.equal(note.body.args.id, incident.id);
+    }
+    // The chatter shows the note in the reader's language.
+    const thread = `/api/v1/threads/dead_mans_switch.instance/${suspended.id}/messages`;
+    const english = JSON.stringify((await admin.get(thread)).body);
+    assert.match(
+      english,
+      new RegExp(`Incident #${down1.id} closed after [^:]+: monitoring of this instance stopped`),
+    );
+    const french = JSON.stringify((await admin.withHeaders({ 'accept-language': 'fr' }).get(thread)).body);
+    assert.match(french, new RegExp(`Incident n°${down1.id} clos après [^:]+ : la surveillance`));
+
+    // Long past its steps: nothing is told of them.
+    await race(30 * 60);
+    assert.equal(escalationMails('oncall@ops.test').length, before);
+    assert.equal(await escalated(down1.id), 0);
+    assert.equal(await escalated(down2.id), 0);
+
+    // Activated again and still silent: a new incident through the watchdog, the old one stays closed.
+    assert.equal((await admin.post(`${INSTANCES}/${suspended.id}/activate`)).status, 200);
+    await race(2 * DELAY);
+    const [fresh, old] = await incidentsOf(suspended.id);
+    assert.ok(fresh && fresh.id !== down1.id && !fresh.ended_at, 'a new incident opened');
+    assert.equal(old.id, down1.id);
+    assert.ok(old.ended_at);
+    assert.equal((await notes(suspended.id, 'opened')).length, 2);
+    await race(15 * 60);
+    assert.equal(await escalated(down1.id), 0, 'the old incident is not revived');
+    assert.equal(await escalated(fresh.id), 1, 'the new one escalates as usual');
+    await smtp.waitUntil(
+      () => escalationMails('oncall@ops.test').length === before + 1,
+      "the new incident's escalation e-mail",
+    );
+    await postAlive(first, jsonRpc({ database_uuid: suspended.uuid }));
+    assert.equal((await admin.post(`${INSTANCES}/${suspended.id}/suspend`)).status, 200);
   });
 
   it('an acknowledged incident escalates no further', async () => {

@@ -339,4 +339,57 @@ describe('incidents: one per outage, acknowledged once, reminders stop', () => {
       await browser.close();
     }
   });
+
+  it("the customer page: managers edit the customer's escalation policy there, a refused one says why", async () => {
+    const { ids, customer, manager } = await customerWith(1, 'customer-page@ops.test', 'Escalating Co');
+    const browser = await launchBrowser();
+    try {
+      const page = await (await browser.newContext({ locale: 'en-GB' })).newPage();
+      const BOUND = { timeout: 30_000 };
+      await page.goto(`${app.url}/web/login`);
+      await page.getByLabel(/e-mail/i).fill(manager.email);
+      await page.locator('#login-password').fill(manager.password);
+      await page.locator('form[action="/web/login"] button[type=submit]').click();
+      await page.waitForURL(/\/web\/instances$/, BOUND);
+      await page.goto(`${app.url}/web/customers/${customer.id}`);
+      const section = page.locator('#customer-escalation-section');
+      assert.match(
+        (await section.locator('#customer-escalation-source').textContent()) ?? '',
+        /No escalation/,
+      );
+
+      // Refused (an unknown channel): the page says why, with what was typed.
+      await section.locator('#escalation-minutes-1').fill('10');
+      await section.locator('#escalation-users-1').selectOption({ label: 'Manager customer-page@ops.test' });
+      await section.locator('#escalation-channels-1').fill('999999');
+      await section.locator('button[type=submit]').click();
+      await section.locator('.form-alert').waitFor(BOUND);
+      assert.match(
+        (await section.locator('.form-alert').textContent()) ?? '',
+        /Alert channel 999999 does not exist/,
+      );
+      assert.equal(await section.locator('#escalation-minutes-1').inputValue(), '10');
+      assert.equal(
+        (await admin.get(`/api/v1/dead_mans_switch/customers/${customer.id}/escalation`)).body.source,
+        'none',
+      );
+
+      await section.locator('#escalation-users-1').selectOption({ label: 'Manager customer-page@ops.test' });
+      await section.locator('#escalation-channels-1').fill('');
+      await section.locator('button[type=submit]').click();
+      await page.waitForURL(new RegExp(`/web/customers/${customer.id}#customer-escalation$`), BOUND);
+      assert.match(
+        (await page.locator('#customer-escalation-source').textContent()) ?? '',
+        /This customer's policy/,
+      );
+      const policy = await admin.get(`/api/v1/dead_mans_switch/customers/${customer.id}/escalation`);
+      assert.deepEqual(policy.body.steps, [
+        { position: 1, after_minutes: 10, user_ids: [manager.id], channel_ids: [] },
+      ]);
+      // Its instances without a policy of their own follow it.
+      assert.equal((await admin.get(`${INSTANCES}/${ids[0]}/escalation`)).body.source, 'customer');
+    } finally {
+      await browser.close();
+    }
+  });
 });

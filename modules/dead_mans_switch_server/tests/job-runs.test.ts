@@ -146,6 +146,59 @@ describe('dead_mans_switch job-run timing: POST /dead_mans_switch/start', () => 
     assert.deepEqual(await alerts(db, job.id), []);
   });
 
+  it('in a maintenance window, a run too fast or too slow tells no one (as a down alert); the event says why', async () => {
+    const job = await instance('Nightly Restore', { run_min_seconds: 60, run_max_seconds: 300 });
+    const other = await instance('Other Customer Job', { run_min_seconds: 60 });
+    await dispatch();
+    const window = await admin.post('/api/v1/dead_mans_switch/maintenance_windows', {
+      instance_id: job.id,
+      starts_at: clock.now().toISOString(),
+      ends_at: new Date(clock.now().getTime() + 3_600_000).toISOString(),
+    });
+    assert.equal(window.status, 201, JSON.stringify(window.body));
+    // Too fast, then too slow, inside the window; the other instance, not covered, alerts as usual.
+    await start({ database_uuid: job.uuid });
+    await start({ database_uuid: other.uuid });
+    clock.advance(10);
+    await postAlive(app, { database_uuid: job.uuid });
+    await postAlive(app, { database_uuid: other.uuid });
+    await start({ database_uuid: job.uuid });
+    clock.advance(400);
+    await postAlive(app, { database_uuid: job.uuid });
+    // Started in the window, ended after it (an hour from its start): still not told.
+    clock.advance(3_600 - 410 - 60);
+    await start({ database_uuid: job.uuid });
+    clock.advance(400);
+    await postAlive(app, { database_uuid: job.uuid });
+    const mails = await dispatch();
+    assert.deepEqual(about(mails, 'Nightly Restore'), []);
+    assert.deepEqual(about(mails, 'Other Customer Job'), [
+      "Dead man's switch: run too fast on Other Customer Job",
+    ]);
+    const events = await admin.get(`/api/v1/dead_mans_switch/events?instance_id=${job.id}`);
+    assert.deepEqual(events.body.items.map((e: { message: string }) => e.message).sort(), [
+      'run too fast: took 10 s (at least 60 s expected); in a maintenance window, not alerted',
+      'run too slow: took 400 s (at most 300 s expected); in a maintenance window, not alerted',
+      'run too slow: took 400 s (at most 300 s expected); in a maintenance window, not alerted',
+    ]);
+    const [{ n }] = await query<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM mail_message WHERE model = 'dead_mans_switch.instance' AND res_id = $1
+       AND body->>'key' LIKE '%.run_too_%'`,
+      [job.id],
+    );
+    assert.equal(n, 0, 'no message in the chatter either');
+
+    // After the window, the same run alerts again.
+    clock.advance(600);
+    await start({ database_uuid: job.uuid });
+    clock.advance(10);
+    await postAlive(app, { database_uuid: job.uuid });
+    assert.deepEqual(about(await dispatch(), 'Nightly Restore'), [
+      "Dead man's switch: run too fast on Nightly Restore",
+    ]);
+  });
+
   it('check-ins without start (the OCA client) record no run; crossed bounds are refused', async () => {
     const job = await instance('Plain Client', { run_min_seconds: 60 });
     await postAlive(app, jsonRpc({ database_uuid: job.uuid, cpu: 1, ram: 2, user_count: 1 }));

@@ -28,6 +28,7 @@ import { InstancesService } from '../instances/instances.service.js';
 import { MaintenanceWindowsService } from '../maintenance/maintenance-windows.service.js';
 import { canAcknowledge, IncidentsService } from '../incidents/incidents.service.js';
 import { EscalationService } from '../incidents/escalation.service.js';
+import { escalationRows } from '../incidents/incident.dto.js';
 import { INSTANCE_MODEL } from '../settings.js';
 import { InstanceDependenciesService } from '../dependencies/instance-dependencies.service.js';
 import {
@@ -254,15 +255,7 @@ export class InstancesWebController {
       panels,
       // The escalation policy in force, and three rows to edit the instance's own (one more than it has, at least).
       escalation,
-      escalationRows: Array.from({ length: Math.max(3, escalation.steps.length + 1) }, (_, index) => {
-        const step = escalation.source === 'instance' ? escalation.steps[index] : undefined;
-        return {
-          index: index + 1,
-          after_minutes: step?.after_minutes,
-          user_ids: step?.user_ids ?? [],
-          channels: step?.channel_ids.join(', ') ?? '',
-        };
-      }),
+      escalationRows: escalationRows(escalation.source === 'instance' ? escalation.steps : []),
       openIncidents: openIncidents.map((i) => ({
         ...i,
         canAcknowledge: !i.acknowledged_at && canAcknowledge(ctx),

@@ -241,6 +241,19 @@ export class ChatterRepository {
     );
   }
 
+  /** Of these alert channels, those that exist: name, whether active, whether their owner is archived. */
+  async alertChannels(
+    ids: number[],
+    manager?: EntityManager,
+  ): Promise<{ id: number; name: string; active: boolean; ownerArchived: boolean }[]> {
+    if (ids.length === 0) return [];
+    return this.m(manager).query(
+      `SELECT c.id, c.name, c.active, NOT p.active AS "ownerArchived"
+       FROM mail_channel c JOIN partner p ON p.id = c.partner_id WHERE c.id = ANY($1::int[]) ORDER BY c.id`,
+      [ids],
+    );
+  }
+
   /** Notification rows for these active alert channels, but those of `partnerIds` (notified with all theirs). */
   async notifyChannels(
     input: { messageId: number; channelIds: number[]; partnerIds: number[]; now: Date },

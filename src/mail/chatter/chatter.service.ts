@@ -183,6 +183,17 @@ export class ChatterService {
     });
   }
 
+  /**
+   * Of these alert channels (`notify`'s `channelIds`), those that exist, with whether `notify` reaches them: not
+   * when disabled. Lets a caller refuse, when it stores channel ids, one that would reach no one.
+   */
+  alertChannels(
+    ids: number[],
+    manager?: EntityManager,
+  ): Promise<{ id: number; name: string; active: boolean; ownerArchived: boolean }[]> {
+    return this.repo.alertChannels([...new Set(ids)], manager);
+  }
+
   /** Seeds subtypes by external id (core's and each addon's manifest `seed.subtypes`); idempotent. */
   upsertSubtypes(seeds: SubtypeSeed[], manager?: EntityManager): Promise<void> {
     return this.repo.upsertSubtypes(seeds, manager);
