@@ -33,6 +33,19 @@ export interface ReportView {
     hasMaintenance: boolean;
     ongoing: boolean;
   }[];
+  incidentSummary: { count: number; ongoing: number; mtta: string; mttr: string };
+  incidents: {
+    instances: string;
+    start: string;
+    end: string;
+    ongoing: boolean;
+    duration: string;
+    acknowledged: boolean;
+    acknowledgedBy: string;
+    acknowledgedAt: string;
+    timeToAcknowledge: string;
+    inMaintenance: boolean;
+  }[];
   maintenance: { description: string; start: string; end: string; scope: string }[];
   backups: {
     name: string;
@@ -115,6 +128,24 @@ export function reportView(report: CustomerReport, lang: string, i18n: I18nServi
       maintenance: duration(o.maintenanceMs),
       hasMaintenance: o.maintenanceMs > 0,
       ongoing: o.end === null,
+    })),
+    incidentSummary: {
+      count: report.incidentSummary.count,
+      ongoing: report.incidentSummary.ongoing,
+      mtta: report.incidentSummary.mttaMs === null ? t('no_data') : duration(report.incidentSummary.mttaMs),
+      mttr: report.incidentSummary.mttrMs === null ? t('no_data') : duration(report.incidentSummary.mttrMs),
+    },
+    incidents: report.incidents.map((i) => ({
+      instances: i.instances.map((m) => m.name).join(', '),
+      start: at.format(i.start),
+      end: i.end ? at.format(i.end) : t('incident_ongoing'),
+      ongoing: i.end === null,
+      duration: duration(i.durationMs),
+      acknowledged: i.acknowledgedAt !== null,
+      acknowledgedBy: i.acknowledgedBy ?? '',
+      acknowledgedAt: i.acknowledgedAt ? at.format(i.acknowledgedAt) : '',
+      timeToAcknowledge: i.timeToAcknowledgeMs === null ? '' : duration(i.timeToAcknowledgeMs),
+      inMaintenance: i.inMaintenance,
     })),
     maintenance: a.maintenance.map((w) => ({
       description: w.description ?? t('maintenance_default'),
