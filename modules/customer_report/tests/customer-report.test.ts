@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ManualClock, NotificationDispatcher } from '../../../src/index.js';
+import { Database, ManualClock, NotificationDispatcher } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { accessibilityViolations, launchBrowser, screenshot } from '../../../test/harness/browser.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newPartner, newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
+import { IncidentsService } from '../../dead_mans_switch_server/incidents/incidents.service.js';
 import { activeInstance } from '../../dead_mans_switch_server/tests/helpers.js';
 import { MonthlyReportTask } from '../monthly-report.task.js';
 
@@ -18,7 +19,8 @@ const BOUND = { timeout: 30_000 };
 /**
  * The monthly report of a customer, end to end on a real PostgreSQL: figures exact for October 2026 read in
  * Europe/Brussels (a DST month: 745 hours, from 30 Sep 22:00 UTC to 31 Oct 23:00 UTC) from down/up alerts, a
- * maintenance window, backups and drills; the JSON API; the e-mail to the customer's followers through a real SMTP
+ * maintenance window, backups and drills; the incidents of the month (opened, acknowledged and closed by the server's
+ * incident service at the alerts' times) with MTTA and MTTR; the JSON API; the e-mail to the customer's followers through a real SMTP
  * server, once even when the task runs twice at the same time; the page in Chromium.
  */
 describe('customer monthly report', () => {
@@ -40,6 +42,36 @@ describe('customer monthly report', () => {
       kind,
       at,
     ]);
+  // Incidents as the watchdog and the check-ins open and close them (in their transaction, at the alert's time), and
+  // acknowledged through the API at a given time.
+  const incidentDown = async (instanceIds: number[], at: string, storming: number[] = []) => {
+    const open = await app.get(Database).transaction((manager) =>
+      app.get(IncidentsService).forWatchdog(
+        instanceIds.map((id) => ({ id, kind: 'down' as const })),
+        storming,
+        new Date(at),
+        manager,
+      ),
+    );
+    return open.get(instanceIds[0])!.incidentId;
+  };
+  const incidentUp = (instanceId: number, at: string) =>
+    app
+      .get(Database)
+      .transaction((manager) => app.get(IncidentsService).recovered(instanceId, new Date(at), manager));
+  const acknowledge = async (incidentId: number, at: string) => {
+    const now = clock.now();
+    clock.set(new Date(at));
+    try {
+      const reply = await admin.post(`/api/v1/dead_mans_switch/incidents/${incidentId}/acknowledge`);
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      return (reply.body as { acknowledged_by: { name: string } }).acknowledged_by.name;
+    } finally {
+      clock.set(now);
+    }
+  };
+  let acknowledger = '';
+  const incident: Record<string, number> = {};
   const backup = (configId: number, status: 'done' | 'failed', at: string, size: number | null) =>
     query(
       db,
@@ -105,6 +137,20 @@ describe('customer monthly report', () => {
     // staging: down over the month's end (1 h in October), back on 1 Nov.
     await alert(ids.staging, 'down', '2026-10-31T22:00:00Z');
     await alert(ids.staging, 'up', '2026-11-01T01:00:00Z');
+    // Their incidents: the first acknowledged before October, the next two in it (after 15 and 45 min), staging's
+    // open at the month's end (acknowledged and closed in November).
+    incident.erp1 = await incidentDown([ids.erp], '2026-09-30T21:00:00Z');
+    acknowledger = await acknowledge(incident.erp1, '2026-09-30T21:20:00Z');
+    await incidentUp(ids.erp, '2026-09-30T23:00:00Z');
+    incident.erp2 = await incidentDown([ids.erp], '2026-10-10T10:00:00Z');
+    await acknowledge(incident.erp2, '2026-10-10T10:15:00Z');
+    await incidentUp(ids.erp, '2026-10-10T12:30:00Z');
+    incident.erp3 = await incidentDown([ids.erp], '2026-10-20T02:00:00Z');
+    await acknowledge(incident.erp3, '2026-10-20T02:45:00Z');
+    await incidentUp(ids.erp, '2026-10-20T04:00:00Z');
+    incident.staging = await incidentDown([ids.staging], '2026-10-31T22:00:00Z');
+    await acknowledge(incident.staging, '2026-11-01T00:30:00Z');
+    await incidentUp(ids.staging, '2026-11-01T01:00:00Z');
     const window = await admin.post('/api/v1/dead_mans_switch/maintenance_windows', {
       instance_id: ids.erp,
       starts_at: '2026-10-20T01:00:00Z',
@@ -211,6 +257,70 @@ describe('customer monthly report', () => {
         [ids.staging, '2026-10-31T22:00:00.000Z', '2026-11-01T01:00:00.000Z', 3 * HOUR, HOUR, 0],
       ],
     );
+    // The incidents as they stood at the month's end: staging's still open (its November acknowledgement and
+    // recovery are November's).
+    const erpRef = { id: ids.erp, name: 'Production ERP' };
+    assert.deepEqual(r.incidents, [
+      {
+        id: incident.erp1,
+        instances: [erpRef],
+        started_at: '2026-09-30T21:00:00.000Z',
+        resolved_at: '2026-09-30T23:00:00.000Z',
+        ongoing: false,
+        duration_seconds: 2 * HOUR,
+        acknowledged_at: '2026-09-30T21:20:00.000Z',
+        acknowledged_by: acknowledger,
+        time_to_acknowledge_seconds: 20 * 60,
+        in_maintenance: false,
+      },
+      {
+        id: incident.erp2,
+        instances: [erpRef],
+        started_at: '2026-10-10T10:00:00.000Z',
+        resolved_at: '2026-10-10T12:30:00.000Z',
+        ongoing: false,
+        duration_seconds: 2.5 * HOUR,
+        acknowledged_at: '2026-10-10T10:15:00.000Z',
+        acknowledged_by: acknowledger,
+        time_to_acknowledge_seconds: 15 * 60,
+        in_maintenance: false,
+      },
+      {
+        id: incident.erp3,
+        instances: [erpRef],
+        started_at: '2026-10-20T02:00:00.000Z',
+        resolved_at: '2026-10-20T04:00:00.000Z',
+        ongoing: false,
+        duration_seconds: 2 * HOUR,
+        acknowledged_at: '2026-10-20T02:45:00.000Z',
+        acknowledged_by: acknowledger,
+        time_to_acknowledge_seconds: 45 * 60,
+        in_maintenance: true,
+      },
+      {
+        id: incident.staging,
+        instances: [{ id: ids.staging, name: 'Staging' }],
+        started_at: '2026-10-31T22:00:00.000Z',
+        resolved_at: null,
+        ongoing: true,
+        duration_seconds: HOUR,
+        acknowledged_at: null,
+        acknowledged_by: null,
+        time_to_acknowledge_seconds: null,
+        in_maintenance: false,
+      },
+    ]);
+    assert.ok(acknowledger.length > 0);
+    // MTTA: the two acknowledged in October, (15 + 45) / 2 min; MTTR: the three resolved in it, (2 + 2.5 + 2) / 3 h;
+    // staging's, ongoing, in neither.
+    assert.deepEqual(r.incident_summary, {
+      incidents: 4,
+      ongoing: 1,
+      acknowledged: 2,
+      mtta_seconds: 30 * 60,
+      resolved: 3,
+      mttr_seconds: 2 * HOUR + 10 * 60,
+    });
     assert.deepEqual(
       r.maintenance.map((m: Record<string, unknown>) => [m.description, m.starts_at, m.ends_at]),
       [['Database upgrade', '2026-10-20T01:00:00.000Z', '2026-10-20T03:00:00.000Z']],
