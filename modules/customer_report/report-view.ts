@@ -23,16 +23,6 @@ export interface ReportView {
     monitoredTo: string;
     partial: boolean;
   }[];
-  outages: {
-    instance: string;
-    start: string;
-    end: string;
-    duration: string;
-    counted: string;
-    maintenance: string;
-    hasMaintenance: boolean;
-    ongoing: boolean;
-  }[];
   incidentSummary: { count: number; ongoing: number; mtta: string; mttr: string };
   incidents: {
     instances: string;
@@ -118,16 +108,6 @@ export function reportView(report: CustomerReport, lang: string, i18n: I18nServi
       monitoredFrom: day.format(i.monitoredFrom),
       monitoredTo: day.format(new Date(i.monitoredTo.getTime() - 1)),
       partial: i.monitoredMs < a.until.getTime() - report.period.from.getTime(),
-    })),
-    outages: a.outages.map((o) => ({
-      instance: o.instance,
-      start: at.format(o.start),
-      end: o.end ? at.format(o.end) : t('ongoing'),
-      duration: duration(o.durationMs),
-      counted: duration(o.countedMs),
-      maintenance: duration(o.maintenanceMs),
-      hasMaintenance: o.maintenanceMs > 0,
-      ongoing: o.end === null,
     })),
     incidentSummary: {
       count: report.incidentSummary.count,

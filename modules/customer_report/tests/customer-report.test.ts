@@ -425,11 +425,25 @@ describe('customer monthly report', () => {
     assert.ok(english.html.includes('6.5 MB'));
     assert.ok(english.html.includes('Europe/Brussels'));
     assert.ok(english.text.includes('Acme nightly'), 'a plain-text part too');
+    // The incidents: MTTA (15 and 45 min), MTTR (2, 2.5 and 2 h), staging's ongoing and not acknowledged by then.
+    for (const expected of [
+      'Mean time to acknowledge',
+      '30 min',
+      'Mean time to recovery',
+      '2 h 10 min',
+      'by Administrator',
+      '(after 45 min)',
+      'partly during maintenance',
+      'not acknowledged',
+    ])
+      assert.ok(english.html.includes(expected), `${expected} in the e-mail`);
     const french = smtp.to('cfo@acme.test')[0];
     assert.equal(french.subject, 'Acme Brewing : rapport mensuel, octobre 2026');
     assert.match(french.html, /99,51\s?%/);
     assert.ok(french.html.includes('Disponibilité'));
     assert.ok(french.html.includes('2 réussis, 1 échoués'));
+    assert.ok(french.html.includes('Délai moyen de rétablissement'));
+    assert.ok(french.html.includes('non acquitté'));
   });
 
   it('resends on demand (managers), and sends nothing on a day outside the send window', async () => {
@@ -510,6 +524,15 @@ describe('customer monthly report', () => {
       for (const expected of ['99.39%', '99.73%', 'Database upgrade', 'Acme nightly', '2 passed, 1 failed'])
         assert.ok(text.includes(expected), `${expected} on the page`);
       assert.ok(!text.includes('Send this report'), 'viewers do not send');
+      assert.equal(await page.locator('.report-mtta').textContent(), '30 min');
+      assert.equal(await page.locator('.report-mttr').textContent(), '2 h 10 min');
+      const incidentRows = page.locator('.report-incidents tbody tr');
+      assert.equal(await incidentRows.count(), 4);
+      assert.match(
+        (await incidentRows.nth(2).textContent()) ?? '',
+        /Production ERP.*partly during maintenance/s,
+      );
+      assert.match((await incidentRows.nth(3).textContent()) ?? '', /Staging.*ongoing.*not acknowledged/s);
       assert.deepEqual(await accessibilityViolations(page), []);
       const width = await page.evaluate<number>('document.documentElement.scrollWidth');
       assert.ok(width <= 375, `the page is ${width} px wide at 375 px`);
@@ -570,5 +593,79 @@ describe('customer monthly report', () => {
     } finally {
       await browser?.close();
     }
+  });
+  it("lists a storm's incident once with its instances, open ones as ongoing, in the month so far", async () => {
+    // Gamma's account manager follows its instances: a storm of theirs is one incident of the customer.
+    const manager = await newUser(app, { roles: ['manager'] });
+    const gamma = (
+      await newPartner(app, { name: 'Gamma Grocers', is_company: true, customer: true, user_id: manager.id })
+    ).id;
+    const web = (await activeInstance(app, admin, { partnerId: gamma, delay: 300 })).id;
+    const worker = (await activeInstance(app, admin, { partnerId: gamma, delay: 300 })).id;
+    await query(db, 'UPDATE dead_mans_switch_instance SET created_at = $2 WHERE id = ANY($1)', [
+      [web, worker],
+      '2026-10-01T00:00:00Z',
+    ]);
+    await query(db, `UPDATE dead_mans_switch_instance SET description = 'Web' WHERE id = $1`, [web]);
+    await query(db, `UPDATE dead_mans_switch_instance SET description = 'Worker' WHERE id = $1`, [worker]);
+    // 1 Nov (UTC, now 05:00): both down at 01:00 in one storm; web back at 02:00, down alone 03:00–03:30
+    // (acknowledged after 10 min); the storm acknowledged at 04:00, worker still down.
+    await alert(web, 'down', '2026-11-01T01:00:00Z');
+    await alert(worker, 'down', '2026-11-01T01:00:00Z');
+    const storm = await incidentDown([web, worker], '2026-11-01T01:00:00Z', [manager.partner_id]);
+    await alert(web, 'up', '2026-11-01T02:00:00Z');
+    await incidentUp(web, '2026-11-01T02:00:00Z');
+    await alert(web, 'down', '2026-11-01T03:00:00Z');
+    const single = await incidentDown([web], '2026-11-01T03:00:00Z', [manager.partner_id]);
+    await acknowledge(single, '2026-11-01T03:10:00Z');
+    await alert(web, 'up', '2026-11-01T03:30:00Z');
+    await incidentUp(web, '2026-11-01T03:30:00Z');
+    await acknowledge(storm, '2026-11-01T04:00:00Z');
+    assert.notEqual(storm, single);
+
+    const r = (await viewer.get(`${API}/${gamma}?month=2026-11`)).body;
+    assert.equal(r.complete, false);
+    assert.equal(r.until, '2026-11-01T05:00:00.000Z');
+    // The uptime still comes from the alerts: web 1.5 h down of 5, worker 4 h.
+    assert.deepEqual(
+      r.instances.map((i: Record<string, unknown>) => [i.name, i.downtime_seconds, i.uptime_percent]),
+      [
+        ['Web', 1.5 * HOUR, 70],
+        ['Worker', 4 * HOUR, 20],
+      ],
+    );
+    assert.deepEqual(
+      r.incidents.map((i: Record<string, any>) => [
+        i.id,
+        i.instances.map((m: { name: string }) => m.name),
+        i.started_at,
+        i.resolved_at,
+        i.ongoing,
+        i.duration_seconds,
+        i.time_to_acknowledge_seconds,
+      ]),
+      [
+        [storm, ['Web', 'Worker'], '2026-11-01T01:00:00.000Z', null, true, 4 * HOUR, 3 * HOUR],
+        [single, ['Web'], '2026-11-01T03:00:00.000Z', '2026-11-01T03:30:00.000Z', false, 1800, 600],
+      ],
+    );
+    // MTTA (3 h + 10 min) / 2; MTTR: only the resolved one.
+    assert.deepEqual(r.incident_summary, {
+      incidents: 2,
+      ongoing: 1,
+      acknowledged: 2,
+      mtta_seconds: 5700,
+      resolved: 1,
+      mttr_seconds: 1800,
+    });
+    // October had none: no mean to give.
+    assert.deepEqual((await viewer.get(`${API}/${gamma}?month=2026-10`)).body.incident_summary, {
+      incidents: 0,
+      ongoing: 0,
+      acknowledged: 0,
+      mtta_seconds: null,
+      resolved: 0,
+      mttr_seconds: null,
+    });
   });
 });
