@@ -18,12 +18,15 @@ import { CustomerReportRepository } from './customer-report.repository.js';
 import {
   availability,
   dayOf,
+  incidentFigures,
   monthOf,
   MONTH_PATTERN,
   periodOf,
   previousMonth,
   type Availability,
+  type IncidentSummary,
   type Period,
+  type ReportIncident,
 } from './report.js';
 import { reportView, type ReportView } from './report-view.js';
 import { CATCH_UP_DAYS, REPORT_MODEL, REPORT_SETTINGS, SUBTYPE_MONTHLY_REPORT } from './settings.js';
@@ -35,6 +38,9 @@ export interface CustomerReport {
   customer: { id: number; name: string };
   period: Period;
   availability: Availability;
+  /** The incidents of the customer's instances in the period, as they stood at its end. */
+  incidents: ReportIncident[];
+  incidentSummary: IncidentSummary;
   backups: BackupSummary[];
 }
 
@@ -47,6 +53,7 @@ export interface ReportSettings {
 
 const iso = (date: Date | null) => date?.toISOString() ?? null;
 const seconds = (ms: number) => Math.round(ms / 1000);
+const nullableSeconds = (ms: number | null) => (ms === null ? null : seconds(ms));
 
 /** The report as the API returns it: times in ISO 8601 (UTC), durations in seconds, sizes in bytes. */
 export function reportJson(report: CustomerReport) {
@@ -84,6 +91,26 @@ export function reportJson(report: CustomerReport) {
       duration_seconds: seconds(o.durationMs),
       counted_seconds: seconds(o.countedMs),
       maintenance_seconds: seconds(o.maintenanceMs),
+    })),
+    incident_summary: {
+      incidents: report.incidentSummary.count,
+      ongoing: report.incidentSummary.ongoing,
+      acknowledged: report.incidentSummary.acknowledged,
+      mtta_seconds: nullableSeconds(report.incidentSummary.mttaMs),
+      resolved: report.incidentSummary.resolved,
+      mttr_seconds: nullableSeconds(report.incidentSummary.mttrMs),
+    },
+    incidents: report.incidents.map((i) => ({
+      id: i.id,
+      instances: i.instances.map((m) => ({ id: m.id, name: m.name })),
+      started_at: i.start.toISOString(),
+      resolved_at: iso(i.end),
+      ongoing: i.end === null,
+      duration_seconds: seconds(i.durationMs),
+      acknowledged_at: iso(i.acknowledgedAt),
+      acknowledged_by: i.acknowledgedBy,
+      time_to_acknowledge_seconds: nullableSeconds(i.timeToAcknowledgeMs),
+      in_maintenance: i.inMaintenance,
     })),
     maintenance: a.maintenance.map((w) => ({
       window_id: w.windowId,
@@ -151,14 +178,24 @@ export class CustomerReportService {
   }
 
   private async build(customer: { id: number; name: string }, period: Period): Promise<CustomerReport> {
+    const now = this.clock.now();
     const [history, configIds] = await Promise.all([
-      this.availability.history(customer.id, period.from, period.to, this.clock.now()),
+      this.availability.history(customer.id, period.from, period.to, now),
       this.repository.configIds(customer.id),
     ]);
+    const figures = availability(history, period, now);
+    const records = await this.availability.incidents(
+      history.instances.map((i) => i.id),
+      period.from,
+      figures.until,
+    );
+    const { incidents, summary } = incidentFigures(records, history, period, figures.until);
     return {
       customer,
       period,
-      availability: availability(history, period, this.clock.now()),
+      availability: figures,
+      incidents,
+      incidentSummary: summary,
       backups: await this.backups.summaries(configIds, period.from, period.to),
     };
   }

@@ -23,15 +23,18 @@ export interface ReportView {
     monitoredTo: string;
     partial: boolean;
   }[];
-  outages: {
-    instance: string;
+  incidentSummary: { count: number; ongoing: number; mtta: string; mttr: string };
+  incidents: {
+    instances: string;
     start: string;
     end: string;
-    duration: string;
-    counted: string;
-    maintenance: string;
-    hasMaintenance: boolean;
     ongoing: boolean;
+    duration: string;
+    acknowledged: boolean;
+    acknowledgedBy: string;
+    acknowledgedAt: string;
+    timeToAcknowledge: string;
+    inMaintenance: boolean;
   }[];
   maintenance: { description: string; start: string; end: string; scope: string }[];
   backups: {
@@ -106,15 +109,23 @@ export function reportView(report: CustomerReport, lang: string, i18n: I18nServi
       monitoredTo: day.format(new Date(i.monitoredTo.getTime() - 1)),
       partial: i.monitoredMs < a.until.getTime() - report.period.from.getTime(),
     })),
-    outages: a.outages.map((o) => ({
-      instance: o.instance,
-      start: at.format(o.start),
-      end: o.end ? at.format(o.end) : t('ongoing'),
-      duration: duration(o.durationMs),
-      counted: duration(o.countedMs),
-      maintenance: duration(o.maintenanceMs),
-      hasMaintenance: o.maintenanceMs > 0,
-      ongoing: o.end === null,
+    incidentSummary: {
+      count: report.incidentSummary.count,
+      ongoing: report.incidentSummary.ongoing,
+      mtta: report.incidentSummary.mttaMs === null ? t('no_data') : duration(report.incidentSummary.mttaMs),
+      mttr: report.incidentSummary.mttrMs === null ? t('no_data') : duration(report.incidentSummary.mttrMs),
+    },
+    incidents: report.incidents.map((i) => ({
+      instances: i.instances.map((m) => m.name).join(', '),
+      start: at.format(i.start),
+      end: i.end ? at.format(i.end) : t('incident_ongoing'),
+      ongoing: i.end === null,
+      duration: duration(i.durationMs),
+      acknowledged: i.acknowledgedAt !== null,
+      acknowledgedBy: i.acknowledgedBy ?? '',
+      acknowledgedAt: i.acknowledgedAt ? at.format(i.acknowledgedAt) : '',
+      timeToAcknowledge: i.timeToAcknowledgeMs === null ? '' : duration(i.timeToAcknowledgeMs),
+      inMaintenance: i.inMaintenance,
     })),
     maintenance: a.maintenance.map((w) => ({
       description: w.description ?? t('maintenance_default'),

@@ -1,6 +1,7 @@
 import { Schedule } from '../../src/index.js';
 import type {
   AvailabilityHistory,
+  AvailabilityIncident,
   AvailabilityInstance,
   WindowOccurrence,
 } from '../dead_mans_switch_server/availability/availability.service.js';
@@ -17,6 +18,10 @@ import type {
  *   maintenance downtime: shown apart, and neither up nor down (left out of the uptime's base).
  * - Uptime = (monitored − maintenance downtime − downtime) / (monitored − maintenance downtime), rounded down to
  *   hundredths of a percent (never shows 100.00 % after a second of downtime).
+ * - Incidents (one per down, one per storm of a customer) are told as they stood at the end of the period: one
+ *   still open then is ongoing; an acknowledgement after it is not told. Each recovery and acknowledgement counts in
+ *   the month it happened in: MTTR is the mean duration of the incidents resolved in the month, MTTA the mean time
+ *   to acknowledge of those acknowledged in the month.
  */
 
 export const MONTH_PATTERN = /^(\d{4})-(0[1-9]|1[0-2])$/;
@@ -221,5 +226,92 @@ export function availability(history: AvailabilityHistory, period: Period, now: 
     downtimeMs,
     maintenanceDowntimeMs,
     uptimePercent: uptimePercent(monitoredMs - maintenanceDowntimeMs, downtimeMs),
+  };
+}
+
+export interface ReportIncident {
+  id: number;
+  /** The customer's instances it took down, by their description. */
+  instances: { id: number; name: string }[];
+  start: Date;
+  /** When it was resolved; null: still open at the end of the period (ongoing). */
+  end: Date | null;
+  /** From its start to its end, or to the end of the period while ongoing. */
+  durationMs: number;
+  /** Null: not acknowledged by the end of the period. */
+  acknowledgedAt: Date | null;
+  acknowledgedBy: string | null;
+  timeToAcknowledgeMs: number | null;
+  /** Whether some of its downtime in the period fell in a maintenance window covering the instance. */
+  inMaintenance: boolean;
+}
+
+export interface IncidentSummary {
+  /** Incidents open at some time in the period. */
+  count: number;
+  /** Of them, still open at its end. */
+  ongoing: number;
+  /** Acknowledged in the period, and their mean time to acknowledge; null when none was. */
+  acknowledged: number;
+  mttaMs: number | null;
+  /** Resolved in the period, and their mean time to recovery; null when none was. */
+  resolved: number;
+  mttrMs: number | null;
+}
+
+const mean = (values: number[]) =>
+  values.length ? Math.round(values.reduce((a, b) => a + b, 0) / values.length) : null;
+
+/** The incidents of a period as they stood at `until` (the period's end, or now), and the month's figures. */
+export function incidentFigures(
+  records: AvailabilityIncident[],
+  history: AvailabilityHistory,
+  period: Period,
+  until: Date,
+): { incidents: ReportIncident[]; summary: IncidentSummary } {
+  const [from, end] = [period.from.getTime(), until.getTime()];
+  const names = new Map(history.instances.map((i) => [i.id, i.description ?? i.name]));
+  const incidents = records
+    .filter((r) => r.startedAt.getTime() < end && (r.endedAt === null || r.endedAt.getTime() > from))
+    .map((r): ReportIncident => {
+      const resolved = r.endedAt !== null && r.endedAt.getTime() <= end ? r.endedAt : null;
+      const acked = r.acknowledgedAt !== null && r.acknowledgedAt.getTime() <= end ? r.acknowledgedAt : null;
+      const inMaintenance = r.instances.some((m) => {
+        const span: Span = [
+          Math.max(m.startedAt.getTime(), from),
+          Math.min(m.endedAt?.getTime() ?? end, end),
+        ];
+        const windows = history.windows
+          .filter((w) => covers(w, m.instanceId))
+          .map((w): Span => [w.start.getTime(), w.end.getTime()]);
+        return span[1] > span[0] && overlap(span, merge(windows)) > 0;
+      });
+      return {
+        id: r.id,
+        instances: r.instances.map((m) => ({
+          id: m.instanceId,
+          name: names.get(m.instanceId) ?? `#${m.instanceId}`,
+        })),
+        start: r.startedAt,
+        end: resolved,
+        durationMs: (resolved ?? until).getTime() - r.startedAt.getTime(),
+        acknowledgedAt: acked,
+        acknowledgedBy: acked ? r.acknowledgedBy : null,
+        timeToAcknowledgeMs: acked ? acked.getTime() - r.startedAt.getTime() : null,
+        inMaintenance,
+      };
+    });
+  const ackedInPeriod = incidents.filter((i) => i.acknowledgedAt && i.acknowledgedAt.getTime() >= from);
+  const resolvedInPeriod = incidents.filter((i) => i.end !== null);
+  return {
+    incidents,
+    summary: {
+      count: incidents.length,
+      ongoing: incidents.length - resolvedInPeriod.length,
+      acknowledged: ackedInPeriod.length,
+      mttaMs: mean(ackedInPeriod.map((i) => i.timeToAcknowledgeMs!)),
+      resolved: resolvedInPeriod.length,
+      mttrMs: mean(resolvedInPeriod.map((i) => i.durationMs)),
+    },
   };
 }

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { ManualClock, NotificationDispatcher } from '../../../src/index.js';
+import { Database, ManualClock, NotificationDispatcher } from '../../../src/index.js';
 import { ADMIN, startTestApp, type TestApp } from '../../../test/harness/app.js';
 import { accessibilityViolations, launchBrowser, screenshot } from '../../../test/harness/browser.js';
 import { cloneTemplate, dropDatabase, query } from '../../../test/harness/database.js';
 import { newPartner, newUser, type NewUser } from '../../../test/harness/factories.js';
 import { Api } from '../../../test/harness/http.js';
 import { startSmtp, type SmtpSink } from '../../../test/harness/smtp.js';
+import { IncidentsService } from '../../dead_mans_switch_server/incidents/incidents.service.js';
 import { activeInstance } from '../../dead_mans_switch_server/tests/helpers.js';
 import { MonthlyReportTask } from '../monthly-report.task.js';
 
@@ -18,7 +19,8 @@ const BOUND = { timeout: 30_000 };
 /**
  * The monthly report of a customer, end to end on a real PostgreSQL: figures exact for October 2026 read in
  * Europe/Brussels (a DST month: 745 hours, from 30 Sep 22:00 UTC to 31 Oct 23:00 UTC) from down/up alerts, a
- * maintenance window, backups and drills; the JSON API; the e-mail to the customer's followers through a real SMTP
+ * maintenance window, backups and drills; the incidents of the month (opened, acknowledged and closed by the server's
+ * incident service at the alerts' times) with MTTA and MTTR; the JSON API; the e-mail to the customer's followers through a real SMTP
  * server, once even when the task runs twice at the same time; the page in Chromium.
  */
 describe('customer monthly report', () => {
@@ -40,6 +42,36 @@ describe('customer monthly report', () => {
       kind,
       at,
     ]);
+  // Incidents as the watchdog and the check-ins open and close them (in their transaction, at the alert's time), and
+  // acknowledged through the API at a given time.
+  const incidentDown = async (instanceIds: number[], at: string, storming: number[] = []) => {
+    const open = await app.get(Database).transaction((manager) =>
+      app.get(IncidentsService).forWatchdog(
+        instanceIds.map((id) => ({ id, kind: 'down' as const })),
+        storming,
+        new Date(at),
+        manager,
+      ),
+    );
+    return open.get(instanceIds[0])!.incidentId;
+  };
+  const incidentUp = (instanceId: number, at: string) =>
+    app
+      .get(Database)
+      .transaction((manager) => app.get(IncidentsService).recovered(instanceId, new Date(at), manager));
+  const acknowledge = async (incidentId: number, at: string) => {
+    const now = clock.now();
+    clock.set(new Date(at));
+    try {
+      const reply = await admin.post(`/api/v1/dead_mans_switch/incidents/${incidentId}/acknowledge`);
+      assert.equal(reply.status, 200, JSON.stringify(reply.body));
+      return (reply.body as { acknowledged_by: { name: string } }).acknowledged_by.name;
+    } finally {
+      clock.set(now);
+    }
+  };
+  let acknowledger = '';
+  const incident: Record<string, number> = {};
   const backup = (configId: number, status: 'done' | 'failed', at: string, size: number | null) =>
     query(
       db,
@@ -105,6 +137,20 @@ describe('customer monthly report', () => {
     // staging: down over the month's end (1 h in October), back on 1 Nov.
     await alert(ids.staging, 'down', '2026-10-31T22:00:00Z');
     await alert(ids.staging, 'up', '2026-11-01T01:00:00Z');
+    // Their incidents: the first acknowledged before October, the next two in it (after 15 and 45 min), staging's
+    // open at the month's end (acknowledged and closed in November).
+    incident.erp1 = await incidentDown([ids.erp], '2026-09-30T21:00:00Z');
+    acknowledger = await acknowledge(incident.erp1, '2026-09-30T21:20:00Z');
+    await incidentUp(ids.erp, '2026-09-30T23:00:00Z');
+    incident.erp2 = await incidentDown([ids.erp], '2026-10-10T10:00:00Z');
+    await acknowledge(incident.erp2, '2026-10-10T10:15:00Z');
+    await incidentUp(ids.erp, '2026-10-10T12:30:00Z');
+    incident.erp3 = await incidentDown([ids.erp], '2026-10-20T02:00:00Z');
+    await acknowledge(incident.erp3, '2026-10-20T02:45:00Z');
+    await incidentUp(ids.erp, '2026-10-20T04:00:00Z');
+    incident.staging = await incidentDown([ids.staging], '2026-10-31T22:00:00Z');
+    await acknowledge(incident.staging, '2026-11-01T00:30:00Z');
+    await incidentUp(ids.staging, '2026-11-01T01:00:00Z');
     const window = await admin.post('/api/v1/dead_mans_switch/maintenance_windows', {
       instance_id: ids.erp,
       starts_at: '2026-10-20T01:00:00Z',
@@ -211,6 +257,70 @@ describe('customer monthly report', () => {
         [ids.staging, '2026-10-31T22:00:00.000Z', '2026-11-01T01:00:00.000Z', 3 * HOUR, HOUR, 0],
       ],
     );
+    // The incidents as they stood at the month's end: staging's still open (its November acknowledgement and
+    // recovery are November's).
+    const erpRef = { id: ids.erp, name: 'Production ERP' };
+    assert.deepEqual(r.incidents, [
+      {
+        id: incident.erp1,
+        instances: [erpRef],
+        started_at: '2026-09-30T21:00:00.000Z',
+        resolved_at: '2026-09-30T23:00:00.000Z',
+        ongoing: false,
+        duration_seconds: 2 * HOUR,
+        acknowledged_at: '2026-09-30T21:20:00.000Z',
+        acknowledged_by: acknowledger,
+        time_to_acknowledge_seconds: 20 * 60,
+        in_maintenance: false,
+      },
+      {
+        id: incident.erp2,
+        instances: [erpRef],
+        started_at: '2026-10-10T10:00:00.000Z',
+        resolved_at: '2026-10-10T12:30:00.000Z',
+        ongoing: false,
+        duration_seconds: 2.5 * HOUR,
+        acknowledged_at: '2026-10-10T10:15:00.000Z',
+        acknowledged_by: acknowledger,
+        time_to_acknowledge_seconds: 15 * 60,
+        in_maintenance: false,
+      },
+      {
+        id: incident.erp3,
+        instances: [erpRef],
+        started_at: '2026-10-20T02:00:00.000Z',
+        resolved_at: '2026-10-20T04:00:00.000Z',
+        ongoing: false,
+        duration_seconds: 2 * HOUR,
+        acknowledged_at: '2026-10-20T02:45:00.000Z',
+        acknowledged_by: acknowledger,
+        time_to_acknowledge_seconds: 45 * 60,
+        in_maintenance: true,
+      },
+      {
+        id: incident.staging,
+        instances: [{ id: ids.staging, name: 'Staging' }],
+        started_at: '2026-10-31T22:00:00.000Z',
+        resolved_at: null,
+        ongoing: true,
+        duration_seconds: HOUR,
+        acknowledged_at: null,
+        acknowledged_by: null,
+        time_to_acknowledge_seconds: null,
+        in_maintenance: false,
+      },
+    ]);
+    assert.ok(acknowledger.length > 0);
+    // MTTA: the two acknowledged in October, (15 + 45) / 2 min; MTTR: the three resolved in it, (2 + 2.5 + 2) / 3 h;
+    // staging's, ongoing, in neither.
+    assert.deepEqual(r.incident_summary, {
+      incidents: 4,
+      ongoing: 1,
+      acknowledged: 2,
+      mtta_seconds: 30 * 60,
+      resolved: 3,
+      mttr_seconds: 2 * HOUR + 10 * 60,
+    });
     assert.deepEqual(
       r.maintenance.map((m: Record<string, unknown>) => [m.description, m.starts_at, m.ends_at]),
       [['Database upgrade', '2026-10-20T01:00:00.000Z', '2026-10-20T03:00:00.000Z']],
@@ -315,11 +425,25 @@ describe('customer monthly report', () => {
     assert.ok(english.html.includes('6.5 MB'));
     assert.ok(english.html.includes('Europe/Brussels'));
     assert.ok(english.text.includes('Acme nightly'), 'a plain-text part too');
+    // The incidents: MTTA (15 and 45 min), MTTR (2, 2.5 and 2 h), staging's ongoing and not acknowledged by then.
+    for (const expected of [
+      'Mean time to acknowledge',
+      '30 min',
+      'Mean time to recovery',
+      '2 h 10 min',
+      'by Administrator',
+      '(after 45 min)',
+      'partly during maintenance',
+      'not acknowledged',
+    ])
+      assert.ok(english.html.includes(expected), `${expected} in the e-mail`);
     const french = smtp.to('cfo@acme.test')[0];
     assert.equal(french.subject, 'Acme Brewing : rapport mensuel, octobre 2026');
     assert.match(french.html, /99,51\s?%/);
     assert.ok(french.html.includes('Disponibilité'));
     assert.ok(french.html.includes('2 réussis, 1 échoués'));
+    assert.ok(french.html.includes('Délai moyen de rétablissement'));
+    assert.ok(french.html.includes('non acquitté'));
   });
 
   it('resends on demand (managers), and sends nothing on a day outside the send window', async () => {
@@ -400,6 +524,15 @@ describe('customer monthly report', () => {
       for (const expected of ['99.39%', '99.73%', 'Database upgrade', 'Acme nightly', '2 passed, 1 failed'])
         assert.ok(text.includes(expected), `${expected} on the page`);
       assert.ok(!text.includes('Send this report'), 'viewers do not send');
+      assert.equal(await page.locator('.report-mtta').textContent(), '30 min');
+      assert.equal(await page.locator('.report-mttr').textContent(), '2 h 10 min');
+      const incidentRows = page.locator('.report-incidents tbody tr');
+      assert.equal(await incidentRows.count(), 4);
+      assert.match(
+        (await incidentRows.nth(2).textContent()) ?? '',
+        /Production ERP.*partly during maintenance/s,
+      );
+      assert.match((await incidentRows.nth(3).textContent()) ?? '', /Staging.*ongoing.*not acknowledged/s);
       assert.deepEqual(await accessibilityViolations(page), []);
       const width = await page.evaluate<number>('document.documentElement.scrollWidth');
       assert.ok(width <= 375, `the page is ${width} px wide at 375 px`);
@@ -460,5 +593,79 @@ describe('customer monthly report', () => {
     } finally {
       await browser?.close();
     }
+  });
+  it("lists a storm's incident once with its instances, open ones as ongoing, in the month so far", async () => {
+    // Gamma's account manager follows its instances: a storm of theirs is one incident of the customer.
+    const manager = await newUser(app, { roles: ['manager'] });
+    const gamma = (
+      await newPartner(app, { name: 'Gamma Grocers', is_company: true, customer: true, user_id: manager.id })
+    ).id;
+    const web = (await activeInstance(app, admin, { partnerId: gamma, delay: 300 })).id;
+    const worker = (await activeInstance(app, admin, { partnerId: gamma, delay: 300 })).id;
+    await query(db, 'UPDATE dead_mans_switch_instance SET created_at = $2 WHERE id = ANY($1)', [
+      [web, worker],
+      '2026-10-01T00:00:00Z',
+    ]);
+    await query(db, `UPDATE dead_mans_switch_instance SET description = 'Web' WHERE id = $1`, [web]);
+    await query(db, `UPDATE dead_mans_switch_instance SET description = 'Worker' WHERE id = $1`, [worker]);
+    // 1 Nov (UTC, now 05:00): both down at 01:00 in one storm; web back at 02:00, down alone 03:00–03:30
+    // (acknowledged after 10 min); the storm acknowledged at 04:00, worker still down.
+    await alert(web, 'down', '2026-11-01T01:00:00Z');
+    await alert(worker, 'down', '2026-11-01T01:00:00Z');
+    const storm = await incidentDown([web, worker], '2026-11-01T01:00:00Z', [manager.partner_id]);
+    await alert(web, 'up', '2026-11-01T02:00:00Z');
+    await incidentUp(web, '2026-11-01T02:00:00Z');
+    await alert(web, 'down', '2026-11-01T03:00:00Z');
+    const single = await incidentDown([web], '2026-11-01T03:00:00Z', [manager.partner_id]);
+    await acknowledge(single, '2026-11-01T03:10:00Z');
+    await alert(web, 'up', '2026-11-01T03:30:00Z');
+    await incidentUp(web, '2026-11-01T03:30:00Z');
+    await acknowledge(storm, '2026-11-01T04:00:00Z');
+    assert.notEqual(storm, single);
+
+    const r = (await viewer.get(`${API}/${gamma}?month=2026-11`)).body;
+    assert.equal(r.complete, false);
+    assert.equal(r.until, '2026-11-01T05:00:00.000Z');
+    // The uptime still comes from the alerts: web 1.5 h down of 5, worker 4 h.
+    assert.deepEqual(
+      r.instances.map((i: Record<string, unknown>) => [i.name, i.downtime_seconds, i.uptime_percent]),
+      [
+        ['Web', 1.5 * HOUR, 70],
+        ['Worker', 4 * HOUR, 20],
+      ],
+    );
+    assert.deepEqual(
+      r.incidents.map((i: Record<string, any>) => [
+        i.id,
+        i.instances.map((m: { name: string }) => m.name),
+        i.started_at,
+        i.resolved_at,
+        i.ongoing,
+        i.duration_seconds,
+        i.time_to_acknowledge_seconds,
+      ]),
+      [
+        [storm, ['Web', 'Worker'], '2026-11-01T01:00:00.000Z', null, true, 4 * HOUR, 3 * HOUR],
+        [single, ['Web'], '2026-11-01T03:00:00.000Z', '2026-11-01T03:30:00.000Z', false, 1800, 600],
+      ],
+    );
+    // MTTA (3 h + 10 min) / 2; MTTR: only the resolved one.
+    assert.deepEqual(r.incident_summary, {
+      incidents: 2,
+      ongoing: 1,
+      acknowledged: 2,
+      mtta_seconds: 5700,
+      resolved: 1,
+      mttr_seconds: 1800,
+    });
+    // October had none: no mean to give.
+    assert.deepEqual((await viewer.get(`${API}/${gamma}?month=2026-10`)).body.incident_summary, {
+      incidents: 0,
+      ongoing: 0,
+      acknowledged: 0,
+      mtta_seconds: null,
+      resolved: 0,
+      mttr_seconds: null,
+    });
   });
 });

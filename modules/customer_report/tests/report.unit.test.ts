@@ -4,8 +4,17 @@ import type { MaintenanceWindow } from '../../dead_mans_switch_server/maintenanc
 import {
   occurrences,
   type AvailabilityHistory,
+  type AvailabilityIncident,
 } from '../../dead_mans_switch_server/availability/availability.service.js';
-import { availability, dayOf, monthOf, periodOf, previousMonth, uptimePercent } from '../report.js';
+import {
+  availability,
+  dayOf,
+  incidentFigures,
+  monthOf,
+  periodOf,
+  previousMonth,
+  uptimePercent,
+} from '../report.js';
 
 const HOUR = 3_600_000;
 const at = (iso: string) => new Date(iso);
@@ -160,5 +169,78 @@ describe('monthly report figures', () => {
     );
     assert.equal(figures.outages[0].end, null);
     assert.equal(figures.outages[0].durationMs, 24 * HOUR);
+  });
+
+  it('tells incidents as they stood at the end of the period, counting each recovery and acknowledgement once', () => {
+    const period = periodOf('2026-10', 'UTC');
+    const incident = (
+      id: number,
+      startedAt: string,
+      endedAt: string | null,
+      acknowledgedAt: string | null = null,
+    ): AvailabilityIncident => ({
+      id,
+      cause: 'heartbeat',
+      startedAt: at(startedAt),
+      endedAt: endedAt ? at(endedAt) : null,
+      acknowledgedAt: acknowledgedAt ? at(acknowledgedAt) : null,
+      acknowledgedBy: acknowledgedAt ? 'Ops' : null,
+      instances: [{ instanceId: 1, startedAt: at(startedAt), endedAt: endedAt ? at(endedAt) : null }],
+    });
+    const history: AvailabilityHistory = {
+      instances: [instance({ id: 1, description: 'ERP production' })],
+      transitions: [],
+      windows: [
+        {
+          windowId: 1,
+          description: null,
+          instanceId: null,
+          partnerId: null,
+          start: at('2026-10-12T00:00:00Z'),
+          end: at('2026-10-12T01:00:00Z'),
+        },
+      ],
+    };
+    const { incidents, summary } = incidentFigures(
+      [
+        // Closed at the month's first instant: September's.
+        incident(1, '2026-09-30T22:00:00Z', '2026-10-01T00:00:00Z', '2026-09-30T22:05:00Z'),
+        // Began in September, acknowledged then, resolved in October: in October's MTTR, not its MTTA.
+        incident(2, '2026-09-30T23:00:00Z', '2026-10-01T01:00:00Z', '2026-09-30T23:30:00Z'),
+        // Inside a global window for its first hour.
+        incident(3, '2026-10-12T00:30:00Z', '2026-10-12T02:30:00Z', '2026-10-12T00:40:00Z'),
+        // Open at the month's end: resolved and acknowledged in November, ongoing in October.
+        incident(4, '2026-10-31T23:00:00Z', '2026-11-01T02:00:00Z', '2026-11-01T00:10:00Z'),
+        // November's.
+        incident(5, '2026-11-01T00:00:00Z', null),
+      ],
+      history,
+      period,
+      period.to,
+    );
+    assert.deepEqual(
+      incidents.map((i) => [
+        i.id,
+        i.instances.map((m) => m.name),
+        i.end?.toISOString() ?? null,
+        i.durationMs / 60_000,
+        i.acknowledgedBy,
+        i.timeToAcknowledgeMs === null ? null : i.timeToAcknowledgeMs / 60_000,
+        i.inMaintenance,
+      ]),
+      [
+        [2, ['ERP production'], '2026-10-01T01:00:00.000Z', 120, 'Ops', 30, false],
+        [3, ['ERP production'], '2026-10-12T02:30:00.000Z', 120, 'Ops', 10, true],
+        [4, ['ERP production'], null, 60, null, null, false],
+      ],
+    );
+    assert.deepEqual(summary, {
+      count: 3,
+      ongoing: 1,
+      acknowledged: 1,
+      mttaMs: 10 * 60_000,
+      resolved: 2,
+      mttrMs: 120 * 60_000,
+    });
   });
 });

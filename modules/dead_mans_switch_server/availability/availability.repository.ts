@@ -3,6 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import type { MaintenanceWindow } from '../maintenance-window.entity.js';
 import { DISPLAY_NAME_COLUMNS } from '../instance-names.repository.js';
+import { HEARTBEAT } from '../incidents/incidents.repository.js';
 
 /** An instance of a customer as an availability report reads it. */
 export interface AvailabilityInstanceRow {
@@ -20,6 +21,17 @@ export interface TransitionRow {
   instance_id: number;
   kind: 'down' | 'up';
   created_at: Date;
+}
+
+/** An incident of check-ins, with the outage of each of its instances (timestamps of the members as JSON text). */
+export interface AvailabilityIncidentRow {
+  id: number;
+  cause: 'heartbeat' | 'cron';
+  started_at: Date;
+  ended_at: Date | null;
+  acknowledged_at: Date | null;
+  acknowledged_by_name: string | null;
+  members: { instance_id: number; started_at: string; ended_at: string | null }[];
 }
 
 /** Reads for availability reports (other addons read them through AvailabilityService). */
@@ -68,6 +80,24 @@ export class AvailabilityRepository {
            OR w.instance_id IN (SELECT id FROM dead_mans_switch_instance WHERE partner_id = $1)
         ORDER BY w.id`,
       [partnerId],
+    );
+  }
+
+  /**
+   * The incidents of these instances' check-ins (not of probes) open at some time in [from, to), oldest first, with
+   * those of their instances that are among these.
+   */
+  incidents(instanceIds: number[], from: Date, to: Date): Promise<AvailabilityIncidentRow[]> {
+    return this.db.query<AvailabilityIncidentRow[]>(
+      `SELECT n.id, n.cause, n.started_at, n.ended_at, n.acknowledged_at, n.acknowledged_by_name,
+              json_agg(json_build_object('instance_id', ii.instance_id, 'started_at', ii.started_at,
+                'ended_at', ii.ended_at) ORDER BY ii.instance_id) AS members
+         FROM dead_mans_switch_incident n JOIN dead_mans_switch_incident_instance ii ON ii.incident_id = n.id
+        WHERE ii.instance_id = ANY($1::int[]) AND ii.source = $4
+          AND n.started_at < $3 AND (n.ended_at IS NULL OR n.ended_at > $2)
+        GROUP BY n.id
+        ORDER BY n.started_at, n.id`,
+      [instanceIds, from, to, HEARTBEAT],
     );
   }
 }

@@ -2,7 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Schedule, ScheduleError } from '../../../src/index.js';
 import type { MaintenanceWindow } from '../maintenance-window.entity.js';
 import { displayName } from '../instance-names.repository.js';
-import { AvailabilityRepository, type TransitionRow } from './availability.repository.js';
+import {
+  AvailabilityRepository,
+  type AvailabilityIncidentRow,
+  type TransitionRow,
+} from './availability.repository.js';
 
 /** Occurrences of one recurring window a period may hold at most (a window every minute of a month: bounded). */
 const MAX_OCCURRENCES = 5000;
@@ -36,10 +40,24 @@ export interface AvailabilityHistory {
   windows: WindowOccurrence[];
 }
 
+/** An incident of a customer's check-ins as a report reads it (see `IncidentsService` for how they open and close). */
+export interface AvailabilityIncident {
+  id: number;
+  cause: 'heartbeat' | 'cron';
+  startedAt: Date;
+  /** Null: still open. */
+  endedAt: Date | null;
+  acknowledgedAt: Date | null;
+  /** Who acknowledged it (a user's or an alert recipient's name). */
+  acknowledgedBy: string | null;
+  /** Its instances (of those asked for), each with its own outage: a storm's recover one by one. */
+  instances: { instanceId: number; startedAt: Date; endedAt: Date | null }[];
+}
+
 /**
  * What an availability report needs of a customer's instances over a period: which were monitored, their down and
- * up alerts (the audit trail of `dead_mans_switch_alert`), and the maintenance windows open in the period. An
- * incident model would be a better source of outages than the alerts; this is where it would plug in.
+ * up alerts (the audit trail of `dead_mans_switch_alert`), the maintenance windows open in the period, and the
+ * incidents of their check-ins.
  */
 @Injectable()
 export class AvailabilityService {
@@ -71,6 +89,26 @@ export class AvailabilityService {
       })),
       windows: windows.sort((a, b) => a.start.getTime() - b.start.getTime() || a.windowId - b.windowId),
     };
+  }
+
+  /** The incidents of these instances' check-ins open at some time in [from, to), oldest first. */
+  async incidents(instanceIds: number[], from: Date, to: Date): Promise<AvailabilityIncident[]> {
+    if (instanceIds.length === 0) return [];
+    const rows = await this.repository.incidents(instanceIds, from, to);
+    const date = (value: Date | string | null) => (value === null ? null : new Date(value));
+    return rows.map((row: AvailabilityIncidentRow) => ({
+      id: row.id,
+      cause: row.cause,
+      startedAt: new Date(row.started_at),
+      endedAt: date(row.ended_at),
+      acknowledgedAt: date(row.acknowledged_at),
+      acknowledgedBy: row.acknowledged_by_name,
+      instances: row.members.map((m) => ({
+        instanceId: m.instance_id,
+        startedAt: new Date(m.started_at),
+        endedAt: date(m.ended_at),
+      })),
+    }));
   }
 }
 
