@@ -336,31 +336,36 @@ export class BackupRunner implements BeforeApplicationShutdown {
       }
       await dump.done;
       const count: FilestoreCount = { files: 0, missing: [] };
-      if (filestore)
-        for await (const { name: storeFname, content } of readAhead(
-          this.pg.attachmentFiles(snapshot),
-          (storeFname) => this.filestore.read(filestore, storeFname),
-          FILESTORE_READ_AHEAD,
-        )) {
-          if (stopped) throw new BackupError('backup.errors.lease_lost');
-          try {
-            if (content instanceof Error) throw content;
-            if (!content) {
-              count.missing.push(storeFname);
-              continue;
+      const reader = filestore && this.filestore.reader(filestore);
+      try {
+        if (reader)
+          for await (const { name: storeFname, content } of readAhead(
+            this.pg.attachmentFiles(snapshot),
+            (names) => reader.read(names),
+            reader.ahead,
+          )) {
+            if (stopped) throw new BackupError('backup.errors.lease_lost');
+            try {
+              if (content instanceof Error) throw content;
+              if (!content) {
+                count.missing.push(storeFname);
+                continue;
+              }
+              const { body, store } = Buffer.isBuffer(content)
+                ? { body: content, store: incompressible(content) }
+                : await sampled(content);
+              await zip.add(`filestore/${filestorePath(storeFname)}`, body, { store });
+            } catch (error) {
+              throw new BackupError('backup.errors.filestore_read_failed', {
+                file: storeFname,
+                error: error instanceof Error ? error.message : String(error),
+              });
             }
-            const { body, store } = Buffer.isBuffer(content)
-              ? { body: content, store: incompressible(content) }
-              : await sampled(content);
-            await zip.add(`filestore/${filestorePath(storeFname)}`, body, { store });
-          } catch (error) {
-            throw new BackupError('backup.errors.filestore_read_failed', {
-              file: storeFname,
-              error: error instanceof Error ? error.message : String(error),
-            });
+            count.files++;
           }
-          count.files++;
-        }
+      } finally {
+        await reader?.close();
+      }
       await zip.finish();
       return count;
     })();
@@ -447,9 +452,6 @@ export function nextRun(config: Pick<BackupConfig, 'cron' | 'timeZone' | 'active
     return null;
   }
 }
-
-/** Filestore files read ahead of the one being written (their reads overlap; memory: up to 1 MiB each). */
-const FILESTORE_READ_AHEAD = 4;
 
 /**
  * Most of a filestore (images, PDFs, office documents) is compressed already: deflating it again costs a core for

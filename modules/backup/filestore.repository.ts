@@ -1,4 +1,4 @@
-import fs, { createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import { dirname, join, posix, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -8,6 +8,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../src/index.js';
 import { BackupError } from './backup.error.js';
+import { LocalFilestoreReader, type FilestoreReader } from './filestore-reader.js';
 import { ENV } from './settings.js';
 import { StorageRepository } from './storage.repository.js';
 
@@ -27,37 +28,6 @@ const S3_LOCATION = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/;
  */
 export function filestorePath(storeFname: string): string {
   return storeFname.replaceAll('.', '').replace(/^[/\\]+|[/\\]+$/g, '');
-}
-
-/**
- * A local file: its bytes when up to WHOLE_FILE_BYTES, else a stream; null when it is not a regular file. Callback
- * `fs` rather than a FileHandle: over a filestore's 10,000s of files a FileHandle each (its object, promises, its
- * close) costs twice the CPU of the same open, fstat, read and close.
- */
-function readLocal(path: string): Promise<Buffer | Readable | null> {
-  return new Promise((resolve, reject) =>
-    fs.open(path, 'r', (error, fd) => {
-      if (error) return reject(error);
-      const fail = (error: Error) => fs.close(fd, () => reject(error));
-      fs.fstat(fd, (error, stats) => {
-        if (error) return fail(error);
-        if (!stats.isFile()) return fs.close(fd, () => resolve(null));
-        if (stats.size > WHOLE_FILE_BYTES) return resolve(fs.createReadStream('', { fd }));
-        const bytes = Buffer.allocUnsafe(stats.size);
-        const readFrom = (at: number): void => {
-          if (at >= bytes.length) return fs.close(fd, (error) => (error ? reject(error) : resolve(bytes)));
-          fs.read(fd, bytes, at, bytes.length - at, at, (error, read) => {
-            if (error) return fail(error);
-            // Shorter than its fstat said (truncated meanwhile): what there is.
-            if (read === 0)
-              return fs.close(fd, (error) => (error ? reject(error) : resolve(bytes.subarray(0, at))));
-            readFrom(at + read);
-          });
-        };
-        readFrom(0);
-      });
-    }),
-  );
 }
 
 /** Reads Odoo filestores (the files `ir_attachment.store_fname` names) and writes restored ones. */
@@ -108,17 +78,35 @@ export class FilestoreRepository {
   }
 
   /**
-   * The content of one referenced file, or null when the filestore does not hold it: a local file up to
-   * WHOLE_FILE_BYTES read at once (most of a filestore: a stream per file costs more than its bytes), a larger one or
-   * an S3 object as a stream.
+   * A reader of one location's files for one backup run, given `store_fname`s: a local file up to WHOLE_FILE_BYTES
+   * is read whole (most of a filestore: a stream per file costs more than its bytes), a larger one or an S3 object
+   * comes as a stream; a file the filestore does not hold as null. Close it when done.
    */
-  async read(location: FilestoreLocation, storeFname: string): Promise<Buffer | Readable | null> {
-    if (location.kind === 'local')
-      return readLocal(join(location.folder, filestorePath(storeFname))).catch((error: unknown) => {
-        if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes((error as NodeJS.ErrnoException).code ?? ''))
-          return null;
-        throw error;
-      });
+  reader(location: FilestoreLocation): FilestoreReader {
+    if (location.kind === 'local') {
+      const local = new LocalFilestoreReader(WHOLE_FILE_BYTES);
+      return {
+        // Memory: up to 48 files of at most WHOLE_FILE_BYTES each in flight.
+        ahead: { group: 16, depth: 2 },
+        read: (names) => local.read(names.map((name) => join(location.folder, filestorePath(name)))),
+        close: () => local.close(),
+      };
+    }
+    return {
+      // 8 GETs open at most, beside the storage's own uploads on the same client.
+      ahead: { group: 4, depth: 1 },
+      read: (names) =>
+        Promise.all(
+          names.map((name) => this.readObject(location, name).catch((error: unknown) => toError(error))),
+        ),
+      close: () => Promise.resolve(),
+    };
+  }
+
+  private async readObject(
+    location: { bucket: string; prefix: string },
+    storeFname: string,
+  ): Promise<Readable | null> {
     const { bucket, key } = this.objectOf(location, storeFname);
     try {
       const object = await this.storage.s3Client().send(new GetObjectCommand({ Bucket: bucket, Key: key }));
@@ -164,4 +152,8 @@ export class FilestoreRepository {
     const path = filestorePath(storeFname);
     return { bucket: location.bucket, key: location.prefix ? `${location.prefix}/${path}` : path };
   }
+}
+
+function toError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }

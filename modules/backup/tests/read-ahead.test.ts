@@ -11,84 +11,101 @@ async function* batches(...lists: string[][]): AsyncGenerator<string[]> {
   }
 }
 
-/** A read that resolves only when the test says so, recording when it was started. */
-function controlledReads() {
-  const started: string[] = [];
-  const resolvers = new Map<string, (value: string) => void>();
-  let immediately = false;
-  const read = (name: string) =>
-    new Promise<string>((resolve) => {
-      started.push(name);
-      if (immediately) resolve(`content of ${name}`);
-      else resolvers.set(name, resolve);
-    });
-  return {
-    started,
-    read,
-    resolve: (name: string) => resolvers.get(name)!(`content of ${name}`),
-    /** From now on every read resolves at once (those pending too). */
-    resolveAll: () => {
-      immediately = true;
-      for (const [name, resolve] of resolvers) resolve(`content of ${name}`);
-    },
-  };
-}
-
 /** Lets every pending callback and batch run (the walk waits on nothing else here). */
 async function settle(): Promise<void> {
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Group reads that resolve only when the test says so, recording the groups started. */
+function controlledReads() {
+  const started: string[][] = [];
+  const resolvers = new Map<string, () => void>();
+  let immediately = false;
+  const read = (names: string[]) =>
+    new Promise<string[]>((resolve) => {
+      started.push(names);
+      const done = () => resolve(names.map((name) => `content of ${name}`));
+      if (immediately) done();
+      else resolvers.set(names.join(), done);
+    });
+  return {
+    started,
+    read,
+    resolve: (...names: string[]) => resolvers.get(names.join())!(),
+    /** From now on every read resolves at once (those pending too). */
+    resolveAll: () => {
+      immediately = true;
+      for (const resolve of resolvers.values()) resolve();
+    },
+  };
+}
+
 describe('backup: filestore read-ahead', () => {
-  it('starts at most depth reads ahead of the one handed out, across batches, and hands them out in order', async () => {
+  it('reads groups across batches, at most depth groups ahead of the one handed out, and hands out in order', async () => {
     const { started, read, resolve, resolveAll } = controlledReads();
-    const walk = readAhead(batches(['a', 'b'], ['c', 'd', 'e'], ['f']), read, 2);
+    const walk = readAhead(batches(['a', 'b', 'c'], ['d', 'e', 'f', 'g'], ['h']), read, {
+      group: 2,
+      depth: 2,
+    });
     const first = walk.next();
     await settle();
-    // a is awaited; b and c are read ahead — not d.
-    assert.deepEqual(started, ['a', 'b', 'c']);
+    // [a,b] is awaited; [c,d] and [e,f] are read ahead — not [g,h].
+    assert.deepEqual(started, [
+      ['a', 'b'],
+      ['c', 'd'],
+      ['e', 'f'],
+    ]);
     // Resolved out of order: still handed out in the batches' order.
-    resolve('c');
-    resolve('b');
-    resolve('a');
+    resolve('c', 'd');
+    resolve('a', 'b');
     assert.deepEqual((await first).value, { name: 'a', content: 'content of a' });
-    const second = await walk.next();
-    assert.deepEqual(second.value, { name: 'b', content: 'content of b' });
+    assert.deepEqual((await walk.next()).value, { name: 'b', content: 'content of b' });
+    assert.deepEqual((await walk.next()).value, { name: 'c', content: 'content of c' });
     await settle();
-    assert.deepEqual(started, ['a', 'b', 'c', 'd']);
+    assert.equal(started.length, 4);
     resolveAll();
     const rest = [];
     for await (const item of walk) rest.push(item.name);
-    assert.deepEqual(rest, ['c', 'd', 'e', 'f']);
-    assert.deepEqual(started, ['a', 'b', 'c', 'd', 'e', 'f']);
+    assert.deepEqual(rest, ['d', 'e', 'f', 'g', 'h']);
+    assert.deepEqual(started.slice(3), [['g', 'h']]);
   });
 
-  it('hands a failed read out as its error in its turn, and the walk goes on', async () => {
-    const read = (name: string) =>
-      name === 'b' ? Promise.reject(new Error('EIO on b')) : Promise.resolve(name.toUpperCase());
+  it('hands out what each file read gave, errors included, and a failed group as its error for each name', async () => {
+    const read = (names: string[]) =>
+      names.includes('d')
+        ? Promise.reject(new Error('the reader stopped'))
+        : Promise.resolve(names.map((name) => (name === 'b' ? new Error('EIO on b') : name.toUpperCase())));
     const seen = [];
-    for await (const { name, content } of readAhead(batches(['a', 'b', 'c']), read, 4))
+    for await (const { name, content } of readAhead(batches(['a', 'b', 'c', 'd', 'e']), read, {
+      group: 3,
+      depth: 1,
+    }))
       seen.push([name, content instanceof Error ? content.message : content]);
     assert.deepEqual(seen, [
       ['a', 'A'],
       ['b', 'EIO on b'],
       ['c', 'C'],
+      ['d', 'the reader stopped'],
+      ['e', 'the reader stopped'],
     ]);
   });
 
   it('destroys the streams it read ahead when the walk stops early', async () => {
     const streams = new Map<string, Readable>();
-    const read = (name: string) => {
-      const stream = Readable.from([Buffer.from(name)]);
-      streams.set(name, stream);
-      return Promise.resolve(stream);
-    };
-    for await (const { name } of readAhead(batches(['a', 'b', 'c', 'd']), read, 2)) if (name === 'a') break;
+    const read = (names: string[]) =>
+      Promise.resolve(
+        names.map((name) => {
+          const stream = Readable.from([Buffer.from(name)]);
+          streams.set(name, stream);
+          return stream;
+        }),
+      );
+    const walk = readAhead(batches(['a', 'b', 'c', 'd', 'e', 'f', 'g']), read, { group: 2, depth: 2 });
+    for await (const { name } of walk) if (name === 'a') break;
     await settle();
-    // a was handed out (its consumer owns it); b and c were read ahead and are destroyed; d was never read.
+    // a was handed out (its consumer owns it); b to f were read and are destroyed; g was never read.
     assert.equal(streams.get('a')!.destroyed, false);
-    assert.equal(streams.get('b')!.destroyed, true);
-    assert.equal(streams.get('c')!.destroyed, true);
-    assert.equal(streams.has('d'), false);
+    for (const name of ['b', 'c', 'd', 'e', 'f']) assert.equal(streams.get(name)!.destroyed, true, name);
+    assert.equal(streams.has('g'), false);
   });
 });
