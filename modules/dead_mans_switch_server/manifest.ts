@@ -71,6 +71,7 @@ import { JobRunsRepository } from './runs/job-runs.repository.js';
 import { JobRunsService } from './runs/job-runs.service.js';
 import { RunTimingService } from './runs/run-timing.service.js';
 import { DeadMansSwitchServerIncidents1733481000000 } from './migrations/1733481000000-dead_mans_switch_server-incidents.js';
+import { DeadMansSwitchServerIncidentInstanceIndex1733490000000 } from './migrations/1733490000000-dead_mans_switch_server-incident-instance-index.js';
 import { EscalationStep, Incident, IncidentInstance } from './incidents/incident.entity.js';
 import { INCIDENT_SETTINGS } from './incidents/incident-settings.js';
 import { IncidentAckController } from './incidents/incident-ack.controller.js';
@@ -114,6 +115,7 @@ export const manifest = defineAddon({
     DeadMansSwitchServerCloneDetection1733470000000,
     DeadMansSwitchServerDependenciesRuns1733485000000,
     DeadMansSwitchServerIncidents1733481000000,
+    DeadMansSwitchServerIncidentInstanceIndex1733490000000,
   ],
   settings: [...Object.values(DMS_SETTINGS), ...Object.values(INCIDENT_SETTINGS)],
   seed: {
