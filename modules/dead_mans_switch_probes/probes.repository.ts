@@ -105,6 +105,20 @@ export class ProbesRepository {
     return count;
   }
 
+  /**
+   * Probes of instances no longer watched (suspended, cancelled) that still hold a state: back to `unknown`, their
+   * failures forgotten. Returns the instances touched.
+   */
+  async forgetUnwatched(manager: EntityManager): Promise<number[]> {
+    const [rows] = await manager.query<[{ instance_id: number }[], number]>(
+      `UPDATE dead_mans_switch_probe p SET state = 'unknown', consecutive_failures = 0
+         FROM dead_mans_switch_instance i
+        WHERE i.id = p.instance_id AND i.state <> 'active' AND (p.state <> 'unknown' OR p.consecutive_failures > 0)
+        RETURNING p.instance_id`,
+    );
+    return [...new Set(rows.map((row) => row.instance_id))];
+  }
+
   async find(id: number, manager?: EntityManager): Promise<ProbeRow | undefined> {
     const [row] = await (manager ?? this.db.manager).query<ProbeRow[]>(
       `SELECT ${COLUMNS} FROM dead_mans_switch_probe WHERE id = $1`,

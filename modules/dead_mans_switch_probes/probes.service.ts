@@ -171,6 +171,19 @@ export class ProbesService {
     if (probe) await this.syncProbesDown(probe.instance_id);
   }
 
+  /**
+   * An instance no longer watched had its incidents closed when it stopped (the server's IncidentsService): its
+   * probes forget their state, so that one still failing when the instance is watched again goes down — opening an
+   * incident and alerting — anew, instead of staying `down` with nothing open. Runs before each pass (a suspension
+   * and a resumption within one pass, 15 s, keep the state).
+   */
+  private async forgetUnwatched(): Promise<void> {
+    await this.database.transaction(async (manager) => {
+      for (const instanceId of await this.probes.forgetUnwatched(manager))
+        await this.syncProbesDown(instanceId, manager);
+    });
+  }
+
   /** The server's dependencies count the instance's probes down (a deactivated or deleted one no longer is). */
   private async syncProbesDown(instanceId: number, manager?: EntityManager): Promise<void> {
     if (!manager) return this.database.transaction((m) => this.syncProbesDown(instanceId, m));
@@ -218,6 +231,7 @@ export class ProbesService {
    * pass.
    */
   async runDue(): Promise<number> {
+    await this.forgetUnwatched();
     const now = this.clock.now();
     const options = await this.runOptions();
     const failed: number[] = [];

@@ -145,6 +145,33 @@ describe('probe incidents: opened by a probe down, closed by its recovery, ackno
     assert.equal(detail.body.duration_seconds, 2 * INTERVAL);
   });
 
+  it('a probe still failing when its suspended instance is watched again goes down anew: a new incident opens', async () => {
+    const { id, probe, target } = await probedInstance();
+    await probeRound();
+    target.status = 503;
+    await probeRound();
+    await probeRound();
+    const [first] = await incidentsOf(id, '&state=open');
+    assert.ok(first, 'the probe down opened an incident');
+    // Suspending closes the incident (the server); the next pass makes the probe forget its state.
+    assert.equal((await admin.post(`${INSTANCES}/${id}/suspend`)).status, 200);
+    assert.deepEqual(await incidentsOf(id, '&state=open'), []);
+    await probeRound();
+    const forgotten = await admin.get(`/api/v1/dead_mans_switch/probes/${probe.id}`);
+    assert.equal(forgotten.body.state, 'unknown', JSON.stringify(forgotten.body));
+    assert.equal((await admin.post(`${INSTANCES}/${id}/activate`)).status, 200);
+    // Still failing: down again after the failures it takes, with an incident of its own.
+    await probeRound();
+    await probeRound();
+    const open = await incidentsOf(id, '&state=open');
+    assert.equal(open.length, 1, JSON.stringify(open));
+    assert.notEqual(open[0].id, first.id);
+    assert.deepEqual(open[0].probe, { id: probe.id, kind: 'http' });
+    target.status = 200;
+    await probeRound();
+    assert.deepEqual(await incidentsOf(id, '&state=open'), []);
+  });
+
   it('the down alert in a webhook channel carries an acknowledge action: GET shows it, POST acknowledges', async () => {
     const { id, target } = await probedInstance();
     const { user: ann, hook } = await userWithWebhook('Ann');
