@@ -69,10 +69,7 @@ export class IncidentsWebController {
     @Param('id', ParseIntPipe) id: number,
     @Body() form: Record<string, unknown>,
   ): Promise<WebRedirect> {
-    const policy = escalationFromForm(form ?? {});
-    if (policy.steps.some((s) => !Number.isInteger(s.after_minutes) || s.after_minutes < 1))
-      throw badRequest('dead_mans_switch_server.incidents.errors.bad_minutes');
-    await this.escalation.setPolicy(ctx, { instanceId: id }, policy);
+    await this.escalation.setPolicy(ctx, { instanceId: id }, checkedPolicy(form));
     return { url: `/web/instances/${id}#escalation` };
   }
 
@@ -84,10 +81,7 @@ export class IncidentsWebController {
     @Param('id', ParseIntPipe) id: number,
     @Body() form: Record<string, unknown>,
   ): Promise<WebRedirect> {
-    const policy = escalationFromForm(form ?? {});
-    if (policy.steps.some((s) => !Number.isInteger(s.after_minutes) || s.after_minutes < 1))
-      throw badRequest('dead_mans_switch_server.incidents.errors.bad_minutes');
-    await this.escalation.setPolicy(ctx, { partnerId: id }, policy);
+    await this.escalation.setPolicy(ctx, { partnerId: id }, checkedPolicy(form));
     return { url: `/web/customers/${id}#customer-escalation` };
   }
 
@@ -99,4 +93,12 @@ export class IncidentsWebController {
       canAcknowledge: incident.state === 'open' && !incident.acknowledged_at && canAcknowledge(ctx),
     };
   }
+}
+
+/** An escalation form's policy; minutes that are not a whole number of at least 1 are refused. */
+function checkedPolicy(form: Record<string, unknown> | undefined) {
+  const policy = escalationFromForm(form ?? {});
+  if (policy.steps.some((s) => !Number.isInteger(s.after_minutes) || s.after_minutes < 1))
+    throw badRequest('dead_mans_switch_server.incidents.errors.bad_minutes');
+  return policy;
 }
