@@ -9,6 +9,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../src/index.js';
 import { BackupError } from './backup.error.js';
 import { LocalFilestoreReader, type FilestoreReader } from './filestore-reader.js';
+import { toError } from './read-ahead.js';
 import { ENV } from './settings.js';
 import { StorageRepository } from './storage.repository.js';
 
@@ -152,8 +153,4 @@ export class FilestoreRepository {
     const path = filestorePath(storeFname);
     return { bucket: location.bucket, key: location.prefix ? `${location.prefix}/${path}` : path };
   }
-}
-
-function toError(error: unknown): Error {
-  return error instanceof Error ? error : new Error(String(error));
 }

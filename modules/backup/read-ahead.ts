@@ -18,13 +18,12 @@ export async function* readAhead<T>(
       names,
       contents: read(names).catch((error: unknown) => names.map(() => toError(error))),
     });
-  let pending: string[] = [];
+  const pending: string[] = [];
   try {
     for await (const batch of batches) {
       pending.push(...batch);
       while (pending.length >= group) {
-        start(pending.slice(0, group));
-        pending = pending.slice(group);
+        start(pending.splice(0, group));
         if (queue.length > depth) yield* handOut(queue.shift()!);
       }
     }
@@ -56,6 +55,7 @@ function destroy(values: unknown[]): void {
   for (const value of values) if (value instanceof Readable) value.destroy();
 }
 
-function toError(error: unknown): Error {
+/** What a failed read is handed out as (a rejection's reason need not be an Error). */
+export function toError(error: unknown): Error {
   return error instanceof Error ? error : new Error(String(error));
 }
